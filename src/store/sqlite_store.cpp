@@ -1,0 +1,657 @@
+#include "store/sqlite_store.h"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <exception>
+#include <iterator>
+#include <string_view>
+#include <utility>
+
+#include "store/audit_chain.h"
+
+namespace touchpass::store {
+
+namespace {
+
+// Schema migrations: kMigrations[i] brings the schema from version i to i + 1.
+constexpr std::string_view kMigrations[] = {
+    R"sql(
+CREATE TABLE tokens (
+  id INTEGER PRIMARY KEY,
+  user TEXT NOT NULL,
+  label TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('fido2', 'yubikey')),
+  credential BLOB NOT NULL,
+  rp_id TEXT NOT NULL,
+  algorithm INTEGER NOT NULL,
+  public_key BLOB NOT NULL,
+  uv TEXT NOT NULL CHECK (uv IN ('pin', 'presence')),
+  sign_count INTEGER NOT NULL,
+  aaguid BLOB NOT NULL,
+  attestation_format TEXT NOT NULL,
+  attestation_x5c BLOB NOT NULL,
+  device TEXT NOT NULL,
+  is_virtual INTEGER NOT NULL,
+  created INTEGER NOT NULL,
+  revoked INTEGER
+);
+CREATE UNIQUE INDEX tokens_active_label ON tokens (user, label) WHERE revoked IS NULL;
+
+CREATE TABLE grants (
+  grant_id BLOB PRIMARY KEY CHECK (length(grant_id) = 16),
+  user TEXT NOT NULL,
+  name TEXT NOT NULL,
+  scopes TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  expires INTEGER NOT NULL,
+  token_id INTEGER NOT NULL REFERENCES tokens (id),
+  kind TEXT NOT NULL,
+  credential BLOB NOT NULL,
+  verifier BLOB NOT NULL UNIQUE CHECK (length(verifier) = 32),
+  proof_auth_data BLOB NOT NULL,
+  proof_signature BLOB NOT NULL,
+  revoked INTEGER,
+  last_used INTEGER,
+  last_service TEXT NOT NULL DEFAULT '',
+  last_remote TEXT NOT NULL DEFAULT ''
+);
+CREATE UNIQUE INDEX grants_active_name ON grants (user, name) WHERE revoked IS NULL;
+CREATE INDEX grants_token ON grants (token_id);
+
+CREATE TABLE audit (
+  seq INTEGER PRIMARY KEY,
+  time INTEGER NOT NULL,
+  actor_uid INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  user TEXT NOT NULL,
+  object TEXT NOT NULL,
+  result TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  prev_hash BLOB NOT NULL,
+  hash BLOB NOT NULL
+);
+CREATE INDEX audit_user ON audit (user);
+CREATE TRIGGER audit_append_only_update BEFORE UPDATE ON audit
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_append_only_delete BEFORE DELETE ON audit
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+)sql",
+};
+static_assert(std::size(kMigrations) == static_cast<std::size_t>(SqliteStore::kSchemaVersion));
+
+Error db_error(sqlite3* db, std::string_view what) {
+  return Error{Code::io_error, "The store failed to " + std::string(what) + ": " +
+                                   (db ? sqlite3_errmsg(db) : "out of memory") + "."};
+}
+
+// A prepared statement; finalized on destruction. Columns and parameters are 0- and 1-based
+// as in SQLite.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, std::string_view sql) : db_(db) {
+    rc_ = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr);
+  }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  ~Stmt() { sqlite3_finalize(stmt_); }
+
+  Stmt& bind(int i, std::int64_t v) { return check(sqlite3_bind_int64(stmt_, i, v)); }
+  Stmt& bind(int i, std::string_view v) {
+    return check(
+        sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
+  }
+  Stmt& bind(int i, const Bytes& v) {
+    // A zero-length blob must still be a blob, not NULL.
+    static const std::uint8_t kEmpty = 0;
+    return check(sqlite3_bind_blob(stmt_, i, v.empty() ? &kEmpty : v.data(),
+                                   static_cast<int>(v.size()), SQLITE_TRANSIENT));
+  }
+  Stmt& bind(int i, const std::optional<std::int64_t>& v) {
+    return v ? bind(i, *v) : check(sqlite3_bind_null(stmt_, i));
+  }
+
+  // SQLITE_ROW, SQLITE_DONE, or an error code.
+  int step() {
+    if (rc_ != SQLITE_OK) return rc_;
+    return sqlite3_step(stmt_);
+  }
+  // Runs a statement that returns no rows.
+  Status run(std::string_view what) {
+    const int rc = step();
+    if (rc == SQLITE_DONE) return {};
+    return db_error(db_, what);
+  }
+  int last_rc() const { return rc_; }
+
+  std::int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
+  std::optional<std::int64_t> optional_integer(int col) const {
+    if (sqlite3_column_type(stmt_, col) == SQLITE_NULL) return std::nullopt;
+    return integer(col);
+  }
+  std::string text(int col) const {
+    const auto* p = sqlite3_column_text(stmt_, col);
+    return p ? std::string(reinterpret_cast<const char*>(p),
+                           static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
+             : std::string();
+  }
+  Bytes blob(int col) const {
+    const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(stmt_, col));
+    const auto n = static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col));
+    return p ? Bytes(p, p + n) : Bytes();
+  }
+
+ private:
+  Stmt& check(int rc) {
+    if (rc_ == SQLITE_OK && rc != SQLITE_OK) rc_ = rc;
+    return *this;
+  }
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+  int rc_ = SQLITE_OK;
+};
+
+Status exec(sqlite3* db, const char* sql, std::string_view what) {
+  if (sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK) return {};
+  return db_error(db, what);
+}
+
+// BEGIN IMMEDIATE … COMMIT; rolls back unless commit() succeeded.
+class Transaction {
+ public:
+  explicit Transaction(sqlite3* db) : db_(db) {
+    begun_ = exec(db, "BEGIN IMMEDIATE", "begin a transaction");
+  }
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  ~Transaction() {
+    if (begun_.ok() && !committed_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  const Status& begun() const { return begun_; }
+  Status commit() {
+    Status s = exec(db_, "COMMIT", "commit a transaction");
+    committed_ = s.ok();
+    return s;
+  }
+
+ private:
+  sqlite3* db_;
+  Status begun_;
+  bool committed_ = false;
+};
+
+std::string join_scopes(const std::vector<std::string>& scopes) {
+  std::string out;
+  for (const auto& s : scopes) {
+    if (!out.empty()) out += ',';
+    out += s;
+  }
+  return out;
+}
+
+std::vector<std::string> split_scopes(const std::string& joined) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start < joined.size()) {
+    std::size_t end = joined.find(',', start);
+    if (end == std::string::npos) end = joined.size();
+    out.push_back(joined.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+constexpr std::string_view kTokenColumns =
+    "id, user, label, kind, credential, rp_id, algorithm, public_key, uv, sign_count, aaguid, "
+    "attestation_format, attestation_x5c, device, is_virtual, created, revoked";
+
+TokenRecord read_token(const Stmt& s) {
+  TokenRecord t;
+  t.id = s.integer(0);
+  t.user = s.text(1);
+  t.label = s.text(2);
+  t.kind = s.text(3);
+  t.credential = s.blob(4);
+  t.rp_id = s.text(5);
+  t.algorithm = static_cast<int>(s.integer(6));
+  t.public_key = s.blob(7);
+  t.uv = s.text(8);
+  t.sign_count = static_cast<std::uint32_t>(s.integer(9));
+  t.aaguid = s.blob(10);
+  t.attestation_format = s.text(11);
+  t.attestation_x5c = s.blob(12);
+  t.device = s.text(13);
+  t.is_virtual = s.integer(14) != 0;
+  t.created = s.integer(15);
+  t.revoked = s.optional_integer(16);
+  return t;
+}
+
+constexpr std::string_view kGrantColumns =
+    "grant_id, user, name, scopes, created, expires, token_id, kind, credential, verifier, "
+    "proof_auth_data, proof_signature, revoked, last_used, last_service, last_remote";
+
+GrantRecord read_grant(const Stmt& s) {
+  GrantRecord g;
+  g.grant_id = s.blob(0);
+  g.user = s.text(1);
+  g.name = s.text(2);
+  g.scopes = split_scopes(s.text(3));
+  g.created = s.integer(4);
+  g.expires = s.integer(5);
+  g.token_id = s.integer(6);
+  g.kind = s.text(7);
+  g.credential = s.blob(8);
+  g.verifier = s.blob(9);
+  g.proof_auth_data = s.blob(10);
+  g.proof_signature = s.blob(11);
+  g.revoked = s.optional_integer(12);
+  g.last_used = s.optional_integer(13);
+  g.last_service = s.text(14);
+  g.last_remote = s.text(15);
+  return g;
+}
+
+// Runs `body` and turns any exception (allocation failure, a broken OpenSSL) into an error, so
+// nothing throws out of the store.
+template <class F>
+auto guarded(F&& body) -> decltype(body()) {
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    return Error{Code::internal, std::string("The store failed unexpectedly: ") + e.what()};
+  }
+}
+
+}  // namespace
+
+SqliteStore::SqliteStore(sqlite3* db) : db_(db) {}
+
+SqliteStore::~SqliteStore() {
+  sqlite3_close_v2(db_);
+}
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::path& path) {
+  // Create the file ourselves so that it is never readable by others, not even for a moment.
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) {
+    return Error{Code::io_error,
+                 "Cannot open the store " + path.string() + ": " + std::strerror(errno) + "."};
+  }
+  ::close(fd);
+
+  sqlite3* db = nullptr;
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+  std::unique_ptr<SqliteStore> store(new SqliteStore(db));
+  if (rc != SQLITE_OK) return db_error(db, "open " + path.string());
+  sqlite3_extended_result_codes(db, 1);
+  sqlite3_busy_timeout(db, 5000);
+  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
+                             "PRAGMA foreign_keys=ON", "PRAGMA secure_delete=ON"}) {
+    // journal_mode returns a row; sqlite3_exec ignores it.
+    if (Status s = exec(db, pragma, "configure the database"); !s.ok()) return s;
+  }
+  if (Status s = store->migrate(); !s.ok()) return s;
+  return store;
+}
+
+Status SqliteStore::migrate() {
+  Stmt version(db_, "PRAGMA user_version");
+  if (version.step() != SQLITE_ROW) return db_error(db_, "read the schema version");
+  const std::int64_t current = version.integer(0);
+  if (current > kSchemaVersion) {
+    return Error{Code::invalid_argument, "The store has schema version " + std::to_string(current) +
+                                             ", newer than this touchpass understands (" +
+                                             std::to_string(kSchemaVersion) +
+                                             "); upgrade touchpass."};
+  }
+  for (std::int64_t v = current; v < kSchemaVersion; ++v) {
+    Transaction tx(db_);
+    if (!tx.begun().ok()) return tx.begun();
+    const std::string sql = std::string(kMigrations[static_cast<std::size_t>(v)]) +
+                            "PRAGMA user_version=" + std::to_string(v + 1) + ";";
+    if (Status s = exec(db_, sql.c_str(), "migrate the schema"); !s.ok()) return s;
+    if (Status s = tx.commit(); !s.ok()) return s;
+  }
+  return {};
+}
+
+Status SqliteStore::append_audit_locked(const AuditEvent& audit) {
+  Stmt last(db_, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
+  std::int64_t seq = 1;
+  Bytes prev(kAuditHashSize, 0);
+  const int rc = last.step();
+  if (rc == SQLITE_ROW) {
+    seq = last.integer(0) + 1;
+    prev = last.blob(1);
+  } else if (rc != SQLITE_DONE) {
+    return db_error(db_, "read the audit log");
+  }
+  const Bytes hash = audit_entry_hash(prev, seq, audit);
+  Stmt ins(db_,
+           "INSERT INTO audit (seq, time, actor_uid, actor, action, user, object, result, "
+           "detail, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)");
+  ins.bind(1, seq)
+      .bind(2, audit.time)
+      .bind(3, audit.actor_uid)
+      .bind(4, audit.actor)
+      .bind(5, audit.action)
+      .bind(6, audit.user)
+      .bind(7, audit.object)
+      .bind(8, audit.result)
+      .bind(9, audit.detail)
+      .bind(10, prev)
+      .bind(11, hash);
+  return ins.run("append to the audit log");
+}
+
+Status SqliteStore::append_audit(const AuditEvent& audit) {
+  return guarded([&]() -> Status {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    if (!tx.begun().ok()) return tx.begun();
+    if (Status s = append_audit_locked(audit); !s.ok()) return s;
+    return tx.commit();
+  });
+}
+
+Result<std::int64_t> SqliteStore::add_token(const TokenRecord& t, const AuditEvent& audit) {
+  return guarded([&]() -> Result<std::int64_t> {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    if (!tx.begun().ok()) return tx.begun();
+    Stmt ins(db_,
+             "INSERT INTO tokens (user, label, kind, credential, rp_id, algorithm, "
+             "public_key, uv, sign_count, aaguid, attestation_format, attestation_x5c, "
+             "device, is_virtual, created) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    ins.bind(1, t.user)
+        .bind(2, t.label)
+        .bind(3, t.kind)
+        .bind(4, t.credential)
+        .bind(5, t.rp_id)
+        .bind(6, std::int64_t{t.algorithm})
+        .bind(7, t.public_key)
+        .bind(8, t.uv)
+        .bind(9, std::int64_t{t.sign_count})
+        .bind(10, t.aaguid)
+        .bind(11, t.attestation_format)
+        .bind(12, t.attestation_x5c)
+        .bind(13, t.device)
+        .bind(14, std::int64_t{t.is_virtual ? 1 : 0})
+        .bind(15, t.created);
+    const int rc = ins.step();
+    if (rc == SQLITE_CONSTRAINT_UNIQUE) {
+      return Error{Code::invalid_argument, "A token labelled \"" + t.label +
+                                               "\" is already enrolled; choose another "
+                                               "label."};
+    }
+    if (rc != SQLITE_DONE) return db_error(db_, "store the token");
+    const std::int64_t id = sqlite3_last_insert_rowid(db_);
+    if (Status s = append_audit_locked(audit); !s.ok()) return s;
+    if (Status s = tx.commit(); !s.ok()) return s;
+    return id;
+  });
+}
+
+Result<std::vector<TokenRecord>> SqliteStore::list_tokens(const std::string& user,
+                                                          bool include_revoked) {
+  return guarded([&]() -> Result<std::vector<TokenRecord>> {
+    std::lock_guard lock(mu_);
+    Stmt q(db_, "SELECT " + std::string(kTokenColumns) +
+                    " FROM tokens WHERE (?1 = '' OR user = ?1) AND (?2 OR revoked IS NULL)"
+                    " ORDER BY user, id");
+    q.bind(1, user).bind(2, std::int64_t{include_revoked ? 1 : 0});
+    std::vector<TokenRecord> out;
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW) out.push_back(read_token(q));
+    if (rc != SQLITE_DONE) return db_error(db_, "list tokens");
+    return out;
+  });
+}
+
+Result<TokenRecord> SqliteStore::get_token(std::int64_t id) {
+  return guarded([&]() -> Result<TokenRecord> {
+    std::lock_guard lock(mu_);
+    Stmt q(db_, "SELECT " + std::string(kTokenColumns) + " FROM tokens WHERE id = ?");
+    q.bind(1, id);
+    const int rc = q.step();
+    if (rc == SQLITE_ROW) return read_token(q);
+    if (rc == SQLITE_DONE) return Error{Code::not_found, "No such token."};
+    return db_error(db_, "read a token");
+  });
+}
+
+Status SqliteStore::revoke_token(std::int64_t id, UnixTime when, const AuditEvent& audit) {
+  return guarded([&]() -> Status {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    if (!tx.begun().ok()) return tx.begun();
+    Stmt tok(db_, "UPDATE tokens SET revoked = ? WHERE id = ? AND revoked IS NULL");
+    tok.bind(1, when).bind(2, id);
+    if (Status s = tok.run("revoke the token"); !s.ok()) return s;
+    if (sqlite3_changes(db_) == 0) return Error{Code::not_found, "No such active token."};
+    Stmt grants(db_, "UPDATE grants SET revoked = ? WHERE token_id = ? AND revoked IS NULL");
+    grants.bind(1, when).bind(2, id);
+    if (Status s = grants.run("revoke the token's grants"); !s.ok()) return s;
+    if (Status s = append_audit_locked(audit); !s.ok()) return s;
+    return tx.commit();
+  });
+}
+
+Status SqliteStore::add_grant(const GrantRecord& g, std::uint32_t token_sign_count,
+                              const AuditEvent& audit) {
+  return guarded([&]() -> Status {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    if (!tx.begun().ok()) return tx.begun();
+    Stmt tok(db_, "UPDATE tokens SET sign_count = ? WHERE id = ? AND revoked IS NULL");
+    tok.bind(1, std::int64_t{token_sign_count}).bind(2, g.token_id);
+    if (Status s = tok.run("record the signature counter"); !s.ok()) return s;
+    if (sqlite3_changes(db_) == 0) {
+      return Error{Code::not_found, "The token of this grant is no longer enrolled."};
+    }
+    Stmt ins(db_,
+             "INSERT INTO grants (grant_id, user, name, scopes, created, expires, "
+             "token_id, kind, credential, verifier, proof_auth_data, proof_signature) "
+             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
+    ins.bind(1, g.grant_id)
+        .bind(2, g.user)
+        .bind(3, g.name)
+        .bind(4, join_scopes(g.scopes))
+        .bind(5, g.created)
+        .bind(6, g.expires)
+        .bind(7, g.token_id)
+        .bind(8, g.kind)
+        .bind(9, g.credential)
+        .bind(10, g.verifier)
+        .bind(11, g.proof_auth_data)
+        .bind(12, g.proof_signature);
+    const int rc = ins.step();
+    if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+      return Error{Code::invalid_argument, "An app password named \"" + g.name +
+                                               "\" already exists; choose another name or "
+                                               "revoke the old one first."};
+    }
+    if (rc != SQLITE_DONE) return db_error(db_, "store the grant");
+    if (Status s = append_audit_locked(audit); !s.ok()) return s;
+    return tx.commit();
+  });
+}
+
+Result<GrantRecord> SqliteStore::find_grant(const std::string& user, const std::string& name) {
+  return guarded([&]() -> Result<GrantRecord> {
+    std::lock_guard lock(mu_);
+    Stmt q(db_, "SELECT " + std::string(kGrantColumns) +
+                    " FROM grants WHERE user = ? AND name = ? AND revoked IS NULL");
+    q.bind(1, user).bind(2, name);
+    const int rc = q.step();
+    if (rc == SQLITE_ROW) return read_grant(q);
+    if (rc == SQLITE_DONE) {
+      return Error{Code::not_found, "There is no app password named \"" + name + "\"."};
+    }
+    return db_error(db_, "read a grant");
+  });
+}
+
+Result<std::optional<GrantRecord>> SqliteStore::find_grant_by_verifier(const Bytes& verifier) {
+  return guarded([&]() -> Result<std::optional<GrantRecord>> {
+    std::lock_guard lock(mu_);
+    Stmt q(db_, "SELECT " + std::string(kGrantColumns) + " FROM grants WHERE verifier = ?");
+    q.bind(1, verifier);
+    const int rc = q.step();
+    if (rc == SQLITE_ROW) return std::optional<GrantRecord>(read_grant(q));
+    if (rc == SQLITE_DONE) return std::optional<GrantRecord>();
+    return db_error(db_, "look up a verifier");
+  });
+}
+
+Result<std::vector<GrantRecord>> SqliteStore::list_grants(const std::string& user,
+                                                          bool include_revoked) {
+  return guarded([&]() -> Result<std::vector<GrantRecord>> {
+    std::lock_guard lock(mu_);
+    Stmt q(db_, "SELECT " + std::string(kGrantColumns) +
+                    " FROM grants WHERE (?1 = '' OR user = ?1) AND (?2 OR revoked IS NULL)"
+                    " ORDER BY user, created, name");
+    q.bind(1, user).bind(2, std::int64_t{include_revoked ? 1 : 0});
+    std::vector<GrantRecord> out;
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW) out.push_back(read_grant(q));
+    if (rc != SQLITE_DONE) return db_error(db_, "list grants");
+    return out;
+  });
+}
+
+Status SqliteStore::update_sign_count(std::int64_t token_id, std::uint32_t sign_count,
+                                      const AuditEvent& audit) {
+  return guarded([&]() -> Status {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    if (!tx.begun().ok()) return tx.begun();
+    Stmt tok(db_, "UPDATE tokens SET sign_count = ? WHERE id = ? AND revoked IS NULL");
+    tok.bind(1, std::int64_t{sign_count}).bind(2, token_id);
+    if (Status s = tok.run("record the signature counter"); !s.ok()) return s;
+    if (sqlite3_changes(db_) == 0) return Error{Code::not_found, "No such active token."};
+    if (Status s = append_audit_locked(audit); !s.ok()) return s;
+    return tx.commit();
+  });
+}
+
+Status SqliteStore::revoke_grant(const std::string& user, const std::string& name, UnixTime when,
+                                 const AuditEvent& audit) {
+  return guarded([&]() -> Status {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    if (!tx.begun().ok()) return tx.begun();
+    Stmt q(db_, "UPDATE grants SET revoked = ? WHERE user = ? AND name = ? AND revoked IS NULL");
+    q.bind(1, when).bind(2, user).bind(3, name);
+    if (Status s = q.run("revoke the grant"); !s.ok()) return s;
+    if (sqlite3_changes(db_) == 0) {
+      return Error{Code::not_found, "There is no app password named \"" + name + "\"."};
+    }
+    if (Status s = append_audit_locked(audit); !s.ok()) return s;
+    return tx.commit();
+  });
+}
+
+Result<int> SqliteStore::revoke_all_grants(const std::string& user, UnixTime when,
+                                           const AuditEvent& audit) {
+  return guarded([&]() -> Result<int> {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    if (!tx.begun().ok()) return tx.begun();
+    Stmt q(db_, "UPDATE grants SET revoked = ? WHERE user = ? AND revoked IS NULL");
+    q.bind(1, when).bind(2, user);
+    if (Status s = q.run("revoke the grants"); !s.ok()) return s;
+    const int count = sqlite3_changes(db_);
+    if (Status s = append_audit_locked(audit); !s.ok()) return s;
+    if (Status s = tx.commit(); !s.ok()) return s;
+    return count;
+  });
+}
+
+Status SqliteStore::rename_grant(const std::string& user, const std::string& old_name,
+                                 const std::string& new_name, const AuditEvent& audit) {
+  return guarded([&]() -> Status {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    if (!tx.begun().ok()) return tx.begun();
+    // The grant's name is part of its encoding (and so of its clientDataHash), not of the
+    // password derivation (salt and HKDF use only the grant id), so renaming keeps the password.
+    Stmt q(db_, "UPDATE grants SET name = ? WHERE user = ? AND name = ? AND revoked IS NULL");
+    q.bind(1, new_name).bind(2, user).bind(3, old_name);
+    const int rc = q.step();
+    if (rc == SQLITE_CONSTRAINT_UNIQUE) {
+      return Error{Code::invalid_argument,
+                   "An app password named \"" + new_name + "\" already exists."};
+    }
+    if (rc != SQLITE_DONE) return db_error(db_, "rename the grant");
+    if (sqlite3_changes(db_) == 0) {
+      return Error{Code::not_found, "There is no app password named \"" + old_name + "\"."};
+    }
+    if (Status s = append_audit_locked(audit); !s.ok()) return s;
+    return tx.commit();
+  });
+}
+
+Result<std::vector<AuditEntry>> SqliteStore::list_audit(const std::string& user, int limit) {
+  return guarded([&]() -> Result<std::vector<AuditEntry>> {
+    std::lock_guard lock(mu_);
+    Stmt q(db_,
+           "SELECT * FROM (SELECT seq, time, actor_uid, actor, action, user, object, result, "
+           "detail, prev_hash, hash FROM audit WHERE (?1 = '' OR user = ?1 OR actor = ?1) "
+           "ORDER BY seq DESC LIMIT ?2) ORDER BY seq");
+    q.bind(1, user).bind(2, std::int64_t{limit > 0 ? limit : -1});
+    std::vector<AuditEntry> out;
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW) {
+      AuditEntry e;
+      e.seq = q.integer(0);
+      e.event.time = q.integer(1);
+      e.event.actor_uid = q.integer(2);
+      e.event.actor = q.text(3);
+      e.event.action = q.text(4);
+      e.event.user = q.text(5);
+      e.event.object = q.text(6);
+      e.event.result = q.text(7);
+      e.event.detail = q.text(8);
+      e.prev_hash = q.blob(9);
+      e.hash = q.blob(10);
+      out.push_back(std::move(e));
+    }
+    if (rc != SQLITE_DONE) return db_error(db_, "read the audit log");
+    return out;
+  });
+}
+
+Status SqliteStore::verify_audit() {
+  Result<std::vector<AuditEntry>> entries = list_audit("", 0);
+  if (!entries.ok()) return entries.status();
+  return guarded([&]() -> Status {
+    Bytes prev(kAuditHashSize, 0);
+    std::int64_t expected_seq = 1;
+    for (const AuditEntry& e : *entries) {
+      const std::string where = "Audit entry " + std::to_string(e.seq);
+      if (e.seq != expected_seq) {
+        return Error{Code::verification_failed, "The audit log has a gap: entry " +
+                                                    std::to_string(expected_seq) + " is missing."};
+      }
+      if (e.prev_hash != prev) {
+        return Error{Code::verification_failed, where + " does not follow the entry before it."};
+      }
+      if (audit_entry_hash(prev, e.seq, e.event) != e.hash) {
+        return Error{Code::verification_failed, where + " has been altered."};
+      }
+      prev = e.hash;
+      ++expected_seq;
+    }
+    return Status();
+  });
+}
+
+}  // namespace touchpass::store

@@ -1,0 +1,62 @@
+// SqliteStore: the Store on one SQLite database file, in WAL mode with synchronous=FULL, so
+// every enroll, issue and revoke is durable when the call returns. The schema is versioned
+// (PRAGMA user_version) and migrated forward on open; a database from a newer touchpass is
+// refused rather than touched. Thread-safe: calls are serialized on one connection.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <mutex>
+
+#include "store/store.h"
+
+struct sqlite3;
+
+namespace touchpass::store {
+
+class SqliteStore final : public Store {
+ public:
+  // The schema version this build writes.
+  static constexpr int kSchemaVersion = 1;
+
+  // Opens (creating with mode 0600 if missing) and migrates the database at `path`.
+  static Result<std::unique_ptr<SqliteStore>> open(const std::filesystem::path& path);
+
+  ~SqliteStore() override;
+
+  Result<std::int64_t> add_token(const TokenRecord& token, const AuditEvent& audit) override;
+  Result<std::vector<TokenRecord>> list_tokens(const std::string& user,
+                                               bool include_revoked) override;
+  Result<TokenRecord> get_token(std::int64_t id) override;
+  Status revoke_token(std::int64_t id, UnixTime when, const AuditEvent& audit) override;
+
+  Status add_grant(const GrantRecord& grant, std::uint32_t token_sign_count,
+                   const AuditEvent& audit) override;
+  Result<GrantRecord> find_grant(const std::string& user, const std::string& name) override;
+  Result<std::optional<GrantRecord>> find_grant_by_verifier(const Bytes& verifier) override;
+  Result<std::vector<GrantRecord>> list_grants(const std::string& user,
+                                               bool include_revoked) override;
+  Status update_sign_count(std::int64_t token_id, std::uint32_t sign_count,
+                           const AuditEvent& audit) override;
+  Status revoke_grant(const std::string& user, const std::string& name, UnixTime when,
+                      const AuditEvent& audit) override;
+  Result<int> revoke_all_grants(const std::string& user, UnixTime when,
+                                const AuditEvent& audit) override;
+  Status rename_grant(const std::string& user, const std::string& old_name,
+                      const std::string& new_name, const AuditEvent& audit) override;
+
+  Status append_audit(const AuditEvent& audit) override;
+  Result<std::vector<AuditEntry>> list_audit(const std::string& user, int limit) override;
+  Status verify_audit() override;
+
+ private:
+  explicit SqliteStore(sqlite3* db);
+  Status migrate();
+  // Appends one audit entry; the caller holds mu_ and has a transaction open.
+  Status append_audit_locked(const AuditEvent& audit);
+
+  std::mutex mu_;
+  sqlite3* db_;
+};
+
+}  // namespace touchpass::store

@@ -1,0 +1,126 @@
+// The store: enrolled tokens, grants (app passwords) and the audit log.
+//
+// The interface assumes no particular database (DESIGN.md §6: SQLite now, PostgreSQL where one
+// machine is outgrown). Every mutating call is one transaction that includes its audit entry:
+// either all of it is stored, durably, or none of it. Nothing secret is ever stored: grants keep
+// only their verifier (HMAC-SHA-256 under a pepper kept outside the store).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/bytes.h"
+#include "core/status.h"
+
+namespace touchpass::store {
+
+// Seconds since the Unix epoch. The store never reads a clock: callers pass the time.
+using UnixTime = std::int64_t;
+
+// One enrolled token credential.
+struct TokenRecord {
+  std::int64_t id = 0;  // assigned by the store
+  std::string user;     // owner (Unix user name)
+  std::string label;    // the owner's name for it, unique among the owner's active tokens
+  std::string kind;     // "fido2" or "yubikey"
+  Bytes credential;     // FIDO2 credential id, or YubiKey serial (4 bytes, big endian) || slot
+  std::string rp_id;    // FIDO2 only
+  int algorithm = 0;    // COSE algorithm; FIDO2 only
+  Bytes public_key;     // FIDO2 only
+  std::string uv;       // "pin" or "presence"
+  std::uint32_t sign_count = 0;
+  Bytes aaguid;
+  std::string attestation_format;
+  Bytes attestation_x5c;  // DER of the attestation certificate, if any
+  std::string device;     // what the token was (product name; "virtual" marks a virtual token)
+  bool is_virtual = false;
+  UnixTime created = 0;
+  std::optional<UnixTime> revoked;
+};
+
+// One grant: the record of one app password (DESIGN.md §5.1), its verifier and its proof.
+struct GrantRecord {
+  Bytes grant_id;  // 16 bytes
+  std::string user;
+  std::string name;                 // unique among the user's active grants
+  std::vector<std::string> scopes;  // sorted; empty = every service
+  UnixTime created = 0;
+  UnixTime expires = 0;  // 0 = never
+  std::int64_t token_id = 0;
+  std::string kind;  // "fido2" or "yubikey", as in the grant encoding
+  Bytes credential;  // as in the grant encoding
+  Bytes verifier;    // 32 bytes: HMAC-SHA-256(pepper, normalized password)
+  Bytes proof_auth_data;
+  Bytes proof_signature;
+  std::optional<UnixTime> revoked;
+  std::optional<UnixTime> last_used;
+  std::string last_service;
+  std::string last_remote;
+};
+
+// What happened, by whom, to whom. The store adds the sequence number and the hash chain.
+struct AuditEvent {
+  UnixTime time = 0;
+  std::int64_t actor_uid = -1;
+  std::string actor;   // the actor's user name, if known
+  std::string action;  // "enroll", "issue", "show", "revoke", "rename", "refuse", …
+  std::string user;    // whose token or grant
+  std::string object;  // token label or grant name
+  std::string result;  // "ok", or an error code name
+  std::string detail;  // free text; never a secret
+};
+
+struct AuditEntry {
+  std::int64_t seq = 0;
+  AuditEvent event;
+  Bytes prev_hash;  // 32 bytes; zeros for the first entry
+  Bytes hash;       // SHA-256 over prev_hash and the entry (audit_chain.h)
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Tokens. add_token fails with invalid_argument when the label is taken.
+  virtual Result<std::int64_t> add_token(const TokenRecord& token, const AuditEvent& audit) = 0;
+  // The user's tokens (every user's when `user` is empty), revoked ones only if asked.
+  virtual Result<std::vector<TokenRecord>> list_tokens(const std::string& user,
+                                                       bool include_revoked) = 0;
+  virtual Result<TokenRecord> get_token(std::int64_t id) = 0;
+  // Revokes a token and every active grant derived from it.
+  virtual Status revoke_token(std::int64_t id, UnixTime when, const AuditEvent& audit) = 0;
+
+  // Grants. add_grant also records the token's new signature counter, in the same transaction.
+  // invalid_argument when the user already has an active grant of that name.
+  virtual Status add_grant(const GrantRecord& grant, std::uint32_t token_sign_count,
+                           const AuditEvent& audit) = 0;
+  // The user's active (unrevoked) grant of that name; not_found otherwise.
+  virtual Result<GrantRecord> find_grant(const std::string& user, const std::string& name) = 0;
+  // The active grant with this verifier, if any (look-up for verification).
+  virtual Result<std::optional<GrantRecord>> find_grant_by_verifier(const Bytes& verifier) = 0;
+  virtual Result<std::vector<GrantRecord>> list_grants(const std::string& user,
+                                                       bool include_revoked) = 0;
+  // Records a token's signature counter after a successful assertion (e.g. for show).
+  virtual Status update_sign_count(std::int64_t token_id, std::uint32_t sign_count,
+                                   const AuditEvent& audit) = 0;
+  // Revokes one active grant; not_found if the user has none of that name.
+  virtual Status revoke_grant(const std::string& user, const std::string& name, UnixTime when,
+                              const AuditEvent& audit) = 0;
+  // Revokes all of the user's active grants; returns how many.
+  virtual Result<int> revoke_all_grants(const std::string& user, UnixTime when,
+                                        const AuditEvent& audit) = 0;
+  virtual Status rename_grant(const std::string& user, const std::string& old_name,
+                              const std::string& new_name, const AuditEvent& audit) = 0;
+
+  // Audit log: append-only and hash-chained.
+  virtual Status append_audit(const AuditEvent& audit) = 0;
+  // Entries in order; only those concerning `user` (as actor or target) when it is not empty;
+  // at most `limit` of the newest when limit > 0.
+  virtual Result<std::vector<AuditEntry>> list_audit(const std::string& user, int limit) = 0;
+  // Recomputes the chain; an error names the first entry that does not match.
+  virtual Status verify_audit() = 0;
+};
+
+}  // namespace touchpass::store

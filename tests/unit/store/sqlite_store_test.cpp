@@ -1,0 +1,325 @@
+#include "store/sqlite_store.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "store/audit_chain.h"
+
+namespace touchpass::store {
+namespace {
+
+namespace fs = std::filesystem;
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("touchpass-store-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    path_ = dir_ / "store.db";
+    auto s = SqliteStore::open(path_);
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    store_ = std::move(*s);
+  }
+  void TearDown() override {
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+
+  static AuditEvent event(std::string action, std::string user, std::string object = "") {
+    AuditEvent e;
+    e.time = 1764000000;
+    e.actor_uid = 1000;
+    e.actor = user;
+    e.action = std::move(action);
+    e.user = std::move(user);
+    e.object = std::move(object);
+    e.result = "ok";
+    return e;
+  }
+
+  static TokenRecord token(std::string user, std::string label) {
+    TokenRecord t;
+    t.user = std::move(user);
+    t.label = std::move(label);
+    t.kind = "fido2";
+    t.credential = Bytes(32, 0xaa);
+    t.rp_id = "touchpass:host";
+    t.algorithm = -7;
+    t.public_key = Bytes(64, 0x04);
+    t.uv = "pin";
+    t.sign_count = 1;
+    t.aaguid = Bytes(16, 0x11);
+    t.attestation_format = "packed";
+    t.device = "touchpass virtual token";
+    t.is_virtual = true;
+    t.created = 1764000000;
+    return t;
+  }
+
+  GrantRecord grant(std::int64_t token_id, std::string user, std::string name) {
+    GrantRecord g;
+    g.grant_id = Bytes(16);
+    for (auto& b : g.grant_id) b = static_cast<std::uint8_t>(rng_());
+    g.user = std::move(user);
+    g.name = std::move(name);
+    g.scopes = {"imap", "smtp"};
+    g.created = 1764000000;
+    g.expires = 0;
+    g.token_id = token_id;
+    g.kind = "fido2";
+    g.credential = Bytes(32, 0xaa);
+    g.verifier = Bytes(32);
+    for (auto& b : g.verifier) b = static_cast<std::uint8_t>(rng_());
+    g.proof_auth_data = Bytes(37, 0x01);
+    g.proof_signature = Bytes(70, 0x02);
+    return g;
+  }
+
+  std::int64_t enroll(const std::string& user, const std::string& label) {
+    auto id = store_->add_token(token(user, label), event("enroll", user, label));
+    EXPECT_TRUE(id.ok()) << id.error().message;
+    return id.ok() ? *id : 0;
+  }
+
+  std::size_t audit_count() {
+    auto entries = store_->list_audit("", 0);
+    EXPECT_TRUE(entries.ok());
+    return entries.ok() ? entries->size() : 0;
+  }
+
+  // Runs raw SQL on the database file through a separate connection (an attacker or a bug).
+  int raw_exec(const std::string& sql) {
+    sqlite3* db = nullptr;
+    sqlite3_open(path_.c_str(), &db);
+    const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+    return rc;
+  }
+
+  static inline int counter_ = 0;
+  std::mt19937 rng_{42};
+  fs::path dir_;
+  fs::path path_;
+  std::unique_ptr<SqliteStore> store_;
+};
+
+TEST_F(SqliteStoreTest, CreatesAPrivateFileAtTheCurrentSchemaVersion) {
+  struct stat st {};
+  ASSERT_EQ(::stat(path_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, nullptr);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), SqliteStore::kSchemaVersion);
+  sqlite3_finalize(stmt);
+  sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &stmt, nullptr);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)), "wal");
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+}
+
+TEST_F(SqliteStoreTest, RefusesADatabaseFromANewerVersionAndLeavesItAlone) {
+  const std::int64_t id = enroll("alice", "key");
+  store_.reset();
+  ASSERT_EQ(raw_exec("PRAGMA user_version=99"), SQLITE_OK);
+  auto reopened = SqliteStore::open(path_);
+  ASSERT_FALSE(reopened.ok());
+  EXPECT_EQ(reopened.code(), Code::invalid_argument);
+  EXPECT_NE(reopened.error().message.find("newer"), std::string::npos);
+  ASSERT_EQ(raw_exec("PRAGMA user_version=1"), SQLITE_OK);
+  auto again = SqliteStore::open(path_);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE((*again)->get_token(id).ok());
+}
+
+TEST_F(SqliteStoreTest, RefusesAFileThatIsNotADatabase) {
+  const fs::path bad = dir_ / "garbage.db";
+  std::ofstream(bad) << "this is not a database, just some text that is long enough";
+  auto s = SqliteStore::open(bad);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), Code::io_error);
+}
+
+TEST_F(SqliteStoreTest, TokensPersistAcrossReopen) {
+  const std::int64_t id = enroll("alice", "blue key");
+  store_.reset();
+  auto reopened = SqliteStore::open(path_);
+  ASSERT_TRUE(reopened.ok());
+  auto t = (*reopened)->get_token(id);
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->user, "alice");
+  EXPECT_EQ(t->label, "blue key");
+  EXPECT_EQ(t->public_key, Bytes(64, 0x04));
+  EXPECT_TRUE(t->is_virtual);
+  EXPECT_FALSE(t->revoked.has_value());
+}
+
+TEST_F(SqliteStoreTest, TokenLabelsAreUniquePerUserAndAFailedEnrollStoresNothing) {
+  enroll("alice", "key");
+  const std::size_t before = audit_count();
+  auto dup = store_->add_token(token("alice", "key"), event("enroll", "alice", "key"));
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.code(), Code::invalid_argument);
+  EXPECT_EQ(audit_count(), before);  // the audit entry was rolled back with the insert
+  EXPECT_TRUE(store_->add_token(token("bob", "key"), event("enroll", "bob", "key")).ok());
+  auto alice = store_->list_tokens("alice", false);
+  ASSERT_TRUE(alice.ok());
+  EXPECT_EQ(alice->size(), 1u);
+  auto all = store_->list_tokens("", false);
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 2u);
+}
+
+TEST_F(SqliteStoreTest, GrantNamesAreUniquePerUserAmongActiveGrants) {
+  const std::int64_t alice_key = enroll("alice", "key");
+  const std::int64_t bob_key = enroll("bob", "key");
+  ASSERT_TRUE(
+      store_->add_grant(grant(alice_key, "alice", "mail"), 5, event("issue", "alice")).ok());
+  const std::size_t before = audit_count();
+  Status dup = store_->add_grant(grant(alice_key, "alice", "mail"), 6, event("issue", "alice"));
+  EXPECT_EQ(dup.code(), Code::invalid_argument);
+  EXPECT_EQ(audit_count(), before);
+  EXPECT_EQ(store_->get_token(alice_key)->sign_count, 5u);  // counter update rolled back too
+  EXPECT_TRUE(store_->add_grant(grant(bob_key, "bob", "mail"), 2, event("issue", "bob")).ok());
+  ASSERT_TRUE(store_->revoke_grant("alice", "mail", 1764000100, event("revoke", "alice")).ok());
+  EXPECT_TRUE(
+      store_->add_grant(grant(alice_key, "alice", "mail"), 7, event("issue", "alice")).ok());
+  auto with_revoked = store_->list_grants("alice", true);
+  ASSERT_TRUE(with_revoked.ok());
+  EXPECT_EQ(with_revoked->size(), 2u);
+  auto active = store_->list_grants("alice", false);
+  ASSERT_TRUE(active.ok());
+  EXPECT_EQ(active->size(), 1u);
+}
+
+TEST_F(SqliteStoreTest, AGrantRoundTripsAndRecordsTheSignCount) {
+  const std::int64_t key = enroll("alice", "key");
+  GrantRecord g = grant(key, "alice", "thunderbird");
+  g.expires = 1779552000;
+  ASSERT_TRUE(store_->add_grant(g, 9, event("issue", "alice", "thunderbird")).ok());
+  auto found = store_->find_grant("alice", "thunderbird");
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ(found->grant_id, g.grant_id);
+  EXPECT_EQ(found->scopes, (std::vector<std::string>{"imap", "smtp"}));
+  EXPECT_EQ(found->expires, 1779552000);
+  EXPECT_EQ(found->verifier, g.verifier);
+  EXPECT_EQ(found->proof_signature, g.proof_signature);
+  EXPECT_EQ(store_->get_token(key)->sign_count, 9u);
+  auto by_verifier = store_->find_grant_by_verifier(g.verifier);
+  ASSERT_TRUE(by_verifier.ok());
+  ASSERT_TRUE(by_verifier->has_value());
+  EXPECT_EQ((*by_verifier)->name, "thunderbird");
+  auto none = store_->find_grant_by_verifier(Bytes(32, 0));
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+  EXPECT_EQ(store_->find_grant("bob", "thunderbird").code(), Code::not_found);
+}
+
+TEST_F(SqliteStoreTest, EmptyScopesMeanEveryService) {
+  const std::int64_t key = enroll("alice", "key");
+  GrantRecord g = grant(key, "alice", "all");
+  g.scopes.clear();
+  ASSERT_TRUE(store_->add_grant(g, 2, event("issue", "alice")).ok());
+  EXPECT_TRUE(store_->find_grant("alice", "all")->scopes.empty());
+}
+
+TEST_F(SqliteStoreTest, RevokingATokenRevokesItsGrantsAndBlocksNewOnes) {
+  const std::int64_t key = enroll("alice", "key");
+  ASSERT_TRUE(store_->add_grant(grant(key, "alice", "a"), 2, event("issue", "alice")).ok());
+  ASSERT_TRUE(store_->add_grant(grant(key, "alice", "b"), 3, event("issue", "alice")).ok());
+  ASSERT_TRUE(store_->revoke_token(key, 1764000200, event("revoke", "alice", "key")).ok());
+  EXPECT_TRUE(store_->list_grants("alice", false)->empty());
+  Status s = store_->add_grant(grant(key, "alice", "c"), 4, event("issue", "alice"));
+  EXPECT_EQ(s.code(), Code::not_found);
+  EXPECT_EQ(store_->revoke_token(key, 1764000300, event("revoke", "alice")).code(),
+            Code::not_found);
+}
+
+TEST_F(SqliteStoreTest, RevokeAllAndRename) {
+  const std::int64_t key = enroll("alice", "key");
+  ASSERT_TRUE(store_->add_grant(grant(key, "alice", "a"), 2, event("issue", "alice")).ok());
+  ASSERT_TRUE(store_->add_grant(grant(key, "alice", "b"), 3, event("issue", "alice")).ok());
+  EXPECT_EQ(store_->rename_grant("alice", "a", "b", event("rename", "alice")).code(),
+            Code::invalid_argument);
+  ASSERT_TRUE(store_->rename_grant("alice", "a", "phone", event("rename", "alice")).ok());
+  EXPECT_TRUE(store_->find_grant("alice", "phone").ok());
+  EXPECT_EQ(store_->rename_grant("alice", "nope", "x", event("rename", "alice")).code(),
+            Code::not_found);
+  auto n = store_->revoke_all_grants("alice", 1764000400, event("revoke", "alice"));
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 2);
+  EXPECT_EQ(store_->revoke_grant("alice", "b", 1764000500, event("revoke", "alice")).code(),
+            Code::not_found);
+}
+
+TEST_F(SqliteStoreTest, AuditLogIsChainedAndVerifies) {
+  const std::int64_t key = enroll("alice", "key");
+  ASSERT_TRUE(store_->add_grant(grant(key, "alice", "a"), 2, event("issue", "alice", "a")).ok());
+  AuditEvent refused = event("refuse", "bob");
+  refused.result = "not_allowed";
+  ASSERT_TRUE(store_->append_audit(refused).ok());
+  auto entries = store_->list_audit("", 0);
+  ASSERT_TRUE(entries.ok());
+  ASSERT_EQ(entries->size(), 3u);
+  EXPECT_EQ((*entries)[0].prev_hash, Bytes(32, 0));
+  for (std::size_t i = 1; i < entries->size(); ++i) {
+    EXPECT_EQ((*entries)[i].prev_hash, (*entries)[i - 1].hash);
+    EXPECT_EQ((*entries)[i].hash,
+              audit_entry_hash((*entries)[i].prev_hash, (*entries)[i].seq, (*entries)[i].event));
+  }
+  EXPECT_TRUE(store_->verify_audit().ok());
+  auto bob = store_->list_audit("bob", 0);
+  ASSERT_TRUE(bob.ok());
+  ASSERT_EQ(bob->size(), 1u);
+  EXPECT_EQ((*bob)[0].event.action, "refuse");
+  auto newest = store_->list_audit("", 2);
+  ASSERT_TRUE(newest.ok());
+  ASSERT_EQ(newest->size(), 2u);
+  EXPECT_EQ((*newest)[1].seq, 3);
+}
+
+TEST_F(SqliteStoreTest, AuditLogRefusesUpdatesAndDeletes) {
+  enroll("alice", "key");
+  EXPECT_NE(raw_exec("UPDATE audit SET result = 'forged'"), SQLITE_OK);
+  EXPECT_NE(raw_exec("DELETE FROM audit"), SQLITE_OK);
+  EXPECT_EQ(audit_count(), 1u);
+  EXPECT_TRUE(store_->verify_audit().ok());
+}
+
+TEST_F(SqliteStoreTest, VerifyFindsAnAlteredEntry) {
+  enroll("alice", "k1");
+  enroll("alice", "k2");
+  enroll("alice", "k3");
+  // Someone with write access to the file drops the guard and edits history.
+  ASSERT_EQ(raw_exec("DROP TRIGGER audit_append_only_update;"
+                     "UPDATE audit SET actor = 'mallory' WHERE seq = 2;"),
+            SQLITE_OK);
+  Status s = store_->verify_audit();
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), Code::verification_failed);
+  EXPECT_NE(s.error().message.find("entry 2"), std::string::npos) << s.error().message;
+}
+
+TEST_F(SqliteStoreTest, VerifyFindsARemovedEntry) {
+  enroll("alice", "k1");
+  enroll("alice", "k2");
+  enroll("alice", "k3");
+  ASSERT_EQ(raw_exec("DROP TRIGGER audit_append_only_delete; DELETE FROM audit WHERE seq = 2;"),
+            SQLITE_OK);
+  Status s = store_->verify_audit();
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find("2"), std::string::npos) << s.error().message;
+}
+
+}  // namespace
+}  // namespace touchpass::store
