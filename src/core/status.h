@@ -35,10 +35,13 @@ enum class Code : int {
   verification_failed = 16,  // an attestation or assertion signature did not verify
   token_error = 17,          // any other error reported by the token
   // General.
-  invalid_argument = 100,  // bad input from the caller
-  io_error = 101,          // operating-system I/O failed
-  internal = 102,          // a bug or an unexpected library failure
-  not_found = 103,         // the named thing does not exist
+  invalid_argument = 100,     // bad input from the caller
+  io_error = 101,             // operating-system I/O failed
+  internal = 102,             // a bug or an unexpected library failure
+  not_found = 103,            // the named thing does not exist
+  permission_denied = 104,    // the caller may not do this
+  protocol_error = 105,       // a malformed or unexpected IPC message
+  unsupported_version = 106,  // an IPC message of a protocol version we do not speak
 };
 
 // The stable lower-case name of a code, e.g. "pin_invalid".
