@@ -48,6 +48,12 @@ std::string_view code_name(Code code) {
       return "internal";
     case Code::not_found:
       return "not_found";
+    case Code::permission_denied:
+      return "permission_denied";
+    case Code::protocol_error:
+      return "protocol_error";
+    case Code::unsupported_version:
+      return "unsupported_version";
   }
   return "unknown";
 }
