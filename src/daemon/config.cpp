@@ -1,0 +1,174 @@
+#include "daemon/config.h"
+
+#include <charconv>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+
+namespace touchpass::daemon {
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+  const auto first = s.find_first_not_of(" \t\r");
+  if (first == std::string_view::npos) return {};
+  const auto last = s.find_last_not_of(" \t\r");
+  return s.substr(first, last - first + 1);
+}
+
+// Each setter parses a value into the config or returns the reason it is bad.
+using Setter = std::function<std::optional<std::string>(Config&, std::string_view)>;
+
+std::optional<std::string> set_path(std::filesystem::path& out, std::string_view v, bool empty_ok) {
+  if (v.empty()) {
+    if (empty_ok) {
+      out.clear();
+      return std::nullopt;
+    }
+    return "a path is required";
+  }
+  if (v.front() != '/') return "the path must be absolute";
+  out = std::filesystem::path(std::string(v));
+  return std::nullopt;
+}
+
+std::optional<std::string> set_name(std::string& out, std::string_view v) {
+  if (v.empty()) return "a name is required";
+  for (char c : v) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_' || c == '.';
+    if (!ok) return "only letters, digits, '-', '_' and '.' are allowed";
+  }
+  out = std::string(v);
+  return std::nullopt;
+}
+
+std::optional<std::string> set_int(int& out, std::string_view v, int min, int max) {
+  int n = 0;
+  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || end != v.data() + v.size() || n < min || n > max) {
+    return "expected a whole number from " + std::to_string(min) + " to " + std::to_string(max);
+  }
+  out = n;
+  return std::nullopt;
+}
+
+std::optional<std::string> set_seconds(std::chrono::seconds& out, std::string_view v, int min,
+                                       int max) {
+  int n = 0;
+  if (auto err = set_int(n, v, min, max)) return *err + " (seconds)";
+  out = std::chrono::seconds(n);
+  return std::nullopt;
+}
+
+std::optional<std::string> set_bool(bool& out, std::string_view v) {
+  if (v == "true" || v == "yes") {
+    out = true;
+  } else if (v == "false" || v == "no") {
+    out = false;
+  } else {
+    return "expected true or false";
+  }
+  return std::nullopt;
+}
+
+const std::map<std::string, Setter, std::less<>>& setters() {
+  static const std::map<std::string, Setter, std::less<>> table = {
+      {"socket", [](Config& c, std::string_view v) { return set_path(c.socket, v, false); }},
+      {"store", [](Config& c, std::string_view v) { return set_path(c.store, v, false); }},
+      {"pepper", [](Config& c, std::string_view v) { return set_path(c.pepper, v, false); }},
+      {"virtual_token_dir",
+       [](Config& c, std::string_view v) { return set_path(c.virtual_token_dir, v, true); }},
+      {"rp_id",
+       [](Config& c, std::string_view v) -> std::optional<std::string> {
+         if (v.empty() || v.size() > 128) return "expected 1 to 128 characters";
+         for (char ch : v) {
+           if (static_cast<unsigned char>(ch) <= 0x20 || static_cast<unsigned char>(ch) >= 0x7f) {
+             return "only printable ASCII without spaces is allowed";
+           }
+         }
+         c.rp_id = std::string(v);
+         return std::nullopt;
+       }},
+      {"usb_tokens", [](Config& c, std::string_view v) { return set_bool(c.usb_tokens, v); }},
+      {"admin_group", [](Config& c, std::string_view v) { return set_name(c.admin_group, v); }},
+      {"service_group", [](Config& c, std::string_view v) { return set_name(c.service_group, v); }},
+      {"token_timeout",
+       [](Config& c, std::string_view v) { return set_seconds(c.token_timeout, v, 1, 600); }},
+      {"pin_timeout",
+       [](Config& c, std::string_view v) { return set_seconds(c.pin_timeout, v, 1, 3600); }},
+      {"uv",
+       [](Config& c, std::string_view v) -> std::optional<std::string> {
+         if (v == "required") {
+           c.uv = UvPolicy::required;
+         } else if (v == "allowed") {
+           c.uv = UvPolicy::allowed;
+         } else {
+           return "expected required or allowed";
+         }
+         return std::nullopt;
+       }},
+      {"max_clients",
+       [](Config& c, std::string_view v) { return set_int(c.max_clients, v, 1, 4096); }},
+  };
+  return table;
+}
+
+}  // namespace
+
+Result<Config> parse_config(std::string_view text, std::string_view origin) {
+  Config config;
+  std::set<std::string, std::less<>> seen;
+  std::size_t line_no = 0;
+  std::size_t pos = 0;
+  while (pos <= text.size()) {
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(pos, end - pos);
+    pos = end + 1;
+    ++line_no;
+    const auto fail = [&](const std::string& reason) -> Error {
+      return Error{Code::invalid_argument,
+                   std::string(origin) + ":" + std::to_string(line_no) + ": " + reason};
+    };
+    if (const auto hash = line.find('#'); hash != std::string_view::npos) {
+      line = line.substr(0, hash);
+    }
+    line = trim(line);
+    if (line.empty()) continue;
+    const auto eq = line.find('=');
+    if (eq == std::string_view::npos) return fail("expected `key = value`");
+    const std::string_view key = trim(line.substr(0, eq));
+    const std::string_view value = trim(line.substr(eq + 1));
+    const auto it = setters().find(key);
+    if (it == setters().end()) return fail("unknown key \"" + std::string(key) + "\"");
+    if (!seen.insert(std::string(key)).second) {
+      return fail("\"" + std::string(key) + "\" is set twice");
+    }
+    if (auto reason = it->second(config, value)) {
+      return fail("bad value for \"" + std::string(key) + "\": " + *reason);
+    }
+    if (end == text.size()) break;
+  }
+  return config;
+}
+
+Result<Config> load_config(const std::filesystem::path& path, bool missing_ok) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    std::error_code ec;
+    if (missing_ok && !std::filesystem::exists(path, ec)) return Config::defaults();
+    return Error{Code::io_error, "Cannot read the configuration file " + path.string() + "."};
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (text.str().size() > 1024 * 1024) {
+    return Error{Code::invalid_argument, path.string() + ": the file is too large."};
+  }
+  return parse_config(text.str(), path.string());
+}
+
+}  // namespace touchpass::daemon

@@ -1,0 +1,48 @@
+// touchpassd's configuration (default /etc/touchpass/touchpassd.conf). The file is lines of
+// `key = value`; `#` starts a comment; blank lines are ignored. Unknown keys, repeated keys and
+// bad values stop start-up with the file, the line and the reason. Every key is optional.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+
+namespace touchpass::daemon {
+
+enum class UvPolicy {
+  required,  // every credential is enrolled with user verification (PIN)
+  allowed,   // the user may enroll a presence-only credential (`enroll --no-pin`)
+};
+
+struct Config {
+  std::filesystem::path socket = "/run/touchpass/touchpassd.sock";
+  std::filesystem::path store = "/var/lib/touchpass/touchpass.db";
+  std::filesystem::path pepper = "/var/lib/touchpass/pepper";
+  // The FIDO2 relying-party id of every credential. Changing it makes enrolled credentials
+  // unusable, so it does not follow the host name.
+  std::string rp_id = "touchpass";
+  // Where virtual tokens' sockets appear; empty: virtual tokens are not used.
+  std::filesystem::path virtual_token_dir = "/run/touchpass/virtual";
+  bool usb_tokens = true;
+  std::string admin_group = "touchpass-admin";
+  std::string service_group = "touchpass-service";
+  std::chrono::seconds token_timeout{30};  // waiting for a token to be inserted or touched
+  std::chrono::seconds pin_timeout{120};   // waiting for the client to send a PIN
+  UvPolicy uv = UvPolicy::required;
+  int max_clients = 256;
+
+  // The configuration a daemon runs with when no file exists at the default path.
+  static Config defaults() { return Config{}; }
+};
+
+// Parses configuration text; `origin` names the file in error messages.
+// Error invalid_argument: "FILE:LINE: reason".
+Result<Config> parse_config(std::string_view text, std::string_view origin);
+
+// Reads and parses the file. A missing file is an error unless `missing_ok` (then: defaults).
+Result<Config> load_config(const std::filesystem::path& path, bool missing_ok);
+
+}  // namespace touchpass::daemon

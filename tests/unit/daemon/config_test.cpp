@@ -1,0 +1,106 @@
+#include "daemon/config.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace touchpass::daemon {
+namespace {
+
+TEST(Config, EmptyTextGivesTheDefaults) {
+  auto c = parse_config("", "t.conf");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->socket, "/run/touchpass/touchpassd.sock");
+  EXPECT_EQ(c->rp_id, "touchpass");
+  EXPECT_EQ(c->uv, UvPolicy::required);
+  EXPECT_EQ(c->token_timeout, std::chrono::seconds(30));
+}
+
+TEST(Config, ParsesEveryKeyWithCommentsAndBlankLines) {
+  const char* text =
+      "# touchpassd test configuration\n"
+      "\n"
+      "socket = /tmp/x/sock   # trailing comment\n"
+      "store=/tmp/x/db\n"
+      "pepper = /tmp/x/pepper\n"
+      "rp_id = touchpass:test\n"
+      "virtual_token_dir =\n"
+      "usb_tokens = no\n"
+      "admin_group = wheel\n"
+      "service_group = dovecot\n"
+      "token_timeout = 5\n"
+      "pin_timeout = 10\n"
+      "uv = allowed\n"
+      "max_clients = 16\n";
+  auto c = parse_config(text, "t.conf");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->socket, "/tmp/x/sock");
+  EXPECT_EQ(c->store, "/tmp/x/db");
+  EXPECT_EQ(c->pepper, "/tmp/x/pepper");
+  EXPECT_EQ(c->rp_id, "touchpass:test");
+  EXPECT_TRUE(c->virtual_token_dir.empty());
+  EXPECT_FALSE(c->usb_tokens);
+  EXPECT_EQ(c->admin_group, "wheel");
+  EXPECT_EQ(c->service_group, "dovecot");
+  EXPECT_EQ(c->token_timeout, std::chrono::seconds(5));
+  EXPECT_EQ(c->pin_timeout, std::chrono::seconds(10));
+  EXPECT_EQ(c->uv, UvPolicy::allowed);
+  EXPECT_EQ(c->max_clients, 16);
+}
+
+struct BadCase {
+  const char* text;
+  const char* expected;  // the whole error message
+};
+
+TEST(Config, BadInputNamesTheFileTheLineAndTheReason) {
+  const BadCase cases[] = {
+      {"\nsockett = /x\n", "t.conf:2: unknown key \"sockett\""},
+      {"socket /x\n", "t.conf:1: expected `key = value`"},
+      {"socket = relative/path\n", "t.conf:1: bad value for \"socket\": the path must be absolute"},
+      {"token_timeout = 0\n",
+       "t.conf:1: bad value for \"token_timeout\": expected a whole number from 1 to 600 "
+       "(seconds)"},
+      {"token_timeout = 5s\n",
+       "t.conf:1: bad value for \"token_timeout\": expected a whole number from 1 to 600 "
+       "(seconds)"},
+      {"uv = maybe\n", "t.conf:1: bad value for \"uv\": expected required or allowed"},
+      {"usb_tokens = 1\n", "t.conf:1: bad value for \"usb_tokens\": expected true or false"},
+      {"admin_group = a b\n",
+       "t.conf:1: bad value for \"admin_group\": only letters, digits, '-', '_' and '.' are "
+       "allowed"},
+      {"rp_id = two words\n",
+       "t.conf:1: bad value for \"rp_id\": only printable ASCII without spaces is allowed"},
+      {"store = /a\n# c\nstore = /b\n", "t.conf:3: \"store\" is set twice"},
+      {"store =\n", "t.conf:1: bad value for \"store\": a path is required"},
+  };
+  for (const auto& c : cases) {
+    auto r = parse_config(c.text, "t.conf");
+    ASSERT_FALSE(r.ok()) << c.text;
+    EXPECT_EQ(r.code(), Code::invalid_argument);
+    EXPECT_EQ(r.error().message, c.expected) << c.text;
+  }
+}
+
+TEST(Config, LoadsAFileAndHandlesAMissingOne) {
+  const auto dir = std::filesystem::temp_directory_path() / "touchpass-config-test";
+  std::filesystem::create_directories(dir);
+  const auto file = dir / "touchpassd.conf";
+  std::ofstream(file) << "rp_id = from-file\nbogus = 1\n";
+  auto bad = load_config(file, false);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message, file.string() + ":2: unknown key \"bogus\"");
+  std::ofstream(file) << "rp_id = from-file\n";
+  auto good = load_config(file, false);
+  ASSERT_TRUE(good.ok());
+  EXPECT_EQ(good->rp_id, "from-file");
+  EXPECT_FALSE(load_config(dir / "missing.conf", false).ok());
+  auto defaults = load_config(dir / "missing.conf", true);
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->rp_id, "touchpass");
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace touchpass::daemon
