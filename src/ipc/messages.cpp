@@ -1,0 +1,324 @@
+#include "ipc/messages.h"
+
+#include <array>
+#include <utility>
+
+namespace touchpass::ipc {
+
+namespace {
+
+constexpr std::array<std::pair<Op, std::string_view>, 12> kOps = {{
+    {Op::devices, "devices"},
+    {Op::enroll, "enroll"},
+    {Op::tokens, "tokens"},
+    {Op::issue, "issue"},
+    {Op::show, "show"},
+    {Op::list, "list"},
+    {Op::revoke, "revoke"},
+    {Op::rename, "rename"},
+    {Op::log, "log"},
+    {Op::verify, "verify"},
+    {Op::pin, "pin"},
+    {Op::cancel, "cancel"},
+}};
+
+// Limits on untrusted strings; the core validates names further.
+constexpr std::size_t kMaxFieldBytes = 1024;
+constexpr std::size_t kMaxScopes = 32;
+
+Error protocol(std::string sentence) {
+  return Error{Code::protocol_error, std::move(sentence)};
+}
+
+// Reads an optional string field; an error when present with another type or too long.
+Result<std::optional<std::string>> opt_string(const Json& j, const char* key) {
+  const auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return std::optional<std::string>();
+  if (!it->is_string()) return protocol(std::string("\"") + key + "\" must be a string.");
+  const auto& s = it->get_ref<const std::string&>();
+  if (s.size() > kMaxFieldBytes) return protocol(std::string("\"") + key + "\" is too long.");
+  return std::optional<std::string>(s);
+}
+
+Result<std::string> req_string(const Json& j, const char* key) {
+  auto v = opt_string(j, key);
+  if (!v.ok()) return v.error();
+  if (!v->has_value() || (*v)->empty()) {
+    return protocol(std::string("\"") + key + "\" is required.");
+  }
+  return **v;
+}
+
+Result<bool> opt_bool(const Json& j, const char* key) {
+  const auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return false;
+  if (!it->is_boolean()) return protocol(std::string("\"") + key + "\" must be true or false.");
+  return it->get<bool>();
+}
+
+Result<std::int64_t> opt_int(const Json& j, const char* key, std::int64_t min, std::int64_t max) {
+  const auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return std::int64_t{0};
+  if (!it->is_number_integer()) {
+    return protocol(std::string("\"") + key + "\" must be a whole number.");
+  }
+  // Unsigned values above INT64_MAX are out of range as well.
+  if (it->is_number_unsigned() && it->get<std::uint64_t>() > static_cast<std::uint64_t>(max)) {
+    return protocol(std::string("\"") + key + "\" is out of range.");
+  }
+  const auto v = it->get<std::int64_t>();
+  if (v < min || v > max) return protocol(std::string("\"") + key + "\" is out of range.");
+  return v;
+}
+
+// Checks the "v" field of any message.
+Status check_version(const Json& j) {
+  const auto it = j.find("v");
+  if (it == j.end() || !it->is_number_integer()) {
+    return protocol("The message has no protocol version (\"v\").");
+  }
+  if (it->get<std::int64_t>() != kProtocolVersion) {
+    return Error{Code::unsupported_version,
+                 "Protocol version " + it->dump() + " is not supported; this touchpass speaks " +
+                     std::to_string(kProtocolVersion) + ". Use matching touchpass versions."};
+  }
+  return {};
+}
+
+Result<Json> parse_object(std::string_view text) {
+  Json j = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return protocol("The message is not valid JSON.");
+  if (!j.is_object()) return protocol("The message is not a JSON object.");
+  if (Status s = check_version(j); !s.ok()) return s.error();
+  return j;
+}
+
+}  // namespace
+
+std::string_view op_name(Op op) {
+  for (const auto& [o, name] : kOps)
+    if (o == op) return name;
+  return "unknown";
+}
+
+std::optional<Op> op_from_name(std::string_view name) {
+  for (const auto& [o, n] : kOps)
+    if (n == name) return o;
+  return std::nullopt;
+}
+
+bool is_interactive(Op op) {
+  return op == Op::enroll || op == Op::issue || op == Op::show;
+}
+
+Result<Request> Request::parse(std::string_view json_text) {
+  auto parsed = parse_object(json_text);
+  if (!parsed.ok()) return parsed.error();
+  const Json& j = *parsed;
+  auto op_text = req_string(j, "op");
+  if (!op_text.ok()) return op_text.error();
+  const auto op = op_from_name(*op_text);
+  if (!op) return protocol("Unknown operation \"" + *op_text + "\".");
+
+  Request r;
+  r.op = *op;
+  auto user = opt_string(j, "user");
+  if (!user.ok()) return user.error();
+  r.user = *user;
+  auto all_users = opt_bool(j, "all_users");
+  if (!all_users.ok()) return all_users.error();
+  r.all_users = *all_users;
+
+  switch (r.op) {
+    case Op::enroll: {
+      auto label = opt_string(j, "label");
+      if (!label.ok()) return label.error();
+      r.label = label->value_or("");
+      auto uv = opt_string(j, "uv");
+      if (!uv.ok()) return uv.error();
+      if (*uv && **uv != "pin" && **uv != "presence") {
+        return protocol("\"uv\" must be \"pin\" or \"presence\".");
+      }
+      r.uv = *uv;
+      break;
+    }
+    case Op::issue: {
+      auto name = req_string(j, "name");
+      if (!name.ok()) return name.error();
+      r.name = *name;
+      if (const auto it = j.find("scopes"); it != j.end() && !it->is_null()) {
+        if (!it->is_array() || it->size() > kMaxScopes) {
+          return protocol("\"scopes\" must be a list of at most 32 names.");
+        }
+        for (const auto& s : *it) {
+          if (!s.is_string() || s.get_ref<const std::string&>().size() > kMaxFieldBytes) {
+            return protocol("Every scope must be a short string.");
+          }
+          r.scopes.push_back(s.get<std::string>());
+        }
+      }
+      auto expires = opt_int(j, "expires", 0, INT64_C(253402300799));  // up to 9999-12-31
+      if (!expires.ok()) return expires.error();
+      r.expires = *expires;
+      break;
+    }
+    case Op::show: {
+      auto name = req_string(j, "name");
+      if (!name.ok()) return name.error();
+      r.name = *name;
+      break;
+    }
+    case Op::revoke: {
+      auto all = opt_bool(j, "all");
+      if (!all.ok()) return all.error();
+      r.all = *all;
+      auto name = opt_string(j, "name");
+      if (!name.ok()) return name.error();
+      r.name = name->value_or("");
+      if (r.all == !r.name.empty()) {
+        return protocol("Revoke needs either \"name\" or \"all\": true, not both.");
+      }
+      break;
+    }
+    case Op::rename: {
+      auto name = req_string(j, "name");
+      if (!name.ok()) return name.error();
+      auto new_name = req_string(j, "new_name");
+      if (!new_name.ok()) return new_name.error();
+      r.name = *name;
+      r.new_name = *new_name;
+      break;
+    }
+    case Op::log: {
+      auto limit = opt_int(j, "limit", 0, 1000000);
+      if (!limit.ok()) return limit.error();
+      r.limit = static_cast<int>(*limit);
+      auto verify = opt_bool(j, "verify");
+      if (!verify.ok()) return verify.error();
+      r.verify_chain = *verify;
+      break;
+    }
+    case Op::verify: {
+      auto user_name = req_string(j, "user");
+      if (!user_name.ok()) return user_name.error();
+      auto service = req_string(j, "service");
+      if (!service.ok()) return service.error();
+      auto remote = opt_string(j, "remote");
+      if (!remote.ok()) return remote.error();
+      r.service = *service;
+      r.remote = remote->value_or("");
+      break;
+    }
+    case Op::devices:
+    case Op::tokens:
+    case Op::list:
+    case Op::pin:
+    case Op::cancel:
+      break;
+  }
+  return r;
+}
+
+std::string Request::to_json() const {
+  Json j = {{"v", kProtocolVersion}, {"op", op_name(op)}};
+  if (user) j["user"] = *user;
+  if (all_users) j["all_users"] = true;
+  switch (op) {
+    case Op::enroll:
+      if (!label.empty()) j["label"] = label;
+      if (uv) j["uv"] = *uv;
+      break;
+    case Op::issue:
+      j["name"] = name;
+      j["scopes"] = scopes;
+      j["expires"] = expires;
+      break;
+    case Op::show:
+      j["name"] = name;
+      break;
+    case Op::revoke:
+      if (all) {
+        j["all"] = true;
+      } else {
+        j["name"] = name;
+      }
+      break;
+    case Op::rename:
+      j["name"] = name;
+      j["new_name"] = new_name;
+      break;
+    case Op::log:
+      if (limit > 0) j["limit"] = limit;
+      if (verify_chain) j["verify"] = true;
+      break;
+    case Op::verify:
+      j["service"] = service;
+      if (!remote.empty()) j["remote"] = remote;
+      break;
+    default:
+      break;
+  }
+  return j.dump();
+}
+
+Result<Reply> Reply::parse(std::string_view json_text) {
+  auto parsed = parse_object(json_text);
+  if (!parsed.ok()) return parsed.error();
+  Json& j = *parsed;
+  Reply r;
+  if (const auto ev = j.find("event"); ev != j.end()) {
+    if (!ev->is_string()) return protocol("\"event\" must be a string.");
+    r.kind = Kind::event;
+    r.event = ev->get<std::string>();
+    j.erase("event");
+    j.erase("v");
+    r.body = std::move(j);
+    return r;
+  }
+  const auto ok = j.find("ok");
+  if (ok == j.end() || !ok->is_boolean()) return protocol("The answer has no \"ok\".");
+  if (ok->get<bool>()) {
+    r.kind = Kind::ok;
+    const auto res = j.find("result");
+    r.body = (res != j.end() && res->is_object()) ? *res : Json::object();
+    return r;
+  }
+  r.kind = Kind::error;
+  const auto err = j.find("error");
+  if (err == j.end() || !err->is_object()) return protocol("The error answer has no \"error\".");
+  auto code = opt_string(*err, "code");
+  auto message = opt_string(*err, "message");
+  if (!code.ok() || !message.ok()) return protocol("The error answer is malformed.");
+  r.error.code = code_from_name(code->value_or("")).value_or(Code::internal);
+  r.error.message = message->value_or("");
+  if (const auto retries = err->find("retries"); retries != err->end()) {
+    if (retries->is_number_integer()) r.error.retries_left = retries->get<int>();
+  }
+  return r;
+}
+
+std::string event_message(std::string_view event, Json fields) {
+  fields["v"] = kProtocolVersion;
+  fields["event"] = event;
+  return fields.dump();
+}
+
+std::string ok_message(Json result) {
+  return Json{{"v", kProtocolVersion}, {"ok", true}, {"result", std::move(result)}}.dump();
+}
+
+std::string error_message(const Error& error) {
+  Json e = {{"code", code_name(error.code)}, {"message", error.message}};
+  if (error.retries_left) e["retries"] = *error.retries_left;
+  return Json{{"v", kProtocolVersion}, {"ok", false}, {"error", std::move(e)}}.dump();
+}
+
+std::optional<Code> code_from_name(std::string_view name) {
+  for (int i = 0; i <= 200; ++i) {
+    const auto code = static_cast<Code>(i);
+    if (code_name(code) == name) return code;
+  }
+  return std::nullopt;
+}
+
+}  // namespace touchpass::ipc

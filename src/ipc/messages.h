@@ -1,0 +1,86 @@
+// The JSON messages of protocol v1 (PROTOCOL.md): requests from clients, and events and final
+// answers from the daemon. Parsing is strict: unknown operations, wrong types and values out of
+// range are protocol errors with a sentence naming the field. Secrets never appear here; they
+// travel in the frame's secret part (frame.h).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+
+namespace touchpass::ipc {
+
+using Json = nlohmann::json;
+
+inline constexpr int kProtocolVersion = 1;
+
+enum class Op {
+  devices,
+  enroll,
+  tokens,
+  issue,
+  show,
+  list,
+  revoke,
+  rename,
+  log,
+  verify,
+  pin,
+  cancel
+};
+
+std::string_view op_name(Op op);
+std::optional<Op> op_from_name(std::string_view name);
+
+// Ops that stream events and accept pin/cancel while they run.
+bool is_interactive(Op op);
+
+// One client message. Which fields matter depends on `op` (PROTOCOL.md).
+struct Request {
+  Op op = Op::list;
+  std::optional<std::string> user;  // act on this user (admins only, unless it is oneself)
+  bool all_users = false;           // tokens, list: everyone's
+  std::string label;                // enroll
+  std::optional<std::string> uv;    // enroll: "pin" or "presence"
+  std::string name;                 // issue, show, revoke, rename
+  std::string new_name;             // rename
+  std::vector<std::string> scopes;  // issue
+  std::int64_t expires = 0;         // issue: Unix seconds, 0 = never
+  bool all = false;                 // revoke: every grant of the user
+  int limit = 0;                    // log: newest N entries, 0 = all
+  bool verify_chain = false;        // log: check the hash chain
+  std::string service;              // verify
+  std::string remote;               // verify: the client's address, if known
+
+  // Parses and validates one request. Errors: unsupported_version, protocol_error.
+  static Result<Request> parse(std::string_view json_text);
+  std::string to_json() const;
+};
+
+// A message from the daemon, as a client sees it.
+struct Reply {
+  enum class Kind { event, ok, error };
+  Kind kind = Kind::error;
+  std::string event;  // Kind::event: "insert-token", "need-pin", "touch-token", "progress"
+  Json body;          // the event's fields, or the final result
+  Error error;        // Kind::error
+
+  // Errors: unsupported_version, protocol_error.
+  static Result<Reply> parse(std::string_view json_text);
+};
+
+// Daemon side: serialized messages.
+std::string event_message(std::string_view event, Json fields = Json::object());
+std::string ok_message(Json result = Json::object());
+std::string error_message(const Error& error);
+
+// Maps a stable code name back to its Code (clients); nullopt for an unknown name.
+std::optional<Code> code_from_name(std::string_view name);
+
+}  // namespace touchpass::ipc
