@@ -1,0 +1,153 @@
+// touchpassd: owns the store, the pepper and the only socket; proves users with their security
+// keys and issues app passwords (DESIGN.md §6).
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "daemon/config.h"
+#include "daemon/log.h"
+#include "daemon/pepper.h"
+#include "daemon/server.h"
+#include "daemon/service.h"
+#include "daemon/token_broker.h"
+#include "devices/fido2/discovery.h"
+#include "store/sqlite_store.h"
+
+namespace {
+
+using namespace touchpass;
+using namespace touchpass::daemon;
+
+constexpr const char* kDefaultConfig = "/etc/touchpass/touchpassd.conf";
+
+constexpr const char* kUsage =
+    "Usage: touchpassd [--config FILE]\n"
+    "\n"
+    "The touchpass daemon: proves users with their security keys and issues app passwords.\n"
+    "\n"
+    "  --config FILE   configuration file (default /etc/touchpass/touchpassd.conf; when the\n"
+    "                  default file does not exist, built-in defaults are used)\n"
+    "  --help          show this help\n"
+    "  --version       show the version\n";
+
+// No core dumps (they would hold PINs and derived secrets) and private files by default.
+void harden_process() {
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  const rlimit none{0, 0};
+  ::setrlimit(RLIMIT_CORE, &none);
+  ::umask(077);
+}
+
+// Creates `dir` (and its parents) with `mode` if it does not exist.
+Status ensure_directory(const std::filesystem::path& dir, mode_t mode) {
+  if (dir.empty()) return {};
+  std::error_code ec;
+  if (std::filesystem::is_directory(dir, ec)) return {};
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    return Status(Code::io_error, "Cannot create " + dir.string() + ": " + ec.message() + ".");
+  }
+  ::chmod(dir.c_str(), mode);
+  return {};
+}
+
+int fail(const std::string& message) {
+  log_error(message);
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::filesystem::path config_path = kDefaultConfig;
+  bool explicit_config = false;
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--help" || args[i] == "-h") {
+      std::cout << kUsage;
+      return 0;
+    }
+    if (args[i] == "--version") {
+      std::cout << "touchpassd 0.1.0\n";
+      return 0;
+    }
+    if (args[i] == "--config" && i + 1 < args.size()) {
+      config_path = args[++i];
+      explicit_config = true;
+      continue;
+    }
+    std::cerr << "touchpassd: unknown argument \"" << args[i] << "\"\n\n" << kUsage;
+    return 2;
+  }
+
+  harden_process();
+  auto config = load_config(config_path, !explicit_config);
+  if (!config.ok()) return fail(config.error().message);
+
+  // Signals are taken synchronously through a signalfd; every thread inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  ::pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+  const int stop_fd = ::signalfd(-1, &signals, SFD_CLOEXEC);
+  if (stop_fd < 0) return fail(std::string("signalfd: ") + std::strerror(errno));
+
+  for (const auto& [dir, mode] :
+       {std::pair{config->store.parent_path(), 0700}, std::pair{config->pepper.parent_path(), 0700},
+        std::pair{config->socket.parent_path(), 0755},
+        std::pair{config->virtual_token_dir, 0755}}) {
+    if (Status s = ensure_directory(dir, static_cast<mode_t>(mode)); !s.ok()) {
+      return fail(std::string(s.message()));
+    }
+  }
+
+  auto store = store::SqliteStore::open(config->store);
+  if (!store.ok()) return fail(store.error().message);
+  auto pepper = load_or_create_pepper(config->pepper);
+  if (!pepper.ok()) return fail(pepper.error().message);
+
+  std::vector<std::unique_ptr<devices::Discovery>> parts;
+  if (!config->virtual_token_dir.empty()) {
+    parts.push_back(
+        std::make_unique<devices::fido2::VirtualDirectoryDiscovery>(config->virtual_token_dir));
+    log_info("virtual tokens (development devices) are looked for in " +
+             config->virtual_token_dir.string());
+  }
+  if (config->usb_tokens) parts.push_back(std::make_unique<devices::fido2::UsbDiscovery>());
+  devices::fido2::CompositeDiscovery discovery(std::move(parts));
+  TokenBroker broker(discovery, config->token_timeout);
+  Service service(*config, **store, broker, std::move(*pepper),
+                  [] { return static_cast<store::UnixTime>(std::time(nullptr)); });
+
+  int listen_fd = -1;
+  const std::optional<int> activated = systemd_socket();
+  if (activated) {
+    listen_fd = *activated;
+    log_info("listening on the socket passed by systemd");
+  } else {
+    auto bound = bind_socket(config->socket);
+    if (!bound.ok()) return fail(bound.error().message);
+    listen_fd = *bound;
+    log_info("listening on " + config->socket.string());
+  }
+
+  Server server(listen_fd, service, config->max_clients);
+  server.run(stop_fd);
+  ::close(listen_fd);
+  if (!activated) ::unlink(config->socket.c_str());
+  log_info("stopped");
+  return 0;
+}

@@ -1,0 +1,31 @@
+// Who is on the other end of a socket, from the kernel (SO_PEERCRED), never from the client.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+
+#include "core/status.h"
+
+namespace touchpass::daemon {
+
+struct Peer {
+  uid_t uid = static_cast<uid_t>(-1);
+  gid_t gid = static_cast<gid_t>(-1);
+  pid_t pid = 0;
+  std::string user;  // the uid's name in the password database
+};
+
+// The peer of a connected Unix socket. Error permission_denied when the uid has no name (a
+// user touchpass cannot name cannot own anything).
+Result<Peer> peer_of(int fd);
+
+// The name of `uid` in the password database, if any.
+std::optional<std::string> user_name_of(uid_t uid);
+
+// True when the user `user` (primary group `gid`) is a member of the group named `group`.
+// A group that does not exist has no members.
+bool in_group(const std::string& user, gid_t gid, const std::string& group);
+
+}  // namespace touchpass::daemon

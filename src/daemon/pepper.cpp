@@ -1,0 +1,98 @@
+#include "daemon/pepper.h"
+
+#include <fcntl.h>
+#include <openssl/rand.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace touchpass::daemon {
+
+namespace {
+
+Error io_error(const std::filesystem::path& path, const std::string& what) {
+  return Error{Code::io_error,
+               "The pepper file " + path.string() + " " + what + ": " + std::strerror(errno) + "."};
+}
+
+bool write_all(int fd, const std::uint8_t* data, std::size_t size) {
+  while (size > 0) {
+    const ssize_t n = ::write(fd, data, size);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    data += n;
+    size -= static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+Result<SecretBytes> read_pepper(const std::filesystem::path& path, int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return io_error(path, "cannot be examined");
+  if (!S_ISREG(st.st_mode)) {
+    return Error{Code::invalid_argument, "The pepper file " + path.string() + " is not a file."};
+  }
+  if ((st.st_mode & 077) != 0) {
+    return Error{Code::invalid_argument,
+                 "The pepper file " + path.string() +
+                     " may be read or written by others; fix it with chmod 600."};
+  }
+  if (st.st_size != static_cast<off_t>(kPepperSize)) {
+    return Error{Code::invalid_argument, "The pepper file " + path.string() + " is not " +
+                                             std::to_string(kPepperSize) + " bytes long."};
+  }
+  SecretBytes pepper(kPepperSize);
+  std::size_t got = 0;
+  while (got < kPepperSize) {
+    const ssize_t n = ::read(fd, pepper.data() + got, kPepperSize - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return io_error(path, "cannot be read");
+    got += static_cast<std::size_t>(n);
+  }
+  return pepper;
+}
+
+}  // namespace
+
+Result<SecretBytes> load_or_create_pepper(const std::filesystem::path& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd >= 0) {
+    auto pepper = read_pepper(path, fd);
+    ::close(fd);
+    return pepper;
+  }
+  if (errno != ENOENT) return io_error(path, "cannot be opened");
+
+  SecretBytes pepper(kPepperSize);
+  if (RAND_bytes(pepper.data(), static_cast<int>(kPepperSize)) != 1) {
+    return Error{Code::internal, "The random number generator failed."};
+  }
+  const std::filesystem::path tmp = path.string() + ".new";
+  ::unlink(tmp.c_str());
+  const int out = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (out < 0) return io_error(tmp, "cannot be created");
+  const bool written = write_all(out, pepper.data(), kPepperSize) && ::fsync(out) == 0;
+  ::close(out);
+  // link(2), unlike rename(2), never replaces a pepper another process created meanwhile.
+  if (!written || ::link(tmp.c_str(), path.c_str()) != 0) {
+    const bool raced = written && errno == EEXIST;
+    const Error e = io_error(path, "cannot be written");
+    ::unlink(tmp.c_str());
+    if (raced) return load_or_create_pepper(path);
+    return e;
+  }
+  ::unlink(tmp.c_str());
+  const int dir = ::open(path.parent_path().empty() ? "." : path.parent_path().c_str(),
+                         O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
+  }
+  return pepper;
+}
+
+}  // namespace touchpass::daemon

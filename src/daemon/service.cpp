@@ -1,0 +1,537 @@
+#include "daemon/service.h"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <map>
+
+#include "core/bytes.h"
+#include "core/derivation.h"
+#include "core/grant.h"
+#include "core/password.h"
+#include "core/verifier.h"
+
+namespace touchpass::daemon {
+
+namespace {
+
+using ipc::Json;
+
+constexpr std::size_t kMaxLabelBytes = 64;
+
+Result<Bytes> random_bytes(std::size_t n) {
+  Bytes out(n);
+  if (RAND_bytes(out.data(), static_cast<int>(n)) != 1) {
+    return Error{Code::internal, "The random number generator failed."};
+  }
+  return out;
+}
+
+Status validate_label(const std::string& label) {
+  if (label.empty() || label.size() > kMaxLabelBytes) {
+    return Status(Code::invalid_argument, "A token label must be 1 to 64 characters long.");
+  }
+  for (char ch : label) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7f) {
+      return Status(Code::invalid_argument, "A token label may not contain control characters.");
+    }
+  }
+  return {};
+}
+
+std::string uv_name(devices::UserVerification uv) {
+  return uv == devices::UserVerification::pin ? "pin" : "presence";
+}
+
+devices::UserVerification uv_from_name(const std::string& name) {
+  return name == "presence" ? devices::UserVerification::presence_only
+                            : devices::UserVerification::pin;
+}
+
+Json token_json(const store::TokenRecord& t) {
+  Json j = {{"id", t.id},
+            {"user", t.user},
+            {"label", t.label},
+            {"kind", t.kind},
+            {"device", t.device},
+            {"virtual", t.is_virtual},
+            {"uv", t.uv},
+            {"aaguid", to_hex(t.aaguid)},
+            {"attestation", t.attestation_format},
+            {"created", t.created}};
+  if (t.revoked) j["revoked"] = *t.revoked;
+  return j;
+}
+
+Json grant_json(const store::GrantRecord& g, const std::string& token_label) {
+  Json j = {{"grant_id", to_hex(g.grant_id)},
+            {"user", g.user},
+            {"name", g.name},
+            {"scopes", g.scopes},
+            {"created", g.created},
+            {"expires", g.expires},
+            {"token_id", g.token_id},
+            {"token_label", token_label},
+            {"kind", g.kind}};
+  if (g.revoked) j["revoked"] = *g.revoked;
+  if (g.last_used) {
+    j["last_used"] = *g.last_used;
+    j["last_service"] = g.last_service;
+  }
+  return j;
+}
+
+// The grant (DESIGN.md §5.1) a stored grant record was issued as.
+Result<Grant> grant_of(const store::GrantRecord& record) {
+  auto id = GrantId::from_bytes(record.grant_id);
+  if (!id.ok()) return id.error();
+  auto kind = token_kind_from_name(record.kind);
+  if (!kind) return Error{Code::internal, "The stored grant has an unknown kind."};
+  Grant g;
+  g.grant_id = *id;
+  g.user = record.user;
+  g.name = record.name;
+  g.scopes = record.scopes;
+  g.created = static_cast<std::uint64_t>(record.created);
+  g.expires = static_cast<std::uint64_t>(record.expires);
+  g.kind = *kind;
+  g.credential = record.credential;
+  return g;
+}
+
+SecretBytes password_secret(const AppPassword& password) {
+  return SecretBytes::copy_of(password.grouped());
+}
+
+}  // namespace
+
+struct Service::Target {
+  std::string user;        // the user acted on
+  bool all_users = false;  // listings: everyone (admins only)
+};
+
+Service::Service(const Config& config, store::Store& store, TokenBroker& broker, SecretBytes pepper,
+                 Clock clock)
+    : config_(config),
+      store_(store),
+      broker_(broker),
+      pepper_(std::move(pepper)),
+      clock_(std::move(clock)) {}
+
+bool Service::is_admin(const Peer& peer) const {
+  return peer.uid == 0 || in_group(peer.user, peer.gid, config_.admin_group);
+}
+
+store::AuditEvent Service::audit(const Peer& peer, std::string action, const std::string& user,
+                                 std::string object) const {
+  store::AuditEvent e;
+  e.time = clock_();
+  e.actor_uid = static_cast<std::int64_t>(peer.uid);
+  e.actor = peer.user;
+  e.action = std::move(action);
+  e.user = user;
+  e.object = std::move(object);
+  e.result = "ok";
+  return e;
+}
+
+Error Service::audited_failure(const Peer& peer, const std::string& action, const std::string& user,
+                               const std::string& object, Error error) {
+  store::AuditEvent e = audit(peer, action, user, object);
+  e.result = std::string(code_name(error.code));
+  e.detail = error.message;
+  (void)store_.append_audit(e);  // the request fails either way; the store logs its own errors
+  return error;
+}
+
+Result<Service::Target> Service::target_of(const Peer& peer, const ipc::Request& request) {
+  Target target{request.user.value_or(peer.user), request.all_users};
+  if ((target.user != peer.user || target.all_users) && !is_admin(peer)) {
+    return audited_failure(peer, "refuse", target.user, std::string(ipc::op_name(request.op)),
+                           Error{Code::permission_denied,
+                                 "Only root and members of the group \"" + config_.admin_group +
+                                     "\" may act on other users' tokens and passwords."});
+  }
+  return target;
+}
+
+Result<Outcome> Service::handle(const Peer& peer, const ipc::Request& request, Interaction& io) {
+  if (request.op == ipc::Op::devices) return devices();
+  if (request.op == ipc::Op::pin || request.op == ipc::Op::cancel) {
+    return Error{Code::protocol_error, "There is no operation in progress to send that to."};
+  }
+  if (request.op == ipc::Op::verify) {
+    return Error{Code::protocol_error, "This daemon does not verify passwords yet."};
+  }
+  auto target = target_of(peer, request);
+  if (!target.ok()) return target.error();
+  switch (request.op) {
+    case ipc::Op::enroll:
+      return enroll(peer, *target, request, io);
+    case ipc::Op::tokens:
+      return tokens(*target);
+    case ipc::Op::issue:
+      return issue(peer, *target, request, io);
+    case ipc::Op::show:
+      return show(peer, *target, request, io);
+    case ipc::Op::list:
+      return list(*target);
+    case ipc::Op::revoke:
+      return revoke(peer, *target, request);
+    case ipc::Op::rename:
+      return rename(peer, *target, request);
+    case ipc::Op::log:
+      return log(*target, request);
+    default:
+      return Error{Code::protocol_error, "Unsupported operation."};
+  }
+}
+
+Result<Outcome> Service::devices() {
+  auto present = broker_.present();
+  if (!present.ok()) return present.error();
+  Json list = Json::array();
+  for (const auto& d : *present) {
+    list.push_back({{"path", d.path},
+                    {"product", d.product},
+                    {"manufacturer", d.manufacturer},
+                    {"vendor_id", d.vendor_id},
+                    {"product_id", d.product_id},
+                    {"kind", "fido2"},
+                    {"virtual", d.is_virtual()}});
+  }
+  return Outcome{{{"devices", list}}, {}};
+}
+
+Result<SecretBytes> Service::ask_pin(devices::Token& token, Interaction& io) {
+  auto retries = token.pin_retries();
+  if (!retries.ok()) return retries.error();
+  if (*retries == 0) {
+    return Error{Code::pin_blocked,
+                 "The PIN of this security key is blocked; the key must be reset."};
+  }
+  io.send_event("need-pin", {{"retries", *retries}});
+  return io.receive_pin(config_.pin_timeout);
+}
+
+Result<Outcome> Service::enroll(const Peer& peer, const Target& target, const ipc::Request& request,
+                                Interaction& io) {
+  const std::string uv = request.uv.value_or("pin");
+  const auto fail = [&](Error e) {
+    return audited_failure(peer, "enroll", target.user, request.label, std::move(e));
+  };
+  if (uv == "presence" && config_.uv == UvPolicy::required) {
+    return fail(Error{Code::invalid_argument,
+                      "This system requires a PIN for every security key (uv = required in "
+                      "touchpassd.conf); enroll without --no-pin."});
+  }
+  if (!request.label.empty()) {
+    if (Status s = validate_label(request.label); !s.ok()) return fail(s.error());
+  }
+  auto lease = broker_.acquire(io);
+  if (!lease.ok()) return fail(lease.error());
+  devices::Token& token = lease->token();
+  auto caps = token.capabilities();
+  if (!caps.ok()) return fail(caps.error());
+
+  SecretBytes pin;
+  if (caps->client_pin && !caps->pin_set && uv == "pin") {
+    io.send_event("need-new-pin", {{"min_length", 4}});
+    auto new_pin = io.receive_pin(config_.pin_timeout);
+    if (!new_pin.ok()) return fail(new_pin.error());
+    if (Status s = token.set_pin(*new_pin); !s.ok()) return fail(s.error());
+    pin = std::move(*new_pin);
+  } else if (caps->pin_set) {
+    auto got = ask_pin(token, io);
+    if (!got.ok()) return fail(got.error());
+    pin = std::move(*got);
+  }
+
+  auto user_id = random_bytes(16);
+  auto challenge = random_bytes(32);
+  if (!user_id.ok() || !challenge.ok()) return fail(Error{Code::internal, "No randomness."});
+  int step = 0;
+  devices::EnrollRequest er;
+  er.rp_id = config_.rp_id;
+  er.rp_name = "touchpass";
+  er.user_id = *user_id;
+  er.user_name = target.user;
+  er.client_data_hash = *challenge;
+  er.uv = uv_from_name(uv);
+  er.pin = pin.empty() ? nullptr : &pin;
+  er.timeout = config_.token_timeout;
+  er.on_touch = [&] { io.send_event("touch-token", {{"step", ++step}, {"steps", 2}}); };
+  Result<devices::Enrollment> enrolled = [&] {
+    WatchScope watch(io, token);
+    return token.enroll(er);
+  }();
+  if (!enrolled.ok()) return fail(enrolled.error());
+
+  store::TokenRecord record;
+  record.user = target.user;
+  record.kind = "fido2";
+  record.credential = enrolled->credential.id;
+  record.rp_id = enrolled->credential.rp_id;
+  record.algorithm = enrolled->credential.algorithm;
+  record.public_key = enrolled->credential.public_key;
+  record.uv = uv_name(enrolled->credential.uv);
+  record.sign_count = enrolled->credential.sign_count;
+  record.aaguid = enrolled->aaguid;
+  record.attestation_format = enrolled->attestation_format;
+  if (!enrolled->x5c.empty()) record.attestation_x5c = enrolled->x5c.front();
+  const auto& info = token.info();
+  record.device = info.product.empty() ? "security key" : info.product;
+  record.is_virtual = info.is_virtual();
+  record.created = clock_();
+
+  // A label the user gave must be free; a default one gets a number when taken.
+  auto existing = store_.list_tokens(target.user, false);
+  if (!existing.ok()) return fail(existing.error());
+  const auto taken = [&](const std::string& l) {
+    return std::any_of(existing->begin(), existing->end(),
+                       [&](const store::TokenRecord& t) { return t.label == l; });
+  };
+  if (!request.label.empty()) {
+    record.label = request.label;
+  } else {
+    const std::string base = record.device.substr(0, kMaxLabelBytes - 4);
+    record.label = base;
+    for (int n = 2; taken(record.label); ++n) record.label = base + " " + std::to_string(n);
+  }
+  auto id = store_.add_token(record, audit(peer, "enroll", target.user, record.label));
+  if (!id.ok()) return fail(id.error());
+  record.id = *id;
+  return Outcome{{{"token", token_json(record)}}, {}};
+}
+
+Result<Outcome> Service::tokens(const Target& target) {
+  auto list = store_.list_tokens(target.all_users ? "" : target.user, false);
+  if (!list.ok()) return list.error();
+  Json out = Json::array();
+  for (const auto& t : *list) out.push_back(token_json(t));
+  return Outcome{{{"tokens", out}}, {}};
+}
+
+Result<store::TokenRecord> Service::token_for_issue(const std::string& user) {
+  auto list = store_.list_tokens(user, false);
+  if (!list.ok()) return list.error();
+  std::vector<store::TokenRecord> fido2;
+  for (auto& t : *list)
+    if (t.kind == "fido2") fido2.push_back(std::move(t));
+  if (fido2.empty()) {
+    return Error{Code::not_found,
+                 "You have no security key enrolled. Run `touchpass enroll` first."};
+  }
+  // The most recently enrolled key; a backup key is used by revoking the lost one.
+  return std::move(fido2.back());
+}
+
+Result<devices::Assertion> Service::assert_for_grant(const store::TokenRecord& record,
+                                                     const Bytes& client_data_hash,
+                                                     const Bytes& salt, Interaction& io) {
+  auto lease = broker_.acquire(io);
+  if (!lease.ok()) return lease.error();
+  devices::Token& token = lease->token();
+  devices::AssertRequest ar;
+  ar.credential.rp_id = record.rp_id;
+  ar.credential.id = record.credential;
+  ar.credential.algorithm = record.algorithm;
+  ar.credential.public_key = record.public_key;
+  ar.credential.uv = uv_from_name(record.uv);
+  ar.credential.sign_count = record.sign_count;
+  ar.client_data_hash = client_data_hash;
+  ar.salt = salt;
+  ar.timeout = config_.token_timeout;
+  ar.on_touch = [&] { io.send_event("touch-token", {{"step", 1}, {"steps", 1}}); };
+  SecretBytes pin;
+  if (ar.credential.uv == devices::UserVerification::pin) {
+    auto got = ask_pin(token, io);
+    if (!got.ok()) return got.error();
+    pin = std::move(*got);
+    ar.pin = &pin;
+  }
+  WatchScope watch(io, token);
+  return token.assert_hmac_secret(ar);
+}
+
+Result<Outcome> Service::issue(const Peer& peer, const Target& target, const ipc::Request& request,
+                               Interaction& io) {
+  const auto fail = [&](Error e) {
+    return audited_failure(peer, "issue", target.user, request.name, std::move(e));
+  };
+  auto token = token_for_issue(target.user);
+  if (!token.ok()) return fail(token.error());
+  auto grant_id_bytes = random_bytes(GrantId::kSize);
+  if (!grant_id_bytes.ok()) return fail(grant_id_bytes.error());
+  auto grant_id = GrantId::from_bytes(*grant_id_bytes);
+  if (!grant_id.ok()) return fail(grant_id.error());
+
+  const store::UnixTime now = clock_();
+  if (request.expires != 0 && request.expires <= now) {
+    return fail(Error{Code::invalid_argument, "The expiry date is in the past."});
+  }
+  Grant grant;
+  grant.grant_id = *grant_id;
+  grant.user = target.user;
+  grant.name = request.name;
+  grant.scopes = request.scopes;
+  grant.created = static_cast<std::uint64_t>(now);
+  grant.expires = static_cast<std::uint64_t>(request.expires);
+  grant.kind = TokenKind::fido2;
+  grant.credential = token->credential;
+  if (Status s = validate_grant(grant); !s.ok()) return fail(s.error());
+  if (store_.find_grant(target.user, request.name).ok()) {
+    return fail(Error{Code::invalid_argument, "An app password named \"" + request.name +
+                                                  "\" already exists; choose another name or "
+                                                  "revoke the old one first."});
+  }
+
+  const Bytes encoded = encode_grant(grant);
+  auto cdh = client_data_hash_for_grant(encoded);
+  auto salt = hmac_salt(grant.grant_id);
+  if (!cdh.ok() || !salt.ok()) return fail(Error{Code::internal, "Hashing failed."});
+  auto assertion = assert_for_grant(*token, Bytes(cdh->begin(), cdh->end()),
+                                    Bytes(salt->begin(), salt->end()), io);
+  if (!assertion.ok()) return fail(assertion.error());
+  auto password = derive_app_password(assertion->hmac_secret.bytes(), grant.grant_id);
+  if (!password.ok()) return fail(password.error());
+  auto verifier = verifier_for_typed_password(pepper_.bytes(), password->grouped());
+  if (!verifier.ok()) return fail(verifier.error());
+
+  store::GrantRecord record;
+  record.grant_id = *grant_id_bytes;
+  record.user = grant.user;
+  record.name = grant.name;
+  record.scopes = canonical_scopes(grant.scopes);
+  record.created = now;
+  record.expires = request.expires;
+  record.token_id = token->id;
+  record.kind = "fido2";
+  record.credential = grant.credential;
+  record.verifier = Bytes(verifier->bytes().begin(), verifier->bytes().end());
+  record.proof_auth_data = assertion->auth_data;
+  record.proof_signature = assertion->signature;
+  store::AuditEvent event = audit(peer, "issue", target.user, request.name);
+  event.detail = "grant " + to_hex(record.grant_id) + " proof " + to_hex(record.proof_signature);
+  if (Status s = store_.add_grant(record, assertion->sign_count, event); !s.ok()) {
+    return fail(s.error());
+  }
+  return Outcome{{{"grant", grant_json(record, token->label)}}, password_secret(*password)};
+}
+
+Result<Outcome> Service::show(const Peer& peer, const Target& target, const ipc::Request& request,
+                              Interaction& io) {
+  const auto fail = [&](Error e) {
+    return audited_failure(peer, "show", target.user, request.name, std::move(e));
+  };
+  auto record = store_.find_grant(target.user, request.name);
+  if (!record.ok()) return fail(record.error());
+  auto token = store_.get_token(record->token_id);
+  if (!token.ok()) return fail(token.error());
+  if (token->revoked) {
+    return fail(Error{Code::not_found, "The security key of \"" + request.name +
+                                           "\" has been revoked; issue a new password."});
+  }
+  auto grant = grant_of(*record);
+  if (!grant.ok()) return fail(grant.error());
+  auto nonce = random_bytes(kShowNonceMinBytes);
+  if (!nonce.ok()) return fail(nonce.error());
+  auto cdh = client_data_hash_for_show(encode_grant(*grant), *nonce);
+  auto salt = hmac_salt(grant->grant_id);
+  if (!cdh.ok() || !salt.ok()) return fail(Error{Code::internal, "Hashing failed."});
+  auto assertion = assert_for_grant(*token, Bytes(cdh->begin(), cdh->end()),
+                                    Bytes(salt->begin(), salt->end()), io);
+  if (!assertion.ok()) return fail(assertion.error());
+  auto password = derive_app_password(assertion->hmac_secret.bytes(), grant->grant_id);
+  if (!password.ok()) return fail(password.error());
+  auto verifier = verifier_for_typed_password(pepper_.bytes(), password->grouped());
+  auto stored = Verifier::from_bytes(record->verifier);
+  if (!verifier.ok() || !stored.ok() || !(*verifier == *stored)) {
+    return fail(Error{Code::verification_failed,
+                      "This security key gives a different password for \"" + request.name +
+                          "\". Is it the key the password was issued with?"});
+  }
+  if (Status s = store_.update_sign_count(token->id, assertion->sign_count,
+                                          audit(peer, "show", target.user, request.name));
+      !s.ok()) {
+    return fail(s.error());
+  }
+  return Outcome{{{"grant", grant_json(*record, token->label)}}, password_secret(*password)};
+}
+
+Result<Outcome> Service::list(const Target& target) {
+  const std::string user = target.all_users ? "" : target.user;
+  auto grants = store_.list_grants(user, false);
+  if (!grants.ok()) return grants.error();
+  auto tokens = store_.list_tokens(user, true);
+  if (!tokens.ok()) return tokens.error();
+  std::map<std::int64_t, std::string> labels;
+  for (const auto& t : *tokens) labels[t.id] = t.label;
+  Json out = Json::array();
+  for (const auto& g : *grants) out.push_back(grant_json(g, labels[g.token_id]));
+  return Outcome{{{"grants", out}}, {}};
+}
+
+Result<Outcome> Service::revoke(const Peer& peer, const Target& target,
+                                const ipc::Request& request) {
+  const store::UnixTime now = clock_();
+  if (request.all) {
+    auto n =
+        store_.revoke_all_grants(target.user, now, audit(peer, "revoke", target.user, "--all"));
+    if (!n.ok()) return audited_failure(peer, "revoke", target.user, "--all", n.error());
+    return Outcome{{{"revoked", *n}}, {}};
+  }
+  if (Status s = store_.revoke_grant(target.user, request.name, now,
+                                     audit(peer, "revoke", target.user, request.name));
+      !s.ok()) {
+    return audited_failure(peer, "revoke", target.user, request.name, s.error());
+  }
+  return Outcome{{{"revoked", 1}}, {}};
+}
+
+Result<Outcome> Service::rename(const Peer& peer, const Target& target,
+                                const ipc::Request& request) {
+  // Validate the new name with the grant rules (a placeholder grant carries it).
+  Grant probe;
+  probe.grant_id = GrantId(std::array<std::uint8_t, GrantId::kSize>{1});
+  probe.user = target.user;
+  probe.name = request.new_name;
+  probe.credential = Bytes{1};
+  if (Status s = validate_grant(probe); !s.ok()) {
+    return audited_failure(peer, "rename", target.user, request.name, s.error());
+  }
+  store::AuditEvent event = audit(peer, "rename", target.user, request.name);
+  event.detail = "to " + request.new_name;
+  if (Status s = store_.rename_grant(target.user, request.name, request.new_name, event); !s.ok()) {
+    return audited_failure(peer, "rename", target.user, request.name, s.error());
+  }
+  return Outcome{};
+}
+
+Result<Outcome> Service::log(const Target& target, const ipc::Request& request) {
+  auto entries = store_.list_audit(target.all_users ? "" : target.user, request.limit);
+  if (!entries.ok()) return entries.error();
+  Json out = Json::array();
+  for (const auto& e : *entries) {
+    out.push_back({{"seq", e.seq},
+                   {"time", e.event.time},
+                   {"actor_uid", e.event.actor_uid},
+                   {"actor", e.event.actor},
+                   {"action", e.event.action},
+                   {"user", e.event.user},
+                   {"object", e.event.object},
+                   {"result", e.event.result},
+                   {"detail", e.event.detail},
+                   {"hash", to_hex(e.hash)}});
+  }
+  Json result = {{"entries", out}};
+  if (request.verify_chain) {
+    Status s = store_.verify_audit();
+    result["chain_ok"] = s.ok();
+    if (!s.ok()) result["chain_error"] = std::string(s.message());
+  }
+  return Outcome{std::move(result), {}};
+}
+
+}  // namespace touchpass::daemon

@@ -1,0 +1,81 @@
+// Service: touchpassd's request handlers — the policy between a client (already identified by
+// its peer credentials) and the store and the tokens. One Service serves every connection
+// concurrently; each call is independent.
+//
+// Who may do what (DESIGN.md §2, property 3): a user acts on their own tokens and grants;
+// root and members of the admin group act on anyone's (`user` field); a refused request is
+// answered permission_denied and audited.
+#pragma once
+
+#include <functional>
+#include <optional>
+
+#include "core/secret.h"
+#include "daemon/config.h"
+#include "daemon/interaction.h"
+#include "daemon/peer.h"
+#include "daemon/token_broker.h"
+#include "ipc/messages.h"
+#include "store/store.h"
+
+namespace touchpass::daemon {
+
+// The final answer to one request: the JSON result, and for issue and show the password.
+struct Outcome {
+  ipc::Json result = ipc::Json::object();
+  SecretBytes secret;
+};
+
+class Service {
+ public:
+  using Clock = std::function<store::UnixTime()>;
+
+  // All references must outlive the service. `pepper` is the verifier key (32 bytes).
+  Service(const Config& config, store::Store& store, TokenBroker& broker, SecretBytes pepper,
+          Clock clock);
+
+  // Handles one request from `peer`. Interactive requests use `io`.
+  Result<Outcome> handle(const Peer& peer, const ipc::Request& request, Interaction& io);
+
+ private:
+  struct Target;  // whose tokens and grants a request acts on
+
+  Result<Target> target_of(const Peer& peer, const ipc::Request& request);
+  bool is_admin(const Peer& peer) const;
+
+  Result<Outcome> devices();
+  Result<Outcome> enroll(const Peer& peer, const Target& target, const ipc::Request& request,
+                         Interaction& io);
+  Result<Outcome> tokens(const Target& target);
+  Result<Outcome> issue(const Peer& peer, const Target& target, const ipc::Request& request,
+                        Interaction& io);
+  Result<Outcome> show(const Peer& peer, const Target& target, const ipc::Request& request,
+                       Interaction& io);
+  Result<Outcome> list(const Target& target);
+  Result<Outcome> revoke(const Peer& peer, const Target& target, const ipc::Request& request);
+  Result<Outcome> rename(const Peer& peer, const Target& target, const ipc::Request& request);
+  Result<Outcome> log(const Target& target, const ipc::Request& request);
+
+  // Asks the client for the token's PIN (need-pin with the tries left).
+  Result<SecretBytes> ask_pin(devices::Token& token, Interaction& io);
+  // The user's one active FIDO2 token to use for a new grant.
+  Result<store::TokenRecord> token_for_issue(const std::string& user);
+  // Runs the FIDO2 assertion of DESIGN.md §5.2 for `token` with the given clientDataHash.
+  Result<devices::Assertion> assert_for_grant(const store::TokenRecord& token,
+                                              const Bytes& client_data_hash, const Bytes& salt,
+                                              Interaction& io);
+
+  store::AuditEvent audit(const Peer& peer, std::string action, const std::string& user,
+                          std::string object) const;
+  // Audits a failed request and passes its error on.
+  Error audited_failure(const Peer& peer, const std::string& action, const std::string& user,
+                        const std::string& object, Error error);
+
+  const Config& config_;
+  store::Store& store_;
+  TokenBroker& broker_;
+  SecretBytes pepper_;
+  Clock clock_;
+};
+
+}  // namespace touchpass::daemon

@@ -1,0 +1,55 @@
+// TokenBroker: hands out present tokens to requests, one request per token at a time, waiting
+// (and telling the client "insert-token") when none is free. Requests that do not need a
+// token never wait here, so verification and listings are served while a token waits for a
+// touch.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "daemon/interaction.h"
+#include "devices/token.h"
+
+namespace touchpass::daemon {
+
+class TokenBroker {
+ public:
+  // `discovery` must outlive the broker.
+  TokenBroker(devices::Discovery& discovery, std::chrono::seconds wait);
+
+  // An opened token, exclusively the holder's until the lease is destroyed.
+  class Lease {
+   public:
+    Lease(Lease&&) noexcept;
+    Lease& operator=(Lease&&) = delete;
+    ~Lease();
+    devices::Token& token() { return *token_; }
+
+   private:
+    friend class TokenBroker;
+    Lease(TokenBroker* broker, std::unique_ptr<devices::Token> token);
+    TokenBroker* broker_;
+    std::unique_ptr<devices::Token> token_;
+  };
+
+  // Opens the first present token that no other request holds. When there is none, sends
+  // `insert-token` once and keeps looking until the wait runs out (Code::no_token) or the
+  // client cancels (Code::cancelled).
+  Result<Lease> acquire(Interaction& io);
+
+  // The tokens present now (for `touchpass devices`).
+  Result<std::vector<devices::TokenInfo>> present();
+
+ private:
+  void release(const std::string& path);
+
+  devices::Discovery& discovery_;
+  std::chrono::seconds wait_;
+  std::mutex mu_;               // guards discovery_ and busy_
+  std::set<std::string> busy_;  // paths of leased tokens
+};
+
+}  // namespace touchpass::daemon
