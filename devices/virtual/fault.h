@@ -1,0 +1,17 @@
+// Fault injection for the virtual token's replies (Config::fault).
+#pragma once
+
+#include "core/bytes.h"
+#include "devices/virtual/authenticator.h"
+
+namespace touchpass::vtoken {
+
+// `reply` (status byte + CBOR body) corrupted as `fault` says. Only successful replies with a
+// body are changed:
+//   truncated     the body is cut to half its length;
+//   wrong_length  the first byte string of the body (depth first: authData, a key coordinate,
+//                 an encrypted token) loses its last byte; the CBOR stays well-formed;
+//   bad_cbor      the body is replaced by bytes that are not CBOR.
+Bytes apply_fault(Fault fault, Bytes reply);
+
+}  // namespace touchpass::vtoken
