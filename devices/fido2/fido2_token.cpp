@@ -1,1 +1,576 @@
-// placeholder: being written
+#include "devices/fido2/fido2_token.h"
+
+#include <fido/es256.h>
+#include <openssl/rand.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstring>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+
+#include "devices/fido2/errors.h"
+#include "devices/fido2/socket_io.h"
+
+namespace touchpass::devices::fido2 {
+namespace {
+
+using std::chrono::milliseconds;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::size_t kHashSize = 32;      // clientDataHash, hmac-secret salt and output
+constexpr std::size_t kEs256KeySize = 64;  // x || y
+constexpr std::uint8_t kFlagUserVerified = 0x04;
+
+int to_fido_ms(milliseconds timeout) {
+  if (timeout.count() <= 0) return 1;
+  if (timeout.count() >= INT_MAX) return INT_MAX;
+  return static_cast<int>(timeout.count());
+}
+
+Bytes copy_bytes(const unsigned char* ptr, std::size_t len) {
+  if (ptr == nullptr || len == 0) return {};
+  return Bytes(ptr, ptr + len);
+}
+
+std::string fido_name(int fido_error) {
+  const char* name = fido_strerr(fido_error);
+  return name != nullptr ? name : "unknown error";
+}
+
+Error malformed_reply(const std::string& what) {
+  return Error(Code::malformed_reply,
+               "The security key sent an invalid reply (" + what +
+                   "). Remove and reinsert it; if this keeps happening, use another key.");
+}
+
+// The contents of a CBOR byte string (major type 2, definite length): libfido2 1.12 returns an
+// assertion's authenticator data in that form only.
+std::optional<Bytes> unwrap_cbor_byte_string(const unsigned char* ptr, std::size_t len) {
+  if (ptr == nullptr || len == 0 || (ptr[0] >> 5) != 2) return std::nullopt;
+  const std::uint8_t info = ptr[0] & 0x1f;
+  std::size_t header = 1;
+  std::size_t length = 0;
+  if (info < 24) {
+    length = info;
+  } else if (info == 24 && len >= 2) {
+    length = ptr[1];
+    header = 2;
+  } else if (info == 25 && len >= 3) {
+    length = (std::size_t{ptr[1]} << 8) | ptr[2];
+    header = 3;
+  } else {
+    return std::nullopt;
+  }
+  if (len != header + length) return std::nullopt;
+  return Bytes(ptr + header, ptr + len);
+}
+
+// A NUL-terminated copy of `pin` for libfido2, in wiped memory.
+Result<SecretBytes> c_string_pin(const SecretBytes& pin) {
+  if (pin.empty() || std::memchr(pin.data(), '\0', pin.size()) != nullptr) {
+    return Error(Code::invalid_argument, "The PIN must be non-empty text without NUL characters.");
+  }
+  SecretBytes copy(pin.size() + 1);
+  std::memcpy(copy.data(), pin.data(), pin.size());
+  copy.data()[pin.size()] = '\0';
+  return copy;
+}
+
+const char* c_str(const SecretBytes& pin) {
+  return reinterpret_cast<const char*>(pin.data());
+}
+
+const char* c_str(const std::optional<SecretBytes>& pin) {
+  return pin ? c_str(*pin) : nullptr;
+}
+
+Result<Bytes> random_bytes(std::size_t n) {
+  Bytes out(n);
+  if (RAND_bytes(out.data(), static_cast<int>(n)) != 1)
+    return Error(Code::internal, "The system random number generator failed.");
+  return out;
+}
+
+bool path_exists(const std::string& path) {
+  return ::access(path.c_str(), F_OK) == 0;
+}
+
+std::vector<std::string> string_list(char** ptr, std::size_t len) {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; ptr != nullptr && i < len; ++i)
+    if (ptr[i] != nullptr) out.emplace_back(ptr[i]);
+  return out;
+}
+
+}  // namespace
+
+// The scope of one public operation: cancel() only acts inside one, and a cancel request ends
+// with the operation (a cancel() while nothing runs does not poison the next operation).
+class Fido2Token::Operation {
+ public:
+  explicit Operation(Fido2Token& token) : token_(token) {
+    ensure_libfido2_initialized();
+    std::lock_guard lock(token_.mutex_);
+    token_.in_operation_ = true;
+    token_.cancel_requested_ = false;
+  }
+  ~Operation() {
+    std::lock_guard lock(token_.mutex_);
+    token_.in_operation_ = false;
+    token_.cancel_requested_ = false;
+  }
+  Operation(const Operation&) = delete;
+  Operation& operator=(const Operation&) = delete;
+
+ private:
+  Fido2Token& token_;
+};
+
+Fido2Token::Fido2Token(TokenInfo info) : info_(std::move(info)) {}
+
+Fido2Token::~Fido2Token() = default;
+
+Result<std::unique_ptr<Fido2Token>> Fido2Token::open(const TokenInfo& info) {
+  ensure_libfido2_initialized();
+  std::unique_ptr<Fido2Token> token(new Fido2Token(info));
+  if (Status opened = token->ensure_open(); !opened.ok()) return opened;
+  return token;
+}
+
+Status Fido2Token::ensure_open() {
+  if (dev_) return Status::success();
+  const bool is_virtual = info_.transport == Transport::virtual_socket;
+
+  DevicePtr dev(fido_dev_new());
+  if (!dev) return Status(Code::internal, "Out of memory while opening the security key.");
+  if (is_virtual && fido_dev_set_io_functions(dev.get(), &virtual_socket_io()) != FIDO_OK)
+    return Status(Code::internal, "Could not install the virtual token's I/O functions.");
+  fido_dev_set_timeout(dev.get(), to_fido_ms(kCommandTimeout));
+
+  const int r = fido_dev_open(dev.get(), info_.path.c_str());
+  if (r != FIDO_OK) {
+    const bool absent = is_virtual ? socket_io_last_open_errno() != 0 : !path_exists(info_.path);
+    if (absent) {
+      return Status(Code::no_token,
+                    "The security key " + info_.path + " is not present. Insert it and try again.");
+    }
+    return translate_fido_error(r);
+  }
+  if (!fido_dev_is_fido2(dev.get())) {
+    return Status(Code::capability_missing,
+                  "This security key only speaks U2F (CTAP1); touchpass needs a FIDO2 key with "
+                  "the hmac-secret extension.");
+  }
+  std::lock_guard lock(mutex_);
+  dev_ = std::move(dev);
+  return Status::success();
+}
+
+template <class Call>
+Status Fido2Token::run(Call&& call, milliseconds timeout, bool presence_expected) {
+  if (Status opened = ensure_open(); !opened.ok()) return opened;
+  fido_dev_t* dev = nullptr;
+  {
+    std::lock_guard lock(mutex_);
+    if (cancel_requested_) return Status(Code::cancelled, "The operation was cancelled.");
+    dev = dev_.get();
+    fido_dev_set_timeout(dev, to_fido_ms(timeout));
+    if (info_.transport == Transport::virtual_socket)
+      reset_socket_io_flags(fido_dev_io_handle(dev));
+    busy_ = true;
+  }
+  // dev_ is only replaced by the operation's own thread, so `dev` stays valid during the call;
+  // cancel() may use it concurrently (fido_dev_cancel only writes one report).
+  const auto start = Clock::now();
+  const int r = call(dev);
+  const auto elapsed = Clock::now() - start;
+  {
+    std::lock_guard lock(mutex_);
+    busy_ = false;
+  }
+  if (r == FIDO_OK) return Status::success();
+  return fail(r, elapsed, timeout, presence_expected);
+}
+
+Error Fido2Token::fail(int fido_error, Clock::duration elapsed, milliseconds timeout,
+                       bool presence_expected) {
+  // FIDO_ERR_INTERNAL included: libfido2 1.12 reports a failed key agreement exchange so.
+  const bool transport_failure =
+      fido_error == FIDO_ERR_RX || fido_error == FIDO_ERR_TX || fido_error == FIDO_ERR_INTERNAL;
+  FailureContext context;
+  context.presence_expected = presence_expected;
+  fido_dev_t* dev = dev_.get();
+  if (info_.transport == Transport::virtual_socket) {
+    const SocketIoFlags flags = socket_io_flags(fido_dev_io_handle(dev));
+    context.removed = flags.peer_closed;
+    context.timed_out = transport_failure && (flags.timed_out || elapsed >= timeout);
+  } else {
+    // libfido2's hidraw I/O does not say why a read failed: a vanished device node means the
+    // token was pulled out, a spent budget means a timeout.
+    context.removed = transport_failure && !path_exists(info_.path);
+    context.timed_out = transport_failure && elapsed + milliseconds(50) >= timeout;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    context.cancel_requested =
+        cancel_requested_ && (transport_failure || fido_error == FIDO_ERR_KEEPALIVE_CANCEL);
+  }
+
+  if (fido_error == FIDO_ERR_PIN_INVALID) {
+    // Never retry the PIN; only read back how many tries remain, to say so.
+    int retries = 0;
+    fido_dev_set_timeout(dev, to_fido_ms(kCommandTimeout));
+    if (fido_dev_get_retry_count(dev, &retries) == FIDO_OK) context.retries_left = retries;
+  }
+
+  if (transport_failure || context.removed || context.timed_out) {
+    // The token may still be waiting for a touch, and a late reply must not be taken for the
+    // answer to the next request: cancel, close, and let the next call reopen.
+    if (context.timed_out && !context.removed) fido_dev_cancel(dev);
+    std::lock_guard lock(mutex_);
+    dev_.reset();
+  }
+  return translate_fido_error(fido_error, context);
+}
+
+void Fido2Token::cancel() {
+  ensure_libfido2_initialized();
+  std::lock_guard lock(mutex_);
+  if (!in_operation_) return;
+  cancel_requested_ = true;
+  if (busy_ && dev_) fido_dev_cancel(dev_.get());
+}
+
+Result<Capabilities> Fido2Token::capabilities() {
+  Operation operation(*this);
+  return read_capabilities();
+}
+
+Result<Capabilities> Fido2Token::read_capabilities() {
+  CborInfoPtr info(fido_cbor_info_new());
+  if (!info) return Error(Code::internal, "Out of memory while reading the key's capabilities.");
+  Status s = run([&](fido_dev_t* dev) { return fido_dev_get_cbor_info(dev, info.get()); },
+                 kCommandTimeout, false);
+  if (!s.ok()) return s;
+
+  const fido_cbor_info_t* ci = info.get();
+  Capabilities caps;
+  caps.versions = string_list(fido_cbor_info_versions_ptr(ci), fido_cbor_info_versions_len(ci));
+  caps.extensions =
+      string_list(fido_cbor_info_extensions_ptr(ci), fido_cbor_info_extensions_len(ci));
+  caps.aaguid = copy_bytes(fido_cbor_info_aaguid_ptr(ci), fido_cbor_info_aaguid_len(ci));
+  for (std::size_t i = 0; i < fido_cbor_info_algorithm_count(ci); ++i)
+    caps.algorithms.push_back(fido_cbor_info_algorithm_cose(ci, i));
+  const std::uint8_t* protocols = fido_cbor_info_protocols_ptr(ci);
+  for (std::size_t i = 0; protocols != nullptr && i < fido_cbor_info_protocols_len(ci); ++i)
+    caps.pin_protocols.push_back(protocols[i]);
+
+  char** names = fido_cbor_info_options_name_ptr(ci);
+  const bool* values = fido_cbor_info_options_value_ptr(ci);
+  for (std::size_t i = 0;
+       names != nullptr && values != nullptr && i < fido_cbor_info_options_len(ci); ++i) {
+    const std::string_view name = names[i];
+    if (name == "clientPin") {
+      caps.client_pin = true;
+      caps.pin_set = values[i];
+    } else if (name == "pinUvAuthToken") {
+      caps.pin_uv_auth_token = values[i];
+    } else if (name == "uv") {
+      caps.uv_builtin = values[i];
+    } else if (name == "rk") {
+      caps.resident_keys = values[i];
+    }
+  }
+  return caps;
+}
+
+Result<int> Fido2Token::pin_retries() {
+  Operation operation(*this);
+  auto caps = read_capabilities();
+  if (!caps) return caps.error();
+  if (!caps->client_pin)
+    return Error(Code::capability_missing, "This security key does not support a PIN.");
+  if (!caps->pin_set)
+    return Error(Code::pin_not_set, "This security key has no PIN yet. Set a PIN first.");
+  int retries = 0;
+  Status s = run([&](fido_dev_t* dev) { return fido_dev_get_retry_count(dev, &retries); },
+                 kCommandTimeout, false);
+  if (!s.ok()) return s;
+  return retries;
+}
+
+Status Fido2Token::set_pin(const SecretBytes& new_pin) {
+  Operation operation(*this);
+  auto caps = read_capabilities();
+  if (!caps) return caps.status();
+  if (!caps->client_pin)
+    return Status(Code::capability_missing, "This security key does not support a PIN.");
+  if (caps->pin_set) {
+    return Status(Code::invalid_argument,
+                  "This security key already has a PIN. Change it instead of setting it.");
+  }
+  auto pin = c_string_pin(new_pin);
+  if (!pin) return pin.status();
+  return run([&](fido_dev_t* dev) { return fido_dev_set_pin(dev, c_str(*pin), nullptr); },
+             kCommandTimeout, false);
+}
+
+Status Fido2Token::change_pin(const SecretBytes& old_pin, const SecretBytes& new_pin) {
+  Operation operation(*this);
+  auto caps = read_capabilities();
+  if (!caps) return caps.status();
+  if (!caps->client_pin)
+    return Status(Code::capability_missing, "This security key does not support a PIN.");
+  if (!caps->pin_set)
+    return Status(Code::pin_not_set, "This security key has no PIN yet. Set a PIN first.");
+  auto old_c = c_string_pin(old_pin);
+  if (!old_c) return old_c.status();
+  auto new_c = c_string_pin(new_pin);
+  if (!new_c) return new_c.status();
+  return run([&](fido_dev_t* dev) { return fido_dev_set_pin(dev, c_str(*new_c), c_str(*old_c)); },
+             kCommandTimeout, false);
+}
+
+Result<Enrollment> Fido2Token::enroll(const EnrollRequest& request) {
+  Operation operation(*this);
+  if (request.rp_id.empty() || request.user_id.empty() || request.user_id.size() > 64 ||
+      request.client_data_hash.size() != kHashSize) {
+    return Error(Code::invalid_argument,
+                 "Invalid enrollment request: it needs an RP id, a user id of 1 to 64 bytes and "
+                 "a 32-byte client data hash.");
+  }
+
+  auto caps = read_capabilities();
+  if (!caps) return caps.error();
+  if (!caps->hmac_secret()) {
+    return Error(Code::capability_missing,
+                 "This security key does not support the hmac-secret extension, which touchpass "
+                 "needs to derive app passwords. Use a FIDO2 key that offers hmac-secret.");
+  }
+  bool es256 = caps->algorithms.empty();  // tokens that do not list algorithms offer ES256
+  for (int alg : caps->algorithms) es256 = es256 || alg == kCoseEs256;
+  if (!es256) {
+    return Error(Code::capability_missing,
+                 "This security key does not offer ES256 (ECDSA P-256) credentials. Use another "
+                 "key.");
+  }
+  if (request.uv == UserVerification::pin) {
+    if (!caps->client_pin) {
+      return Error(Code::capability_missing,
+                   "This security key does not support a PIN (clientPin), which a PIN-protected "
+                   "credential needs. Enroll with touch only, or use another key.");
+    }
+    if (!caps->pin_set) {
+      return Error(Code::pin_not_set,
+                   "This security key has no PIN yet. Set a PIN first, then enroll.");
+    }
+    if (!caps->cred_protect()) {
+      return Error(Code::capability_missing,
+                   "This security key does not support credProtect, which makes a PIN-protected "
+                   "credential unusable without the PIN. Enroll with touch only, or use another "
+                   "key.");
+    }
+    if (request.pin == nullptr) {
+      return Error(Code::pin_required,
+                   "Enrolling a PIN-protected credential needs the security key's PIN. Enter "
+                   "the PIN and try again.");
+    }
+  }
+  // The PIN goes to the token when the credential needs it or the token has one set (a token
+  // with a PIN refuses makeCredential without it).
+  const bool send_pin = request.pin != nullptr && caps->pin_set;
+  if (send_pin && caps->pin_protocols.empty()) {
+    return Error(Code::capability_missing,
+                 "This security key lists no PIN protocol (pinUvAuthProtocols), so its PIN cannot "
+                 "be used. Use another key.");
+  }
+  std::optional<SecretBytes> pin;
+  if (send_pin) {
+    auto copy = c_string_pin(*request.pin);
+    if (!copy) return copy.error();
+    pin = std::move(copy).value();
+  }
+
+  const int cred_protect = !caps->cred_protect() ? 0
+                           : request.uv == UserVerification::pin
+                               ? FIDO_CRED_PROT_UV_REQUIRED
+                               : FIDO_CRED_PROT_UV_OPTIONAL_WITH_ID;
+  CredPtr cred(fido_cred_new());
+  if (!cred) return Error(Code::internal, "Out of memory while enrolling.");
+  const char* rp_name = request.rp_name.empty() ? nullptr : request.rp_name.c_str();
+  const char* user_name = request.user_name.empty() ? nullptr : request.user_name.c_str();
+  if (fido_cred_set_type(cred.get(), COSE_ES256) != FIDO_OK ||
+      fido_cred_set_clientdata_hash(cred.get(), request.client_data_hash.data(),
+                                    request.client_data_hash.size()) != FIDO_OK ||
+      fido_cred_set_rp(cred.get(), request.rp_id.c_str(), rp_name) != FIDO_OK ||
+      fido_cred_set_user(cred.get(), request.user_id.data(), request.user_id.size(), user_name,
+                         user_name, nullptr) != FIDO_OK ||
+      fido_cred_set_rk(cred.get(), FIDO_OPT_FALSE) != FIDO_OK ||
+      fido_cred_set_extensions(cred.get(), FIDO_EXT_HMAC_SECRET) != FIDO_OK ||
+      (cred_protect != 0 && fido_cred_set_prot(cred.get(), cred_protect) != FIDO_OK)) {
+    return Error(Code::invalid_argument, "Invalid enrollment request (rejected by libfido2).");
+  }
+
+  if (request.on_touch) request.on_touch();
+  Status made =
+      run([&](fido_dev_t* dev) { return fido_dev_make_cred(dev, cred.get(), c_str(pin)); },
+          request.timeout, true);
+  if (!made.ok()) return made;
+
+  const char* fmt = fido_cred_fmt(cred.get());
+  const std::string format = fmt != nullptr ? fmt : "";
+  if (fido_cred_x5c_len(cred.get()) > 0 || format != "none") {
+    const int verified = fido_cred_x5c_len(cred.get()) > 0 ? fido_cred_verify(cred.get())
+                                                           : fido_cred_verify_self(cred.get());
+    if (verified != FIDO_OK) {
+      return Error(Code::verification_failed, "The security key's attestation did not verify (" +
+                                                  fido_name(verified) + "). Do not use this key.");
+    }
+  }
+  if (fido_cred_type(cred.get()) != COSE_ES256 ||
+      fido_cred_pubkey_len(cred.get()) != kEs256KeySize || fido_cred_id_len(cred.get()) == 0) {
+    return malformed_reply("the new credential is not an ES256 credential");
+  }
+
+  Enrollment enrollment;
+  Credential& credential = enrollment.credential;
+  credential.rp_id = request.rp_id;
+  credential.id = copy_bytes(fido_cred_id_ptr(cred.get()), fido_cred_id_len(cred.get()));
+  credential.algorithm = kCoseEs256;
+  credential.public_key =
+      copy_bytes(fido_cred_pubkey_ptr(cred.get()), fido_cred_pubkey_len(cred.get()));
+  credential.uv = request.uv;
+  credential.sign_count = fido_cred_sigcount(cred.get());
+  enrollment.aaguid =
+      copy_bytes(fido_cred_aaguid_ptr(cred.get()), fido_cred_aaguid_len(cred.get()));
+  enrollment.attestation_format = format;
+  if (fido_cred_x5c_len(cred.get()) > 0)  // libfido2 1.12 exposes x5c[0] only
+    enrollment.x5c.push_back(
+        copy_bytes(fido_cred_x5c_ptr(cred.get()), fido_cred_x5c_len(cred.get())));
+  enrollment.auth_data =
+      copy_bytes(fido_cred_authdata_raw_ptr(cred.get()), fido_cred_authdata_raw_len(cred.get()));
+  enrollment.attestation_signature =
+      copy_bytes(fido_cred_sig_ptr(cred.get()), fido_cred_sig_len(cred.get()));
+  // fido_cred_verify(_self) checked that the token echoed exactly this credProtect level.
+  enrollment.cred_protect = cred_protect;
+
+  // Prove the credential and hmac-secret with one assertion on a random challenge and salt.
+  AssertRequest proof;
+  proof.credential = credential;
+  auto challenge = random_bytes(kHashSize);
+  auto salt = random_bytes(kHashSize);
+  if (!challenge) return challenge.error();
+  if (!salt) return salt.error();
+  proof.client_data_hash = std::move(challenge).value();
+  proof.salt = std::move(salt).value();
+  proof.pin = request.pin;
+  proof.timeout = request.timeout;
+  proof.on_touch = request.on_touch;
+  auto proven = assert_locked(proof);
+  if (!proven) return proven.error();
+  credential.sign_count = proven->sign_count;
+  return enrollment;
+}
+
+Result<Assertion> Fido2Token::assert_hmac_secret(const AssertRequest& request) {
+  Operation operation(*this);
+  return assert_locked(request);
+}
+
+Result<Assertion> Fido2Token::assert_locked(const AssertRequest& request) {
+  const Credential& credential = request.credential;
+  if (credential.rp_id.empty() || credential.id.empty() ||
+      request.client_data_hash.size() != kHashSize || request.salt.size() != kHashSize) {
+    return Error(Code::invalid_argument,
+                 "Invalid assertion request: it needs the credential's RP id and id, a 32-byte "
+                 "client data hash and a 32-byte salt.");
+  }
+  if (credential.algorithm != kCoseEs256 || (credential.public_key.size() != kEs256KeySize &&
+                                             credential.public_key.size() != kEs256KeySize + 1)) {
+    return Error(Code::invalid_argument,
+                 "The stored credential is not an ES256 credential with a valid public key.");
+  }
+  Es256PkPtr public_key(es256_pk_new());
+  if (!public_key || es256_pk_from_ptr(public_key.get(), credential.public_key.data(),
+                                       credential.public_key.size()) != FIDO_OK) {
+    return Error(Code::invalid_argument, "The stored public key of the credential is invalid.");
+  }
+
+  // The UV mode was fixed at enrollment: a PIN credential always sends the PIN, a touch-only
+  // credential never does (its hmac-secret output would differ).
+  const bool with_pin = credential.uv == UserVerification::pin;
+  if (with_pin && request.pin == nullptr) {
+    return Error(Code::pin_required,
+                 "This credential is protected by the security key's PIN. Enter the PIN and try "
+                 "again.");
+  }
+  std::optional<SecretBytes> pin;
+  if (with_pin) {
+    auto copy = c_string_pin(*request.pin);
+    if (!copy) return copy.error();
+    pin = std::move(copy).value();
+  }
+
+  AssertPtr assertion(fido_assert_new());
+  if (!assertion) return Error(Code::internal, "Out of memory while asking the security key.");
+  fido_assert_t* a = assertion.get();
+  if (fido_assert_set_rp(a, credential.rp_id.c_str()) != FIDO_OK ||
+      fido_assert_set_clientdata_hash(a, request.client_data_hash.data(),
+                                      request.client_data_hash.size()) != FIDO_OK ||
+      fido_assert_allow_cred(a, credential.id.data(), credential.id.size()) != FIDO_OK ||
+      fido_assert_set_extensions(a, FIDO_EXT_HMAC_SECRET) != FIDO_OK ||
+      fido_assert_set_hmac_salt(a, request.salt.data(), request.salt.size()) != FIDO_OK ||
+      fido_assert_set_up(a, FIDO_OPT_TRUE) != FIDO_OK ||
+      fido_assert_set_uv(a, FIDO_OPT_OMIT) != FIDO_OK) {
+    return Error(Code::invalid_argument, "Invalid assertion request (rejected by libfido2).");
+  }
+
+  if (request.on_touch) request.on_touch();
+  Status got = run([&](fido_dev_t* dev) { return fido_dev_get_assert(dev, a, c_str(pin)); },
+                   request.timeout, true);
+  if (!got.ok()) return got;
+
+  if (fido_assert_count(a) != 1) return malformed_reply("not exactly one assertion");
+  if (fido_assert_hmac_secret_len(a, 0) != kHashSize ||
+      fido_assert_hmac_secret_ptr(a, 0) == nullptr) {
+    return malformed_reply("no 32-byte hmac-secret output");
+  }
+  const std::uint8_t flags = fido_assert_flags(a, 0);
+  // fido_assert_verify checks UP (asked for above), UV when required, the exact extensions, the
+  // RP id hash and the signature over authData || clientDataHash.
+  if (with_pin && fido_assert_set_uv(a, FIDO_OPT_TRUE) != FIDO_OK)
+    return Error(Code::internal, "libfido2 refused to require UV for verification.");
+  const int verified = fido_assert_verify(a, 0, COSE_ES256, public_key.get());
+  if (verified != FIDO_OK) {
+    return Error(Code::verification_failed,
+                 "The security key's answer did not verify against the enrolled credential (" +
+                     fido_name(verified) + "). Do not use this key.");
+  }
+
+  const std::uint32_t count = fido_assert_sigcount(a, 0);
+  if (!(count == 0 && credential.sign_count == 0) && count <= credential.sign_count) {
+    return Error(Code::clone_suspected,
+                 "The security key's signature counter did not increase (" + std::to_string(count) +
+                     " after " + std::to_string(credential.sign_count) +
+                     "): the key may have been cloned. It is refused; contact your administrator.");
+  }
+  auto auth_data =
+      unwrap_cbor_byte_string(fido_assert_authdata_ptr(a, 0), fido_assert_authdata_len(a, 0));
+  if (!auth_data) return malformed_reply("authenticator data");
+
+  Assertion out;
+  // libfido2 keeps its own copy of the output until the assertion is freed (fido_assert_free
+  // wipes its buffers with explicit_bzero); the pointer is const, so we cannot wipe it earlier.
+  out.hmac_secret = SecretBytes::copy_of(
+      std::span<const std::uint8_t>(fido_assert_hmac_secret_ptr(a, 0), kHashSize));
+  out.auth_data = std::move(*auth_data);
+  out.signature = copy_bytes(fido_assert_sig_ptr(a, 0), fido_assert_sig_len(a, 0));
+  out.sign_count = count;
+  out.user_verified = (flags & kFlagUserVerified) != 0;
+  return out;
+}
+
+}  // namespace touchpass::devices::fido2

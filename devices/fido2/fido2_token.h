@@ -1,0 +1,82 @@
+// Fido2Token: the libfido2 implementation of devices::Token, for FIDO2 USB tokens (libfido2's
+// own hidraw I/O) and for virtual tokens (socket_io.h). Both run exactly the same code above the
+// transport: libfido2's CTAPHID, CBOR, PIN protocol and hmac-secret handling.
+//
+// Decisions beyond devices/token.h:
+// - enroll() checks getInfo first. It needs hmac-secret and ES256 always. A PIN credential
+//   (uv == pin) also needs clientPin with a PIN set, a PIN in the request, and credProtect (the
+//   credential must be unusable without UV, DESIGN.md §4.1). A touch-only credential does not
+//   need credProtect: level 2 (UV_OPTIONAL_WITH_ID) adds nothing for a non-resident credential
+//   used through an allow-list, so it is requested when offered and skipped otherwise
+//   (Enrollment::cred_protect is then 0).
+// - Attestation: fido_cred_verify when the token sent x5c (signature against x5c[0], no chain
+//   validation), fido_cred_verify_self for packed self attestation, none for fmt "none" (the
+//   format is recorded; the proving assertion still checks the public key).
+// - After a call that timed out the backend sends CTAPHID_CANCEL and closes the device; it is
+//   reopened by the next call (a stale reply can then not be mistaken for the next answer).
+//   The same happens after a transport failure. If the token is gone by then, the next call
+//   fails with token_removed.
+#pragma once
+
+#include <fido.h>
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+
+#include "devices/fido2/handles.h"
+#include "devices/token.h"
+
+namespace touchpass::devices::fido2 {
+
+class Fido2Token final : public Token {
+ public:
+  // How long calls that need no touch (open, getInfo, PIN management) may take.
+  static constexpr std::chrono::milliseconds kCommandTimeout{5000};
+
+  // Opens the token described by `info` (transport usb_hid: libfido2's hidraw I/O;
+  // virtual_socket: socket_io.h) and reads its getInfo. Errors: no_token when nothing is there
+  // (or a virtual token's socket refuses), malformed_reply / token_error when it does not
+  // answer like a FIDO2 token.
+  static Result<std::unique_ptr<Fido2Token>> open(const TokenInfo& info);
+
+  ~Fido2Token() override;
+  Fido2Token(const Fido2Token&) = delete;
+  Fido2Token& operator=(const Fido2Token&) = delete;
+
+  const TokenInfo& info() const override { return info_; }
+  Result<Capabilities> capabilities() override;
+  Result<int> pin_retries() override;
+  Status set_pin(const SecretBytes& new_pin) override;
+  Status change_pin(const SecretBytes& old_pin, const SecretBytes& new_pin) override;
+  Result<Enrollment> enroll(const EnrollRequest& request) override;
+  Result<Assertion> assert_hmac_secret(const AssertRequest& request) override;
+  void cancel() override;
+
+ private:
+  class Operation;  // RAII scope of one public operation, see fido2_token.cpp
+
+  explicit Fido2Token(TokenInfo info);
+
+  // Opens dev_ if it is closed. Called by the operation's thread only, without mutex_ (an open
+  // can take kCommandTimeout and must not block cancel()).
+  Status ensure_open();
+  // Runs one libfido2 call on the open device with a time budget, keeping cancel() informed.
+  // Returns FIDO_OK or the translated error (PIN retries looked up after a wrong PIN).
+  template <class Call>
+  Status run(Call&& call, std::chrono::milliseconds timeout, bool presence_expected);
+  // Translates a failed call and, after a timeout or transport failure, cancels and closes.
+  Error fail(int fido_error, std::chrono::steady_clock::duration elapsed,
+             std::chrono::milliseconds timeout, bool presence_expected);
+  Result<Capabilities> read_capabilities();
+  Result<Assertion> assert_locked(const AssertRequest& request);
+
+  TokenInfo info_;
+  std::mutex mutex_;               // guards the members below against cancel()
+  DevicePtr dev_;                  // null while closed (before open, after a failure)
+  bool in_operation_ = false;      // a public operation is running
+  bool busy_ = false;              // ... and is inside a libfido2 call on dev_
+  bool cancel_requested_ = false;  // cancel() was called during this operation
+};
+
+}  // namespace touchpass::devices::fido2

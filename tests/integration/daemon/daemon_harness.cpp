@@ -1,0 +1,235 @@
+#include "daemon/daemon_harness.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "ipc/frame.h"
+
+namespace touchpass::testing {
+
+using namespace std::chrono_literals;
+
+Process Process::start(const std::vector<std::string>& argv, const fs::path& log) {
+  Process p;
+  p.pid_ = ::fork();
+  if (p.pid_ == 0) {
+    const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    if (out >= 0) {
+      ::dup2(out, STDOUT_FILENO);
+      ::dup2(out, STDERR_FILENO);
+    }
+    const int null = ::open("/dev/null", O_RDONLY);
+    if (null >= 0) ::dup2(null, STDIN_FILENO);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  return p;
+}
+
+Process::Process(Process&& other) noexcept : pid_(std::exchange(other.pid_, -1)) {}
+
+Process& Process::operator=(Process&& other) noexcept {
+  if (this != &other) {
+    if (pid_ > 0) stop(SIGKILL);
+    pid_ = std::exchange(other.pid_, -1);
+  }
+  return *this;
+}
+
+Process::~Process() {
+  if (pid_ > 0) stop(SIGKILL);
+}
+
+bool Process::running() {
+  if (pid_ <= 0) return false;
+  int status = 0;
+  if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+    pid_ = -1;
+    return false;
+  }
+  return true;
+}
+
+int Process::stop(int sig) {
+  if (pid_ <= 0) return -1;
+  ::kill(pid_, sig);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return status;
+}
+
+namespace {
+
+int connect_unix(const fs::path& path) {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+}  // namespace
+
+bool wait_for_socket(const fs::path& path, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    const int fd = connect_unix(path);
+    if (fd >= 0) {
+      ::close(fd);
+      return true;
+    }
+    // The virtual token uses SOCK_SEQPACKET: try that too.
+    const int seq = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+    const bool ok = ::connect(seq, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    ::close(seq);
+    if (ok) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return false;
+}
+
+std::optional<Client> Client::connect(const fs::path& socket) {
+  const int fd = connect_unix(socket);
+  if (fd < 0) return std::nullopt;
+  return Client(fd);
+}
+
+Client::Client(Client&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+
+Client::~Client() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+std::optional<Exchange> Client::call(const ipc::Json& request, const std::string& pin) {
+  if (!ipc::write_frame(fd_, request.dump()).ok()) return std::nullopt;
+  Exchange ex;
+  while (true) {
+    auto frame = ipc::read_frame(fd_, {60000ms, 5000ms});
+    if (!frame.ok()) return std::nullopt;
+    auto reply = ipc::Reply::parse(frame->json);
+    if (!reply.ok()) return std::nullopt;
+    if (reply->kind != ipc::Reply::Kind::event) {
+      ex.final = std::move(*reply);
+      ex.secret = std::string(frame->secret.view());
+      return ex;
+    }
+    ex.events.push_back(reply->event);
+    if (reply->event == "need-pin" || reply->event == "need-new-pin") {
+      const std::string answer = pin.empty() ? R"({"v":1,"op":"cancel"})" : R"({"v":1,"op":"pin"})";
+      const auto* p = reinterpret_cast<const std::uint8_t*>(pin.data());
+      if (!ipc::write_frame(fd_, answer, std::span<const std::uint8_t>(p, pin.size())).ok()) {
+        return std::nullopt;
+      }
+    }
+  }
+}
+
+std::optional<Exchange> call_as(uid_t uid, gid_t gid, const fs::path& socket,
+                                const ipc::Json& request, const std::string& pin) {
+  int pipe_fds[2];
+  if (::pipe(pipe_fds) != 0) return std::nullopt;
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::close(pipe_fds[0]);
+    ipc::Json out;
+    if (::setgroups(0, nullptr) == 0 && ::setresgid(gid, gid, gid) == 0 &&
+        ::setresuid(uid, uid, uid) == 0) {
+      if (auto client = Client::connect(socket)) {
+        if (auto ex = client->call(request, pin)) {
+          out["events"] = ex->events;
+          out["ok"] = ex->final.kind == ipc::Reply::Kind::ok;
+          out["result"] = ex->final.body;
+          out["code"] = code_name(ex->final.error.code);
+          out["message"] = ex->final.error.message;
+          out["secret"] = ex->secret;
+        }
+      }
+    }
+    const std::string text = out.dump();
+    (void)!::write(pipe_fds[1], text.data(), text.size());
+    ::_exit(0);
+  }
+  ::close(pipe_fds[1]);
+  std::string text;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(pipe_fds[0], buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+  ::close(pipe_fds[0]);
+  ::waitpid(child, nullptr, 0);
+  auto j = ipc::Json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.contains("ok")) return std::nullopt;
+  Exchange ex;
+  ex.events = j["events"].get<std::vector<std::string>>();
+  ex.final.kind = j["ok"].get<bool>() ? ipc::Reply::Kind::ok : ipc::Reply::Kind::error;
+  ex.final.body = j["result"];
+  ex.final.error.code = ipc::code_from_name(j["code"].get<std::string>()).value_or(Code::internal);
+  ex.final.error.message = j["message"].get<std::string>();
+  ex.secret = j["secret"].get<std::string>();
+  return ex;
+}
+
+Deployment::Deployment(Options options) : options_(std::move(options)) {
+  char tmpl[] = "/tmp/touchpass-e2e-XXXXXX";
+  dir_ = ::mkdtemp(tmpl);
+  ::chmod(dir_.c_str(), 0755);  // other test uids must reach the daemon's socket
+  fs::create_directories(dir_ / "virtual");
+  std::ofstream(config()) << "socket = " << socket().string() << "\n"
+                          << "store = " << store().string() << "\n"
+                          << "pepper = " << (dir_ / "state" / "pepper").string() << "\n"
+                          << "virtual_token_dir = " << (dir_ / "virtual").string() << "\n"
+                          << "usb_tokens = false\n"
+                          << "token_timeout = " << options_.token_timeout << "\n"
+                          << "pin_timeout = 10\n"
+                          << "admin_group = touchpass-test-admins\n";
+}
+
+Deployment::~Deployment() {
+  daemon_.stop(SIGKILL);
+  token_.stop(SIGKILL);
+  std::error_code ec;
+  fs::remove_all(dir_, ec);
+}
+
+bool Deployment::start_token() {
+  const fs::path sock = dir_ / "virtual" / "token0";
+  token_ = Process::start(
+      {VTOKEN_BINARY, "--socket", sock.string(), "--state", (dir_ / "token0.json").string(),
+       "--presence", options_.presence, "--pin", options_.pin},
+      dir_ / "token.log");
+  return wait_for_socket(sock, 5000ms);
+}
+
+bool Deployment::start_daemon() {
+  daemon_ = Process::start({TOUCHPASSD_BINARY, "--config", config().string()}, dir_ / "daemon.log");
+  return wait_for_socket(socket(), 5000ms);
+}
+
+std::string Deployment::daemon_log() const {
+  std::ifstream in(dir_ / "daemon.log");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace touchpass::testing

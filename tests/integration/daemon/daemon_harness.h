@@ -1,0 +1,107 @@
+// A test harness that runs the real processes: touchpass-virtual-token and touchpassd, each
+// started and stopped by the test, in a private temporary directory; and a protocol client
+// that can run as any uid (forked, then setuid), so that peer credentials are real.
+#pragma once
+
+#include <signal.h>
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/secret.h"
+#include "ipc/messages.h"
+
+namespace touchpass::testing {
+
+namespace fs = std::filesystem;
+
+// A child process; killed (SIGKILL) and reaped on destruction unless stopped before.
+class Process {
+ public:
+  Process() = default;
+  // Starts `argv` with stdout and stderr appended to `log`.
+  static Process start(const std::vector<std::string>& argv, const fs::path& log);
+  Process(Process&& other) noexcept;
+  Process& operator=(Process&& other) noexcept;
+  ~Process();
+
+  pid_t pid() const { return pid_; }
+  bool running();
+  // Sends `sig` and waits for the exit; returns the wait status.
+  int stop(int sig = SIGTERM);
+
+ private:
+  pid_t pid_ = -1;
+};
+
+// Waits until a Unix socket at `path` accepts connections.
+bool wait_for_socket(const fs::path& path, std::chrono::milliseconds timeout);
+
+// The final answer to a request, with the events that came before it.
+struct Exchange {
+  std::vector<std::string> events;  // event names in order
+  ipc::Reply final;                 // Kind::ok or Kind::error
+  std::string secret;               // the password of issue/show (tests only)
+};
+
+// A protocol client on a stream connection.
+class Client {
+ public:
+  // Connects; nullopt when the daemon cannot be reached.
+  static std::optional<Client> connect(const fs::path& socket);
+  Client(Client&& other) noexcept;
+  Client& operator=(Client&&) = delete;
+  ~Client();
+
+  int fd() const { return fd_; }
+  // Sends `request` and answers need-pin / need-new-pin with `pin` (if any; otherwise cancels).
+  // nullopt when the connection broke.
+  std::optional<Exchange> call(const ipc::Json& request, const std::string& pin = "");
+
+ private:
+  explicit Client(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+// Runs `call` in a forked child as `uid`/`gid` and returns its exchange, serialized through a
+// pipe (so the daemon sees the real uid).
+std::optional<Exchange> call_as(uid_t uid, gid_t gid, const fs::path& socket,
+                                const ipc::Json& request, const std::string& pin = "");
+
+// A daemon and a virtual token in a temporary directory.
+class Deployment {
+ public:
+  struct Options {
+    std::string presence = "approve";
+    std::string pin = "123456";
+    int token_timeout = 10;
+  };
+  explicit Deployment(Options options);
+  Deployment() : Deployment(Options{}) {}
+  ~Deployment();
+
+  // Starts (or restarts) the processes; false if they did not come up.
+  bool start_token();
+  bool start_daemon();
+  void kill_daemon() { daemon_.stop(SIGKILL); }
+  int stop_daemon() { return daemon_.stop(SIGTERM); }
+  bool daemon_running() { return daemon_.running(); }
+
+  const fs::path& dir() const { return dir_; }
+  fs::path socket() const { return dir_ / "run" / "touchpassd.sock"; }
+  fs::path store() const { return dir_ / "state" / "touchpass.db"; }
+  fs::path config() const { return dir_ / "touchpassd.conf"; }
+  std::string daemon_log() const;
+
+ private:
+  Options options_;
+  fs::path dir_;
+  Process token_;
+  Process daemon_;
+};
+
+}  // namespace touchpass::testing

@@ -1,0 +1,291 @@
+// touchpassd end to end as separate processes: the daemon and the virtual token are real
+// programs; clients speak the protocol over the real socket, some as other uids.
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <sqlite3.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <thread>
+
+#include "daemon/daemon_harness.h"
+#include "ipc/frame.h"
+#include "store/sqlite_store.h"
+
+namespace touchpass::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using ipc::Json;
+
+constexpr uid_t kNobody = 65534;
+constexpr gid_t kNogroup = 65534;
+constexpr uid_t kDaemonUser = 1;  // the "daemon" account: a second real, unprivileged uid
+constexpr gid_t kDaemonGroup = 1;
+
+Json req(const char* op, Json fields = Json::object()) {
+  fields["v"] = 1;
+  fields["op"] = op;
+  return fields;
+}
+
+bool ok(const std::optional<Exchange>& ex) {
+  return ex && ex->final.kind == ipc::Reply::Kind::ok;
+}
+
+Code code_of(const std::optional<Exchange>& ex) {
+  return ex && ex->final.kind == ipc::Reply::Kind::error ? ex->final.error.code : Code::ok;
+}
+
+class DaemonTest : public ::testing::Test {
+ protected:
+  void SetUp() override { start(Deployment::Options{}); }
+
+  void start(Deployment::Options options) {
+    deployment_ = std::make_unique<Deployment>(std::move(options));
+    ASSERT_TRUE(deployment_->start_token());
+    ASSERT_TRUE(deployment_->start_daemon()) << deployment_->daemon_log();
+  }
+
+  std::optional<Exchange> call(const Json& request, const std::string& pin = "123456") {
+    auto client = Client::connect(deployment_->socket());
+    if (!client) return std::nullopt;
+    return client->call(request, pin);
+  }
+
+  // The daemon still answers a fresh client.
+  void expect_serving() {
+    ASSERT_TRUE(deployment_->daemon_running()) << deployment_->daemon_log();
+    EXPECT_TRUE(ok(call(req("list")))) << deployment_->daemon_log();
+  }
+
+  std::unique_ptr<Deployment> deployment_;
+};
+
+TEST_F(DaemonTest, EnrollIssueShowListRevoke) {
+  auto enrolled = call(req("enroll", {{"label", "blue key"}}));
+  ASSERT_TRUE(ok(enrolled)) << enrolled->final.error.message;
+  EXPECT_EQ(enrolled->events, (std::vector<std::string>{"need-pin", "touch-token", "touch-token"}));
+  EXPECT_EQ(enrolled->final.body["token"]["label"], "blue key");
+  EXPECT_TRUE(enrolled->final.body["token"]["virtual"].get<bool>());
+
+  auto issued = call(req("issue", {{"name", "thunderbird"}, {"scopes", {"smtp", "imap"}}}));
+  ASSERT_TRUE(ok(issued)) << issued->final.error.message;
+  EXPECT_EQ(issued->events, (std::vector<std::string>{"need-pin", "touch-token"}));
+  const std::string password = issued->secret;
+  ASSERT_EQ(password.size(), 24u);
+  EXPECT_EQ(password[4], '-');
+  EXPECT_EQ(issued->final.body["grant"]["scopes"], Json({"imap", "smtp"}));
+  EXPECT_EQ(issued->final.body.dump().find(password), std::string::npos);
+
+  auto shown = call(req("show", {{"name", "thunderbird"}}));
+  ASSERT_TRUE(ok(shown)) << shown->final.error.message;
+  EXPECT_EQ(shown->secret, password);
+
+  auto listed = call(req("list"));
+  ASSERT_TRUE(ok(listed));
+  ASSERT_EQ(listed->final.body["grants"].size(), 1u);
+  EXPECT_EQ(listed->final.body["grants"][0]["name"], "thunderbird");
+  EXPECT_EQ(listed->final.body["grants"][0]["token_label"], "blue key");
+
+  EXPECT_EQ(code_of(call(req("issue", {{"name", "thunderbird"}}))), Code::invalid_argument);
+
+  ASSERT_TRUE(ok(call(req("revoke", {{"name", "thunderbird"}}))));
+  EXPECT_TRUE(call(req("list"))->final.body["grants"].empty());
+  EXPECT_EQ(code_of(call(req("show", {{"name", "thunderbird"}}))), Code::not_found);
+
+  auto log = call(req("log", {{"verify", true}}));
+  ASSERT_TRUE(ok(log));
+  EXPECT_TRUE(log->final.body["chain_ok"].get<bool>());
+  // Failed requests are audited too, with their error code.
+  std::vector<std::string> actions;
+  for (const auto& e : log->final.body["entries"]) {
+    actions.push_back(e["action"].get<std::string>() + ":" + e["result"].get<std::string>());
+  }
+  EXPECT_EQ(actions,
+            (std::vector<std::string>{"enroll:ok", "issue:ok", "show:ok", "issue:invalid_argument",
+                                      "revoke:ok", "show:not_found"}));
+}
+
+TEST_F(DaemonTest, WrongPinFailsWithTriesLeftAndStoresNothing) {
+  ASSERT_TRUE(ok(call(req("enroll"))));
+  auto issued = call(req("issue", {{"name", "mail"}}), "999999");
+  ASSERT_FALSE(ok(issued));
+  EXPECT_EQ(issued->final.error.code, Code::pin_invalid);
+  EXPECT_EQ(issued->final.error.retries_left, 7);
+  EXPECT_TRUE(call(req("list"))->final.body["grants"].empty());
+}
+
+TEST_F(DaemonTest, UsersCannotSeeOrTouchEachOthersGrants) {
+  const auto socket = deployment_->socket();
+  ASSERT_TRUE(ok(call_as(kNobody, kNogroup, socket, req("enroll"), "123456")));
+  auto issued = call_as(kNobody, kNogroup, socket, req("issue", {{"name", "phone"}}), "123456");
+  ASSERT_TRUE(ok(issued)) << issued->final.error.message;
+
+  auto theirs = call_as(kDaemonUser, kDaemonGroup, socket, req("list"));
+  ASSERT_TRUE(ok(theirs));
+  EXPECT_TRUE(theirs->final.body["grants"].empty());
+  EXPECT_EQ(code_of(call_as(kDaemonUser, kDaemonGroup, socket, req("revoke", {{"name", "phone"}}))),
+            Code::not_found);
+  EXPECT_EQ(code_of(call_as(kDaemonUser, kDaemonGroup, socket, req("list", {{"user", "nobody"}}))),
+            Code::permission_denied);
+  EXPECT_EQ(code_of(call_as(kDaemonUser, kDaemonGroup, socket,
+                            req("revoke", {{"user", "nobody"}, {"all", true}}))),
+            Code::permission_denied);
+  EXPECT_EQ(
+      code_of(call_as(kDaemonUser, kDaemonGroup, socket, req("tokens", {{"all_users", true}}))),
+      Code::permission_denied);
+
+  // Root is an admin: it sees nobody's grant, and the refusals were audited.
+  auto as_root = call(req("list", {{"user", "nobody"}}));
+  ASSERT_TRUE(ok(as_root));
+  ASSERT_EQ(as_root->final.body["grants"].size(), 1u);
+  auto log = call(req("log", {{"all_users", true}}));
+  int refusals = 0;
+  for (const auto& e : log->final.body["entries"]) refusals += e["action"] == "refuse";
+  EXPECT_EQ(refusals, 3);
+  auto still = call_as(kNobody, kNogroup, socket, req("list"));
+  EXPECT_EQ(still->final.body["grants"].size(), 1u);
+}
+
+TEST_F(DaemonTest, MalformedMessagesLeaveTheDaemonServing) {
+  const std::vector<std::vector<std::uint8_t>> abuses = {
+      {0x00, 0x00, 0x00, 0x05, 0x00, 0x00, 'h', 'e', 'l', 'l', 'o'},  // not JSON
+      {0x00, 0x00, 0x00, 0x02, 0x00, 0x00, '[', ']'},                 // not an object
+      {0xff, 0xff, 0xff, 0xff, 0x00, 0x00},                           // oversized
+      {0x00, 0x00, 0x00, 0x00, 0x00, 0x00},                           // empty
+      {0x00, 0x00, 0x10, 0x00, 0x00, 0x00, '{'},                      // truncated, then closed
+      {0x00, 0x00, 0x00, 0x0b, 0x00, 0x00, '{', '"', 'v', '"', ':', '1', ',', '"', 'o', '"', '}'},
+  };
+  for (const auto& bytes : abuses) {
+    auto client = Client::connect(deployment_->socket());
+    ASSERT_TRUE(client);
+    ASSERT_EQ(::send(client->fd(), bytes.data(), bytes.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(bytes.size()));
+    ::shutdown(client->fd(), SHUT_WR);
+    std::uint8_t buf[256];
+    while (::recv(client->fd(), buf, sizeof buf, 0) > 0) {
+    }
+  }
+  for (const char* text :
+       {R"({"v":1,"op":"format-disk"})", R"({"v":1})", R"({"v":1,"op":"issue","name":7})",
+        R"({"v":1,"op":"issue","name":"x","expires":-5})",
+        R"({"v":1,"op":"revoke","name":"a","all":true})"}) {
+    auto client = Client::connect(deployment_->socket());
+    ASSERT_TRUE(client);
+    auto ex = client->call(Json::parse(text));
+    ASSERT_TRUE(ex) << text;
+    EXPECT_EQ(ex->final.error.code, Code::protocol_error) << text;
+  }
+  expect_serving();
+}
+
+TEST_F(DaemonTest, AClientStallingMidMessageIsDroppedAndOthersAreServed) {
+  auto staller = Client::connect(deployment_->socket());
+  ASSERT_TRUE(staller);
+  const std::uint8_t half[] = {0x00, 0x00, 0x00, 0x40, 0x00, 0x00, '{', '"'};
+  ASSERT_EQ(::send(staller->fd(), half, sizeof half, MSG_NOSIGNAL), 8);
+  expect_serving();  // served while the staller holds its connection
+  // The daemon gives up on the staller after its stall timeout (5 s) and closes it.
+  pollfd pfd{staller->fd(), POLLIN, 0};
+  ASSERT_EQ(::poll(&pfd, 1, 10000), 1);
+  std::uint8_t byte;
+  EXPECT_LE(::recv(staller->fd(), &byte, 1, 0), 0);
+  expect_serving();
+}
+
+TEST_F(DaemonTest, HundredConcurrentClients) {
+  ASSERT_TRUE(ok(call(req("enroll"))));
+  ASSERT_TRUE(ok(call(req("issue", {{"name", "mail"}}))));
+  std::atomic<int> good{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 100; ++i) {
+    threads.emplace_back([&] {
+      auto client = Client::connect(deployment_->socket());
+      if (!client) return;
+      auto a = client->call(req("list"));
+      auto b = client->call(req("tokens"));
+      if (ok(a) && ok(b) && a->final.body["grants"].size() == 1) ++good;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(good.load(), 100);
+  expect_serving();
+}
+
+TEST_F(DaemonTest, ListingsAreServedWhileAnIssueWaitsForATouch) {
+  start({.presence = "delay:3000"});
+  ASSERT_TRUE(ok(call(req("enroll"))));  // slow: two touches
+  std::atomic<bool> issued{false};
+  std::thread issuer([&] { issued = ok(call(req("issue", {{"name", "slow"}}))); });
+  std::this_thread::sleep_for(500ms);  // the issue is now waiting for its touch
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(ok(call(req("list"))));
+  EXPECT_TRUE(ok(call(req("tokens"))));
+  EXPECT_FALSE(issued.load());  // answered before the touch came
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2500ms);
+  issuer.join();
+  EXPECT_TRUE(issued.load());
+}
+
+TEST_F(DaemonTest, ClientDisconnectCancelsTheTokenOperation) {
+  start({.presence = "delay:20000"});
+  {
+    auto client = Client::connect(deployment_->socket());
+    ASSERT_TRUE(ipc::write_frame(client->fd(), req("enroll").dump()).ok());
+    std::this_thread::sleep_for(300ms);
+    // Answer the PIN, then vanish while the token waits for a touch.
+    auto frame = ipc::read_frame(client->fd(), {5000ms, 5000ms});
+    ASSERT_TRUE(frame.ok());
+    const std::uint8_t pin[] = {'1', '2', '3', '4', '5', '6'};
+    ASSERT_TRUE(ipc::write_frame(client->fd(), R"({"v":1,"op":"pin"})", pin).ok());
+    std::this_thread::sleep_for(500ms);
+  }
+  // The token was released: another enroll gets to it (and is cancelled by us the same way).
+  std::this_thread::sleep_for(500ms);
+  EXPECT_NE(deployment_->daemon_log().find("cancelled"), std::string::npos)
+      << deployment_->daemon_log();
+  expect_serving();
+}
+
+TEST_F(DaemonTest, SigtermStopsCleanly) {
+  const int status = deployment_->stop_daemon();
+  EXPECT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_FALSE(fs::exists(deployment_->socket()));
+}
+
+// kill -9 at various moments of an issuance: afterwards there is either no grant or a complete
+// one, and the audit chain verifies.
+TEST_F(DaemonTest, KillDuringIssuanceLeavesNoHalfWrittenGrant) {
+  start({.presence = "delay:400"});
+  ASSERT_TRUE(ok(call(req("enroll"))));
+  for (int i = 0; i < 6; ++i) {
+    std::thread issuer([&] { (void)call(req("issue", {{"name", "g" + std::to_string(i)}})); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(100 + 80 * i));
+    deployment_->kill_daemon();
+    issuer.join();
+    ASSERT_TRUE(deployment_->start_daemon());
+  }
+  deployment_->stop_daemon();
+  auto store = store::SqliteStore::open(deployment_->store());
+  ASSERT_TRUE(store.ok());
+  EXPECT_TRUE((*store)->verify_audit().ok());
+  auto grants = (*store)->list_grants("", true);
+  ASSERT_TRUE(grants.ok());
+  for (const auto& g : *grants) {
+    EXPECT_EQ(g.grant_id.size(), 16u);
+    EXPECT_EQ(g.verifier.size(), 32u);
+    EXPECT_FALSE(g.proof_auth_data.empty());
+    EXPECT_FALSE(g.proof_signature.empty());
+  }
+  // Every issued grant has its audit entry (same transaction).
+  auto audit = (*store)->list_audit("", 0);
+  int issued = 0;
+  for (const auto& e : *audit) issued += e.event.action == "issue" && e.event.result == "ok";
+  EXPECT_EQ(issued, static_cast<int>(grants->size()));
+}
+
+}  // namespace
+}  // namespace touchpass::testing
