@@ -50,6 +50,9 @@ void Session::run() {
   } catch (const std::exception& e) {
     log_error(std::string("session ended by an unexpected error: ") + e.what());
   }
+  // The client learns at once that the conversation is over; the descriptor itself is closed
+  // when the server reaps the session.
+  ::shutdown(fd_, SHUT_RDWR);
 }
 
 void Session::serve(const Peer& peer) {
@@ -140,7 +143,7 @@ void Session::end_watch() {
 
 void Session::watch(devices::Token* token) {
   // While the token call blocks, the client may only cancel (or go away).
-  while (true) {
+  while (!cancelled_) {
     pollfd fds[2] = {{fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
     if (::poll(fds, 2, -1) < 0) {
       if (errno == EINTR) continue;
@@ -156,8 +159,13 @@ void Session::watch(devices::Token* token) {
       if (!message.ok() || message->op != ipc::Op::cancel) closed_ = true;
     }
     cancelled_ = true;
+  }
+  // A cancel that reaches the token while libfido2 is still in its PIN exchange is ignored by
+  // the token, which then waits for a touch: repeat it until the call has returned.
+  while (true) {
     token->cancel();
-    if (closed_) return;
+    pollfd wake{wake_fd_, POLLIN, 0};
+    if (::poll(&wake, 1, 200) != 0) return;
   }
 }
 
