@@ -257,6 +257,33 @@ GrantRecord read_grant(const Stmt& s) {
   return g;
 }
 
+AuditEntry read_audit_entry(const Stmt& q) {
+  AuditEntry e;
+  e.seq = q.integer(0);
+  e.event.time = q.integer(1);
+  e.event.actor_uid = q.integer(2);
+  e.event.actor = q.text(3);
+  e.event.action = q.text(4);
+  e.event.user = q.text(5);
+  e.event.object = q.text(6);
+  e.event.result = q.text(7);
+  e.event.detail = q.text(8);
+  e.prev_hash = q.blob(9);
+  e.hash = q.blob(10);
+  return e;
+}
+
+// Steps `q` through all its rows, reading each with `read`.
+template <class Read>
+auto collect(sqlite3* db, Stmt& q, Read read, std::string_view what)
+    -> Result<std::vector<decltype(read(q))>> {
+  std::vector<decltype(read(q))> out;
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) out.push_back(read(q));
+  if (rc != SQLITE_DONE) return db_error(db, std::string(what));
+  return out;
+}
+
 // Runs `body` and turns any exception (allocation failure, a broken OpenSSL) into an error, so
 // nothing throws out of the store.
 template <class F>
@@ -351,21 +378,26 @@ Status SqliteStore::append_audit_locked(const AuditEvent& audit) {
   return ins.run("append to the audit log");
 }
 
-Status SqliteStore::append_audit(const AuditEvent& audit) {
-  return guarded([&]() -> Status {
+template <class F>
+auto SqliteStore::audited_write(const AuditEvent& audit, F&& body) -> decltype(body()) {
+  return guarded([&]() -> decltype(body()) {
     std::lock_guard lock(mu_);
     Transaction tx(db_);
-    if (!tx.begun().ok()) return tx.begun();
-    if (Status s = append_audit_locked(audit); !s.ok()) return s;
-    return tx.commit();
+    if (!tx.begun().ok()) return tx.begun().error();
+    auto result = body();
+    if (!result.ok()) return result;
+    if (Status s = append_audit_locked(audit); !s.ok()) return s.error();
+    if (Status s = tx.commit(); !s.ok()) return s.error();
+    return result;
   });
 }
 
+Status SqliteStore::append_audit(const AuditEvent& audit) {
+  return audited_write(audit, [&]() -> Status { return Status(); });
+}
+
 Result<std::int64_t> SqliteStore::add_token(const TokenRecord& t, const AuditEvent& audit) {
-  return guarded([&]() -> Result<std::int64_t> {
-    std::lock_guard lock(mu_);
-    Transaction tx(db_);
-    if (!tx.begun().ok()) return tx.begun();
+  return audited_write(audit, [&]() -> Result<std::int64_t> {
     Stmt ins(db_,
              "INSERT INTO tokens (user, label, kind, credential, rp_id, algorithm, "
              "public_key, uv, sign_count, aaguid, attestation_format, attestation_x5c, "
@@ -393,8 +425,6 @@ Result<std::int64_t> SqliteStore::add_token(const TokenRecord& t, const AuditEve
     }
     if (rc != SQLITE_DONE) return db_error(db_, "store the token");
     const std::int64_t id = sqlite3_last_insert_rowid(db_);
-    if (Status s = append_audit_locked(audit); !s.ok()) return s;
-    if (Status s = tx.commit(); !s.ok()) return s;
     return id;
   });
 }
@@ -407,11 +437,7 @@ Result<std::vector<TokenRecord>> SqliteStore::list_tokens(const std::string& use
                     " FROM tokens WHERE (?1 = '' OR user = ?1) AND (?2 OR revoked IS NULL)"
                     " ORDER BY user, id");
     q.bind(1, user).bind(2, std::int64_t{include_revoked ? 1 : 0});
-    std::vector<TokenRecord> out;
-    int rc;
-    while ((rc = q.step()) == SQLITE_ROW) out.push_back(read_token(q));
-    if (rc != SQLITE_DONE) return db_error(db_, "list tokens");
-    return out;
+    return collect(db_, q, read_token, "list tokens");
   });
 }
 
@@ -428,10 +454,7 @@ Result<TokenRecord> SqliteStore::get_token(std::int64_t id) {
 }
 
 Status SqliteStore::revoke_token(std::int64_t id, UnixTime when, const AuditEvent& audit) {
-  return guarded([&]() -> Status {
-    std::lock_guard lock(mu_);
-    Transaction tx(db_);
-    if (!tx.begun().ok()) return tx.begun();
+  return audited_write(audit, [&]() -> Status {
     Stmt tok(db_, "UPDATE tokens SET revoked = ? WHERE id = ? AND revoked IS NULL");
     tok.bind(1, when).bind(2, id);
     if (Status s = tok.run("revoke the token"); !s.ok()) return s;
@@ -439,17 +462,13 @@ Status SqliteStore::revoke_token(std::int64_t id, UnixTime when, const AuditEven
     Stmt grants(db_, "UPDATE grants SET revoked = ? WHERE token_id = ? AND revoked IS NULL");
     grants.bind(1, when).bind(2, id);
     if (Status s = grants.run("revoke the token's grants"); !s.ok()) return s;
-    if (Status s = append_audit_locked(audit); !s.ok()) return s;
-    return tx.commit();
+    return Status();
   });
 }
 
 Status SqliteStore::add_grant(const GrantRecord& g, std::uint32_t token_sign_count,
                               const AuditEvent& audit) {
-  return guarded([&]() -> Status {
-    std::lock_guard lock(mu_);
-    Transaction tx(db_);
-    if (!tx.begun().ok()) return tx.begun();
+  return audited_write(audit, [&]() -> Status {
     Stmt tok(db_, "UPDATE tokens SET sign_count = ? WHERE id = ? AND revoked IS NULL");
     tok.bind(1, std::int64_t{token_sign_count}).bind(2, g.token_id);
     if (Status s = tok.run("record the signature counter"); !s.ok()) return s;
@@ -479,8 +498,7 @@ Status SqliteStore::add_grant(const GrantRecord& g, std::uint32_t token_sign_cou
                                                "revoke the old one first."};
     }
     if (rc != SQLITE_DONE) return db_error(db_, "store the grant");
-    if (Status s = append_audit_locked(audit); !s.ok()) return s;
-    return tx.commit();
+    return Status();
   });
 }
 
@@ -519,68 +537,48 @@ Result<std::vector<GrantRecord>> SqliteStore::list_grants(const std::string& use
                     " FROM grants WHERE (?1 = '' OR user = ?1) AND (?2 OR revoked IS NULL)"
                     " ORDER BY user, created, name");
     q.bind(1, user).bind(2, std::int64_t{include_revoked ? 1 : 0});
-    std::vector<GrantRecord> out;
-    int rc;
-    while ((rc = q.step()) == SQLITE_ROW) out.push_back(read_grant(q));
-    if (rc != SQLITE_DONE) return db_error(db_, "list grants");
-    return out;
+    return collect(db_, q, read_grant, "list grants");
   });
 }
 
 Status SqliteStore::update_sign_count(std::int64_t token_id, std::uint32_t sign_count,
                                       const AuditEvent& audit) {
-  return guarded([&]() -> Status {
-    std::lock_guard lock(mu_);
-    Transaction tx(db_);
-    if (!tx.begun().ok()) return tx.begun();
+  return audited_write(audit, [&]() -> Status {
     Stmt tok(db_, "UPDATE tokens SET sign_count = ? WHERE id = ? AND revoked IS NULL");
     tok.bind(1, std::int64_t{sign_count}).bind(2, token_id);
     if (Status s = tok.run("record the signature counter"); !s.ok()) return s;
     if (sqlite3_changes(db_) == 0) return Error{Code::not_found, "No such active token."};
-    if (Status s = append_audit_locked(audit); !s.ok()) return s;
-    return tx.commit();
+    return Status();
   });
 }
 
 Status SqliteStore::revoke_grant(const std::string& user, const std::string& name, UnixTime when,
                                  const AuditEvent& audit) {
-  return guarded([&]() -> Status {
-    std::lock_guard lock(mu_);
-    Transaction tx(db_);
-    if (!tx.begun().ok()) return tx.begun();
+  return audited_write(audit, [&]() -> Status {
     Stmt q(db_, "UPDATE grants SET revoked = ? WHERE user = ? AND name = ? AND revoked IS NULL");
     q.bind(1, when).bind(2, user).bind(3, name);
     if (Status s = q.run("revoke the grant"); !s.ok()) return s;
     if (sqlite3_changes(db_) == 0) {
       return Error{Code::not_found, "There is no app password named \"" + name + "\"."};
     }
-    if (Status s = append_audit_locked(audit); !s.ok()) return s;
-    return tx.commit();
+    return Status();
   });
 }
 
 Result<int> SqliteStore::revoke_all_grants(const std::string& user, UnixTime when,
                                            const AuditEvent& audit) {
-  return guarded([&]() -> Result<int> {
-    std::lock_guard lock(mu_);
-    Transaction tx(db_);
-    if (!tx.begun().ok()) return tx.begun();
+  return audited_write(audit, [&]() -> Result<int> {
     Stmt q(db_, "UPDATE grants SET revoked = ? WHERE user = ? AND revoked IS NULL");
     q.bind(1, when).bind(2, user);
     if (Status s = q.run("revoke the grants"); !s.ok()) return s;
     const int count = sqlite3_changes(db_);
-    if (Status s = append_audit_locked(audit); !s.ok()) return s;
-    if (Status s = tx.commit(); !s.ok()) return s;
     return count;
   });
 }
 
 Status SqliteStore::rename_grant(const std::string& user, const std::string& old_name,
                                  const std::string& new_name, const AuditEvent& audit) {
-  return guarded([&]() -> Status {
-    std::lock_guard lock(mu_);
-    Transaction tx(db_);
-    if (!tx.begun().ok()) return tx.begun();
+  return audited_write(audit, [&]() -> Status {
     // The grant's name is part of its encoding (and so of its clientDataHash), not of the
     // password derivation (salt and HKDF use only the grant id), so renaming keeps the password.
     Stmt q(db_, "UPDATE grants SET name = ? WHERE user = ? AND name = ? AND revoked IS NULL");
@@ -594,8 +592,7 @@ Status SqliteStore::rename_grant(const std::string& user, const std::string& old
     if (sqlite3_changes(db_) == 0) {
       return Error{Code::not_found, "There is no app password named \"" + old_name + "\"."};
     }
-    if (Status s = append_audit_locked(audit); !s.ok()) return s;
-    return tx.commit();
+    return Status();
   });
 }
 
@@ -607,25 +604,7 @@ Result<std::vector<AuditEntry>> SqliteStore::list_audit(const std::string& user,
            "detail, prev_hash, hash FROM audit WHERE (?1 = '' OR user = ?1 OR actor = ?1) "
            "ORDER BY seq DESC LIMIT ?2) ORDER BY seq");
     q.bind(1, user).bind(2, std::int64_t{limit > 0 ? limit : -1});
-    std::vector<AuditEntry> out;
-    int rc;
-    while ((rc = q.step()) == SQLITE_ROW) {
-      AuditEntry e;
-      e.seq = q.integer(0);
-      e.event.time = q.integer(1);
-      e.event.actor_uid = q.integer(2);
-      e.event.actor = q.text(3);
-      e.event.action = q.text(4);
-      e.event.user = q.text(5);
-      e.event.object = q.text(6);
-      e.event.result = q.text(7);
-      e.event.detail = q.text(8);
-      e.prev_hash = q.blob(9);
-      e.hash = q.blob(10);
-      out.push_back(std::move(e));
-    }
-    if (rc != SQLITE_DONE) return db_error(db_, "read the audit log");
-    return out;
+    return collect(db_, q, read_audit_entry, "read the audit log");
   });
 }
 

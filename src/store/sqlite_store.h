@@ -54,6 +54,10 @@ class SqliteStore final : public Store {
   Status migrate();
   // Appends one audit entry; the caller holds mu_ and has a transaction open.
   Status append_audit_locked(const AuditEvent& audit);
+  // Runs `body` (which returns Status or Result<T>) under the lock in one transaction that also
+  // appends `audit`; commits only when both succeed, so a failed change leaves no trace.
+  template <class F>
+  auto audited_write(const AuditEvent& audit, F&& body) -> decltype(body());
 
   std::mutex mu_;
   sqlite3* db_;
