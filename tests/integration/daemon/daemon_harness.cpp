@@ -225,11 +225,15 @@ bool Deployment::start_daemon() {
   return wait_for_socket(socket(), 5000ms);
 }
 
-std::string Deployment::daemon_log() const {
-  std::ifstream in(dir_ / "daemon.log");
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+std::string Deployment::daemon_log() const {
+  return read_file(dir_ / "daemon.log");
 }
 
 }  // namespace touchpass::testing

@@ -38,6 +38,9 @@ class Process {
   pid_t pid_ = -1;
 };
 
+// The whole content of a file ("" if it cannot be read).
+std::string read_file(const fs::path& path);
+
 // Waits until a Unix socket at `path` accepts connections.
 bool wait_for_socket(const fs::path& path, std::chrono::milliseconds timeout);
 

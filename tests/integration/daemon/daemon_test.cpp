@@ -6,7 +6,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+#include <sys/wait.h>
+
 #include <atomic>
+#include <fstream>
 #include <thread>
 
 #include "daemon/daemon_harness.h"
@@ -254,6 +258,54 @@ TEST_F(DaemonTest, SigtermStopsCleanly) {
   EXPECT_TRUE(WIFEXITED(status)) << status;
   EXPECT_EQ(WEXITSTATUS(status), 0);
   EXPECT_FALSE(fs::exists(deployment_->socket()));
+}
+
+TEST_F(DaemonTest, PepperIsAPrivateFileAndNeverInTheStore) {
+  ASSERT_TRUE(ok(call(req("enroll"))));
+  ASSERT_TRUE(ok(call(req("issue", {{"name", "mail"}}))));
+  deployment_->stop_daemon();
+  const fs::path pepper_path = deployment_->dir() / "state" / "pepper";
+  struct stat st {};
+  ASSERT_EQ(::stat(pepper_path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_EQ(st.st_size, 32);
+  const std::string pepper = read_file(pepper_path);
+  ASSERT_EQ(pepper.size(), 32u);
+  for (const char* suffix : {"", "-wal"}) {
+    EXPECT_EQ(read_file(deployment_->store().string() + suffix).find(pepper), std::string::npos)
+        << suffix;
+  }
+  // The same pepper is used after a restart: the password still shows.
+  ASSERT_TRUE(deployment_->start_daemon());
+  EXPECT_TRUE(ok(call(req("show", {{"name", "mail"}}))));
+}
+
+TEST_F(DaemonTest, BadConfigurationStopsStartUpWithFileLineAndReason) {
+  deployment_->stop_daemon();
+  { std::ofstream(deployment_->config(), std::ios::app) << "max_clients = lots\n"; }
+  Process daemon = Process::start({TOUCHPASSD_BINARY, "--config", deployment_->config().string()},
+                                  deployment_->dir() / "bad.log");
+  const int status = daemon.stop(0);  // signal 0: just wait for it to exit
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 1);
+  const std::string text = read_file(deployment_->dir() / "bad.log");
+  EXPECT_NE(text.find(deployment_->config().string() +
+                      ":9: bad value for \"max_clients\": expected a whole number"),
+            std::string::npos)
+      << text;
+}
+
+TEST_F(DaemonTest, ServesASocketPassedBySystemd) {
+  deployment_->stop_daemon();
+  const fs::path activated = deployment_->dir() / "activated.sock";
+  Process daemon = Process::start({"/usr/bin/systemd-socket-activate", "-l", activated.string(),
+                                   TOUCHPASSD_BINARY, "--config", deployment_->config().string()},
+                                  deployment_->dir() / "activated.log");
+  ASSERT_TRUE(wait_for_socket(activated, 5000ms));
+  auto client = Client::connect(activated);
+  ASSERT_TRUE(client);
+  EXPECT_TRUE(ok(client->call(req("list"))));
+  EXPECT_FALSE(fs::exists(deployment_->socket()));  // it did not bind its own
 }
 
 // kill -9 at various moments of an issuance: afterwards there is either no grant or a complete
