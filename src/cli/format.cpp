@@ -1,0 +1,258 @@
+#include "cli/format.h"
+
+#include <algorithm>
+#include <ctime>
+#include <optional>
+
+namespace touchpass::cli {
+
+namespace {
+
+using ipc::Json;
+
+// Reads the fields of one object of a listing; the first problem is kept as the error.
+class Fields {
+ public:
+  Fields(const Json& object, std::string_view what) : object_(object), what_(what) {}
+
+  // A string field, made printable. Required unless `optional` ("" when absent).
+  std::string text(const char* key, bool optional = false) {
+    const auto it = object_.find(key);
+    if (it == object_.end() || it->is_null()) {
+      if (!optional) fail(key);
+      return "";
+    }
+    if (!it->is_string()) {
+      fail(key);
+      return "";
+    }
+    return printable(it->get_ref<const std::string&>());
+  }
+
+  // A whole-number field (Unix seconds, counts); nullopt when absent and `optional`.
+  std::optional<std::int64_t> number(const char* key, bool optional = false) {
+    const auto it = object_.find(key);
+    if (it == object_.end() || it->is_null()) {
+      if (!optional) fail(key);
+      return std::nullopt;
+    }
+    if (!it->is_number_integer() ||
+        (it->is_number_unsigned() && it->get<std::uint64_t>() > INT64_MAX)) {
+      fail(key);
+      return std::nullopt;
+    }
+    return it->get<std::int64_t>();
+  }
+
+  // A boolean field; false when absent.
+  bool flag(const char* key) {
+    const auto it = object_.find(key);
+    if (it == object_.end() || it->is_null()) return false;
+    if (!it->is_boolean()) fail(key);
+    return it->is_boolean() && it->get<bool>();
+  }
+
+  // True when the field is present (and not null).
+  bool has(const char* key) const {
+    const auto it = object_.find(key);
+    return it != object_.end() && !it->is_null();
+  }
+
+  // The scopes of a grant, joined by ","; "all" when empty.
+  std::string scopes() {
+    const auto it = object_.find("scopes");
+    if (it == object_.end() || it->is_null()) return "all";
+    if (!it->is_array()) {
+      fail("scopes");
+      return "";
+    }
+    std::string joined;
+    for (const auto& scope : *it) {
+      if (!scope.is_string()) {
+        fail("scopes");
+        return "";
+      }
+      if (!joined.empty()) joined += ",";
+      joined += printable(scope.get_ref<const std::string&>());
+    }
+    return joined.empty() ? "all" : joined;
+  }
+
+  const std::optional<Error>& error() const { return error_; }
+
+ private:
+  void fail(const char* key) {
+    if (!error_) {
+      error_ = Error{Code::protocol_error, "touchpassd sent a malformed " + std::string(what_) +
+                                               " (field \"" + key + "\")."};
+    }
+  }
+
+  const Json& object_;
+  std::string_view what_;
+  std::optional<Error> error_;
+};
+
+// The array `key` of `result`, each element an object. Errors: protocol_error.
+Result<const Json*> listing(const Json& result, const char* key) {
+  const auto it = result.find(key);
+  if (!result.is_object() || it == result.end() || !it->is_array()) {
+    return Error{Code::protocol_error,
+                 "touchpassd sent a malformed answer (no \"" + std::string(key) + "\" list)."};
+  }
+  for (const auto& element : *it) {
+    if (!element.is_object()) {
+      return Error{Code::protocol_error, "touchpassd sent a malformed answer (\"" +
+                                             std::string(key) + "\" holds a non-object)."};
+    }
+  }
+  return &*it;
+}
+
+std::string time_or(const std::optional<std::int64_t>& when, std::string_view absent) {
+  return when ? format_time(*when) : std::string(absent);
+}
+
+// Builds the table, or the sentence for an empty list, or the first malformed field's error.
+template <class RowOf>
+Result<std::string> table(const Json& result, const char* key, std::string_view what,
+                          std::vector<std::string> headers, std::string_view empty, RowOf row_of) {
+  auto list = listing(result, key);
+  if (!list.ok()) return list.error();
+  if ((*list)->empty()) return std::string(empty);
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& element : **list) {
+    Fields fields(element, what);
+    auto row = row_of(fields);
+    if (fields.error()) return *fields.error();
+    rows.push_back(std::move(row));
+  }
+  return render_table(headers, rows);
+}
+
+std::vector<std::string> with_user_column(bool with_user, std::vector<std::string> columns) {
+  if (with_user) columns.insert(columns.begin(), "USER");
+  return columns;
+}
+
+}  // namespace
+
+std::string printable(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7F) c = '?';
+  }
+  return out;
+}
+
+std::size_t count_characters(std::string_view text) {
+  std::size_t count = 0;
+  for (char c : text) {
+    if ((static_cast<unsigned char>(c) & 0xC0U) != 0x80U) ++count;
+  }
+  return count;
+}
+
+std::string format_time(std::int64_t unix_seconds) {
+  const auto t = static_cast<std::time_t>(unix_seconds);
+  std::tm local{};
+  char text[32];
+  if (::localtime_r(&t, &local) == nullptr ||
+      std::strftime(text, sizeof text, "%Y-%m-%d %H:%M", &local) == 0) {
+    return std::to_string(unix_seconds);
+  }
+  return text;
+}
+
+std::string render_table(const std::vector<std::string>& headers,
+                         const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> widths(headers.size());
+  const auto measure = [&](const std::vector<std::string>& cells) {
+    for (std::size_t i = 0; i < cells.size() && i < widths.size(); ++i) {
+      widths[i] = std::max(widths[i], count_characters(cells[i]));
+    }
+  };
+  measure(headers);
+  for (const auto& row : rows) measure(row);
+
+  std::string out;
+  const auto line = [&](const std::vector<std::string>& cells) {
+    for (std::size_t i = 0; i < cells.size() && i < widths.size(); ++i) {
+      out += cells[i];
+      if (i + 1 < cells.size()) out.append(widths[i] - count_characters(cells[i]) + 2, ' ');
+    }
+    out += '\n';
+  };
+  line(headers);
+  for (const auto& row : rows) line(row);
+  return out;
+}
+
+Result<std::string> tokens_table(const Json& result, bool with_user) {
+  return table(result, "tokens", "token",
+               with_user_column(with_user, {"LABEL", "DEVICE", "UV", "CREATED"}),
+               "No security keys are enrolled.\n", [&](Fields& f) {
+                 std::vector<std::string> row;
+                 if (with_user) row.push_back(f.text("user"));
+                 std::string label = f.text("label");
+                 if (f.has("revoked")) label += " (revoked)";
+                 std::string device = f.text("device");
+                 if (f.flag("virtual")) device += " (virtual)";
+                 row.push_back(std::move(label));
+                 row.push_back(std::move(device));
+                 row.push_back(f.text("uv"));
+                 row.push_back(time_or(f.number("created"), "-"));
+                 return row;
+               });
+}
+
+Result<std::string> grants_table(const Json& result, bool with_user) {
+  return table(
+      result, "grants", "app password",
+      with_user_column(with_user, {"NAME", "SCOPES", "CREATED", "EXPIRES", "TOKEN", "LAST USED"}),
+      "No app passwords.\n", [&](Fields& f) {
+        std::vector<std::string> row;
+        if (with_user) row.push_back(f.text("user"));
+        row.push_back(f.text("name"));
+        row.push_back(f.scopes());
+        row.push_back(time_or(f.number("created"), "-"));
+        const auto expires = f.number("expires");
+        if (f.has("revoked")) {
+          row.push_back("revoked");
+        } else {
+          row.push_back(expires && *expires != 0 ? format_time(*expires) : "never");
+        }
+        row.push_back(f.text("token_label", true));
+        std::string last_used = time_or(f.number("last_used", true), "never");
+        if (const std::string service = f.text("last_service", true); !service.empty()) {
+          last_used += " (" + service + ")";
+        }
+        row.push_back(std::move(last_used));
+        return row;
+      });
+}
+
+Result<std::string> devices_table(const Json& result) {
+  return table(result, "devices", "device", {"PATH", "PRODUCT", "VIRTUAL"},
+               "No security keys are present.\n", [](Fields& f) {
+                 return std::vector<std::string>{f.text("path"), f.text("product", true),
+                                                 f.flag("virtual") ? "yes" : "no"};
+               });
+}
+
+Result<std::string> log_table(const Json& result) {
+  return table(result, "entries", "audit log entry",
+               {"TIME", "ACTOR", "ACTION", "USER", "OBJECT", "RESULT"}, "The audit log is empty.\n",
+               [](Fields& f) {
+                 return std::vector<std::string>{
+                     time_or(f.number("time"), "-"), f.text("actor"),        f.text("action"),
+                     f.text("user", true),           f.text("object", true), f.text("result")};
+               });
+}
+
+std::string pretty_json(const Json& result) {
+  return result.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+}
+
+}  // namespace touchpass::cli

@@ -1,0 +1,374 @@
+#include "cli/commands.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "cli/exit_code.h"
+#include "cli_test_support.h"
+
+namespace touchpass::cli {
+namespace {
+
+using namespace testing;
+using ipc::Json;
+
+constexpr std::int64_t kNow = 1700000000;
+constexpr std::string_view kPassword = "k7qm-x9fj-4tca-2hwe-p3vn";
+
+const Json kGrant = {{"grant_id", "00112233445566778899aabbccddeeff"},
+                     {"user", "alice"},
+                     {"name", "thunderbird"},
+                     {"scopes", {"imap", "smtp"}},
+                     {"created", kNow},
+                     {"expires", 0},
+                     {"token_id", 1},
+                     {"token_label", "desk key"},
+                     {"kind", "fido2"}};
+
+// Runs whole command lines against a fake daemon, with a pipe as standard input for PINs.
+class CommandTest : public ::testing::Test {
+ protected:
+  CommandTest() {
+    EXPECT_EQ(::pipe(stdin_), 0);
+    env_.make_pins = [this](bool pin_stdin) -> std::unique_ptr<PinSource> {
+      if (pin_stdin) return std::make_unique<LinePinSource>(stdin_[0], cancel_);
+      return std::make_unique<NoTerminalPinSource>();
+    };
+    env_.now = [] { return kNow; };
+    env_.catch_signals = false;
+    env_.timing = {.poll_interval = 20ms, .cancel_grace = 300ms, .reply_timeout = 2000ms};
+  }
+  ~CommandTest() override {
+    ::close(stdin_[0]);
+    ::close(stdin_[1]);
+  }
+
+  void type_on_stdin(std::string_view text) {
+    ASSERT_EQ(::write(stdin_[1], text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  }
+
+  int run(const ListeningDaemon& daemon, std::vector<std::string> args) {
+    args.insert(args.begin(), {"touchpass", "--socket", daemon.path()});
+    return run_touchpass(args, env_);
+  }
+
+  RecordingConsole console_;
+  CancelFlag cancel_;
+  Environment env_ = process_environment(console_, cancel_);
+  int stdin_[2] = {-1, -1};
+};
+
+// A daemon that answers an issue or show request with one need-pin and the password.
+Script issuing_daemon(Json* request_seen) {
+  return [request_seen](const DaemonEnd& d) {
+    *request_seen = d.next_json();
+    d.event("need-pin", {{"retries", 8}});
+    EXPECT_EQ(d.next().secret.view(), "1234");
+    d.event("touch-token", {{"step", 1}, {"steps", 1}});
+    d.ok({{"grant", kGrant}}, kPassword);
+  };
+}
+
+TEST_F(CommandTest, IssuePrintsThePasswordExactlyOnceOnStdout) {
+  Json request;
+  ListeningDaemon daemon(issuing_daemon(&request));
+  type_on_stdin("1234\n");
+  const int code = run(
+      daemon, {"issue", "thunderbird", "--scope", "imap, smtp", "--expires", "90d", "--pin-stdin"});
+  daemon.stop();
+  EXPECT_EQ(code, 0) << console_.err_text;
+  EXPECT_EQ(request["op"], "issue");
+  EXPECT_EQ(request["name"], "thunderbird");
+  EXPECT_EQ(request["scopes"], Json({"imap", "smtp"}));
+  EXPECT_EQ(request["expires"], kNow + 90 * 86400);
+  EXPECT_EQ(console_.out_text, std::string(kPassword) + "\n");
+  EXPECT_EQ(console_.secrets_written, 1);
+  EXPECT_EQ(occurrences(console_.err_text, kPassword), 0);
+  EXPECT_NE(console_.err_text.find("Touch your security key…"), std::string::npos);
+  EXPECT_NE(console_.err_text.find("This password is shown once. `touchpass show thunderbird` "
+                                   "shows it again with your security key."),
+            std::string::npos);
+}
+
+TEST_F(CommandTest, IssueDefaultsToNeverExpiring) {
+  Json request;
+  ListeningDaemon daemon(issuing_daemon(&request));
+  type_on_stdin("1234\n");
+  EXPECT_EQ(run(daemon, {"issue", "thunderbird", "--pin-stdin"}), 0);
+  daemon.stop();
+  EXPECT_EQ(request["expires"], 0);
+  EXPECT_EQ(request["scopes"], Json::array());
+}
+
+TEST_F(CommandTest, ShowWithJsonPutsThePasswordIntoTheGrantJson) {
+  Json request;
+  ListeningDaemon daemon(issuing_daemon(&request));
+  type_on_stdin("1234\n");
+  EXPECT_EQ(run(daemon, {"show", "thunderbird", "--pin-stdin", "--json", "--user", "alice"}), 0);
+  daemon.stop();
+  EXPECT_EQ(request["op"], "show");
+  EXPECT_EQ(request["user"], "alice");
+  const Json printed = Json::parse(console_.out_text);
+  EXPECT_EQ(printed, Json({{"grant", kGrant}, {"password", kPassword}}));
+  EXPECT_EQ(occurrences(console_.out_text, kPassword), 1);
+  EXPECT_NE(console_.err_text.find("`touchpass show thunderbird --user alice`"), std::string::npos);
+}
+
+TEST_F(CommandTest, NeedPinWithoutTerminalFailsClearlyAndCancels) {
+  bool cancelled = false;
+  ListeningDaemon daemon([&cancelled](const DaemonEnd& d) {
+    d.next();
+    d.event("need-pin", {{"retries", 8}});
+    cancelled = d.next_json()["op"] == "cancel";
+    d.error(Code::cancelled, "Cancelled.");
+  });
+  EXPECT_EQ(run(daemon, {"show", "thunderbird"}), 5);
+  daemon.stop();
+  EXPECT_TRUE(cancelled);
+  EXPECT_EQ(console_.err_text,
+            "A PIN is needed but there is no terminal to ask on; use --pin-stdin.\n");
+  EXPECT_EQ(console_.out_text, "");
+}
+
+TEST_F(CommandTest, MalformedPasswordIsNotPrinted) {
+  ListeningDaemon daemon([](const DaemonEnd& d) {
+    d.next();
+    d.ok({{"grant", kGrant}}, "\x1b]52;c;evil\x07");
+  });
+  EXPECT_EQ(run(daemon, {"show", "thunderbird"}), 1);
+  daemon.stop();
+  EXPECT_EQ(console_.out_text, "");
+  EXPECT_EQ(console_.err_text, "touchpassd sent no valid password.\n");
+}
+
+// A directory of fake clipboard programs for --copy.
+class FakeTools {
+ public:
+  FakeTools() {
+    char dir_template[] = "/tmp/touchpass-cli-tools-XXXXXX";
+    dir_ = ::mkdtemp(dir_template);
+  }
+  ~FakeTools() { std::filesystem::remove_all(dir_); }
+  void add(const std::string& name, const std::string& body) {
+    const std::string path = dir_ + "/" + name;
+    std::ofstream(path) << "#!/bin/sh\n" << body << "\n";
+    ::chmod(path.c_str(), 0700);
+  }
+  std::string file(const std::string& name) const {
+    std::ifstream in(dir_ + "/" + name);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
+  const std::string& dir() const { return dir_; }
+
+ private:
+  std::string dir_;
+};
+
+TEST_F(CommandTest, CopyUsesTheFirstClipboardToolThatWorks) {
+  FakeTools tools;
+  tools.add("wl-copy", "exit 1");
+  tools.add("xclip",
+            "cat > \"$(dirname \"$0\")/copied\"; echo \"$@\" > \"$(dirname \"$0\")/args\"");
+  env_.clipboard_tools = default_clipboard_tools();
+  env_.search_path = tools.dir();
+  Json request;
+  ListeningDaemon daemon(issuing_daemon(&request));
+  type_on_stdin("1234\n");
+  EXPECT_EQ(run(daemon, {"issue", "thunderbird", "--pin-stdin", "--copy"}), 0);
+  daemon.stop();
+  EXPECT_EQ(tools.file("copied"), kPassword);
+  EXPECT_EQ(tools.file("args"), "-selection clipboard\n");
+  EXPECT_EQ(console_.out_text, "");
+  EXPECT_NE(console_.err_text.find("Copied the password to the clipboard with xclip."),
+            std::string::npos);
+}
+
+TEST_F(CommandTest, CopyWithoutToolsSaysSoAndPrints) {
+  FakeTools empty;
+  env_.clipboard_tools = default_clipboard_tools();
+  env_.search_path = empty.dir();
+  Json request;
+  ListeningDaemon daemon(issuing_daemon(&request));
+  type_on_stdin("1234\n");
+  EXPECT_EQ(run(daemon, {"issue", "thunderbird", "--pin-stdin", "--copy"}), 0);
+  daemon.stop();
+  EXPECT_EQ(console_.out_text, std::string(kPassword) + "\n");
+  EXPECT_NE(console_.err_text.find("No clipboard tool (wl-copy, xclip or xsel) is installed."),
+            std::string::npos);
+}
+
+TEST_F(CommandTest, ListPrintsATableOrTheJsonResult) {
+  const Json result = {{"grants", {kGrant}}};
+  ListeningDaemon table_daemon([&](const DaemonEnd& d) {
+    EXPECT_EQ(d.next_json(), Json({{"v", 1}, {"op", "list"}, {"all_users", true}}));
+    d.ok(result);
+  });
+  EXPECT_EQ(run(table_daemon, {"list", "--all-users"}), 0);
+  table_daemon.stop();
+  EXPECT_EQ(console_.out_text.substr(0, 10), "USER   NAM");
+  EXPECT_NE(console_.out_text.find("thunderbird  imap,smtp"), std::string::npos);
+
+  console_.out_text.clear();
+  ListeningDaemon json_daemon([&](const DaemonEnd& d) {
+    d.next();
+    d.ok(result);
+  });
+  EXPECT_EQ(run(json_daemon, {"list", "--json"}), 0);
+  json_daemon.stop();
+  EXPECT_EQ(console_.out_text, result.dump(2) + "\n");
+}
+
+TEST_F(CommandTest, MalformedListingExitsOne) {
+  ListeningDaemon daemon([](const DaemonEnd& d) {
+    d.next();
+    d.ok({{"tokens", "none"}});
+  });
+  EXPECT_EQ(run(daemon, {"tokens"}), 1);
+  daemon.stop();
+  EXPECT_EQ(console_.out_text, "");
+}
+
+TEST_F(CommandTest, DaemonErrorsBecomeExitCodes) {
+  const std::vector<std::pair<Code, int>> cases = {
+      {Code::not_found, 7},        {Code::permission_denied, 4}, {Code::invalid_argument, 2},
+      {Code::presence_timeout, 5}, {Code::internal, 1},          {Code::cancelled, 6}};
+  for (const auto& [code, exit] : cases) {
+    console_.err_text.clear();
+    ListeningDaemon daemon([code = code](const DaemonEnd& d) {
+      d.next();
+      d.error(code, "Sentence for " + std::string(code_name(code)) + ".");
+    });
+    EXPECT_EQ(run(daemon, {"rename", "a", "b"}), exit) << code_name(code);
+    daemon.stop();
+    EXPECT_EQ(console_.err_text, "Sentence for " + std::string(code_name(code)) + ".\n");
+  }
+}
+
+TEST_F(CommandTest, UnreachableDaemonExitsThree) {
+  ListeningDaemon daemon([](const DaemonEnd&) {});
+  daemon.stop();
+  const std::string missing = daemon.path() + ".missing";
+  EXPECT_EQ(run_touchpass(std::vector<std::string>{"touchpass", "--socket", missing, "list"}, env_),
+            3);
+  EXPECT_EQ(console_.err_text, "touchpassd is not running (cannot connect to " + missing + ").\n");
+}
+
+TEST_F(CommandTest, UsageErrorsExitTwoWithoutContactingTheDaemon) {
+  ListeningDaemon daemon([](const DaemonEnd&) { ADD_FAILURE() << "the daemon was contacted"; });
+  EXPECT_EQ(run(daemon, {"issue", "x", "--expires", "soon"}), 2);
+  EXPECT_NE(console_.err_text.find("Invalid --expires value \"soon\""), std::string::npos);
+  EXPECT_EQ(run(daemon, {"revoke"}), 2);
+  EXPECT_EQ(run(daemon, {"revoke", "x", "--all"}), 2);
+  EXPECT_EQ(run(daemon, {"issue"}), 2);
+  EXPECT_EQ(run(daemon, {"log", "--limit", "0"}), 2);
+  EXPECT_EQ(run(daemon, {"frobnicate"}), 2);
+  daemon.stop();
+}
+
+TEST_F(CommandTest, HelpExitsZeroAndListsExitCodes) {
+  ListeningDaemon daemon([](const DaemonEnd&) {});
+  EXPECT_EQ(run(daemon, {"--help"}), 0);
+  EXPECT_NE(console_.out_text.find("Exit codes:"), std::string::npos);
+  console_.out_text.clear();
+  EXPECT_EQ(run(daemon, {"revoke", "--help"}), 0);
+  EXPECT_NE(console_.out_text.find("--yes"), std::string::npos);
+  daemon.stop();
+}
+
+TEST_F(CommandTest, RevokeAllWithoutTerminalRefusesUnlessYes) {
+  int requests = 0;
+  ListeningDaemon daemon([&requests](const DaemonEnd& d) {
+    EXPECT_EQ(d.next_json()["op"], "list");
+    ++requests;
+    d.ok({{"grants", {kGrant}}});
+    EXPECT_FALSE(ipc::read_frame(d.fd, {1000ms, 1000ms}).ok()) << "revoked without asking";
+  });
+  console_.confirm_answer = std::nullopt;
+  EXPECT_EQ(run(daemon, {"revoke", "--all", "--user", "alice"}), 2);
+  daemon.stop();
+  EXPECT_EQ(requests, 1);
+  EXPECT_NE(console_.err_text.find("add --yes"), std::string::npos);
+}
+
+TEST_F(CommandTest, RevokeAllAsksWithTheCount) {
+  Json revoke;
+  ListeningDaemon daemon([&revoke](const DaemonEnd& d) {
+    d.next();
+    Json revoked = kGrant;
+    revoked["revoked"] = kNow;
+    d.ok({{"grants", {kGrant, kGrant, revoked}}});
+    revoke = d.next_json();
+    d.ok({{"revoked", 2}});
+  });
+  console_.confirm_answer = true;
+  EXPECT_EQ(run(daemon, {"revoke", "--all", "--user", "alice"}), 0);
+  daemon.stop();
+  ASSERT_EQ(console_.questions.size(), 1U);
+  EXPECT_EQ(console_.questions[0], "Revoke all 2 app passwords of alice? [y/N] ");
+  EXPECT_EQ(revoke, Json({{"v", 1}, {"op", "revoke"}, {"all", true}, {"user", "alice"}}));
+  EXPECT_EQ(console_.out_text, "Revoked 2 app password(s) of alice.\n");
+}
+
+TEST_F(CommandTest, RevokeAllDeclinedIsCancelled) {
+  ListeningDaemon daemon([](const DaemonEnd& d) {
+    d.next();
+    d.ok({{"grants", {kGrant}}});
+  });
+  console_.confirm_answer = false;
+  EXPECT_EQ(run(daemon, {"revoke", "--all"}), 6);
+  daemon.stop();
+}
+
+TEST_F(CommandTest, RevokeAllWithYesDoesNotAsk) {
+  ListeningDaemon daemon([](const DaemonEnd& d) {
+    EXPECT_EQ(d.next_json(), Json({{"v", 1}, {"op", "revoke"}, {"all", true}}));
+    d.ok({{"revoked", 3}});
+  });
+  EXPECT_EQ(run(daemon, {"revoke", "--all", "--yes"}), 0);
+  daemon.stop();
+  EXPECT_TRUE(console_.questions.empty());
+}
+
+TEST_F(CommandTest, EnrollWithoutPinAsksForPresenceOnly) {
+  ListeningDaemon daemon([](const DaemonEnd& d) {
+    EXPECT_EQ(d.next_json(),
+              Json({{"v", 1}, {"op", "enroll"}, {"label", "backup"}, {"uv", "presence"}}));
+    d.event("touch-token", {{"step", 1}, {"steps", 2}});
+    d.event("touch-token", {{"step", 2}, {"steps", 2}});
+    d.ok({{"token", {{"label", "backup"}, {"uv", "presence"}}}});
+  });
+  EXPECT_EQ(run(daemon, {"enroll", "--label", "backup", "--no-pin"}), 0);
+  daemon.stop();
+  EXPECT_EQ(console_.out_text, "Enrolled \"backup\" (touch only, no PIN).\n");
+  EXPECT_NE(console_.err_text.find("(step 2 of 2)"), std::string::npos);
+}
+
+TEST_F(CommandTest, EnrollToleratesOddTokenFields) {
+  ListeningDaemon daemon([](const DaemonEnd& d) {
+    d.next();
+    d.ok({{"token", {{"label", 42}, {"uv", Json::array()}}}});
+  });
+  EXPECT_EQ(run(daemon, {"enroll"}), 0);
+  daemon.stop();
+  EXPECT_EQ(console_.out_text, "Enrolled \"security key\" (PIN and touch).\n");
+}
+
+TEST_F(CommandTest, LogVerifyFailsOnABrokenChain) {
+  ListeningDaemon daemon([](const DaemonEnd& d) {
+    EXPECT_EQ(d.next_json(), Json({{"v", 1}, {"op", "log"}, {"limit", 5}, {"verify", true}}));
+    d.ok({{"entries", Json::array()}, {"chain_ok", false}});
+  });
+  EXPECT_EQ(run(daemon, {"log", "--limit", "5", "--verify"}), 1);
+  daemon.stop();
+  EXPECT_NE(console_.err_text.find("hash chain is broken"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace touchpass::cli

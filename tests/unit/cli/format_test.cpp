@@ -1,0 +1,138 @@
+#include "cli/format.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <ctime>
+
+namespace touchpass::cli {
+namespace {
+
+using ipc::Json;
+
+// Listings print local time; the tests pin the zone to UTC.
+class FormatTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ::setenv("TZ", "UTC", 1);
+    ::tzset();
+  }
+};
+
+TEST_F(FormatTest, TimesAreLocalMinutes) {
+  EXPECT_EQ(format_time(0), "1970-01-01 00:00");
+  EXPECT_EQ(format_time(1700000000), "2023-11-14 22:13");
+}
+
+TEST_F(FormatTest, PrintableReplacesControlCharacters) {
+  EXPECT_EQ(printable("a\x1b[31mb\tc\x7f\n"), "a?[31mb?c??");
+  EXPECT_EQ(printable("Schlüssel"), "Schlüssel");
+}
+
+TEST_F(FormatTest, TableAlignsColumnsByCharacters) {
+  EXPECT_EQ(render_table({"NAME", "X"}, {{"äöü", "1"}, {"longer name", "2"}}),
+            "NAME         X\n"
+            "äöü          1\n"
+            "longer name  2\n");
+}
+
+TEST_F(FormatTest, TokensShowVirtualDevicesAndUsersWhenAsked) {
+  const Json result = {{"tokens",
+                        {{{"id", 1},
+                          {"user", "alice"},
+                          {"label", "desk key"},
+                          {"device", "YubiKey 5"},
+                          {"virtual", false},
+                          {"uv", "pin"},
+                          {"created", 1700000000}},
+                         {{"id", 2},
+                          {"user", "alice"},
+                          {"label", "test"},
+                          {"device", "touchpass virtual token"},
+                          {"virtual", true},
+                          {"uv", "presence"},
+                          {"created", 0}}}}};
+  EXPECT_EQ(*tokens_table(result, false),
+            "LABEL     DEVICE                             UV        CREATED\n"
+            "desk key  YubiKey 5                          pin       2023-11-14 22:13\n"
+            "test      touchpass virtual token (virtual)  presence  1970-01-01 00:00\n");
+  EXPECT_EQ(tokens_table(result, true)->substr(0, 12), "USER   LABEL");
+}
+
+TEST_F(FormatTest, GrantsShowAllNeverAndLastUse) {
+  const Json result = {{"grants",
+                        {{{"name", "thunderbird"},
+                          {"scopes", {"imap", "smtp"}},
+                          {"created", 0},
+                          {"expires", 1700000000},
+                          {"token_label", "desk key"},
+                          {"last_used", 86400},
+                          {"last_service", "imap"}},
+                         {{"name", "phone"},
+                          {"scopes", Json::array()},
+                          {"created", 0},
+                          {"expires", 0},
+                          {"token_label", "desk key"}},
+                         {{"name", "old"},
+                          {"scopes", Json::array()},
+                          {"created", 0},
+                          {"expires", 0},
+                          {"token_label", "desk key"},
+                          {"revoked", 60}}}}};
+  EXPECT_EQ(
+      *grants_table(result, false),
+      "NAME         SCOPES     CREATED           EXPIRES           TOKEN     LAST USED\n"
+      "thunderbird  imap,smtp  1970-01-01 00:00  2023-11-14 22:13  desk key  1970-01-02 00:00 "
+      "(imap)\n"
+      "phone        all        1970-01-01 00:00  never             desk key  never\n"
+      "old          all        1970-01-01 00:00  revoked           desk key  never\n");
+}
+
+TEST_F(FormatTest, DevicesAndLogEntries) {
+  const Json devices = {
+      {"devices",
+       {{{"path", "/dev/hidraw3"}, {"product", "YubiKey 5"}, {"virtual", false}},
+        {{"path", "/run/touchpass/virtual/t1"}, {"product", "virtual"}, {"virtual", true}}}}};
+  EXPECT_EQ(*devices_table(devices),
+            "PATH                       PRODUCT    VIRTUAL\n"
+            "/dev/hidraw3               YubiKey 5  no\n"
+            "/run/touchpass/virtual/t1  virtual    yes\n");
+  const Json log = {{"entries",
+                     {{{"seq", 1},
+                       {"time", 60},
+                       {"actor", "root"},
+                       {"action", "revoke"},
+                       {"user", "alice"},
+                       {"object", "phone"},
+                       {"result", "ok"}}}},
+                    {"chain_ok", true}};
+  EXPECT_EQ(*log_table(log),
+            "TIME              ACTOR  ACTION  USER   OBJECT  RESULT\n"
+            "1970-01-01 00:01  root   revoke  alice  phone   ok\n");
+}
+
+TEST_F(FormatTest, EmptyListingsSaySo) {
+  EXPECT_EQ(*grants_table({{"grants", Json::array()}}, false), "No app passwords.\n");
+  EXPECT_EQ(*tokens_table({{"tokens", Json::array()}}, false), "No security keys are enrolled.\n");
+  EXPECT_EQ(*devices_table({{"devices", Json::array()}}), "No security keys are present.\n");
+  EXPECT_EQ(*log_table({{"entries", Json::array()}}), "The audit log is empty.\n");
+}
+
+TEST_F(FormatTest, MalformedListingsAreProtocolErrors) {
+  EXPECT_EQ(grants_table(Json::object(), false).code(), Code::protocol_error);
+  EXPECT_EQ(grants_table({{"grants", {1, 2}}}, false).code(), Code::protocol_error);
+  EXPECT_EQ(grants_table({{"grants", {{{"name", 5}}}}}, false).code(), Code::protocol_error);
+  auto missing = tokens_table({{"tokens", {{{"label", "x"}}}}}, false);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message.find("\"device\""), std::string::npos);
+  EXPECT_EQ(devices_table({{"devices", {{{"path", "/dev/x"}, {"virtual", "yes"}}}}}).code(),
+            Code::protocol_error);
+}
+
+TEST_F(FormatTest, PrettyJsonIsSortedAndIndented) {
+  EXPECT_EQ(pretty_json({{"b", 1}, {"a", {{"c", true}}}}),
+            "{\n  \"a\": {\n    \"c\": true\n  },\n  \"b\": 1\n}\n");
+}
+
+}  // namespace
+}  // namespace touchpass::cli
