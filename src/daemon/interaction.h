@@ -25,9 +25,10 @@ class Interaction {
   // away or sends nothing within `timeout`; protocol_error for any other message.
   virtual Result<SecretBytes> receive_pin(std::chrono::seconds timeout) = 0;
 
-  // While a watch is active, a `cancel` from the client or its disconnect calls
-  // token.cancel(). Only one watch at a time; end_watch() returns when the watcher has stopped.
-  virtual void begin_watch(devices::Token& token) = 0;
+  // While a watch is active, a `cancel` from the client or its disconnect makes cancelled()
+  // true and, when `token` is given, calls token->cancel(). Only one watch at a time;
+  // end_watch() returns when the watcher has stopped.
+  virtual void begin_watch(devices::Token* token) = 0;
   virtual void end_watch() = 0;
 
   // True once the client cancelled or went away during this request.
@@ -37,7 +38,7 @@ class Interaction {
 // Watches the client for the lifetime of the scope.
 class WatchScope {
  public:
-  WatchScope(Interaction& io, devices::Token& token) : io_(io) { io_.begin_watch(token); }
+  WatchScope(Interaction& io, devices::Token* token) : io_(io) { io_.begin_watch(token); }
   ~WatchScope() { io_.end_watch(); }
   WatchScope(const WatchScope&) = delete;
   WatchScope& operator=(const WatchScope&) = delete;

@@ -263,7 +263,7 @@ Result<Outcome> Service::enroll(const Peer& peer, const Target& target, const ip
   er.timeout = config_.token_timeout;
   er.on_touch = [&] { io.send_event("touch-token", {{"step", ++step}, {"steps", 2}}); };
   Result<devices::Enrollment> enrolled = [&] {
-    WatchScope watch(io, token);
+    WatchScope watch(io, &token);
     return token.enroll(er);
   }();
   if (!enrolled.ok()) return fail(enrolled.error());
@@ -351,7 +351,7 @@ Result<devices::Assertion> Service::assert_for_grant(const store::TokenRecord& r
     pin = std::move(*got);
     ar.pin = &pin;
   }
-  WatchScope watch(io, token);
+  WatchScope watch(io, &token);
   return token.assert_hmac_secret(ar);
 }
 

@@ -127,11 +127,11 @@ Result<SecretBytes> Session::receive_pin(std::chrono::seconds timeout) {
   return Error{Code::protocol_error, "Expected a PIN from the client."};
 }
 
-void Session::begin_watch(devices::Token& token) {
+void Session::begin_watch(devices::Token* token) {
   end_watch();
   std::uint64_t drain = 0;
   (void)!::read(wake_fd_, &drain, sizeof drain);
-  watcher_ = std::thread([this, &token] { watch(&token); });
+  watcher_ = std::thread([this, token] { watch(token); });
 }
 
 void Session::end_watch() {
@@ -160,6 +160,7 @@ void Session::watch(devices::Token* token) {
     }
     cancelled_ = true;
   }
+  if (token == nullptr) return;
   // A cancel that reaches the token while libfido2 is still in its PIN exchange is ignored by
   // the token, which then waits for a touch: repeat it until the call has returned.
   while (true) {

@@ -37,7 +37,7 @@ class Session final : public Interaction {
 
   void send_event(std::string_view event, ipc::Json fields) override;
   Result<SecretBytes> receive_pin(std::chrono::seconds timeout) override;
-  void begin_watch(devices::Token& token) override;
+  void begin_watch(devices::Token* token) override;
   void end_watch() override;
   bool cancelled() const override { return cancelled_.load(); }
 

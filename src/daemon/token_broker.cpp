@@ -37,6 +37,7 @@ Result<std::vector<devices::TokenInfo>> TokenBroker::present() {
 
 Result<TokenBroker::Lease> TokenBroker::acquire(Interaction& io) {
   const auto deadline = std::chrono::steady_clock::now() + wait_;
+  WatchScope watch(io, nullptr);  // a cancel while waiting for a token ends the wait
   bool told = false;
   Error last{Code::no_token, "No security key was found. Insert your security key and try again."};
   while (true) {

@@ -253,6 +253,24 @@ TEST_F(DaemonTest, ClientDisconnectCancelsTheTokenOperation) {
   expect_serving();
 }
 
+TEST_F(DaemonTest, CancelWhileWaitingForATokenEndsTheWait) {
+  deployment_ = std::make_unique<Deployment>();  // no token this time
+  ASSERT_TRUE(deployment_->start_daemon());
+  auto client = Client::connect(deployment_->socket());
+  ASSERT_TRUE(ipc::write_frame(client->fd(), req("enroll").dump()).ok());
+  auto event = ipc::read_frame(client->fd(), {5000ms, 5000ms});
+  ASSERT_TRUE(event.ok());
+  EXPECT_EQ(ipc::Reply::parse(event->json)->event, "insert-token");
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(ipc::write_frame(client->fd(), R"({"v":1,"op":"cancel"})").ok());
+  auto final = ipc::read_frame(client->fd(), {5000ms, 5000ms});
+  ASSERT_TRUE(final.ok());
+  EXPECT_EQ(ipc::Reply::parse(final->json)->error.code, Code::cancelled);
+  // Well before the 10 s token timeout (a generous bound, not a timing measurement).
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5000ms);
+  expect_serving();
+}
+
 TEST_F(DaemonTest, SigtermStopsCleanly) {
   const int status = deployment_->stop_daemon();
   EXPECT_TRUE(WIFEXITED(status)) << status;
