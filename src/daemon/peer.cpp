@@ -3,9 +3,12 @@
 #include <grp.h>
 #include <pwd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <vector>
 
@@ -34,6 +37,93 @@ Result<Peer> peer_of(int fd) {
                  "uid " + std::to_string(cred.uid) + " has no user name on this system."};
   }
   return Peer{cred.uid, cred.gid, cred.pid, std::move(*name)};
+}
+
+namespace {
+
+std::vector<gid_t> groups_of(const Peer& peer) {
+  int count = 64;
+  std::vector<gid_t> groups(static_cast<std::size_t>(count));
+  if (::getgrouplist(peer.user.c_str(), peer.gid, groups.data(), &count) < 0) {
+    groups.resize(static_cast<std::size_t>(count));
+    if (::getgrouplist(peer.user.c_str(), peer.gid, groups.data(), &count) < 0) count = 0;
+  }
+  groups.resize(static_cast<std::size_t>(count));
+  groups.push_back(peer.gid);
+  return groups;
+}
+
+bool has_group(const std::vector<gid_t>& groups, gid_t gid) {
+  for (gid_t g : groups)
+    if (g == gid) return true;
+  return false;
+}
+
+// One entry of the Linux xattr form of a POSIX ACL (linux/posix_acl_xattr.h).
+struct AclEntry {
+  std::uint16_t tag;
+  std::uint16_t perm;
+  std::uint32_t id;
+};
+constexpr std::uint32_t kAclVersion = 2;
+constexpr std::uint16_t kUser = 0x02, kGroupObj = 0x04, kGroup = 0x08, kMask = 0x10, kOther = 0x20;
+
+// The file's access ACL; empty when it has none (then the mode bits decide).
+std::vector<AclEntry> read_acl(const std::string& path) {
+  std::vector<std::uint8_t> buf(4096);
+  const ssize_t n = ::getxattr(path.c_str(), "system.posix_acl_access", buf.data(), buf.size());
+  if (n < 4) return {};
+  const auto le16 = [&](std::size_t i) {
+    return static_cast<std::uint16_t>(buf[i] | buf[i + 1] << 8);
+  };
+  const auto le32 = [&](std::size_t i) {
+    return static_cast<std::uint32_t>(buf[i] | buf[i + 1] << 8 | buf[i + 2] << 16 |
+                                      static_cast<std::uint32_t>(buf[i + 3]) << 24);
+  };
+  if (le32(0) != kAclVersion) return {};
+  std::vector<AclEntry> entries;
+  for (std::size_t i = 4; i + 8 <= static_cast<std::size_t>(n); i += 8) {
+    entries.push_back({le16(i), le16(i + 2), le32(i + 4)});
+  }
+  return entries;
+}
+
+}  // namespace
+
+bool may_access(const Peer& peer, const std::string& path, Access access) {
+  if (peer.uid == 0) return true;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return false;
+  const unsigned want = access == Access::read_write ? 6u : 2u;  // rw- or -w-
+  const auto grants = [&](unsigned perm) { return (perm & want) == want; };
+  const unsigned owner = (st.st_mode >> 6) & 7u, group = (st.st_mode >> 3) & 7u,
+                 other = st.st_mode & 7u;
+  if (st.st_uid == peer.uid) return grants(owner);
+  const std::vector<gid_t> groups = groups_of(peer);
+  const std::vector<AclEntry> acl = read_acl(path);
+  if (acl.empty()) return has_group(groups, st.st_gid) ? grants(group) : grants(other);
+
+  // POSIX.1e access check: named user, then any matching group entry, then other; named
+  // entries and groups are limited by the mask.
+  unsigned mask = 7;
+  for (const auto& e : acl)
+    if (e.tag == kMask) mask = e.perm;
+  for (const auto& e : acl) {
+    if (e.tag == kUser && e.id == peer.uid) return grants(e.perm & mask);
+  }
+  bool group_matched = false;
+  for (const auto& e : acl) {
+    const bool match = (e.tag == kGroupObj && has_group(groups, st.st_gid)) ||
+                       (e.tag == kGroup && has_group(groups, static_cast<gid_t>(e.id)));
+    if (!match) continue;
+    group_matched = true;
+    if (grants(e.perm & mask)) return true;
+  }
+  if (group_matched) return false;
+  for (const auto& e : acl) {
+    if (e.tag == kOther) return grants(e.perm);
+  }
+  return false;
 }
 
 bool in_group(const std::string& user, gid_t gid, const std::string& group) {

@@ -28,4 +28,13 @@ std::optional<std::string> user_name_of(uid_t uid);
 // A group that does not exist has no members.
 bool in_group(const std::string& user, gid_t gid, const std::string& group);
 
+// What a user needs on a token's device node or socket to use it directly.
+enum class Access { read_write, write };
+
+// True when `peer` could open `path` itself with `access`: by the file's mode bits and its
+// POSIX ACL (where udev's uaccess grants the user at the seat access to a hidraw device).
+// The daemon uses a token only for users who could reach it without the daemon, so that a
+// user logged in from elsewhere cannot make it send PINs to someone else's key.
+bool may_access(const Peer& peer, const std::string& path, Access access);
+
 }  // namespace touchpass::daemon

@@ -40,6 +40,14 @@ Status validate_label(const std::string& label) {
   return {};
 }
 
+// The longest prefix of `text` of at most `max` bytes that does not cut a UTF-8 sequence.
+std::string utf8_prefix(const std::string& text, std::size_t max) {
+  if (text.size() <= max) return text;
+  std::size_t end = max;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return text.substr(0, end);
+}
+
 std::string uv_name(devices::UserVerification uv) {
   return uv == devices::UserVerification::pin ? "pin" : "presence";
 }
@@ -229,7 +237,7 @@ Result<Outcome> Service::enroll(const Peer& peer, const Target& target, const ip
   if (!request.label.empty()) {
     if (Status s = validate_label(request.label); !s.ok()) return fail(s.error());
   }
-  auto lease = broker_.acquire(io);
+  auto lease = broker_.acquire(io, usable_by(peer));
   if (!lease.ok()) return fail(lease.error());
   devices::Token& token = lease->token();
   auto caps = token.capabilities();
@@ -295,7 +303,7 @@ Result<Outcome> Service::enroll(const Peer& peer, const Target& target, const ip
   if (!request.label.empty()) {
     record.label = request.label;
   } else {
-    const std::string base = record.device.substr(0, kMaxLabelBytes - 4);
+    const std::string base = utf8_prefix(record.device, kMaxLabelBytes - 4);
     record.label = base;
     for (int n = 2; taken(record.label); ++n) record.label = base + " " + std::to_string(n);
   }
@@ -327,10 +335,17 @@ Result<store::TokenRecord> Service::token_for_issue(const std::string& user) {
   return std::move(fido2.back());
 }
 
-Result<devices::Assertion> Service::assert_for_grant(const store::TokenRecord& record,
+TokenBroker::Usable Service::usable_by(const Peer& peer) {
+  return [peer](const devices::TokenInfo& info) {
+    return may_access(peer, info.path, info.is_virtual() ? Access::write : Access::read_write);
+  };
+}
+
+Result<devices::Assertion> Service::assert_for_grant(const Peer& peer,
+                                                     const store::TokenRecord& record,
                                                      const Bytes& client_data_hash,
                                                      const Bytes& salt, Interaction& io) {
-  auto lease = broker_.acquire(io);
+  auto lease = broker_.acquire(io, usable_by(peer));
   if (!lease.ok()) return lease.error();
   devices::Token& token = lease->token();
   devices::AssertRequest ar;
@@ -391,7 +406,7 @@ Result<Outcome> Service::issue(const Peer& peer, const Target& target, const ipc
   auto cdh = client_data_hash_for_grant(encoded);
   auto salt = hmac_salt(grant.grant_id);
   if (!cdh.ok() || !salt.ok()) return fail(Error{Code::internal, "Hashing failed."});
-  auto assertion = assert_for_grant(*token, Bytes(cdh->begin(), cdh->end()),
+  auto assertion = assert_for_grant(peer, *token, Bytes(cdh->begin(), cdh->end()),
                                     Bytes(salt->begin(), salt->end()), io);
   if (!assertion.ok()) return fail(assertion.error());
   auto password = derive_app_password(assertion->hmac_secret.bytes(), grant.grant_id);
@@ -440,7 +455,7 @@ Result<Outcome> Service::show(const Peer& peer, const Target& target, const ipc:
   auto cdh = client_data_hash_for_show(encode_grant(*grant), *nonce);
   auto salt = hmac_salt(grant->grant_id);
   if (!cdh.ok() || !salt.ok()) return fail(Error{Code::internal, "Hashing failed."});
-  auto assertion = assert_for_grant(*token, Bytes(cdh->begin(), cdh->end()),
+  auto assertion = assert_for_grant(peer, *token, Bytes(cdh->begin(), cdh->end()),
                                     Bytes(salt->begin(), salt->end()), io);
   if (!assertion.ok()) return fail(assertion.error());
   auto password = derive_app_password(assertion->hmac_secret.bytes(), grant->grant_id);

@@ -61,7 +61,9 @@ class Service {
   // The user's one active FIDO2 token to use for a new grant.
   Result<store::TokenRecord> token_for_issue(const std::string& user);
   // Runs the FIDO2 assertion of DESIGN.md §5.2 for `token` with the given clientDataHash.
-  Result<devices::Assertion> assert_for_grant(const store::TokenRecord& token,
+  // The tokens `peer` may use (see may_access).
+  static TokenBroker::Usable usable_by(const Peer& peer);
+  Result<devices::Assertion> assert_for_grant(const Peer& peer, const store::TokenRecord& token,
                                               const Bytes& client_data_hash, const Bytes& salt,
                                               Interaction& io);
 

@@ -5,7 +5,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdint>
+#include <cstring>
 
 #include "daemon/log.h"
 
@@ -38,6 +40,15 @@ void Session::shutdown() {
 }
 
 void Session::run() {
+  if (wake_fd_ < 0) {
+    log_error(std::string("cannot serve a client: eventfd: ") + std::strerror(errno));
+    std::lock_guard lock(write_mu_);
+    (void)ipc::write_frame(fd_, ipc::error_message(Error{Code::internal,
+                                                         "touchpassd is out of "
+                                                         "resources; try again."}));
+    ::shutdown(fd_, SHUT_RDWR);
+    return;
+  }
   try {
     auto peer = peer_of(fd_);
     if (!peer.ok()) {
@@ -108,10 +119,10 @@ Result<SecretBytes> Session::receive_pin(std::chrono::seconds timeout) {
   auto frame = ipc::read_frame(fd_, {timeout, kStallTimeout});
   if (!frame.ok()) {
     cancelled_ = true;
-    if (frame.code() == Code::io_error) {
+    if (frame.code() == Code::io_error) {  // nothing arrived: the stream is still in step
       return Error{Code::cancelled, "No PIN was entered in time; the operation was cancelled."};
     }
-    closed_ = true;
+    closed_ = true;  // gone, or a broken message: nothing more can be read from this stream
     return Error{Code::cancelled, "The client went away."};
   }
   auto message = ipc::Request::parse(frame->json);
@@ -166,7 +177,7 @@ void Session::watch(devices::Token* token) {
   while (true) {
     token->cancel();
     pollfd wake{wake_fd_, POLLIN, 0};
-    if (::poll(&wake, 1, 200) != 0) return;
+    if (::poll(&wake, 1, 200) > 0 && wake.revents != 0) return;
   }
 }
 

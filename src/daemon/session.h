@@ -39,7 +39,7 @@ class Session final : public Interaction {
   Result<SecretBytes> receive_pin(std::chrono::seconds timeout) override;
   void begin_watch(devices::Token* token) override;
   void end_watch() override;
-  bool cancelled() const override { return cancelled_.load(); }
+  bool cancelled() const override { return cancelled_.load() || closed_.load(); }
 
  private:
   void serve(const Peer& peer);

@@ -35,10 +35,11 @@ Result<std::vector<devices::TokenInfo>> TokenBroker::present() {
   return discovery_.enumerate();
 }
 
-Result<TokenBroker::Lease> TokenBroker::acquire(Interaction& io) {
+Result<TokenBroker::Lease> TokenBroker::acquire(Interaction& io, const Usable& usable) {
   const auto deadline = std::chrono::steady_clock::now() + wait_;
   WatchScope watch(io, nullptr);  // a cancel while waiting for a token ends the wait
   bool told = false;
+  bool forbidden = false;  // a token was present that this user may not use
   Error last{Code::no_token, "No security key was found. Insert your security key and try again."};
   while (true) {
     if (io.cancelled()) return Error{Code::cancelled, "Cancelled."};
@@ -48,6 +49,10 @@ Result<TokenBroker::Lease> TokenBroker::acquire(Interaction& io) {
       if (found.ok()) {
         for (const auto& info : *found) {
           if (busy_.count(info.path) != 0) continue;
+          if (!usable(info)) {
+            forbidden = true;
+            continue;
+          }
           auto token = discovery_.open(info);
           if (!token.ok()) {
             last = token.error();
@@ -59,6 +64,12 @@ Result<TokenBroker::Lease> TokenBroker::acquire(Interaction& io) {
       }
     }
     if (std::chrono::steady_clock::now() >= deadline) {
+      if (forbidden && last.code == Code::no_token) {
+        return Error{Code::permission_denied,
+                     "The security key plugged in here is not yours to use: touchpass only "
+                     "uses keys you could open yourself (the user at this computer's seat, or "
+                     "members of the group that owns the device)."};
+      }
       if (last.code == Code::no_token) {
         last.message = "No security key was inserted in time. Insert it and try again.";
       }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -35,10 +36,14 @@ class TokenBroker {
     std::unique_ptr<devices::Token> token_;
   };
 
-  // Opens the first present token that no other request holds. When there is none, sends
-  // `insert-token` once and keeps looking until the wait runs out (Code::no_token) or the
-  // client cancels (Code::cancelled).
-  Result<Lease> acquire(Interaction& io);
+  // Which present tokens the requesting user may use.
+  using Usable = std::function<bool(const devices::TokenInfo&)>;
+
+  // Opens the first present token that is `usable` and that no other request holds. When
+  // there is none, sends `insert-token` once and keeps looking until the wait runs out
+  // (no_token, or permission_denied when only unusable tokens were present) or the client
+  // cancels (cancelled).
+  Result<Lease> acquire(Interaction& io, const Usable& usable);
 
   // The tokens present now (for `touchpass devices`).
   Result<std::vector<devices::TokenInfo>> present();

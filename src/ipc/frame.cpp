@@ -46,7 +46,8 @@ Error outcome_error(ReadOutcome outcome, bool begun) {
       if (!begun) return Error{Code::not_found, "The connection was closed."};
       return Error{Code::invalid_argument, "The connection was closed in the middle of a message."};
     case ReadOutcome::timed_out:
-      return Error{Code::io_error, begun ? "The message timed out half-way." : "Timed out."};
+      if (begun) return Error{Code::invalid_argument, "The message stalled half-way."};
+      return Error{Code::io_error, "Timed out waiting for a message."};
     default:
       return Error{Code::io_error,
                    std::string("Reading from the socket failed: ") + std::strerror(errno) + "."};

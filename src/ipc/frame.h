@@ -37,8 +37,9 @@ struct ReadLimits {
 };
 
 // Reads one frame from the stream socket `fd`. Errors: not_found when the peer closed the
-// connection cleanly before a message began; invalid_argument for a frame over a limit or a
-// connection closed mid-message; io_error for a missed deadline or a failed read.
+// connection cleanly before a message began; io_error when nothing arrived within `idle` or the
+// read failed; invalid_argument for a broken message — over a limit, cut short by the peer, or
+// stalled half-way (the stream is then out of step and must be closed).
 Result<Frame> read_frame(int fd, const ReadLimits& limits);
 
 // Writes one frame (MSG_NOSIGNAL: a closed peer is an error, not SIGPIPE).

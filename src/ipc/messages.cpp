@@ -7,6 +7,12 @@ namespace touchpass::ipc {
 
 namespace {
 
+// Serializes without ever throwing: invalid UTF-8 (e.g. from a token's USB descriptor) is
+// replaced by U+FFFD instead.
+std::string dump(const Json& j) {
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
 constexpr std::array<std::pair<Op, std::string_view>, 12> kOps = {{
     {Op::devices, "devices"},
     {Op::enroll, "enroll"},
@@ -258,7 +264,7 @@ std::string Request::to_json() const {
     default:
       break;
   }
-  return j.dump();
+  return dump(j);
 }
 
 Result<Reply> Reply::parse(std::string_view json_text) {
@@ -300,17 +306,17 @@ Result<Reply> Reply::parse(std::string_view json_text) {
 std::string event_message(std::string_view event, Json fields) {
   fields["v"] = kProtocolVersion;
   fields["event"] = event;
-  return fields.dump();
+  return dump(fields);
 }
 
 std::string ok_message(Json result) {
-  return Json{{"v", kProtocolVersion}, {"ok", true}, {"result", std::move(result)}}.dump();
+  return dump(Json{{"v", kProtocolVersion}, {"ok", true}, {"result", std::move(result)}});
 }
 
 std::string error_message(const Error& error) {
   Json e = {{"code", code_name(error.code)}, {"message", error.message}};
   if (error.retries_left) e["retries"] = *error.retries_left;
-  return Json{{"v", kProtocolVersion}, {"ok", false}, {"error", std::move(e)}}.dump();
+  return dump(Json{{"v", kProtocolVersion}, {"ok", false}, {"error", std::move(e)}});
 }
 
 std::optional<Code> code_from_name(std::string_view name) {

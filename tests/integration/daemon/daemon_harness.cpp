@@ -212,7 +212,7 @@ Deployment::~Deployment() {
 }
 
 bool Deployment::start_token() {
-  const fs::path sock = dir_ / "virtual" / "token0";
+  const fs::path sock = token_socket();
   token_ = Process::start(
       {VTOKEN_BINARY, "--socket", sock.string(), "--state", (dir_ / "token0.json").string(),
        "--presence", options_.presence, "--pin", options_.pin},

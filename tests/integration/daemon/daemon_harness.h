@@ -98,6 +98,7 @@ class Deployment {
   fs::path socket() const { return dir_ / "run" / "touchpassd.sock"; }
   fs::path store() const { return dir_ / "state" / "touchpass.db"; }
   fs::path config() const { return dir_ / "touchpassd.conf"; }
+  fs::path token_socket() const { return dir_ / "virtual" / "token0"; }
   std::string daemon_log() const;
 
  private:

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <atomic>
 #include <fstream>
 #include <thread>
@@ -121,7 +122,22 @@ TEST_F(DaemonTest, WrongPinFailsWithTriesLeftAndStoresNothing) {
   EXPECT_TRUE(call(req("list"))->final.body["grants"].empty());
 }
 
+TEST_F(DaemonTest, AKeyIsUsedOnlyForUsersWhoCouldOpenItThemselves) {
+  start({.token_timeout = 1});
+  // The virtual token's socket is root's (mode 0660): nobody may not use it.
+  const auto socket = deployment_->socket();
+  auto refused = call_as(kNobody, kNogroup, socket, req("enroll"), "123456");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->final.error.code, Code::permission_denied) << refused->final.error.message;
+  // No PIN was asked for, so none could be tried on the key on nobody's behalf.
+  EXPECT_EQ(std::count(refused->events.begin(), refused->events.end(), "need-pin"), 0);
+  EXPECT_TRUE(ok(call(req("enroll"))));  // root may use it
+  ASSERT_EQ(::chmod(deployment_->token_socket().c_str(), 0666), 0);
+  EXPECT_TRUE(ok(call_as(kNobody, kNogroup, socket, req("enroll"), "123456")));
+}
+
 TEST_F(DaemonTest, UsersCannotSeeOrTouchEachOthersGrants) {
+  ASSERT_EQ(::chmod(deployment_->token_socket().c_str(), 0666), 0);  // a shared test key
   const auto socket = deployment_->socket();
   ASSERT_TRUE(ok(call_as(kNobody, kNogroup, socket, req("enroll"), "123456")));
   auto issued = call_as(kNobody, kNogroup, socket, req("issue", {{"name", "phone"}}), "123456");

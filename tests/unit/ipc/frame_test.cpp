@@ -72,7 +72,7 @@ TEST_F(FrameTest, StalledSenderTimesOut) {
   send_raw({0x00, 0x00, 0x00, 0x10});  // half a header, then nothing
   auto f = read_frame(fds_[0], quick_);
   ASSERT_FALSE(f.ok());
-  EXPECT_EQ(f.code(), Code::io_error);
+  EXPECT_EQ(f.code(), Code::invalid_argument);
 }
 
 TEST_F(FrameTest, CleanCloseBeforeAMessageIsNotFound) {
