@@ -40,6 +40,7 @@ struct Options {
   bool copy = false;
   bool all = false;
   bool yes = false;
+  std::string token;  // revoke --token
   // log
   int limit = 0;
   bool verify = false;
@@ -107,6 +108,7 @@ class Runner {
   int deliver_password(const Answer& answer);
   void print_json_with_password(const Json& result, std::string_view password);
   int revoke_all();
+  int revoke_token();
 
   Environment& env_;
   const Options& o_;
@@ -262,15 +264,31 @@ void Runner::print_json_with_password(const Json& result, std::string_view passw
 }
 
 int Runner::revoke() {
-  if (o_.all == !o_.name.empty()) {
-    return fail(Error{Code::invalid_argument, "Name the app password to revoke, or use --all."});
+  if (int{o_.all} + int{!o_.name.empty()} + int{!o_.token.empty()} != 1) {
+    return fail(Error{Code::invalid_argument,
+                      "Name the app password to revoke, or use --all, or --token LABEL."});
   }
   if (o_.all) return revoke_all();
+  if (!o_.token.empty()) return revoke_token();
   ipc::Request r = request(Op::revoke);
   r.name = o_.name;
   Answer answer;
   if (int code = call(r, answer); code != 0) return code;
   env_.console.out("Revoked the app password \"" + printable(o_.name) + "\".\n");
+  return 0;
+}
+
+int Runner::revoke_token() {
+  ipc::Request r = request(Op::revoke);
+  r.token = o_.token;
+  Answer answer;
+  if (int code = call(r, answer); code != 0) return code;
+  const auto revoked = answer.result.find("revoked");
+  const std::int64_t n = revoked != answer.result.end() && revoked->is_number_integer()
+                             ? revoked->get<std::int64_t>()
+                             : 0;
+  env_.console.out("Revoked the token \"" + printable(o_.token) + "\" and " + std::to_string(n) +
+                   " app password" + (n == 1 ? "" : "s") + " derived from it.\n");
   return 0;
 }
 
@@ -415,9 +433,16 @@ std::vector<std::pair<CLI::App*, int (Runner::*)()>> define_commands(CLI::App& a
   add_json(list);
   commands.emplace_back(list, &Runner::list);
 
-  auto* revoke = app.add_subcommand("revoke", "Revoke an app password, or all of them");
+  auto* revoke =
+      app.add_subcommand("revoke", "Revoke an app password, all of them, or a lost token");
   auto* revoke_name = revoke->add_option("name", o.name, "The app password to revoke");
-  revoke->add_flag("--all", o.all, "Revoke every app password of the user")->excludes(revoke_name);
+  auto* revoke_all = revoke->add_flag("--all", o.all, "Revoke every app password of the user")
+                         ->excludes(revoke_name);
+  revoke
+      ->add_option("--token", o.token,
+                   "Revoke an enrolled token (e.g. a lost key) and every app password from it")
+      ->excludes(revoke_name)
+      ->excludes(revoke_all);
   revoke->add_flag("--yes", o.yes, "Do not ask before revoking all");
   add_user(revoke);
   commands.emplace_back(revoke, &Runner::revoke);

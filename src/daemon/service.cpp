@@ -491,6 +491,31 @@ Result<Outcome> Service::list(const Target& target) {
 Result<Outcome> Service::revoke(const Peer& peer, const Target& target,
                                 const ipc::Request& request) {
   const store::UnixTime now = clock_();
+  if (!request.token.empty()) {
+    // A lost or retired key: the key and every password derived from it stop working.
+    auto tokens = store_.list_tokens(target.user, false);
+    if (!tokens.ok()) return tokens.error();
+    const auto it = std::find_if(tokens->begin(), tokens->end(), [&](const store::TokenRecord& t) {
+      return t.label == request.token;
+    });
+    if (it == tokens->end()) {
+      return audited_failure(
+          peer, "revoke-token", target.user, request.token,
+          Error{Code::not_found, "There is no enrolled token labelled \"" + request.token + "\"."});
+    }
+    const auto grants = store_.list_grants(target.user, false);
+    const auto derived =
+        grants.ok()
+            ? std::count_if(grants->begin(), grants->end(),
+                            [&](const store::GrantRecord& g) { return g.token_id == it->id; })
+            : 0;
+    if (Status s = store_.revoke_token(it->id, now,
+                                       audit(peer, "revoke-token", target.user, request.token));
+        !s.ok()) {
+      return audited_failure(peer, "revoke-token", target.user, request.token, s.error());
+    }
+    return Outcome{{{"revoked", derived}, {"token", request.token}}, {}};
+  }
   if (request.all) {
     auto n =
         store_.revoke_all_grants(target.user, now, audit(peer, "revoke", target.user, "--all"));

@@ -181,8 +181,11 @@ Result<Request> Request::parse(std::string_view json_text) {
       auto name = opt_string(j, "name");
       if (!name.ok()) return name.error();
       r.name = name->value_or("");
-      if (r.all == !r.name.empty()) {
-        return protocol("Revoke needs either \"name\" or \"all\": true, not both.");
+      auto token = opt_string(j, "token");
+      if (!token.ok()) return token.error();
+      r.token = token->value_or("");
+      if (int{r.all} + int{!r.name.empty()} + int{!r.token.empty()} != 1) {
+        return protocol("Revoke needs exactly one of \"name\", \"token\" or \"all\": true.");
       }
       break;
     }
@@ -243,11 +246,9 @@ std::string Request::to_json() const {
       j["name"] = name;
       break;
     case Op::revoke:
-      if (all) {
-        j["all"] = true;
-      } else {
-        j["name"] = name;
-      }
+      if (all) j["all"] = true;
+      if (!name.empty()) j["name"] = name;
+      if (!token.empty()) j["token"] = token;
       break;
     case Op::rename:
       j["name"] = name;

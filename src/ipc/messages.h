@@ -53,6 +53,7 @@ struct Request {
   std::vector<std::string> scopes;  // issue
   std::int64_t expires = 0;         // issue: Unix seconds, 0 = never
   bool all = false;                 // revoke: every grant of the user
+  std::string token;                // revoke: an enrolled token (by label) and its grants
   int limit = 0;                    // log: newest N entries, 0 = all
   bool verify_chain = false;        // log: check the hash chain
   std::string service;              // verify

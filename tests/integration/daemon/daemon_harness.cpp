@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -211,10 +212,10 @@ Deployment::~Deployment() {
   fs::remove_all(dir_, ec);
 }
 
-bool Deployment::start_token() {
-  const fs::path sock = token_socket();
+bool Deployment::start_token(const std::string& name) {
+  const fs::path sock = token_socket(name);
   token_ = Process::start(
-      {VTOKEN_BINARY, "--socket", sock.string(), "--state", (dir_ / "token0.json").string(),
+      {VTOKEN_BINARY, "--socket", sock.string(), "--state", (dir_ / (name + ".json")).string(),
        "--presence", options_.presence, "--pin", options_.pin},
       dir_ / "token.log");
   return wait_for_socket(sock, 5000ms);
@@ -223,6 +224,59 @@ bool Deployment::start_token() {
 bool Deployment::start_daemon() {
   daemon_ = Process::start({TOUCHPASSD_BINARY, "--config", config().string()}, dir_ / "daemon.log");
   return wait_for_socket(socket(), 5000ms);
+}
+
+CommandResult run_command(const std::vector<std::string>& argv, const std::string& input,
+                          std::optional<std::pair<uid_t, gid_t>> as) {
+  int in[2], out[2], err[2];
+  if (::pipe(in) != 0 || ::pipe(out) != 0 || ::pipe(err) != 0) return {};
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::setsid();
+    ::dup2(in[0], STDIN_FILENO);
+    ::dup2(out[1], STDOUT_FILENO);
+    ::dup2(err[1], STDERR_FILENO);
+    for (int fd : {in[0], in[1], out[0], out[1], err[0], err[1]}) ::close(fd);
+    if (as &&
+        (::setgroups(0, nullptr) != 0 || ::setresgid(as->second, as->second, as->second) != 0 ||
+         ::setresuid(as->first, as->first, as->first) != 0)) {
+      ::_exit(126);
+    }
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  ::close(in[0]);
+  ::close(out[1]);
+  ::close(err[1]);
+  (void)!::write(in[1], input.data(), input.size());
+  ::close(in[1]);
+  CommandResult result;
+  pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+  std::string* sinks[2] = {&result.out, &result.err};
+  int open_fds = 2;
+  while (open_fds > 0 && ::poll(fds, 2, 60000) > 0) {
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+      char buf[4096];
+      const ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
+      if (n <= 0) {
+        ::close(fds[i].fd);
+        fds[i].fd = -1;
+        --open_fds;
+      } else {
+        sinks[i]->append(buf, static_cast<std::size_t>(n));
+      }
+    }
+  }
+  for (const auto& f : fds)
+    if (f.fd >= 0) ::close(f.fd);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
 }
 
 std::string read_file(const fs::path& path) {

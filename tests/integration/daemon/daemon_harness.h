@@ -75,6 +75,18 @@ class Client {
 std::optional<Exchange> call_as(uid_t uid, gid_t gid, const fs::path& socket,
                                 const ipc::Json& request, const std::string& pin = "");
 
+// What a finished command printed and how it exited.
+struct CommandResult {
+  int exit_code = -1;  // -1 if it did not exit normally
+  std::string out;
+  std::string err;
+};
+
+// Runs `argv` to completion in a new session (so it has no controlling terminal), feeding it
+// `input` on standard input, optionally as another uid/gid.
+CommandResult run_command(const std::vector<std::string>& argv, const std::string& input = "",
+                          std::optional<std::pair<uid_t, gid_t>> as = std::nullopt);
+
 // A daemon and a virtual token in a temporary directory.
 class Deployment {
  public:
@@ -88,7 +100,8 @@ class Deployment {
   ~Deployment();
 
   // Starts (or restarts) the processes; false if they did not come up.
-  bool start_token();
+  bool start_token(const std::string& name = "token0");
+  void stop_token() { token_.stop(SIGTERM); }
   bool start_daemon();
   void kill_daemon() { daemon_.stop(SIGKILL); }
   int stop_daemon() { return daemon_.stop(SIGTERM); }
@@ -98,7 +111,9 @@ class Deployment {
   fs::path socket() const { return dir_ / "run" / "touchpassd.sock"; }
   fs::path store() const { return dir_ / "state" / "touchpass.db"; }
   fs::path config() const { return dir_ / "touchpassd.conf"; }
-  fs::path token_socket() const { return dir_ / "virtual" / "token0"; }
+  fs::path token_socket(const std::string& name = "token0") const {
+    return dir_ / "virtual" / name;
+  }
   std::string daemon_log() const;
 
  private:

@@ -1,0 +1,136 @@
+// The touchpass CLI, touchpassd and the virtual token as three separate programs: the user's
+// whole flow, typed as a user (or a script) would.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <regex>
+
+#include "daemon/daemon_harness.h"
+
+namespace touchpass::testing {
+namespace {
+
+constexpr uid_t kNobody = 65534;
+constexpr gid_t kNogroup = 65534;
+
+class CliFlowTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(deployment_.start_token());
+    ASSERT_TRUE(deployment_.start_daemon());
+  }
+
+  CommandResult touchpass(std::vector<std::string> args, const std::string& input = "",
+                          std::optional<std::pair<uid_t, gid_t>> as = std::nullopt) {
+    args.insert(args.begin(), {TOUCHPASS_BINARY, "--socket", deployment_.socket().string()});
+    return run_command(args, input, as);
+  }
+
+  Deployment deployment_;
+};
+
+const std::regex kPassword("^[0-9a-hjkmnp-tv-z]{4}(-[0-9a-hjkmnp-tv-z]{4}){4}\n$");
+
+TEST_F(CliFlowTest, EnrollIssueShowListRevokeLog) {
+  auto enrolled = touchpass({"enroll", "--label", "work key", "--pin-stdin"}, "123456\n");
+  ASSERT_EQ(enrolled.exit_code, 0) << enrolled.err;
+  EXPECT_NE(enrolled.err.find("Touch your security key"), std::string::npos) << enrolled.err;
+
+  auto tokens = touchpass({"tokens"});
+  ASSERT_EQ(tokens.exit_code, 0);
+  EXPECT_NE(tokens.out.find("work key"), std::string::npos);
+  EXPECT_NE(tokens.out.find("(virtual)"), std::string::npos);
+
+  auto issued =
+      touchpass({"issue", "thunderbird", "--scope", "imap,smtp", "--expires", "90d", "--pin-stdin"},
+                "123456\n");
+  ASSERT_EQ(issued.exit_code, 0) << issued.err;
+  ASSERT_TRUE(std::regex_match(issued.out, kPassword)) << issued.out;
+  EXPECT_EQ(issued.err.find(issued.out.substr(0, 24)), std::string::npos);  // only on stdout
+
+  auto shown = touchpass({"show", "thunderbird", "--pin-stdin"}, "123456\n");
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  EXPECT_EQ(shown.out, issued.out);
+
+  auto listed = touchpass({"list", "--json"});
+  ASSERT_EQ(listed.exit_code, 0);
+  auto json = ipc::Json::parse(listed.out);
+  ASSERT_EQ(json["grants"].size(), 1u);
+  EXPECT_EQ(json["grants"][0]["name"], "thunderbird");
+  EXPECT_EQ(json["grants"][0]["scopes"], ipc::Json({"imap", "smtp"}));
+  EXPECT_EQ(json["grants"][0]["grant_id"].get<std::string>().size(), 32u);
+  EXPECT_EQ(listed.out.find(issued.out.substr(0, 24)), std::string::npos);
+
+  auto duplicate = touchpass({"issue", "thunderbird", "--pin-stdin"}, "123456\n");
+  EXPECT_NE(duplicate.exit_code, 0);
+  EXPECT_NE(duplicate.err.find("already exists"), std::string::npos) << duplicate.err;
+
+  ASSERT_EQ(touchpass({"revoke", "thunderbird"}).exit_code, 0);
+  auto after = touchpass({"list", "--json"});
+  EXPECT_TRUE(ipc::Json::parse(after.out)["grants"].empty());
+  auto gone = touchpass({"show", "thunderbird", "--pin-stdin"}, "123456\n");
+  EXPECT_EQ(gone.exit_code, 7) << gone.err;  // not found
+
+  auto log = touchpass({"log", "--verify"});
+  ASSERT_EQ(log.exit_code, 0) << log.err;
+  EXPECT_NE(log.out.find("revoke"), std::string::npos);
+  EXPECT_NE((log.out + log.err).find("intact"), std::string::npos) << log.out << log.err;
+}
+
+TEST_F(CliFlowTest, ShowWithAnotherKeyOrARevokedKeyFailsClearly) {
+  ASSERT_EQ(touchpass({"enroll", "--label", "first", "--pin-stdin"}, "123456\n").exit_code, 0);
+  auto issued = touchpass({"issue", "mail", "--pin-stdin"}, "123456\n");
+  ASSERT_EQ(issued.exit_code, 0) << issued.err;
+
+  // Another key (with its own credentials) plugged in instead of the enrolled one.
+  deployment_.stop_token();
+  ASSERT_TRUE(deployment_.start_token("other"));
+  auto other = touchpass({"show", "mail", "--pin-stdin"}, "123456\n");
+  EXPECT_EQ(other.exit_code, 5);
+  EXPECT_NE(other.err.find("does not hold"), std::string::npos) << other.err;
+  EXPECT_TRUE(other.out.empty());
+
+  // The enrolled key is lost: revoking it revokes its passwords.
+  auto revoked = touchpass({"revoke", "--token", "first"});
+  ASSERT_EQ(revoked.exit_code, 0) << revoked.err;
+  EXPECT_NE(revoked.out.find("1 app password"), std::string::npos) << revoked.out;
+  EXPECT_EQ(touchpass({"show", "mail", "--pin-stdin"}, "123456\n").exit_code, 7);
+  auto tokens = touchpass({"tokens", "--json"});
+  EXPECT_TRUE(ipc::Json::parse(tokens.out)["tokens"].empty()) << tokens.out;
+  auto no_key = touchpass({"issue", "mail2", "--pin-stdin"}, "123456\n");
+  EXPECT_NE(no_key.err.find("enroll"), std::string::npos) << no_key.err;
+}
+
+TEST_F(CliFlowTest, WrongPinSaysHowManyTriesAreLeft) {
+  ASSERT_EQ(touchpass({"enroll", "--pin-stdin"}, "123456\n").exit_code, 0);
+  auto wrong = touchpass({"issue", "mail", "--pin-stdin"}, "000000\n");
+  EXPECT_EQ(wrong.exit_code, 5);
+  EXPECT_NE(wrong.err.find("7 tries left"), std::string::npos) << wrong.err;
+  EXPECT_TRUE(wrong.out.empty());
+}
+
+TEST_F(CliFlowTest, APinOperationWithoutATerminalOrPinStdinFailsInsteadOfHanging) {
+  ASSERT_EQ(touchpass({"enroll", "--pin-stdin"}, "123456\n").exit_code, 0);
+  auto no_tty = touchpass({"issue", "mail"});
+  EXPECT_EQ(no_tty.exit_code, 5);
+  EXPECT_NE(no_tty.err.find("--pin-stdin"), std::string::npos) << no_tty.err;
+  EXPECT_EQ(ipc::Json::parse(touchpass({"list", "--json"}).out)["grants"].size(), 0u);
+}
+
+TEST_F(CliFlowTest, ANonAdminCannotActForAnotherUser) {
+  auto refused = touchpass({"list", "--user", "root"}, "", std::pair{kNobody, kNogroup});
+  EXPECT_EQ(refused.exit_code, 4) << refused.err;
+  EXPECT_NE(refused.err.find("Only root"), std::string::npos) << refused.err;
+  auto own = touchpass({"list"}, "", std::pair{kNobody, kNogroup});
+  EXPECT_EQ(own.exit_code, 0) << own.err;
+}
+
+TEST_F(CliFlowTest, DaemonNotRunningIsExitCode3) {
+  deployment_.stop_daemon();
+  auto result = touchpass({"list"});
+  EXPECT_EQ(result.exit_code, 3);
+  EXPECT_NE(result.err.find("not running"), std::string::npos) << result.err;
+}
+
+}  // namespace
+}  // namespace touchpass::testing
