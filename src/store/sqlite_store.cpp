@@ -82,6 +82,14 @@ CREATE TRIGGER audit_append_only_update BEFORE UPDATE ON audit
 CREATE TRIGGER audit_append_only_delete BEFORE DELETE ON audit
   BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 )sql",
+    R"sql(
+CREATE TABLE throttle (
+  key TEXT PRIMARY KEY,
+  failures INTEGER NOT NULL,
+  last_failure INTEGER NOT NULL,
+  locked_until INTEGER NOT NULL
+);
+)sql",
 };
 static_assert(std::size(kMigrations) == static_cast<std::size_t>(SqliteStore::kSchemaVersion));
 
@@ -97,9 +105,18 @@ class Stmt {
   Stmt(sqlite3* db, std::string_view sql) : db_(db) {
     rc_ = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr);
   }
+  // Borrows a statement prepared elsewhere; it is reset (not finalized) on destruction.
+  Stmt(sqlite3* db, sqlite3_stmt* prepared) : db_(db), stmt_(prepared), borrowed_(true) {}
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
-  ~Stmt() { sqlite3_finalize(stmt_); }
+  ~Stmt() {
+    if (borrowed_) {
+      sqlite3_reset(stmt_);
+      sqlite3_clear_bindings(stmt_);
+    } else {
+      sqlite3_finalize(stmt_);
+    }
+  }
 
   Stmt& bind(int i, std::int64_t v) { return check(sqlite3_bind_int64(stmt_, i, v)); }
   Stmt& bind(int i, std::string_view v) {
@@ -153,6 +170,7 @@ class Stmt {
   }
   sqlite3* db_;
   sqlite3_stmt* stmt_ = nullptr;
+  bool borrowed_ = false;
   int rc_ = SQLITE_OK;
 };
 
@@ -520,7 +538,15 @@ Result<GrantRecord> SqliteStore::find_grant(const std::string& user, const std::
 Result<std::optional<GrantRecord>> SqliteStore::find_grant_by_verifier(const Bytes& verifier) {
   return guarded([&]() -> Result<std::optional<GrantRecord>> {
     std::lock_guard lock(mu_);
-    Stmt q(db_, "SELECT " + std::string(kGrantColumns) + " FROM grants WHERE verifier = ?");
+    if (by_verifier_ == nullptr) {
+      const std::string sql =
+          "SELECT " + std::string(kGrantColumns) + " FROM grants WHERE verifier = ?";
+      if (sqlite3_prepare_v3(db_, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &by_verifier_,
+                             nullptr) != SQLITE_OK) {
+        return db_error(db_, "look up a verifier");
+      }
+    }
+    Stmt q(db_, by_verifier_);
     q.bind(1, verifier);
     const int rc = q.step();
     if (rc == SQLITE_ROW) return std::optional<GrantRecord>(read_grant(q));
@@ -630,6 +656,72 @@ Status SqliteStore::verify_audit() {
       ++expected_seq;
     }
     return Status();
+  });
+}
+
+Status SqliteStore::record_usage(const std::vector<Usage>& usages) {
+  if (usages.empty()) return {};
+  return guarded([&]() -> Status {
+    std::lock_guard lock(mu_);
+    // Usage data may lose its last seconds in a power cut; issuing and revoking may not.
+    if (Status s = exec(db_, "PRAGMA synchronous=NORMAL", "configure the database"); !s.ok()) {
+      return s;
+    }
+    Status result = [&]() -> Status {
+      Transaction tx(db_);
+      if (!tx.begun().ok()) return tx.begun();
+      for (const Usage& u : usages) {
+        Stmt q(db_,
+               "UPDATE grants SET last_used = ?, last_service = ?, last_remote = ? "
+               "WHERE grant_id = ? AND (last_used IS NULL OR last_used <= ?)");
+        q.bind(1, u.time).bind(2, u.service).bind(3, u.remote).bind(4, u.grant_id).bind(5, u.time);
+        if (Status s = q.run("record usage"); !s.ok()) return s;
+      }
+      return tx.commit();
+    }();
+    const Status restored = exec(db_, "PRAGMA synchronous=FULL", "configure the database");
+    return result.ok() ? restored : result;
+  });
+}
+
+Result<std::vector<Throttle>> SqliteStore::list_throttles() {
+  return guarded([&]() -> Result<std::vector<Throttle>> {
+    std::lock_guard lock(mu_);
+    Stmt q(db_, "SELECT key, failures, last_failure, locked_until FROM throttle ORDER BY key");
+    return collect(
+        db_, q,
+        [](const Stmt& row) {
+          return Throttle{row.text(0), static_cast<int>(row.integer(1)), row.integer(2),
+                          row.integer(3)};
+        },
+        "read the throttle state");
+  });
+}
+
+Status SqliteStore::put_throttle(const Throttle& t, const AuditEvent* audit) {
+  return guarded([&]() -> Status {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    if (!tx.begun().ok()) return tx.begun();
+    if (t.failures == 0 && t.locked_until == 0) {
+      Stmt del(db_, "DELETE FROM throttle WHERE key = ?");
+      del.bind(1, t.key);
+      if (Status s = del.run("clear the throttle state"); !s.ok()) return s;
+    } else {
+      Stmt up(db_,
+              "INSERT INTO throttle (key, failures, last_failure, locked_until) VALUES (?,?,?,?) "
+              "ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, "
+              "last_failure = excluded.last_failure, locked_until = excluded.locked_until");
+      up.bind(1, t.key)
+          .bind(2, std::int64_t{t.failures})
+          .bind(3, t.last_failure)
+          .bind(4, t.locked_until);
+      if (Status s = up.run("record the throttle state"); !s.ok()) return s;
+    }
+    if (audit != nullptr) {
+      if (Status s = append_audit_locked(*audit); !s.ok()) return s;
+    }
+    return tx.commit();
   });
 }
 

@@ -11,13 +11,14 @@
 #include "store/store.h"
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace touchpass::store {
 
 class SqliteStore final : public Store {
  public:
   // The schema version this build writes.
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 
   // Opens (creating with mode 0600 if missing) and migrates the database at `path`.
   static Result<std::unique_ptr<SqliteStore>> open(const std::filesystem::path& path);
@@ -49,6 +50,10 @@ class SqliteStore final : public Store {
   Result<std::vector<AuditEntry>> list_audit(const std::string& user, int limit) override;
   Status verify_audit() override;
 
+  Status record_usage(const std::vector<Usage>& usages) override;
+  Result<std::vector<Throttle>> list_throttles() override;
+  Status put_throttle(const Throttle& throttle, const AuditEvent* audit) override;
+
  private:
   explicit SqliteStore(sqlite3* db);
   Status migrate();
@@ -61,6 +66,7 @@ class SqliteStore final : public Store {
 
   std::mutex mu_;
   sqlite3* db_;
+  sqlite3_stmt* by_verifier_ = nullptr;  // prepared once: the verification hot path
 };
 
 }  // namespace touchpass::store

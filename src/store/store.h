@@ -72,6 +72,24 @@ struct AuditEvent {
   std::string detail;  // free text; never a secret
 };
 
+// A successful verification, recorded in batches (last_used is not worth a synchronous write
+// per login).
+struct Usage {
+  Bytes grant_id;
+  UnixTime time = 0;
+  std::string service;
+  std::string remote;
+};
+
+// Failed verifications under one key ("user:NAME" or "remote:ADDRESS"), for brute-force
+// protection; kept in the store so that a restart does not lift a lockout.
+struct Throttle {
+  std::string key;
+  int failures = 0;
+  UnixTime last_failure = 0;
+  UnixTime locked_until = 0;  // 0: not locked
+};
+
 struct AuditEntry {
   std::int64_t seq = 0;
   AuditEvent event;
@@ -98,7 +116,7 @@ class Store {
                            const AuditEvent& audit) = 0;
   // The user's active (unrevoked) grant of that name; not_found otherwise.
   virtual Result<GrantRecord> find_grant(const std::string& user, const std::string& name) = 0;
-  // The active grant with this verifier, if any (look-up for verification).
+  // The grant with this verifier, if any, revoked or not (look-up for verification).
   virtual Result<std::optional<GrantRecord>> find_grant_by_verifier(const Bytes& verifier) = 0;
   virtual Result<std::vector<GrantRecord>> list_grants(const std::string& user,
                                                        bool include_revoked) = 0;
@@ -121,6 +139,17 @@ class Store {
   virtual Result<std::vector<AuditEntry>> list_audit(const std::string& user, int limit) = 0;
   // Recomputes the chain; an error names the first entry that does not match.
   virtual Status verify_audit() = 0;
+
+  // Verification support. The grant with this verifier (revoked or not) is found by
+  // find_grant_by_verifier above.
+  // Records last_used for each usage (one transaction; not synchronous: losing the last
+  // seconds of usage data in a power cut is acceptable).
+  virtual Status record_usage(const std::vector<Usage>& usages) = 0;
+  // Every throttle entry (loaded once at start).
+  virtual Result<std::vector<Throttle>> list_throttles() = 0;
+  // Stores (or, with failures == 0 and no lock, removes) one throttle entry; when `audit` is
+  // given it is appended in the same transaction.
+  virtual Status put_throttle(const Throttle& throttle, const AuditEvent* audit) = 0;
 };
 
 }  // namespace touchpass::store

@@ -136,7 +136,7 @@ TEST_F(SqliteStoreTest, RefusesADatabaseFromANewerVersionAndLeavesItAlone) {
   ASSERT_FALSE(reopened.ok());
   EXPECT_EQ(reopened.code(), Code::invalid_argument);
   EXPECT_NE(reopened.error().message.find("newer"), std::string::npos);
-  ASSERT_EQ(raw_exec("PRAGMA user_version=1"), SQLITE_OK);
+  ASSERT_EQ(raw_exec("PRAGMA user_version=2"), SQLITE_OK);
   auto again = SqliteStore::open(path_);
   ASSERT_TRUE(again.ok());
   EXPECT_TRUE((*again)->get_token(id).ok());
@@ -319,6 +319,51 @@ TEST_F(SqliteStoreTest, VerifyFindsARemovedEntry) {
   Status s = store_->verify_audit();
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.error().message.find("2"), std::string::npos) << s.error().message;
+}
+
+TEST_F(SqliteStoreTest, UsageIsRecordedAndNeverGoesBackInTime) {
+  const std::int64_t key = enroll("alice", "key");
+  GrantRecord g = grant(key, "alice", "mail");
+  ASSERT_TRUE(store_->add_grant(g, 2, event("issue", "alice")).ok());
+  ASSERT_TRUE(store_
+                  ->record_usage({{g.grant_id, 1764000500, "imap", "192.0.2.7"},
+                                  {g.grant_id, 1764000400, "smtp", "192.0.2.8"}})
+                  .ok());
+  auto found = store_->find_grant("alice", "mail");
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ(found->last_used, 1764000500);
+  EXPECT_EQ(found->last_service, "imap");
+  EXPECT_EQ(found->last_remote, "192.0.2.7");
+}
+
+TEST_F(SqliteStoreTest, ThrottleEntriesPersistAndClear) {
+  const Throttle locked{"user:alice", 10, 1764000000, 1764000900};
+  AuditEvent lock_event = event("lockout", "alice");
+  const std::size_t before = audit_count();
+  ASSERT_TRUE(store_->put_throttle(locked, &lock_event).ok());
+  ASSERT_TRUE(store_->put_throttle({"remote:192.0.2.7", 3, 1764000000, 0}, nullptr).ok());
+  EXPECT_EQ(audit_count(), before + 1);
+  store_.reset();
+  auto reopened = SqliteStore::open(path_);
+  ASSERT_TRUE(reopened.ok());
+  auto all = (*reopened)->list_throttles();
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[1].key, "user:alice");
+  EXPECT_EQ((*all)[1].locked_until, 1764000900);
+  ASSERT_TRUE((*reopened)->put_throttle({"user:alice", 0, 0, 0}, nullptr).ok());
+  EXPECT_EQ((*reopened)->list_throttles()->size(), 1u);
+}
+
+TEST_F(SqliteStoreTest, ASchemaVersion1StoreIsMigratedKeepingItsData) {
+  const std::int64_t id = enroll("alice", "key");
+  store_.reset();
+  ASSERT_EQ(raw_exec("DROP TABLE throttle; PRAGMA user_version=1"), SQLITE_OK);
+  auto migrated = SqliteStore::open(path_);
+  ASSERT_TRUE(migrated.ok()) << migrated.error().message;
+  EXPECT_TRUE((*migrated)->get_token(id).ok());
+  EXPECT_TRUE((*migrated)->list_throttles().ok());
+  EXPECT_TRUE((*migrated)->verify_audit().ok());
 }
 
 }  // namespace
