@@ -49,8 +49,10 @@ struct Capabilities {
   bool client_pin = false;              // the token supports a PIN
   bool pin_set = false;                 // ... and one is set
   bool pin_uv_auth_token = false;       // CTAP 2.1 getPinUvAuthTokenUsingPinWithPermissions
-  bool uv_builtin = false;              // built-in user verification (e.g. fingerprint)
-  bool resident_keys = false;
+  // Built-in user verification (e.g. fingerprint) that is set up: getInfo option "uv" true
+  // (present but false: capable, not yet set up; reported as false).
+  bool uv_builtin = false;
+  bool resident_keys = false;  // getInfo option "rk": can store discoverable credentials
 
   bool hmac_secret() const { return has_extension("hmac-secret"); }
   bool cred_protect() const { return has_extension("credProtect"); }
@@ -155,6 +157,14 @@ class Token {
   // The signature is verified against the stored public key and the counter checked before
   // returning: a counter that did not increase (unless both are 0) gives clone_suspected.
   virtual Result<Assertion> assert_hmac_secret(const AssertRequest& request) = 0;
+
+  // Waits until a person touches this token, without creating a credential or sending a PIN
+  // (CTAP "touch to select", libfido2's fido_dev_get_touch_begin/status). Used to pick one of
+  // several present tokens. on_touch is not called (the caller prompts once for all tokens).
+  // Errors: presence_timeout, cancelled (cancel() from another thread), token_removed;
+  // presence_denied when the token reports that the touch was refused (a key with a "deny"
+  // gesture, or the virtual token set to deny): that token was not chosen.
+  virtual Status wait_for_touch(std::chrono::milliseconds timeout) = 0;
 
   // Cancels the operation in progress, if any; safe from any thread. The operation then fails
   // with Code::cancelled.

@@ -3,6 +3,7 @@
 #include <fido.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
 #include <system_error>
 #include <utility>
@@ -76,7 +77,10 @@ Result<std::vector<TokenInfo>> VirtualDirectoryDiscovery::enumerate() {
     return Error(Code::io_error, "Cannot read the virtual token directory " + directory_.string() +
                                      ": " + ec.message());
   }
-  for (const auto& entry : it) {
+  // increment(ec), not a range-for: the iterator's operator++ throws when reading the
+  // directory fails.
+  for (; it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    const std::filesystem::directory_entry& entry = *it;
     std::error_code status_ec;
     if (!entry.is_socket(status_ec) || status_ec) continue;
     const std::string path = entry.path().string();
@@ -87,6 +91,12 @@ Result<std::vector<TokenInfo>> VirtualDirectoryDiscovery::enumerate() {
     info.manufacturer = "touchpass";
     info.product = "virtual token " + entry.path().filename().string();
     tokens.push_back(std::move(info));
+  }
+  // The directory was removed during the scan (ENOENT; ESTALE on NFS): like a missing
+  // directory, no error; the tokens listed so far accepted a connection a moment ago.
+  if (ec && ec != std::errc::no_such_file_or_directory && ec.value() != ESTALE) {
+    return Error(Code::io_error, "Cannot read the virtual token directory " + directory_.string() +
+                                     ": " + ec.message());
   }
   std::sort(tokens.begin(), tokens.end(),
             [](const TokenInfo& a, const TokenInfo& b) { return a.path < b.path; });

@@ -21,7 +21,8 @@ class UsbDiscovery final : public Discovery {
 
 // Virtual tokens: every Unix socket in `directory` that accepts a connection, sorted by path.
 // A socket file nobody listens on (a stopped token) is not listed. A missing directory means
-// no virtual tokens (not an error).
+// no virtual tokens (not an error); one removed during the scan ends the scan without error.
+// Other failures to read it are io_error.
 class VirtualDirectoryDiscovery final : public Discovery {
  public:
   explicit VirtualDirectoryDiscovery(std::filesystem::path directory);

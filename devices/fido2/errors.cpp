@@ -3,24 +3,65 @@
 #include <fido.h>
 #include <fido/err.h>
 
+#include <cerrno>
+#include <cstring>
 #include <string>
 
 namespace touchpass::devices::fido2 {
-namespace {
 
-std::string library_name(int fido_error) {
+std::string library_error_name(int fido_error) {
   const char* name = fido_strerr(fido_error);
   return name != nullptr ? std::string(name) : std::string("unknown error");
 }
 
-Error malformed(int fido_error) {
+Error malformed_reply(std::string_view detail) {
   return Error(Code::malformed_reply,
                "The security key sent a reply that could not be understood (" +
-                   library_name(fido_error) +
+                   std::string(detail) +
                    "). Remove and reinsert it; if this keeps happening, use another key.");
 }
 
-}  // namespace
+Error translate_open_errno(const TokenInfo& info, int open_errno) {
+  const std::string& path = info.path;
+  if (info.is_virtual()) {
+    switch (open_errno) {
+      case ENOENT:
+      case ECONNREFUSED:
+      case ENAMETOOLONG:
+        return Error(Code::no_token,
+                     "The security key " + path + " is not present. Insert it and try again.");
+      case EACCES:
+      case EPERM:
+        return Error(Code::io_error, "Permission denied opening the virtual token " + path +
+                                         ": add yourself to the group that owns its socket "
+                                         "(the touchpass group) or change the socket's mode.");
+      default:
+        break;
+    }
+  } else {
+    switch (open_errno) {
+      case ENOENT:
+      case ENODEV:
+      case ENXIO:
+        return Error(Code::no_token,
+                     "The security key " + path + " is not present. Insert it and try again.");
+      case EACCES:
+      case EPERM:
+        return Error(
+            Code::io_error,
+            "Permission denied opening " + path +
+                ": install touchpass's udev rules or add yourself to the touchpass group.");
+      case EBUSY:
+        return Error(Code::io_error, "The security key " + path +
+                                         " is in use by another program. Close that program or "
+                                         "wait until it is done, then try again.");
+      default:
+        break;
+    }
+  }
+  return Error(Code::io_error,
+               "Cannot open the security key " + path + ": " + std::strerror(open_errno) + ".");
+}
 
 std::string wrong_pin_message(std::optional<int> retries_left) {
   if (!retries_left) return "Wrong PIN.";
@@ -64,6 +105,11 @@ Error translate_fido_error(int fido_error, const FailureContext& context) {
                    "again.");
     case FIDO_ERR_PIN_NOT_SET:
       return Error(Code::pin_not_set, "This security key has no PIN yet. Set a PIN first.");
+    case FIDO_ERR_PIN_AUTH_INVALID:
+      return Error(Code::token_error,
+                   "The security key did not accept the authentication of the request (its PIN "
+                   "or hmac-secret session may have ended). Remove and reinsert the key, then try "
+                   "again.");
     case FIDO_ERR_PIN_POLICY_VIOLATION:
       return Error(Code::pin_policy,
                    "The security key does not accept this PIN: it is too short, too long or "
@@ -89,13 +135,22 @@ Error translate_fido_error(int fido_error, const FailureContext& context) {
     case FIDO_ERR_INVALID_OPTION:
       return Error(Code::capability_missing,
                    "This security key does not support a feature touchpass needs (" +
-                       library_name(fido_error) + "). Use another key.");
+                       library_error_name(fido_error) + "). Use another key.");
     case FIDO_ERR_INVALID_SIG:
       return Error(Code::verification_failed,
                    "The security key's signature did not verify. Do not use this key.");
     case FIDO_ERR_UV_BLOCKED:
       return Error(Code::pin_required,
                    "The built-in user verification of this security key is blocked. Use the PIN.");
+    case FIDO_ERR_INVALID_PARAMETER:
+      return Error(Code::token_error,
+                   "The security key rejected a parameter of the request, so it probably does "
+                   "not support what touchpass asks for. Update the key's firmware or use "
+                   "another key.");
+    case FIDO_ERR_NOT_ALLOWED:
+      return Error(Code::token_error,
+                   "The security key does not allow this operation in its current state. Remove "
+                   "and reinsert it, then try again.");
     case FIDO_ERR_CHANNEL_BUSY:
       return Error(Code::token_error,
                    "The security key is busy with another request. Wait a moment and try again.");
@@ -112,13 +167,13 @@ Error translate_fido_error(int fido_error, const FailureContext& context) {
     case FIDO_ERR_CBOR_UNEXPECTED_TYPE:
     case FIDO_ERR_INVALID_LENGTH:
     case FIDO_ERR_INVALID_SEQ:
-      return malformed(fido_error);
+      return malformed_reply(library_error_name(fido_error));
     case FIDO_ERR_INVALID_ARGUMENT:
       return Error(Code::internal, "Internal error while talking to the security key (" +
-                                       library_name(fido_error) + ").");
+                                       library_error_name(fido_error) + ").");
     default:
       return Error(Code::token_error,
-                   "The security key reported an error (" + library_name(fido_error) + ").");
+                   "The security key reported an error (" + library_error_name(fido_error) + ").");
   }
 }
 

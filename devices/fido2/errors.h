@@ -3,8 +3,11 @@
 #pragma once
 
 #include <optional>
+#include <string>
+#include <string_view>
 
 #include "core/status.h"
+#include "devices/token.h"
 
 namespace touchpass::devices::fido2 {
 
@@ -33,5 +36,20 @@ Error translate_fido_error(int fido_error, const FailureContext& context = {});
 
 // The sentence for a wrong PIN with `retries_left` tries left.
 std::string wrong_pin_message(std::optional<int> retries_left);
+
+// libfido2's name for `fido_error` (fido_strerr), e.g. "FIDO_ERR_PIN_INVALID".
+std::string library_error_name(int fido_error);
+
+// malformed_reply: the token sent something that cannot be used; `detail` names what (a
+// libfido2 error name or the part of the reply).
+Error malformed_reply(std::string_view detail);
+
+// The error for a failed open of `info` (libfido2 reports every failed open as
+// FIDO_ERR_INTERNAL), from the errno of opening the device node or connecting to the socket.
+// Absent (no_token): ENOENT/ENODEV/ENXIO for a device node; ENOENT/ECONNREFUSED/ENAMETOOLONG for
+// a virtual token's socket (a stopped token). EACCES/EPERM and EBUSY (another program holds the
+// key) have their own sentences (io_error); anything else is io_error with the system's text.
+// Precondition: open_errno != 0.
+Error translate_open_errno(const TokenInfo& info, int open_errno);
 
 }  // namespace touchpass::devices::fido2

@@ -1,9 +1,13 @@
 #include "devices/fido2/fido2_token.h"
 
+#include <fcntl.h>
 #include <fido/es256.h>
 #include <openssl/rand.h>
+#include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <climits>
 #include <cstring>
 #include <optional>
@@ -11,6 +15,7 @@
 #include <string>
 #include <utility>
 
+#include "devices/fido2/attestation.h"
 #include "devices/fido2/errors.h"
 #include "devices/fido2/socket_io.h"
 
@@ -23,6 +28,12 @@ using Clock = std::chrono::steady_clock;
 constexpr std::size_t kHashSize = 32;      // clientDataHash, hmac-secret salt and output
 constexpr std::size_t kEs256KeySize = 64;  // x || y
 constexpr std::uint8_t kFlagUserVerified = 0x04;
+// CTAP's PIN rule: 4 to 63 bytes of UTF-8.
+constexpr std::size_t kMinPinBytes = 4;
+constexpr std::size_t kMaxPinBytes = 63;
+// wait_for_touch polls the token's answer in slices this long, to notice its deadline and a
+// removed token.
+constexpr milliseconds kTouchPollSlice{200};
 
 int to_fido_ms(milliseconds timeout) {
   if (timeout.count() <= 0) return 1;
@@ -33,17 +44,6 @@ int to_fido_ms(milliseconds timeout) {
 Bytes copy_bytes(const unsigned char* ptr, std::size_t len) {
   if (ptr == nullptr || len == 0) return {};
   return Bytes(ptr, ptr + len);
-}
-
-std::string fido_name(int fido_error) {
-  const char* name = fido_strerr(fido_error);
-  return name != nullptr ? name : "unknown error";
-}
-
-Error malformed_reply(const std::string& what) {
-  return Error(Code::malformed_reply,
-               "The security key sent an invalid reply (" + what +
-                   "). Remove and reinsert it; if this keeps happening, use another key.");
 }
 
 // The contents of a CBOR byte string (major type 2, definite length): libfido2 1.12 returns an
@@ -77,6 +77,53 @@ Result<SecretBytes> c_string_pin(const SecretBytes& pin) {
   std::memcpy(copy.data(), pin.data(), pin.size());
   copy.data()[pin.size()] = '\0';
   return copy;
+}
+
+// Whether `text` is valid UTF-8 (RFC 3629: no overlong forms, surrogates or code points above
+// U+10FFFF).
+bool valid_utf8(std::span<const std::uint8_t> text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const std::uint8_t lead = text[i];
+    const std::size_t n = lead < 0x80                    ? 1
+                          : lead >= 0xc2 && lead <= 0xdf ? 2
+                          : lead >= 0xe0 && lead <= 0xef ? 3
+                          : lead >= 0xf0 && lead <= 0xf4 ? 4
+                                                         : 0;
+    if (n == 0 || text.size() - i < n) return false;
+    for (std::size_t k = 1; k < n; ++k)
+      if ((text[i + k] & 0xc0) != 0x80) return false;
+    const std::uint8_t second = n > 1 ? text[i + 1] : 0;
+    if ((lead == 0xe0 && second < 0xa0) || (lead == 0xed && second > 0x9f) ||
+        (lead == 0xf0 && second < 0x90) || (lead == 0xf4 && second > 0x8f))
+      return false;
+    i += n;
+  }
+  return true;
+}
+
+// pin_policy unless `pin` meets CTAP's rule for a new PIN (4 to 63 bytes of UTF-8, no NUL). Checked
+// before a new PIN goes to the token, so that a bad one never costs a try of the old PIN.
+Status check_new_pin(const SecretBytes& pin) {
+  const auto bytes = pin.bytes();
+  if (bytes.size() < kMinPinBytes || bytes.size() > kMaxPinBytes ||
+      std::find(bytes.begin(), bytes.end(), std::uint8_t{0}) != bytes.end() || !valid_utf8(bytes)) {
+    return Status(Code::pin_policy,
+                  "A security key PIN must be 4 to 63 bytes of UTF-8 text (for example 4 to 63 "
+                  "letters and digits). Choose another PIN.");
+  }
+  return Status::success();
+}
+
+// The errno of opening the hidraw node `path` as libfido2 does (read-write, then an exclusive
+// non-blocking flock; a lock held elsewhere is EBUSY), or 0 when that works now.
+int usb_open_errno(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return errno;
+  int error = 0;
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) error = errno == EWOULDBLOCK ? EBUSY : errno;
+  ::close(fd);
+  return error;
 }
 
 const char* c_str(const SecretBytes& pin) {
@@ -152,11 +199,9 @@ Status Fido2Token::ensure_open() {
 
   const int r = fido_dev_open(dev.get(), info_.path.c_str());
   if (r != FIDO_OK) {
-    const bool absent = is_virtual ? socket_io_last_open_errno() != 0 : !path_exists(info_.path);
-    if (absent) {
-      return Status(Code::no_token,
-                    "The security key " + info_.path + " is not present. Insert it and try again.");
-    }
+    // libfido2 reports a failed io.open as FIDO_ERR_INTERNAL: find out why from the system.
+    const int open_errno = is_virtual ? socket_io_last_open_errno() : usb_open_errno(info_.path);
+    if (open_errno != 0) return translate_open_errno(info_, open_errno);
     return translate_fido_error(r);
   }
   if (!fido_dev_is_fido2(dev.get())) {
@@ -303,6 +348,7 @@ Result<int> Fido2Token::pin_retries() {
 }
 
 Status Fido2Token::set_pin(const SecretBytes& new_pin) {
+  if (Status valid = check_new_pin(new_pin); !valid.ok()) return valid;
   Operation operation(*this);
   auto caps = read_capabilities();
   if (!caps) return caps.status();
@@ -319,6 +365,7 @@ Status Fido2Token::set_pin(const SecretBytes& new_pin) {
 }
 
 Status Fido2Token::change_pin(const SecretBytes& old_pin, const SecretBytes& new_pin) {
+  if (Status valid = check_new_pin(new_pin); !valid.ok()) return valid;
   Operation operation(*this);
   auto caps = read_capabilities();
   if (!caps) return caps.status();
@@ -420,16 +467,10 @@ Result<Enrollment> Fido2Token::enroll(const EnrollRequest& request) {
           request.timeout, true);
   if (!made.ok()) return made;
 
+  if (Status attested = verify_attestation(cred.get(), request.rp_id); !attested.ok())
+    return attested;
   const char* fmt = fido_cred_fmt(cred.get());
   const std::string format = fmt != nullptr ? fmt : "";
-  if (fido_cred_x5c_len(cred.get()) > 0 || format != "none") {
-    const int verified = fido_cred_x5c_len(cred.get()) > 0 ? fido_cred_verify(cred.get())
-                                                           : fido_cred_verify_self(cred.get());
-    if (verified != FIDO_OK) {
-      return Error(Code::verification_failed, "The security key's attestation did not verify (" +
-                                                  fido_name(verified) + "). Do not use this key.");
-    }
-  }
   if (fido_cred_type(cred.get()) != COSE_ES256 ||
       fido_cred_pubkey_len(cred.get()) != kEs256KeySize || fido_cred_id_len(cred.get()) == 0) {
     return malformed_reply("the new credential is not an ES256 credential");
@@ -454,8 +495,14 @@ Result<Enrollment> Fido2Token::enroll(const EnrollRequest& request) {
       copy_bytes(fido_cred_authdata_raw_ptr(cred.get()), fido_cred_authdata_raw_len(cred.get()));
   enrollment.attestation_signature =
       copy_bytes(fido_cred_sig_ptr(cred.get()), fido_cred_sig_len(cred.get()));
-  // fido_cred_verify(_self) checked that the token echoed exactly this credProtect level.
+  // fido_cred_verify(_self) checked that the token echoed this credProtect level (not for fmt
+  // "none"); for a PIN credential the probe below proves that the token applies it.
   enrollment.cred_protect = cred_protect;
+
+  if (request.uv == UserVerification::pin) {
+    if (Status protected_by_uv = probe_uv_required(credential); !protected_by_uv.ok())
+      return protected_by_uv;
+  }
 
   // Prove the credential and hmac-secret with one assertion on a random challenge and salt.
   AssertRequest proof;
@@ -471,13 +518,124 @@ Result<Enrollment> Fido2Token::enroll(const EnrollRequest& request) {
   proof.on_touch = request.on_touch;
   auto proven = assert_locked(proof);
   if (!proven) return proven.error();
+  if (request.uv == UserVerification::presence_only && proven->user_verified) {
+    return Error(Code::token_error,
+                 "This security key verified the user although touchpass asked for touch only, "
+                 "so a touch-only credential would not give a stable secret on it. Enroll with "
+                 "the PIN instead.");
+  }
   credential.sign_count = proven->sign_count;
   return enrollment;
 }
 
+Status Fido2Token::probe_uv_required(const Credential& credential) {
+  auto challenge = random_bytes(kHashSize);
+  if (!challenge) return challenge.error();
+  AssertPtr probe(fido_assert_new());
+  if (!probe) return Error(Code::internal, "Out of memory while asking the security key.");
+  fido_assert_t* a = probe.get();
+  if (fido_assert_set_rp(a, credential.rp_id.c_str()) != FIDO_OK ||
+      fido_assert_set_clientdata_hash(a, challenge->data(), challenge->size()) != FIDO_OK ||
+      fido_assert_allow_cred(a, credential.id.data(), credential.id.size()) != FIDO_OK ||
+      fido_assert_set_up(a, FIDO_OPT_FALSE) != FIDO_OK ||
+      fido_assert_set_uv(a, FIDO_OPT_OMIT) != FIDO_OK) {
+    return Error(Code::internal, "libfido2 refused the credProtect probe.");
+  }
+  constexpr int kNotSent = INT_MIN;
+  int answer = kNotSent;
+  // No PIN, no extensions, no touch: a token that applied credProtect UV_REQUIRED must not see
+  // the credential.
+  Status probed = run(
+      [&](fido_dev_t* dev) {
+        answer = fido_dev_get_assert(dev, a, nullptr);
+        return answer == FIDO_ERR_NO_CREDENTIALS ? FIDO_OK : answer;
+      },
+      kCommandTimeout, false);
+  if (answer == FIDO_ERR_NO_CREDENTIALS) return Status::success();
+  if (answer == FIDO_OK) {
+    return Error(Code::capability_missing,
+                 "This security key accepted credProtect but does not apply it: the new "
+                 "credential works without the PIN. touchpass cannot protect app passwords with "
+                 "this key; update its firmware or use another key.");
+  }
+  // Not sent (cancelled), a transport failure or a cancel: that error as it is. Any other answer
+  // of the token: the protection could not be confirmed.
+  if (answer == kNotSent || answer < 0 || answer == FIDO_ERR_KEEPALIVE_CANCEL) return probed;
+  return Error(Code::verification_failed,
+               "The security key gave an unexpected answer (" + library_error_name(answer) +
+                   ") when touchpass checked that the new credential needs the PIN. Do not use "
+                   "this key.");
+}
+
+Status Fido2Token::wait_for_touch(milliseconds timeout) {
+  Operation operation(*this);
+  // A makeCredential the token answers only after a touch (CTAP "touch to select").
+  Status begun =
+      run([](fido_dev_t* dev) { return fido_dev_get_touch_begin(dev); }, kCommandTimeout, false);
+  if (!begun.ok()) return begun;
+
+  const auto deadline = Clock::now() + timeout;
+  for (;;) {
+    const auto left = std::chrono::ceil<milliseconds>(deadline - Clock::now());
+    if (left <= milliseconds::zero()) {
+      abandon_request();
+      FailureContext context;
+      context.timed_out = true;
+      context.presence_expected = true;
+      return translate_fido_error(FIDO_ERR_RX, context);
+    }
+    const milliseconds slice = std::min(left, kTouchPollSlice);
+    int touched = 0;
+    // fido_dev_get_touch_status: FIDO_OK with touched = 0 while nothing arrived in the slice;
+    // an answer after the touch (PIN_INVALID, PIN_NOT_SET, ... or success) sets touched; a
+    // denial, timeout or cancel of the token comes back as its error.
+    Status polled = run(
+        [&](fido_dev_t* dev) {
+          return fido_dev_get_touch_status(dev, &touched, to_fido_ms(slice));
+        },
+        slice, true);
+    if (!polled.ok()) {
+      if (polled.code() == Code::cancelled) abandon_request();
+      return polled;
+    }
+    if (touched != 0) return Status::success();
+    // A read that failed because the token went away looks like an empty slice.
+    if (token_gone()) {
+      abandon_request();
+      FailureContext context;
+      context.removed = true;
+      return translate_fido_error(FIDO_ERR_RX, context);
+    }
+  }
+}
+
+bool Fido2Token::token_gone() {
+  if (info_.transport == Transport::virtual_socket) {
+    std::lock_guard lock(mutex_);
+    return !dev_ || socket_io_flags(fido_dev_io_handle(dev_.get())).peer_closed;
+  }
+  return !path_exists(info_.path);
+}
+
+void Fido2Token::abandon_request() {
+  std::lock_guard lock(mutex_);
+  if (!dev_) return;
+  fido_dev_cancel(dev_.get());
+  dev_.reset();
+}
+
 Result<Assertion> Fido2Token::assert_hmac_secret(const AssertRequest& request) {
   Operation operation(*this);
-  return assert_locked(request);
+  auto assertion = assert_locked(request);
+  // A touch-only credential's secret is the one without UV (CredRandomWithoutUV); a token that
+  // verifies the user anyway would hand out another one.
+  if (assertion && request.credential.uv == UserVerification::presence_only &&
+      assertion->user_verified) {
+    return Error(Code::token_error,
+                 "This security key verified the user although the credential was enrolled for "
+                 "touch only; its secret would differ. Re-enroll the key.");
+  }
+  return assertion;
 }
 
 Result<Assertion> Fido2Token::assert_locked(const AssertRequest& request) {
@@ -547,7 +705,7 @@ Result<Assertion> Fido2Token::assert_locked(const AssertRequest& request) {
   if (verified != FIDO_OK) {
     return Error(Code::verification_failed,
                  "The security key's answer did not verify against the enrolled credential (" +
-                     fido_name(verified) + "). Do not use this key.");
+                     library_error_name(verified) + "). Do not use this key.");
   }
 
   const std::uint32_t count = fido_assert_sigcount(a, 0);

@@ -9,9 +9,24 @@
 //   need credProtect: level 2 (UV_OPTIONAL_WITH_ID) adds nothing for a non-resident credential
 //   used through an allow-list, so it is requested when offered and skipped otherwise
 //   (Enrollment::cred_protect is then 0).
-// - Attestation: fido_cred_verify when the token sent x5c (signature against x5c[0], no chain
-//   validation), fido_cred_verify_self for packed self attestation, none for fmt "none" (the
-//   format is recorded; the proving assertion still checks the public key).
+// - Attestation (attestation.h): for every format the rpIdHash and the UP flag of the new
+//   credential's authenticator data; then fido_cred_verify when the token sent x5c (signature
+//   against x5c[0], no chain validation), fido_cred_verify_self for packed self attestation,
+//   nothing more for fmt "none" (the format is recorded; the proving assertion still checks the
+//   public key).
+// - credProtect: the token's echo of the extension does not prove it applied it. After a PIN
+//   credential is made, one getAssertion without PIN, extensions or touch (up=false) must answer
+//   NO_CREDENTIALS, or enrollment fails.
+// - A touch-only credential asserts with UV omitted; a token that reports UV anyway (some keys
+//   with built-in UV always verify) would derive its secret from the other CredRandom, so such an
+//   assertion is refused (token_error), at enrollment already by the proving assertion.
+// - wait_for_touch: libfido2's touch-to-select (a dummy makeCredential with an empty
+//   pinUvAuthParam on a token with clientPin, a real one on a token without), polled in 200 ms
+//   slices. A denied touch is presence_denied. After a timeout, a cancel or removal the request
+//   is cancelled and the device closed, as below.
+// - Opening: libfido2 reports every failed open as FIDO_ERR_INTERNAL, so the device node (or
+//   socket) is opened once more to learn the errno: permission problems and a key held by
+//   another program get their own sentences (errors.h, translate_open_errno).
 // - After a call that timed out the backend sends CTAPHID_CANCEL and closes the device; it is
 //   reopened by the next call (a stale reply can then not be mistaken for the next answer).
 //   The same happens after a transport failure. If the token is gone by then, the next call
@@ -36,8 +51,9 @@ class Fido2Token final : public Token {
 
   // Opens the token described by `info` (transport usb_hid: libfido2's hidraw I/O;
   // virtual_socket: socket_io.h) and reads its getInfo. Errors: no_token when nothing is there
-  // (or a virtual token's socket refuses), malformed_reply / token_error when it does not
-  // answer like a FIDO2 token.
+  // (or a virtual token's socket refuses), io_error when it may not be opened (permissions, in
+  // use by another program), malformed_reply / token_error when it does not answer like a FIDO2
+  // token.
   static Result<std::unique_ptr<Fido2Token>> open(const TokenInfo& info);
 
   ~Fido2Token() override;
@@ -51,6 +67,7 @@ class Fido2Token final : public Token {
   Status change_pin(const SecretBytes& old_pin, const SecretBytes& new_pin) override;
   Result<Enrollment> enroll(const EnrollRequest& request) override;
   Result<Assertion> assert_hmac_secret(const AssertRequest& request) override;
+  Status wait_for_touch(std::chrono::milliseconds timeout) override;
   void cancel() override;
 
  private:
@@ -70,6 +87,15 @@ class Fido2Token final : public Token {
              std::chrono::milliseconds timeout, bool presence_expected);
   Result<Capabilities> read_capabilities();
   Result<Assertion> assert_locked(const AssertRequest& request);
+  // Proves that the token applied credProtect UV_REQUIRED to `credential`: a getAssertion without
+  // PIN, extensions or touch must answer NO_CREDENTIALS. capability_missing when the credential
+  // is usable that way, verification_failed for any other answer of the token.
+  Status probe_uv_required(const Credential& credential);
+  // Whether the open device's connection (virtual) or device node (USB) has gone.
+  bool token_gone();
+  // Ends a request the token may still be working on: CTAPHID_CANCEL, then close (a late reply
+  // can then not be taken for the answer to the next request; the next call reopens).
+  void abandon_request();
 
   TokenInfo info_;
   std::mutex mutex_;               // guards the members below against cancel()

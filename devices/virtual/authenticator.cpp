@@ -187,9 +187,10 @@ Bytes Authenticator::Impl::get_info() const {
 
   w.uint(3).bytes(state.aaguid);
 
-  w.uint(4).map(ctap21 ? 5 : 3);
+  w.uint(4).map((ctap21 ? 5U : 3U) + (config.always_uv ? 1U : 0U));
   w.text("rk").boolean(true);
   w.text("up").boolean(true);
+  if (config.always_uv) w.text("uv").boolean(true);
   w.text("clientPin").boolean(state.pin_hash.has_value());
   if (ctap21) {
     w.text("pinUvAuthToken").boolean(true);

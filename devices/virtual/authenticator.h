@@ -53,6 +53,13 @@ struct Config {
   bool ctap21 = true;       // false: CTAP 2.0 only (no pinUvAuthToken, FIDO_2_0 only)
   std::vector<int> pin_protocols = {2, 1};  // {1}: PIN protocol 1 only
   bool self_attestation = false;            // true: packed self attestation (no x5c)
+  // A buggy real key: echoes credProtect in makeCredential but stores the credential without it
+  // (level 1), so a UV_REQUIRED credential is usable without UV.
+  bool ignore_cred_protect = false;
+  // A key with built-in UV that always verifies: every request with user presence also counts as
+  // verified (UV flag, CredRandomWithUV, credProtect passed) even without PIN or "uv" option;
+  // getInfo reports the option "uv": true.
+  bool always_uv = false;
   Fault fault = Fault::none;
   int max_pin_retries = 8;
   std::optional<std::string> initial_pin;  // set when the state file is created

@@ -37,12 +37,6 @@ SecretBytes decrypt_new_pin(const PinProtocol& protocol, const SecretBytes& shar
   return SecretBytes::copy_of(pin);
 }
 
-Bytes concat(ByteView a, ByteView b) {
-  Bytes out(a.begin(), a.end());
-  out.insert(out.end(), b.begin(), b.end());
-  return out;
-}
-
 }  // namespace
 
 const PinProtocol& Authenticator::Impl::pin_protocol(const cbor_item_t* value) const {
@@ -175,7 +169,7 @@ Bytes Authenticator::Impl::pin_change(const CborMap& params, const PinProtocol& 
   const auto pin_hash_enc = bytes_view(params.require(6));
   check_pin_usable();
   const SecretBytes secret = shared_secret(protocol, platform_key);
-  if (!protocol.verify(secret.bytes(), concat(new_pin_enc, pin_hash_enc), auth))
+  if (!protocol.verify(secret.bytes(), crypto::concat(new_pin_enc, pin_hash_enc), auth))
     throw CtapError(ctap::kPinAuthInvalid);
   check_pin_hash(protocol, secret, pin_hash_enc);
   const SecretBytes pin = decrypt_new_pin(protocol, secret, new_pin_enc);

@@ -63,6 +63,13 @@ class P256Key {
   std::unique_ptr<EVP_PKEY, Free> key_;
 };
 
+// a || b, e.g. authData || clientDataHash, the message of an assertion signature.
+inline Bytes concat(ByteView a, ByteView b) {
+  Bytes out(a.begin(), a.end());
+  out.insert(out.end(), b.begin(), b.end());
+  return out;
+}
+
 // `n` random bytes from the OpenSSL DRBG.
 Bytes random_bytes(std::size_t n);
 SecretBytes random_secret(std::size_t n);

@@ -65,12 +65,6 @@ GetAssertionRequest parse_get_assertion(const cbor_item_t* params) {
   return r;
 }
 
-Bytes concat(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b) {
-  Bytes out(a.begin(), a.end());
-  out.insert(out.end(), b.begin(), b.end());
-  return out;
-}
-
 // The encrypted hmac-secret output for `credential`, or nullopt when it has no hmac-secret.
 std::optional<Bytes> hmac_secret_output(const StoredCredential& credential,
                                         const HmacSecretRequest& request, bool user_verified) {
@@ -115,7 +109,8 @@ Bytes Authenticator::Impl::get_assertion(const cbor_item_t* params, CommandConte
   request.rp_id_hash = crypto::sha256(bytes_of(r.rp_id));
   request.client_data_hash = r.client_data_hash;
   request.user_present = r.up;
-  request.user_verified = protocol != nullptr;
+  // Built-in UV needs the user at the sensor, so always_uv verifies only with presence.
+  request.user_verified = protocol != nullptr || (config.always_uv && r.up);
   if (r.hmac_secret != nullptr && config.hmac_secret)
     request.hmac_secret = read_hmac_secret(r.hmac_secret);
 
@@ -209,7 +204,7 @@ Bytes Authenticator::Impl::assertion_reply(const StoredCredential& credential,
       encode_auth_data(request.rp_id_hash, flags, next_sign_count(), std::nullopt, extensions);
   const auto key = crypto::P256Key::from_private_der(credential.private_key.bytes());
   if (!key) throw CtapError(ctap::kOther);
-  const Bytes signature = key->sign(concat(auth_data, request.client_data_hash));
+  const Bytes signature = key->sign(crypto::concat(auth_data, request.client_data_hash));
   save();
 
   CborWriter w;

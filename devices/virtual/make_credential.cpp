@@ -102,12 +102,6 @@ std::optional<Bytes> extension_outputs(std::optional<int> cred_protect, bool hma
   return w.take();
 }
 
-Bytes concat(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b) {
-  Bytes out(a.begin(), a.end());
-  out.insert(out.end(), b.begin(), b.end());
-  return out;
-}
-
 }  // namespace
 
 Bytes Authenticator::Impl::make_credential(const cbor_item_t* params, CommandContext& ctx) {
@@ -121,7 +115,7 @@ Bytes Authenticator::Impl::make_credential(const cbor_item_t* params, CommandCon
   if (!r.es256_offered) throw CtapError(ctap::kUnsupportedAlgorithm);
   if (r.uv || !r.up) throw CtapError(ctap::kInvalidOption);
   if (state.pin_hash && protocol == nullptr) throw CtapError(ctap::kPinRequired);
-  const bool user_verified = protocol != nullptr;
+  const bool user_verified = protocol != nullptr || config.always_uv;
   if (protocol != nullptr)
     verify_pin_uv_auth(*protocol, bytes_view(r.pin_uv_auth_param), r.client_data_hash,
                        kPermissionMakeCredential, r.rp_id);
@@ -143,7 +137,7 @@ Bytes Authenticator::Impl::make_credential(const cbor_item_t* params, CommandCon
   credential.private_key = key.private_der();
   credential.cred_random_uv = crypto::random_secret(kCredRandomSize);
   credential.cred_random_no_uv = crypto::random_secret(kCredRandomSize);
-  credential.cred_protect = r.cred_protect.value_or(1);
+  credential.cred_protect = config.ignore_cred_protect ? 1 : r.cred_protect.value_or(1);
   credential.hmac_secret = r.hmac_secret && config.hmac_secret;
   credential.resident = r.rk;
   if (r.rk) credential.user = r.user;
@@ -156,7 +150,7 @@ Bytes Authenticator::Impl::make_credential(const cbor_item_t* params, CommandCon
       rp_id_hash, flags, counter, AttestedCredential{state.aaguid, credential.id, cose_key},
       extension_outputs(r.cred_protect, credential.hmac_secret));
 
-  const Bytes signed_data = concat(auth_data, r.client_data_hash);
+  const Bytes signed_data = crypto::concat(auth_data, r.client_data_hash);
   CborWriter att_stmt;
   if (config.self_attestation) {
     att_stmt.map(2).text("alg").nint(kCoseEs256).text("sig").bytes(key.sign(signed_data));

@@ -3,23 +3,30 @@
 // verification functions on the data the backend returned, never the backend itself.
 #include <fido.h>
 #include <fido/es256.h>
+#include <grp.h>
 #include <gtest/gtest.h>
 #include <openssl/sha.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <future>
 #include <string>
 #include <thread>
 
+#include "devices/fido2/attestation.h"
 #include "devices/fido2/discovery.h"
 #include "devices/fido2/errors.h"
 #include "devices/fido2/fido2_token.h"
 #include "devices/fido2/handles.h"
+#include "readdir_fault.h"
 #include "support/fake_discovery.h"
 #include "support/virtual_token.h"
 
@@ -59,6 +66,21 @@ PresencePolicy denied() {
   PresencePolicy policy;
   policy.mode = PresencePolicy::Mode::deny;
   return policy;
+}
+
+// A SOCK_SEQPACKET socket listening at `path` that nobody accepts on; its fd, or -1.
+int listen_at(const std::string& path) {
+  const int fd = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
+      ::listen(fd, 8) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
 }
 
 class Fido2BackendTest : public ::testing::Test {
@@ -215,6 +237,49 @@ TEST_F(Fido2BackendTest, SelfAttestationVerifiesWithLibfido2CredVerifySelf) {
   EXPECT_EQ(verify_enrollment_independently(*enrollment, request.client_data_hash), FIDO_OK);
 }
 
+// A credential of fmt "none" with the given authenticator data, as fido_dev_make_cred leaves it.
+CredPtr none_attested(const Bytes& auth_data) {
+  CredPtr cred(fido_cred_new());
+  EXPECT_EQ(fido_cred_set_type(cred.get(), COSE_ES256), FIDO_OK);
+  EXPECT_EQ(fido_cred_set_fmt(cred.get(), "none"), FIDO_OK);
+  EXPECT_EQ(fido_cred_set_authdata_raw(cred.get(), auth_data.data(), auth_data.size()), FIDO_OK);
+  return cred;
+}
+
+TEST_F(Fido2BackendTest, NoneAttestationStillChecksRpIdHashAndUserPresence) {
+  start();
+  const Enrollment enrollment = enroll();
+  ASSERT_FALSE(enrollment.auth_data.empty());
+  EXPECT_TRUE(verify_attestation(none_attested(enrollment.auth_data).get(), kRpId).ok());
+
+  const Status other_rp =
+      verify_attestation(none_attested(enrollment.auth_data).get(), "touchpass:other-host");
+  EXPECT_EQ(other_rp.code(), Code::verification_failed);
+  EXPECT_NE(other_rp.message().find("another relying party"), std::string_view::npos);
+
+  Bytes without_up = enrollment.auth_data;
+  without_up[32] &= static_cast<std::uint8_t>(~0x01);
+  const Status no_presence = verify_attestation(none_attested(without_up).get(), kRpId);
+  EXPECT_EQ(no_presence.code(), Code::verification_failed);
+  EXPECT_NE(no_presence.message().find("user-present"), std::string_view::npos);
+}
+
+TEST_F(Fido2BackendTest, TokenThatIgnoresCredProtectCannotEnrollAPinCredential) {
+  Config config = config_with_pin();
+  config.ignore_cred_protect = true;  // echoes credProtect 3, stores level 1
+  start(config);
+  auto enrollment = backend_->enroll(enroll_request(UserVerification::pin));
+  ASSERT_FALSE(enrollment.ok()) << "the echo alone must not be trusted";
+  EXPECT_EQ(enrollment.code(), Code::capability_missing);
+  EXPECT_NE(enrollment.error().message.find("credProtect"), std::string::npos)
+      << enrollment.error().message;
+  EXPECT_EQ(touches_, 1) << "refused before the proving assertion; the probe needs no touch";
+
+  // A touch-only credential does not rely on credProtect.
+  const Enrollment touch_only = enroll(UserVerification::presence_only);
+  EXPECT_EQ(secret(touch_only.credential).size(), 32u);
+}
+
 TEST_F(Fido2BackendTest, AssertionVerifiesWithLibfido2AssertVerifyInBothKeyForms) {
   start();
   const Enrollment enrollment = enroll();
@@ -298,6 +363,41 @@ TEST_F(Fido2BackendTest, PinAndPresenceOnlyCredentialsGiveDifferentSecrets) {
   const auto b = touch->hmac_secret.bytes();
   ASSERT_EQ(a.size(), 32u);
   EXPECT_NE(a, Bytes(b.begin(), b.end()));
+}
+
+TEST_F(Fido2BackendTest, TouchOnlyAssertionThatTheTokenVerifiedIsRefused) {
+  start();
+  const Enrollment enrollment = enroll(UserVerification::presence_only);
+  ASSERT_EQ(secret(enrollment.credential).size(), 32u);
+
+  // The same key, now verifying the user on every touch (as some keys with built-in UV do).
+  backend_.reset();
+  Config always_uv = config_with_pin();
+  always_uv.always_uv = true;
+  ASSERT_TRUE(vtoken_->restart(always_uv).ok());
+  reopen();
+  auto assertion = backend_->assert_hmac_secret(assert_request(enrollment.credential));
+  ASSERT_FALSE(assertion.ok()) << "its secret would be the one with UV";
+  EXPECT_EQ(assertion.code(), Code::token_error);
+  EXPECT_EQ(assertion.error().message,
+            "This security key verified the user although the credential was enrolled for touch "
+            "only; its secret would differ. Re-enroll the key.");
+}
+
+TEST_F(Fido2BackendTest, TokenThatAlwaysVerifiesEnrollsOnlyWithPin) {
+  Config config = config_with_pin();
+  config.always_uv = true;
+  start(config);
+  auto touch_only = backend_->enroll(enroll_request(UserVerification::presence_only));
+  ASSERT_FALSE(touch_only.ok());
+  EXPECT_EQ(touch_only.code(), Code::token_error);
+  EXPECT_NE(touch_only.error().message.find("Enroll with the PIN"), std::string::npos)
+      << touch_only.error().message;
+
+  const Enrollment with_pin = enroll(UserVerification::pin);
+  const Bytes first = secret(with_pin.credential);
+  ASSERT_EQ(first.size(), 32u);
+  EXPECT_EQ(secret(with_pin.credential), first);
 }
 
 TEST_F(Fido2BackendTest, SignCounterThatDoesNotIncreaseIsCloneSuspected) {
@@ -461,6 +561,32 @@ TEST_F(Fido2BackendTest, TooShortPinIsPinPolicy) {
   EXPECT_FALSE(backend_->capabilities()->pin_set);
 }
 
+TEST_F(Fido2BackendTest, InvalidNewPinIsRefusedBeforeTheTokenSpendsATry) {
+  start();
+  const SecretBytes wrong_old = SecretBytes::copy_of("wrong-pin");
+  const SecretBytes not_utf8 = SecretBytes::copy_of(std::string_view("\xff\xfe\xfd\xfc", 4));
+  const Status changed = backend_->change_pin(wrong_old, not_utf8);
+  EXPECT_EQ(changed.code(), Code::pin_policy);
+  EXPECT_NE(changed.message().find("4 to 63 bytes of UTF-8"), std::string_view::npos)
+      << changed.message();
+  EXPECT_EQ(backend_->change_pin(wrong_old, SecretBytes::copy_of(std::string(64, '7'))).code(),
+            Code::pin_policy);
+  EXPECT_EQ(backend_->change_pin(wrong_old, SecretBytes::copy_of("123")).code(), Code::pin_policy);
+  EXPECT_EQ(backend_->pin_retries().value(), 8) << "the old PIN was never tried";
+}
+
+TEST_F(Fido2BackendTest, SetPinChecksTheNewPinFirst) {
+  start(Config{});
+  const Status set =
+      backend_->set_pin(SecretBytes::copy_of(std::string_view("12\0"
+                                                              "45",
+                                                              5)));
+  EXPECT_EQ(set.code(), Code::pin_policy);
+  EXPECT_NE(set.message().find("4 to 63 bytes of UTF-8"), std::string_view::npos) << set.message();
+  EXPECT_TRUE(backend_->set_pin(SecretBytes::copy_of("\xc3\xa9t\xc3\xa9-2024")).ok())
+      << "UTF-8 beyond ASCII is fine";
+}
+
 // --- Presence, cancel, removal ----------------------------------------------------------------
 
 TEST_F(Fido2BackendTest, DeniedPresenceIsPresenceDenied) {
@@ -550,6 +676,65 @@ TEST_F(Fido2BackendTest, TokenStoppedDuringTouchIsTokenRemovedAndThenAbsent) {
   auto next = backend_->assert_hmac_secret(assert_request(enrollment.credential));
   ASSERT_FALSE(next.ok());
   EXPECT_EQ(next.code(), Code::no_token) << next.error().message;
+}
+
+// --- Touch to select ----------------------------------------------------------------------------
+
+TEST_F(Fido2BackendTest, TouchedTokenWithPinIsSelectedWithoutUsingAPinTry) {
+  start();
+  const Status touched = backend_->wait_for_touch(5s);
+  EXPECT_TRUE(touched.ok()) << touched.message();
+  EXPECT_EQ(backend_->pin_retries().value(), 8);
+  EXPECT_EQ(touches_, 0) << "wait_for_touch does not prompt";
+  const Enrollment enrollment = enroll();
+  EXPECT_EQ(secret(enrollment.credential).size(), 32u) << "the token works on";
+}
+
+TEST_F(Fido2BackendTest, TouchedTokenWithoutPinIsSelected) {
+  start(Config{});
+  const Status touched = backend_->wait_for_touch(5s);
+  EXPECT_TRUE(touched.ok()) << touched.message();
+  EXPECT_FALSE(backend_->capabilities()->pin_set) << "nothing was set up on the token";
+}
+
+TEST_F(Fido2BackendTest, UntouchedTokenIsPresenceTimeoutInTime) {
+  start(config_with_pin(), delayed(20000));
+  const auto begin = std::chrono::steady_clock::now();
+  const Status touched = backend_->wait_for_touch(1000ms);
+  const auto took = std::chrono::steady_clock::now() - begin;
+  EXPECT_EQ(touched.code(), Code::presence_timeout) << touched.message();
+  EXPECT_GE(took, 1000ms);
+  EXPECT_LT(took, 3s) << "no hang";
+
+  vtoken_->server().set_presence(PresencePolicy{});
+  EXPECT_TRUE(backend_->wait_for_touch(5s).ok()) << "the token stays usable";
+}
+
+TEST_F(Fido2BackendTest, TouchWaitCancelledFromAnotherThreadIsCancelled) {
+  start(config_with_pin(), delayed(20000));
+  auto pending = std::async(std::launch::async, [&] { return backend_->wait_for_touch(15s); });
+  // Cancel until the wait ends: one cancel might land before the wait has begun.
+  const auto begin = std::chrono::steady_clock::now();
+  while (pending.wait_for(100ms) != std::future_status::ready) backend_->cancel();
+  EXPECT_EQ(pending.get().code(), Code::cancelled);
+  EXPECT_LT(std::chrono::steady_clock::now() - begin, 5s);
+
+  vtoken_->server().set_presence(PresencePolicy{});
+  EXPECT_TRUE(backend_->wait_for_touch(5s).ok()) << "the next wait is not cancelled";
+}
+
+TEST_F(Fido2BackendTest, DeniedTouchIsPresenceDenied) {
+  start(config_with_pin(), denied());
+  EXPECT_EQ(backend_->wait_for_touch(5s).code(), Code::presence_denied);
+}
+
+TEST_F(Fido2BackendTest, TokenRemovedDuringTouchWaitIsTokenRemoved) {
+  start(config_with_pin(), delayed(20000));
+  auto pending = std::async(std::launch::async, [&] { return backend_->wait_for_touch(15s); });
+  std::this_thread::sleep_for(300ms);  // let the request reach the token
+  vtoken_->server().drop_connections();
+  ASSERT_EQ(pending.wait_for(5s), std::future_status::ready) << "no hang";
+  EXPECT_EQ(pending.get().code(), Code::token_removed);
 }
 
 // --- Corrupted replies --------------------------------------------------------------------------
@@ -644,6 +829,23 @@ TEST_F(Fido2BackendTest, CapabilitiesReflectGetInfo) {
             caps->versions.end());
 }
 
+TEST_F(Fido2BackendTest, BuiltInUvAndResidentKeysAreReported) {
+  start();
+  auto plain = backend_->capabilities();
+  ASSERT_TRUE(plain.ok()) << plain.error().message;
+  EXPECT_FALSE(plain->uv_builtin);
+  EXPECT_TRUE(plain->resident_keys);
+
+  backend_.reset();
+  Config always_uv = config_with_pin();
+  always_uv.always_uv = true;
+  ASSERT_TRUE(vtoken_->restart(always_uv).ok());
+  reopen();
+  auto with_uv = backend_->capabilities();
+  ASSERT_TRUE(with_uv.ok()) << with_uv.error().message;
+  EXPECT_TRUE(with_uv->uv_builtin);
+}
+
 // --- Error translation --------------------------------------------------------------------------
 
 TEST(Fido2ErrorTranslation, TransportEvidenceDecidesBetweenRemovalTimeoutAndMalformed) {
@@ -685,6 +887,48 @@ TEST(Fido2ErrorTranslation, EveryTokenCodeHasItsTouchpassCode) {
   EXPECT_EQ(wrong.code, Code::pin_invalid);
   EXPECT_EQ(wrong.retries_left, 1);
   EXPECT_EQ(wrong.message, "Wrong PIN. 1 try left.");
+}
+
+TEST(Fido2ErrorTranslation, TokenRefusalsHaveActionableSentences) {
+  for (int fido_error :
+       {FIDO_ERR_PIN_AUTH_INVALID, FIDO_ERR_INVALID_PARAMETER, FIDO_ERR_NOT_ALLOWED}) {
+    const Error error = translate_fido_error(fido_error);
+    EXPECT_EQ(error.code, Code::token_error) << fido_strerr(fido_error);
+    EXPECT_EQ(error.message.find("reported an error"), std::string::npos) << error.message;
+  }
+  EXPECT_NE(translate_fido_error(FIDO_ERR_PIN_AUTH_INVALID).message.find("reinsert"),
+            std::string::npos);
+  EXPECT_NE(translate_fido_error(FIDO_ERR_INVALID_PARAMETER).message.find("firmware"),
+            std::string::npos);
+}
+
+TEST(Fido2ErrorTranslation, OpenErrnoSaysWhyAKeyCannotBeOpened) {
+  TokenInfo usb;
+  usb.path = "/dev/hidraw7";
+  const Error denied = translate_open_errno(usb, EACCES);
+  EXPECT_EQ(denied.code, Code::io_error);
+  EXPECT_EQ(denied.message,
+            "Permission denied opening /dev/hidraw7: install touchpass's udev rules or add "
+            "yourself to the touchpass group.");
+  const Error busy = translate_open_errno(usb, EBUSY);
+  EXPECT_EQ(busy.code, Code::io_error);
+  EXPECT_NE(busy.message.find("another program"), std::string::npos);
+  EXPECT_EQ(translate_open_errno(usb, ENOENT).code, Code::no_token);
+  EXPECT_EQ(translate_open_errno(usb, ENODEV).code, Code::no_token);
+  const Error other = translate_open_errno(usb, EIO);
+  EXPECT_EQ(other.code, Code::io_error);
+  EXPECT_NE(other.message.find(std::strerror(EIO)), std::string::npos);
+
+  TokenInfo virtual_token;
+  virtual_token.path = "/run/touchpass/virtual/a.sock";
+  virtual_token.transport = Transport::virtual_socket;
+  for (int absent : {ENOENT, ECONNREFUSED, ENAMETOOLONG})
+    EXPECT_EQ(translate_open_errno(virtual_token, absent).code, Code::no_token) << absent;
+  const Error socket_denied = translate_open_errno(virtual_token, EACCES);
+  EXPECT_EQ(socket_denied.code, Code::io_error);
+  EXPECT_NE(socket_denied.message.find("Permission denied opening the virtual token"),
+            std::string::npos);
+  EXPECT_EQ(translate_open_errno(virtual_token, ENOTSOCK).code, Code::io_error);
 }
 
 // --- Discovery ----------------------------------------------------------------------------------
@@ -740,6 +984,41 @@ TEST(Fido2Discovery, DirectoryDiscoverySkipsStaleSocketsAndOtherFiles) {
   auto none = missing.enumerate();
   ASSERT_TRUE(none.ok());
   EXPECT_TRUE(none->empty());
+}
+
+TEST(Fido2Discovery, DirectoryRemovedDuringTheScanIsNoError) {
+  for (int gone : {ENOENT, ESTALE}) {
+    TempDir dir;
+    const int a = listen_at((dir.path() / "a.sock").string());
+    const int b = listen_at((dir.path() / "b.sock").string());
+    ASSERT_TRUE(a >= 0 && b >= 0);
+    VirtualDirectoryDiscovery discovery(dir.path());
+    Result<std::vector<TokenInfo>> found = Error(Code::internal, "not run");
+    {
+      testing::ReaddirFault fault(gone);  // readdir fails after the first socket
+      EXPECT_NO_THROW(found = discovery.enumerate());
+    }
+    ASSERT_TRUE(found.ok()) << found.error().message;
+    EXPECT_EQ(found->size(), 1u) << "the token seen before the directory went";
+    ::close(a);
+    ::close(b);
+  }
+}
+
+TEST(Fido2Discovery, DirectoryReadErrorDuringTheScanIsIoError) {
+  TempDir dir;
+  const int a = listen_at((dir.path() / "a.sock").string());
+  const int b = listen_at((dir.path() / "b.sock").string());
+  ASSERT_TRUE(a >= 0 && b >= 0);
+  VirtualDirectoryDiscovery discovery(dir.path());
+  Result<std::vector<TokenInfo>> found = Error(Code::internal, "not run");
+  {
+    testing::ReaddirFault fault(EIO);
+    EXPECT_NO_THROW(found = discovery.enumerate());
+  }
+  EXPECT_EQ(found.code(), Code::io_error);
+  ::close(a);
+  ::close(b);
 }
 
 TEST(Fido2Discovery, DirectoryDiscoveryListsTokensSorted) {
@@ -809,6 +1088,30 @@ TEST(Fido2Open, OpeningAMissingVirtualTokenIsNoToken) {
   auto token = Fido2Token::open(info);
   ASSERT_FALSE(token.ok());
   EXPECT_EQ(token.code(), Code::no_token);
+}
+
+TEST(Fido2Open, VirtualTokenSocketWithoutPermissionIsPermissionDenied) {
+  TempDir dir;
+  ASSERT_EQ(::chmod(dir.path().c_str(), 0755), 0);
+  const std::string path = (dir.path() / "locked.sock").string();
+  const int fd = listen_at(path);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::chmod(path.c_str(), 0), 0);
+  TokenInfo info;
+  info.path = path;
+  info.transport = Transport::virtual_socket;
+  // In a child process: root ignores file modes, so the child drops to nobody first.
+  EXPECT_EXIT(
+      {
+        if (::geteuid() == 0 &&
+            (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0))
+          std::_Exit(2);
+        auto token = Fido2Token::open(info);
+        std::fprintf(stderr, "%s\n", token.ok() ? "opened" : token.error().message.c_str());
+        std::_Exit(!token.ok() && token.code() == Code::io_error ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "Permission denied opening the virtual token");
+  ::close(fd);
 }
 
 }  // namespace

@@ -248,6 +248,18 @@ TEST_F(AuthenticatorTest, GetInfoKeysAreInCanonicalOrder) {
                                             "makeCredUvNotRqd"}));
 }
 
+TEST_F(AuthenticatorTest, AlwaysUvTokenReportsBuiltInUv) {
+  Config config;
+  config.always_uv = true;
+  auto a = open(config);
+  Cbor info = body(*a, kGetInfo);
+  ASSERT_TRUE(info);
+  const cbor_item_t* options = map_get(info.get(), 4);
+  ASSERT_NE(map_get(options, "uv"), nullptr);
+  EXPECT_TRUE(cbor_get_bool(map_get(options, "uv")));
+  EXPECT_EQ(cbor_map_size(options), 6u);
+}
+
 TEST_F(AuthenticatorTest, GetInfoOfACtap20TokenHasNoPinUvAuthToken) {
   Config config;
   config.ctap21 = false;
@@ -511,6 +523,38 @@ TEST_F(AuthenticatorTest, MakeCredentialChecksAlgorithmAndPin) {
   es384.uint(4).array(1).map(2).text("alg").nint(-35).text("type").text("public-key");
   EXPECT_EQ(send(*a, kMakeCredential, es384.take()), Bytes{ctap::kUnsupportedAlgorithm});
   EXPECT_EQ(presence_.requests, 0);
+}
+
+// libfido2's touch-to-select request for a token with clientPin: a makeCredential with a
+// zero-length pinUvAuthParam.
+Bytes touch_probe_request() {
+  CborWriter w;
+  w.map(6);
+  w.uint(1).bytes(Bytes(32, 0x11));
+  w.uint(2).map(1).text("id").text(".dummy");
+  w.uint(3).map(2).text("id").bytes(Bytes{1}).text("name").text("dummy");
+  w.uint(4).array(1).map(2).text("alg").nint(-7).text("type").text("public-key");
+  w.uint(8).bytes(Bytes{});
+  w.uint(9).uint(2);
+  return w.take();
+}
+
+TEST_F(AuthenticatorTest, TouchProbeAnswersAfterPresenceWithoutUsingAPinTry) {
+  Config config;
+  config.initial_pin = "1234";
+  auto with_pin = open(config);
+  EXPECT_EQ(send(*with_pin, kMakeCredential, touch_probe_request()), Bytes{ctap::kPinInvalid});
+  EXPECT_EQ(presence_.requests, 1);
+  EXPECT_EQ(with_pin->pin_retries(), 8);
+  presence_.answer = Presence::denied;
+  EXPECT_EQ(send(*with_pin, kMakeCredential, touch_probe_request()), Bytes{ctap::kOperationDenied});
+  with_pin.reset();
+  fs::remove(state_file());
+
+  presence_.answer = Presence::approved;
+  auto without_pin = open();
+  EXPECT_EQ(send(*without_pin, kMakeCredential, touch_probe_request()), Bytes{ctap::kPinNotSet});
+  EXPECT_EQ(presence_.requests, 3);
 }
 
 TEST_F(AuthenticatorTest, GetAssertionWithoutCredentialsNeedsNoTouch) {
