@@ -113,6 +113,17 @@ const std::map<std::string, Setter, std::less<>>& setters() {
        }},
       {"max_clients",
        [](Config& c, std::string_view v) { return set_int(c.max_clients, v, 1, 4096); }},
+      {"failure_delay_ms",
+       [](Config& c, std::string_view v) -> std::optional<std::string> {
+         int ms = 0;
+         if (auto err = set_int(ms, v, 0, 5000)) return *err;
+         c.failure_delay = std::chrono::milliseconds(ms);
+         return std::nullopt;
+       }},
+      {"lockout_failures",
+       [](Config& c, std::string_view v) { return set_int(c.lockout_failures, v, 1, 1000); }},
+      {"lockout_seconds",
+       [](Config& c, std::string_view v) { return set_seconds(c.lockout, v, 1, 86400); }},
   };
   return table;
 }

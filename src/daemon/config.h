@@ -33,6 +33,10 @@ struct Config {
   std::chrono::seconds pin_timeout{120};   // waiting for the client to send a PIN
   UvPolicy uv = UvPolicy::required;
   int max_clients = 256;
+  // Brute-force protection of verification (throttle.h).
+  std::chrono::milliseconds failure_delay{250};  // after a failure; doubles up to 5 s
+  int lockout_failures = 10;
+  std::chrono::seconds lockout{900};
 
   // The configuration a daemon runs with when no file exists at the default path.
   static Config defaults() { return Config{}; }

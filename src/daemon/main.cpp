@@ -29,6 +29,8 @@ using namespace touchpass;
 using namespace touchpass::daemon;
 
 constexpr const char* kDefaultConfig = "/etc/touchpass/touchpassd.conf";
+constexpr std::chrono::milliseconds kMaxFailureDelay{5000};
+constexpr std::chrono::milliseconds kUsageFlushInterval{5000};
 
 constexpr const char* kUsage =
     "Usage: touchpassd [--config FILE]\n"
@@ -129,7 +131,12 @@ int main(int argc, char** argv) {
   if (config->usb_tokens) parts.push_back(std::make_unique<devices::fido2::UsbDiscovery>());
   devices::fido2::CompositeDiscovery discovery(std::move(parts));
   TokenBroker broker(discovery, config->token_timeout);
-  Service service(*config, **store, broker, std::move(*pepper),
+  auto throttle =
+      Throttle::load(**store, ThrottlePolicy{config->failure_delay, kMaxFailureDelay,
+                                             config->lockout_failures, config->lockout});
+  if (!throttle.ok()) return fail(throttle.error().message);
+  UsageRecorder usage(**store, kUsageFlushInterval);
+  Service service(*config, **store, broker, **throttle, usage, std::move(*pepper),
                   [] { return static_cast<store::UnixTime>(std::time(nullptr)); });
 
   int listen_fd = -1;

@@ -4,12 +4,14 @@
 
 #include <algorithm>
 #include <map>
+#include <thread>
 
 #include "core/bytes.h"
 #include "core/derivation.h"
 #include "core/grant.h"
 #include "core/password.h"
 #include "core/verifier.h"
+#include "daemon/log.h"
 
 namespace touchpass::daemon {
 
@@ -119,11 +121,13 @@ struct Service::Target {
   bool all_users = false;  // listings: everyone (admins only)
 };
 
-Service::Service(const Config& config, store::Store& store, TokenBroker& broker, SecretBytes pepper,
-                 Clock clock)
+Service::Service(const Config& config, store::Store& store, TokenBroker& broker, Throttle& throttle,
+                 UsageRecorder& usage, SecretBytes pepper, Clock clock)
     : config_(config),
       store_(store),
       broker_(broker),
+      throttle_(throttle),
+      usage_(usage),
       pepper_(std::move(pepper)),
       clock_(std::move(clock)) {}
 
@@ -164,14 +168,13 @@ Result<Service::Target> Service::target_of(const Peer& peer, const ipc::Request&
   return target;
 }
 
-Result<Outcome> Service::handle(const Peer& peer, const ipc::Request& request, Interaction& io) {
+Result<Outcome> Service::handle(const Peer& peer, const ipc::Request& request, Interaction& io,
+                                const SecretBytes& secret) {
   if (request.op == ipc::Op::devices) return devices();
   if (request.op == ipc::Op::pin || request.op == ipc::Op::cancel) {
     return Error{Code::protocol_error, "There is no operation in progress to send that to."};
   }
-  if (request.op == ipc::Op::verify) {
-    return Error{Code::protocol_error, "This daemon does not verify passwords yet."};
-  }
+  if (request.op == ipc::Op::verify) return verify(peer, request, secret);
   auto target = target_of(peer, request);
   if (!target.ok()) return target.error();
   switch (request.op) {
@@ -572,6 +575,70 @@ Result<Outcome> Service::log(const Target& target, const ipc::Request& request) 
     if (!s.ok()) result["chain_error"] = std::string(s.message());
   }
   return Outcome{std::move(result), {}};
+}
+
+Result<Outcome> Service::verify(const Peer& peer, const ipc::Request& request,
+                                const SecretBytes& password) {
+  const std::string user = request.user.value_or("");
+  if (peer.uid != 0 && !in_group(peer.user, peer.gid, config_.service_group)) {
+    return audited_failure(
+        peer, "refuse", user, "verify",
+        Error{Code::permission_denied, "Only root and members of the group \"" +
+                                           config_.service_group + "\" may verify passwords."});
+  }
+  const store::UnixTime now = clock_();
+  const std::string from = request.remote.empty() ? "" : " from " + request.remote;
+  const std::string user_key = "user:" + user;
+  const std::string remote_key = request.remote.empty() ? "" : "remote:" + request.remote;
+  const Error refused{Code::permission_denied, "Refused."};
+  const auto record = [&](const std::string& result, const std::string& detail) {
+    store::AuditEvent e = audit(peer, "verify", user, request.service);
+    e.result = result;
+    e.detail = detail + from;
+    log_info("verify " + user + " for " + request.service + ": " + result + ": " + e.detail);
+    (void)store_.append_audit(e);
+  };
+  // Every refusal is counted, audited and answered late; the caller never learns why.
+  const auto refuse = [&](const std::string& reason) -> Error {
+    record("refused", reason);
+    std::chrono::milliseconds delay{0};
+    for (const std::string& key : {user_key, remote_key}) {
+      if (key.empty()) continue;
+      store::AuditEvent lockout = audit(peer, "lockout", user, key);
+      lockout.detail = "too many failed verifications; locked for " +
+                       std::to_string(config_.lockout.count()) + " s";
+      const Throttle::Verdict v = throttle_.fail(key, now, lockout);
+      delay = std::max(delay, v.delay);
+    }
+    std::this_thread::sleep_for(delay);
+    return refused;
+  };
+
+  if (throttle_.locked(user_key, now) ||
+      (!remote_key.empty() && throttle_.locked(remote_key, now))) {
+    record("locked", "locked out after too many failures; even a right password is refused");
+    std::this_thread::sleep_for(config_.failure_delay);
+    return refused;
+  }
+  auto verifier = verifier_for_typed_password(pepper_.bytes(), password.view());
+  if (!verifier.ok()) return refuse("not an app password");
+  auto found =
+      store_.find_grant_by_verifier(Bytes(verifier->bytes().begin(), verifier->bytes().end()));
+  if (!found.ok()) return found.error();  // a broken store is a temporary failure, not a refusal
+  if (!found->has_value()) return refuse("unknown password");
+  const store::GrantRecord& grant = **found;
+  if (grant.user != user) return refuse("a password that is not this user's");
+  if (grant.revoked) return refuse("revoked app password \"" + grant.name + "\"");
+  if (grant.expires != 0 && grant.expires <= now) {
+    return refuse("expired app password \"" + grant.name + "\"");
+  }
+  if (!grant.scopes.empty() &&
+      std::find(grant.scopes.begin(), grant.scopes.end(), request.service) == grant.scopes.end()) {
+    return refuse("app password \"" + grant.name + "\" is not for " + request.service);
+  }
+  throttle_.succeed(user_key);
+  usage_.record({grant.grant_id, now, request.service, request.remote});
+  return Outcome{};
 }
 
 }  // namespace touchpass::daemon

@@ -14,7 +14,9 @@
 #include "daemon/config.h"
 #include "daemon/interaction.h"
 #include "daemon/peer.h"
+#include "daemon/throttle.h"
 #include "daemon/token_broker.h"
+#include "daemon/usage_recorder.h"
 #include "ipc/messages.h"
 #include "store/store.h"
 
@@ -31,11 +33,13 @@ class Service {
   using Clock = std::function<store::UnixTime()>;
 
   // All references must outlive the service. `pepper` is the verifier key (32 bytes).
-  Service(const Config& config, store::Store& store, TokenBroker& broker, SecretBytes pepper,
-          Clock clock);
+  Service(const Config& config, store::Store& store, TokenBroker& broker, Throttle& throttle,
+          UsageRecorder& usage, SecretBytes pepper, Clock clock);
 
-  // Handles one request from `peer`. Interactive requests use `io`.
-  Result<Outcome> handle(const Peer& peer, const ipc::Request& request, Interaction& io);
+  // Handles one request from `peer`. Interactive requests use `io`; `secret` is the frame's
+  // secret part (the password of a verify request).
+  Result<Outcome> handle(const Peer& peer, const ipc::Request& request, Interaction& io,
+                         const SecretBytes& secret);
 
  private:
   struct Target;  // whose tokens and grants a request acts on
@@ -55,6 +59,10 @@ class Service {
   Result<Outcome> revoke(const Peer& peer, const Target& target, const ipc::Request& request);
   Result<Outcome> rename(const Peer& peer, const Target& target, const ipc::Request& request);
   Result<Outcome> log(const Target& target, const ipc::Request& request);
+  // DESIGN.md §5 step 5: (user, password, service) → accepted, or "Refused." (the audit log
+  // says why). Only root and the service group may ask.
+  Result<Outcome> verify(const Peer& peer, const ipc::Request& request,
+                         const SecretBytes& password);
 
   // Asks the client for the token's PIN (need-pin with the tries left).
   Result<SecretBytes> ask_pin(devices::Token& token, Interaction& io);
@@ -76,6 +84,8 @@ class Service {
   const Config& config_;
   store::Store& store_;
   TokenBroker& broker_;
+  Throttle& throttle_;
+  UsageRecorder& usage_;
   SecretBytes pepper_;
   Clock clock_;
 };

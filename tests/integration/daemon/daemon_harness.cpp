@@ -122,8 +122,17 @@ Client::~Client() {
   if (fd_ >= 0) ::close(fd_);
 }
 
+std::optional<Exchange> Client::send(const ipc::Json& request, const std::string& secret) {
+  const auto* p = reinterpret_cast<const std::uint8_t*>(secret.data());
+  if (!ipc::write_frame(fd_, request.dump(), std::span<const std::uint8_t>(p, secret.size()))
+           .ok()) {
+    return std::nullopt;
+  }
+  return call({}, "");
+}
+
 std::optional<Exchange> Client::call(const ipc::Json& request, const std::string& pin) {
-  if (!ipc::write_frame(fd_, request.dump()).ok()) return std::nullopt;
+  if (!request.is_null() && !ipc::write_frame(fd_, request.dump()).ok()) return std::nullopt;
   Exchange ex;
   while (true) {
     auto frame = ipc::read_frame(fd_, {60000ms, 5000ms});
@@ -147,7 +156,8 @@ std::optional<Exchange> Client::call(const ipc::Json& request, const std::string
 }
 
 std::optional<Exchange> call_as(uid_t uid, gid_t gid, const fs::path& socket,
-                                const ipc::Json& request, const std::string& pin) {
+                                const ipc::Json& request, const std::string& pin,
+                                const std::string& secret) {
   int pipe_fds[2];
   if (::pipe(pipe_fds) != 0) return std::nullopt;
   const pid_t child = ::fork();
@@ -157,7 +167,7 @@ std::optional<Exchange> call_as(uid_t uid, gid_t gid, const fs::path& socket,
     if (::setgroups(0, nullptr) == 0 && ::setresgid(gid, gid, gid) == 0 &&
         ::setresuid(uid, uid, uid) == 0) {
       if (auto client = Client::connect(socket)) {
-        if (auto ex = client->call(request, pin)) {
+        if (auto ex = secret.empty() ? client->call(request, pin) : client->send(request, secret)) {
           out["events"] = ex->events;
           out["ok"] = ex->final.kind == ipc::Reply::Kind::ok;
           out["result"] = ex->final.body;
@@ -202,7 +212,8 @@ Deployment::Deployment(Options options) : options_(std::move(options)) {
                           << "usb_tokens = false\n"
                           << "token_timeout = " << options_.token_timeout << "\n"
                           << "pin_timeout = 10\n"
-                          << "admin_group = touchpass-test-admins\n";
+                          << "admin_group = touchpass-test-admins\n"
+                          << options_.extra_config;
 }
 
 Deployment::~Deployment() {

@@ -61,6 +61,8 @@ class Client {
   ~Client();
 
   int fd() const { return fd_; }
+  // Sends `request` with `secret` in the frame's secret part and returns the final answer.
+  std::optional<Exchange> send(const ipc::Json& request, const std::string& secret);
   // Sends `request` and answers need-pin / need-new-pin with `pin` (if any; otherwise cancels).
   // nullopt when the connection broke.
   std::optional<Exchange> call(const ipc::Json& request, const std::string& pin = "");
@@ -73,7 +75,8 @@ class Client {
 // Runs `call` in a forked child as `uid`/`gid` and returns its exchange, serialized through a
 // pipe (so the daemon sees the real uid).
 std::optional<Exchange> call_as(uid_t uid, gid_t gid, const fs::path& socket,
-                                const ipc::Json& request, const std::string& pin = "");
+                                const ipc::Json& request, const std::string& pin = "",
+                                const std::string& secret = "");
 
 // What a finished command printed and how it exited.
 struct CommandResult {
@@ -94,6 +97,7 @@ class Deployment {
     std::string presence = "approve";
     std::string pin = "123456";
     int token_timeout = 10;
+    std::string extra_config;  // more `key = value` lines for touchpassd.conf
   };
   explicit Deployment(Options options);
   Deployment() : Deployment(Options{}) {}

@@ -123,7 +123,11 @@ TEST_F(DaemonTest, WrongPinFailsWithTriesLeftAndStoresNothing) {
 }
 
 TEST_F(DaemonTest, AKeyIsUsedOnlyForUsersWhoCouldOpenItThemselves) {
-  start({.token_timeout = 1});
+  {
+    Deployment::Options options;
+    options.token_timeout = 1;
+    start(options);
+  }
   // The virtual token's socket is root's (mode 0660): nobody may not use it.
   const auto socket = deployment_->socket();
   auto refused = call_as(kNobody, kNogroup, socket, req("enroll"), "123456");
@@ -235,7 +239,11 @@ TEST_F(DaemonTest, HundredConcurrentClients) {
 }
 
 TEST_F(DaemonTest, ListingsAreServedWhileAnIssueWaitsForATouch) {
-  start({.presence = "delay:3000"});
+  {
+    Deployment::Options options;
+    options.presence = "delay:3000";
+    start(options);
+  }
   ASSERT_TRUE(ok(call(req("enroll"))));  // slow: two touches
   std::atomic<bool> issued{false};
   std::thread issuer([&] { issued = ok(call(req("issue", {{"name", "slow"}}))); });
@@ -250,7 +258,11 @@ TEST_F(DaemonTest, ListingsAreServedWhileAnIssueWaitsForATouch) {
 }
 
 TEST_F(DaemonTest, ClientDisconnectCancelsTheTokenOperation) {
-  start({.presence = "delay:20000"});
+  {
+    Deployment::Options options;
+    options.presence = "delay:20000";
+    start(options);
+  }
   {
     auto client = Client::connect(deployment_->socket());
     ASSERT_TRUE(ipc::write_frame(client->fd(), req("enroll").dump()).ok());
@@ -345,7 +357,11 @@ TEST_F(DaemonTest, ServesASocketPassedBySystemd) {
 // kill -9 at various moments of an issuance: afterwards there is either no grant or a complete
 // one, and the audit chain verifies.
 TEST_F(DaemonTest, KillDuringIssuanceLeavesNoHalfWrittenGrant) {
-  start({.presence = "delay:400"});
+  {
+    Deployment::Options options;
+    options.presence = "delay:400";
+    start(options);
+  }
   ASSERT_TRUE(ok(call(req("enroll"))));
   for (int i = 0; i < 6; ++i) {
     std::thread issuer([&] { (void)call(req("issue", {{"name", "g" + std::to_string(i)}})); });

@@ -32,7 +32,10 @@ TEST(Config, ParsesEveryKeyWithCommentsAndBlankLines) {
       "token_timeout = 5\n"
       "pin_timeout = 10\n"
       "uv = allowed\n"
-      "max_clients = 16\n";
+      "max_clients = 16\n"
+      "failure_delay_ms = 0\n"
+      "lockout_failures = 3\n"
+      "lockout_seconds = 60\n";
   auto c = parse_config(text, "t.conf");
   ASSERT_TRUE(c.ok()) << c.error().message;
   EXPECT_EQ(c->socket, "/tmp/x/sock");
@@ -47,6 +50,9 @@ TEST(Config, ParsesEveryKeyWithCommentsAndBlankLines) {
   EXPECT_EQ(c->pin_timeout, std::chrono::seconds(10));
   EXPECT_EQ(c->uv, UvPolicy::allowed);
   EXPECT_EQ(c->max_clients, 16);
+  EXPECT_EQ(c->failure_delay, std::chrono::milliseconds(0));
+  EXPECT_EQ(c->lockout_failures, 3);
+  EXPECT_EQ(c->lockout, std::chrono::seconds(60));
 }
 
 struct BadCase {

@@ -1,0 +1,181 @@
+// Verification through the real daemon: what is accepted, what is refused (and that the
+// caller is never told why), who may ask, brute-force protection that survives a restart, and
+// last_used recorded without a synchronous write per login.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "daemon/daemon_harness.h"
+#include "store/sqlite_store.h"
+
+namespace touchpass::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using ipc::Json;
+
+constexpr uid_t kNobody = 65534;
+constexpr gid_t kNogroup = 65534;
+
+Json req(const char* op, Json fields = Json::object()) {
+  fields["v"] = 1;
+  fields["op"] = op;
+  return fields;
+}
+
+class VerifyTest : public ::testing::Test {
+ protected:
+  void start(Deployment::Options options) {
+    deployment_ = std::make_unique<Deployment>(std::move(options));
+    ASSERT_TRUE(deployment_->start_token());
+    ASSERT_TRUE(deployment_->start_daemon()) << deployment_->daemon_log();
+    ASSERT_EQ(::chmod(deployment_->token_socket().c_str(), 0666), 0);  // nobody may use it too
+  }
+  void SetUp() override {
+    {
+      Deployment::Options options;
+      options.extra_config = "failure_delay_ms = 0\n";
+      start(options);
+    }
+  }
+
+  std::optional<Exchange> call(const Json& request, const std::string& pin = "123456") {
+    auto client = Client::connect(deployment_->socket());
+    if (!client) return std::nullopt;
+    return client->call(request, pin);
+  }
+
+  // Issues an app password for root; returns it.
+  std::string issue(const std::string& name, Json extra = Json::object()) {
+    extra["name"] = name;
+    auto issued = call(req("issue", extra));
+    EXPECT_TRUE(issued && issued->final.kind == ipc::Reply::Kind::ok)
+        << (issued ? issued->final.error.message : "no answer");
+    return issued ? issued->secret : "";
+  }
+
+  // Asks the daemon (as root, a permitted caller) to verify.
+  Code verify(const std::string& user, const std::string& password, const std::string& service,
+              const std::string& remote = "") {
+    auto client = Client::connect(deployment_->socket());
+    if (!client) return Code::io_error;
+    Json r = req("verify", {{"user", user}, {"service", service}});
+    if (!remote.empty()) r["remote"] = remote;
+    auto ex = client->send(r, password);
+    if (!ex) return Code::io_error;
+    if (ex->final.kind == ipc::Reply::Kind::ok) return Code::ok;
+    EXPECT_EQ(ex->final.error.message, "Refused.");  // never why
+    return ex->final.error.code;
+  }
+
+  std::vector<std::string> verify_audit_details() {
+    auto log = call(req("log", {{"all_users", true}}));
+    std::vector<std::string> details;
+    for (const auto& e : log->final.body["entries"]) {
+      if (e["action"] == "verify") {
+        details.push_back(e["result"].get<std::string>() + ": " + e["detail"].get<std::string>());
+      }
+    }
+    return details;
+  }
+
+  std::unique_ptr<Deployment> deployment_;
+};
+
+TEST_F(VerifyTest, AcceptsTheRightPasswordForItsScopesAndRefusesEverythingElse) {
+  ASSERT_EQ(call(req("enroll"))->final.kind, ipc::Reply::Kind::ok);
+  const std::string mail = issue("mail", {{"scopes", {"imap"}}});
+  const std::string any = issue("anything");
+  EXPECT_EQ(verify("root", mail, "imap"), Code::ok);
+  // What a person might type: upper case, spaces instead of dashes, O for 0.
+  std::string typed = mail;
+  for (auto& c : typed) c = c == '-' ? ' ' : static_cast<char>(std::toupper(c));
+  EXPECT_EQ(verify("root", typed, "imap"), Code::ok);
+  EXPECT_EQ(verify("root", any, "smtp"), Code::ok);  // no scopes: every service
+
+  EXPECT_EQ(verify("root", mail, "smtp"), Code::permission_denied);  // not its scope
+  EXPECT_EQ(verify("root", "k7qm-x9fj-4tca-2hwe-p3vn", "imap"), Code::permission_denied);
+  EXPECT_EQ(verify("root", "not a password", "imap"), Code::permission_denied);
+  EXPECT_EQ(verify("nobody", mail, "imap"), Code::permission_denied);  // another user's
+  ASSERT_EQ(call(req("revoke", {{"name", "mail"}}))->final.kind, ipc::Reply::Kind::ok);
+  EXPECT_EQ(verify("root", mail, "imap"), Code::permission_denied);  // revoked
+
+  const auto details = verify_audit_details();
+  const std::vector<std::string> expected = {
+      "refused: app password \"mail\" is not for smtp", "refused: unknown password",
+      "refused: not an app password", "refused: a password that is not this user's",
+      "refused: revoked app password \"mail\""};
+  EXPECT_EQ(details, expected);
+}
+
+TEST_F(VerifyTest, AnExpiredPasswordIsRefused) {
+  ASSERT_EQ(call(req("enroll"))->final.kind, ipc::Reply::Kind::ok);
+  const auto soon = std::chrono::duration_cast<std::chrono::seconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count() +
+                    2;
+  const std::string password = issue("short", {{"expires", soon}});
+  EXPECT_EQ(verify("root", password, "imap"), Code::ok);
+  std::this_thread::sleep_for(3s);
+  EXPECT_EQ(verify("root", password, "imap"), Code::permission_denied);
+  EXPECT_EQ(verify_audit_details().back(), "refused: expired app password \"short\"");
+}
+
+TEST_F(VerifyTest, OnlyRootAndTheServiceGroupMayVerify) {
+  ASSERT_EQ(call(req("enroll"))->final.kind, ipc::Reply::Kind::ok);
+  const std::string password = issue("mail");
+  auto ex = call_as(kNobody, kNogroup, deployment_->socket(),
+                    req("verify", {{"user", "root"}, {"service", "imap"}}), "", password);
+  ASSERT_TRUE(ex);
+  EXPECT_EQ(ex->final.error.code, Code::permission_denied);
+  EXPECT_NE(ex->final.error.message.find("touchpass-service"), std::string::npos);
+}
+
+TEST_F(VerifyTest, FailuresAreSlowedThenLockedOutAcrossARestart) {
+  {
+    Deployment::Options options;
+    options.extra_config = "failure_delay_ms = 100\nlockout_failures = 3\nlockout_seconds = 600\n";
+    start(options);
+  }
+  ASSERT_EQ(call(req("enroll"))->final.kind, ipc::Reply::Kind::ok);
+  const std::string password = issue("mail");
+  const std::string wrong = "k7qm-x9fj-4tca-2hwe-p3vn";
+  std::vector<std::chrono::steady_clock::duration> took;
+  for (int i = 0; i < 3; ++i) {
+    const auto start_time = std::chrono::steady_clock::now();
+    EXPECT_EQ(verify("root", wrong, "imap", "192.0.2.9"), Code::permission_denied);
+    took.push_back(std::chrono::steady_clock::now() - start_time);
+  }
+  // Lower bounds only: each failure waits at least 100, 200, 400 ms.
+  EXPECT_GE(took[0], 100ms);
+  EXPECT_GE(took[1], 200ms);
+  EXPECT_GE(took[2], 400ms);
+  // Locked: even the right password is refused, from anywhere, and the log says so.
+  EXPECT_EQ(verify("root", password, "imap"), Code::permission_denied);
+  EXPECT_EQ(verify_audit_details().back().rfind("locked: ", 0), 0u);
+  ASSERT_EQ(deployment_->stop_daemon(), 0);
+  ASSERT_TRUE(deployment_->start_daemon());
+  EXPECT_EQ(verify("root", password, "imap"), Code::permission_denied);
+  auto log = call(req("log"));
+  int lockouts = 0;
+  for (const auto& e : log->final.body["entries"]) lockouts += e["action"] == "lockout";
+  EXPECT_EQ(lockouts, 2);  // the user and the remote address
+}
+
+TEST_F(VerifyTest, LastUseIsRecordedInBatches) {
+  ASSERT_EQ(call(req("enroll"))->final.kind, ipc::Reply::Kind::ok);
+  const std::string password = issue("mail");
+  EXPECT_EQ(verify("root", password, "imap", "192.0.2.10"), Code::ok);
+  ASSERT_EQ(deployment_->stop_daemon(), 0);  // a clean stop writes what is pending
+  auto store = store::SqliteStore::open(deployment_->store());
+  ASSERT_TRUE(store.ok());
+  auto grant = (*store)->find_grant("root", "mail");
+  ASSERT_TRUE(grant.ok());
+  ASSERT_TRUE(grant->last_used.has_value());
+  EXPECT_EQ(grant->last_service, "imap");
+  EXPECT_EQ(grant->last_remote, "192.0.2.10");
+}
+
+}  // namespace
+}  // namespace touchpass::testing
