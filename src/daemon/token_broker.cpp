@@ -1,6 +1,10 @@
 #include "daemon/token_broker.h"
 
+#include <algorithm>
+#include <condition_variable>
+#include <optional>
 #include <thread>
+#include <vector>
 
 namespace touchpass::daemon {
 
@@ -35,6 +39,24 @@ Result<std::vector<devices::TokenInfo>> TokenBroker::present() {
   return discovery_.enumerate();
 }
 
+std::vector<std::unique_ptr<devices::Token>> TokenBroker::open_all(
+    const std::vector<devices::TokenInfo>& candidates, Error& last) {
+  std::vector<std::unique_ptr<devices::Token>> opened;
+  for (const auto& info : candidates) {
+    Result<std::unique_ptr<devices::Token>> token = [&] {
+      std::lock_guard lock(mu_);  // discovery is not thread-safe
+      return discovery_.open(info);
+    }();
+    if (token.ok()) {
+      opened.push_back(std::move(*token));
+    } else {
+      last = token.error();
+      release(info.path);
+    }
+  }
+  return opened;
+}
+
 Result<TokenBroker::Lease> TokenBroker::acquire(Interaction& io, const Usable& usable) {
   const auto deadline = std::chrono::steady_clock::now() + wait_;
   WatchScope watch(io, nullptr);  // a cancel while waiting for a token ends the wait
@@ -43,6 +65,7 @@ Result<TokenBroker::Lease> TokenBroker::acquire(Interaction& io, const Usable& u
   Error last{Code::no_token, "No security key was found. Insert your security key and try again."};
   while (true) {
     if (io.cancelled()) return Error{Code::cancelled, "Cancelled."};
+    std::vector<devices::TokenInfo> candidates;
     {
       std::lock_guard lock(mu_);
       auto found = discovery_.enumerate();
@@ -53,16 +76,14 @@ Result<TokenBroker::Lease> TokenBroker::acquire(Interaction& io, const Usable& u
             forbidden = true;
             continue;
           }
-          auto token = discovery_.open(info);
-          if (!token.ok()) {
-            last = token.error();
-            continue;
-          }
-          busy_.insert(info.path);
-          return Lease(this, std::move(*token));
+          busy_.insert(info.path);  // reserved while we open it
+          candidates.push_back(info);
         }
       }
     }
+    auto opened = open_all(candidates, last);
+    if (opened.size() == 1) return Lease(this, std::move(opened.front()));
+    if (opened.size() > 1) return select(std::move(opened), io, deadline);
     if (std::chrono::steady_clock::now() >= deadline) {
       if (forbidden && last.code == Code::no_token) {
         return Error{Code::permission_denied,
@@ -82,6 +103,65 @@ Result<TokenBroker::Lease> TokenBroker::acquire(Interaction& io, const Usable& u
     }
     std::this_thread::sleep_for(kPollInterval);
   }
+}
+
+Result<TokenBroker::Lease> TokenBroker::select(std::vector<std::unique_ptr<devices::Token>> tokens,
+                                               Interaction& io,
+                                               std::chrono::steady_clock::time_point deadline) {
+  const std::size_t n = tokens.size();
+  io.send_event("select-token", {{"count", n}});
+  const auto budget = std::max(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   deadline - std::chrono::steady_clock::now()),
+                               std::chrono::milliseconds(1000));
+  std::mutex m;
+  std::condition_variable changed;
+  std::vector<std::optional<Status>> results(n);
+  std::optional<std::size_t> winner;
+  std::vector<std::thread> waiters;
+  for (std::size_t i = 0; i < n; ++i) {
+    waiters.emplace_back([&, i] {
+      Status s = tokens[i]->wait_for_touch(budget);
+      std::lock_guard lock(m);
+      if (s.ok() && !winner) winner = i;
+      results[i] = std::move(s);
+      changed.notify_all();
+    });
+  }
+  const auto all_done = [&] {
+    return std::all_of(results.begin(), results.end(), [](const auto& r) { return r.has_value(); });
+  };
+  {
+    std::unique_lock lock(m);
+    while (!winner && !all_done() && !io.cancelled()) {
+      changed.wait_for(lock, std::chrono::milliseconds(100));
+    }
+    // Stop the others; a cancel can arrive before a token started waiting, so repeat it.
+    while (!all_done()) {
+      for (std::size_t i = 0; i < n; ++i) {
+        if (!results[i] && (!winner || i != *winner)) tokens[i]->cancel();
+      }
+      changed.wait_for(lock, std::chrono::milliseconds(100));
+    }
+  }
+  for (auto& t : waiters) t.join();
+  std::optional<Lease> lease;
+  Error first_error{Code::presence_timeout, "No security key was touched in time."};
+  for (std::size_t i = 0; i < n; ++i) {
+    if (winner && i == *winner) {
+      lease.emplace(Lease(this, std::move(tokens[i])));
+      continue;
+    }
+    if (!winner && results[i] && !results[i]->ok() && results[i]->code() != Code::cancelled &&
+        first_error.code == Code::presence_timeout) {
+      first_error = results[i]->error();
+    }
+    const std::string path = tokens[i]->info().path;
+    tokens[i].reset();
+    release(path);
+  }
+  if (lease) return std::move(*lease);
+  if (io.cancelled()) return Error{Code::cancelled, "Cancelled."};
+  return first_error;
 }
 
 }  // namespace touchpass::daemon

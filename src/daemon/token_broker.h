@@ -39,10 +39,11 @@ class TokenBroker {
   // Which present tokens the requesting user may use.
   using Usable = std::function<bool(const devices::TokenInfo&)>;
 
-  // Opens the first present token that is `usable` and that no other request holds. When
-  // there is none, sends `insert-token` once and keeps looking until the wait runs out
-  // (no_token, or permission_denied when only unusable tokens were present) or the client
-  // cancels (cancelled).
+  // Leases a present token that is `usable` and that no other request holds. When there is
+  // none, sends `insert-token` once and keeps looking until the wait runs out (no_token, or
+  // permission_denied when only unusable tokens were present) or the client cancels
+  // (cancelled). When there are several, sends `select-token` and leases the one the user
+  // touches first (no PIN is sent and no credential created to find out).
   Result<Lease> acquire(Interaction& io, const Usable& usable);
 
   // The tokens present now (for `touchpass devices`).
@@ -50,6 +51,12 @@ class TokenBroker {
 
  private:
   void release(const std::string& path);
+  // Opens every candidate (outside the lock; they are reserved) and keeps those that open.
+  std::vector<std::unique_ptr<devices::Token>> open_all(
+      const std::vector<devices::TokenInfo>& candidates, Error& last);
+  // Touch to select among `tokens` (at least two); the rest are closed and released.
+  Result<Lease> select(std::vector<std::unique_ptr<devices::Token>> tokens, Interaction& io,
+                       std::chrono::steady_clock::time_point deadline);
 
   devices::Discovery& discovery_;
   std::chrono::seconds wait_;

@@ -218,17 +218,17 @@ Deployment::Deployment(Options options) : options_(std::move(options)) {
 
 Deployment::~Deployment() {
   daemon_.stop(SIGKILL);
-  token_.stop(SIGKILL);
+  for (auto& [name, token] : tokens_) token.stop(SIGKILL);
   std::error_code ec;
   fs::remove_all(dir_, ec);
 }
 
-bool Deployment::start_token(const std::string& name) {
+bool Deployment::start_token(const std::string& name, const std::string& presence) {
   const fs::path sock = token_socket(name);
-  token_ = Process::start(
+  tokens_[name] = Process::start(
       {VTOKEN_BINARY, "--socket", sock.string(), "--state", (dir_ / (name + ".json")).string(),
-       "--presence", options_.presence, "--pin", options_.pin},
-      dir_ / "token.log");
+       "--presence", presence.empty() ? options_.presence : presence, "--pin", options_.pin},
+      dir_ / (name + ".log"));
   return wait_for_socket(sock, 5000ms);
 }
 

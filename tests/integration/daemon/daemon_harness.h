@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -104,8 +105,9 @@ class Deployment {
   ~Deployment();
 
   // Starts (or restarts) the processes; false if they did not come up.
-  bool start_token(const std::string& name = "token0");
-  void stop_token() { token_.stop(SIGTERM); }
+  // Starts a virtual token (another name: another key, with its own state and socket).
+  bool start_token(const std::string& name = "token0", const std::string& presence = "");
+  void stop_token(const std::string& name = "token0") { tokens_[name].stop(SIGTERM); }
   bool start_daemon();
   void kill_daemon() { daemon_.stop(SIGKILL); }
   int stop_daemon() { return daemon_.stop(SIGTERM); }
@@ -123,7 +125,7 @@ class Deployment {
  private:
   Options options_;
   fs::path dir_;
-  Process token_;
+  std::map<std::string, Process> tokens_;
   Process daemon_;
 };
 

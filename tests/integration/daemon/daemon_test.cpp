@@ -299,6 +299,24 @@ TEST_F(DaemonTest, CancelWhileWaitingForATokenEndsTheWait) {
   expect_serving();
 }
 
+TEST_F(DaemonTest, WithTwoKeysPresentTheOneTouchedIsUsed) {
+  // token0 waits for a touch that does not come in time; token1 is touched at once.
+  {
+    Deployment::Options options;
+    options.presence = "delay:4000";
+    start(options);
+  }
+  ASSERT_TRUE(deployment_->start_token("token1", "approve"));
+  auto enrolled = call(req("enroll"));
+  ASSERT_TRUE(ok(enrolled)) << enrolled->final.error.message;
+  EXPECT_EQ(enrolled->events.front(), "select-token");
+  EXPECT_EQ(enrolled->final.body["token"]["device"], "virtual token token1");
+  // Both keys were released: a listing of devices still shows both.
+  auto devices = call(req("devices"));
+  ASSERT_TRUE(ok(devices));
+  EXPECT_EQ(devices->final.body["devices"].size(), 2u);
+}
+
 TEST_F(DaemonTest, SigtermStopsCleanly) {
   const int status = deployment_->stop_daemon();
   EXPECT_TRUE(WIFEXITED(status)) << status;
