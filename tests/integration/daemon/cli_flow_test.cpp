@@ -61,6 +61,13 @@ TEST_F(CliFlowTest, EnrollIssueShowListRevokeLog) {
   EXPECT_EQ(json["grants"][0]["grant_id"].get<std::string>().size(), 32u);
   EXPECT_EQ(listed.out.find(issued.out.substr(0, 24)), std::string::npos);
 
+  // Renaming keeps the password: it is derived from the grant id, not from the name.
+  ASSERT_EQ(touchpass({"rename", "thunderbird", "tb"}).exit_code, 0);
+  auto renamed = touchpass({"show", "tb", "--pin-stdin"}, "123456\n");
+  ASSERT_EQ(renamed.exit_code, 0) << renamed.err;
+  EXPECT_EQ(renamed.out, issued.out);
+  ASSERT_EQ(touchpass({"rename", "tb", "thunderbird"}).exit_code, 0);
+
   auto duplicate = touchpass({"issue", "thunderbird", "--pin-stdin"}, "123456\n");
   EXPECT_NE(duplicate.exit_code, 0);
   EXPECT_NE(duplicate.err.find("already exists"), std::string::npos) << duplicate.err;
