@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -21,6 +22,7 @@
 #include "daemon/service.h"
 #include "daemon/token_broker.h"
 #include "devices/fido2/discovery.h"
+#include "devices/hotplug/hotplug.h"
 #include "store/sqlite_store.h"
 
 namespace {
@@ -130,7 +132,9 @@ int main(int argc, char** argv) {
   }
   if (config->usb_tokens) parts.push_back(std::make_unique<devices::fido2::UsbDiscovery>());
   devices::fido2::CompositeDiscovery discovery(std::move(parts));
-  TokenBroker broker(discovery, config->token_timeout);
+  auto hotplug = devices::HotplugMonitor::start(config->virtual_token_dir, config->usb_tokens);
+  if (!hotplug.ok()) return fail(hotplug.error().message);
+  TokenBroker broker(discovery, **hotplug, config->token_timeout);
   auto throttle =
       Throttle::load(**store, ThrottlePolicy{config->failure_delay, kMaxFailureDelay,
                                              config->lockout_failures, config->lockout});
@@ -152,7 +156,10 @@ int main(int argc, char** argv) {
   }
 
   Server server(listen_fd, service, config->max_clients);
+  // Type=notify: systemd starts dependent units only now (no-op without NOTIFY_SOCKET).
+  sd_notify(0, "READY=1\nSTATUS=Serving");
   server.run(stop_fd);
+  sd_notify(0, "STOPPING=1");
   ::close(listen_fd);
   if (!activated) ::unlink(config->socket.c_str());
   log_info("stopped");

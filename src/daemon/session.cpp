@@ -86,12 +86,22 @@ void Session::serve(const Peer& peer) {
     const std::string what = std::string(ipc::op_name(request->op)) +
                              (request->name.empty() ? "" : " \"" + request->name + "\"");
     Result<Outcome> outcome = service_.handle(peer, *request, *this, frame->secret);
+    const std::string uid = std::to_string(peer.uid);
+    const std::string_view result = code_name(outcome.code());
+    const LogFields fields = {{"TOUCHPASS_UID", uid},
+                              {"TOUCHPASS_USER", peer.user},
+                              {"TOUCHPASS_OP", ipc::op_name(request->op)},
+                              {"TOUCHPASS_RESULT", result}};
     if (outcome.ok()) {
       // Accepted verifications are a mail server's every login: too many to log one by one.
-      if (request->op != ipc::Op::verify) log_info(describe(peer) + ": " + what + ": ok");
+      if (request->op != ipc::Op::verify) {
+        log(LogLevel::info, describe(peer) + ": " + what + ": ok", fields);
+      }
     } else {
-      log_info(describe(peer) + ": " + what + ": " + std::string(code_name(outcome.code())) + ": " +
-               outcome.error().message);
+      log(LogLevel::info,
+          describe(peer) + ": " + what + ": " + std::string(result) + ": " +
+              outcome.error().message,
+          fields);
     }
     if (closed_) return;
     answer(outcome);

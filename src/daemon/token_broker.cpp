@@ -9,11 +9,15 @@
 namespace touchpass::daemon {
 
 namespace {
-constexpr std::chrono::milliseconds kPollInterval{250};
+// How often a waiting request checks for a cancel, and rescans without a hot-plug event (a
+// safety net: tokens are normally noticed through the hot-plug monitor at once).
+constexpr std::chrono::milliseconds kCancelPoll{100};
+constexpr std::chrono::milliseconds kRescanInterval{5000};
 }  // namespace
 
-TokenBroker::TokenBroker(devices::Discovery& discovery, std::chrono::seconds wait)
-    : discovery_(discovery), wait_(wait) {}
+TokenBroker::TokenBroker(devices::Discovery& discovery, const devices::Hotplug& hotplug,
+                         std::chrono::seconds wait)
+    : discovery_(discovery), hotplug_(hotplug), wait_(wait) {}
 
 TokenBroker::Lease::Lease(TokenBroker* broker, std::unique_ptr<devices::Token> token)
     : broker_(broker), token_(std::move(token)) {}
@@ -65,6 +69,7 @@ Result<TokenBroker::Lease> TokenBroker::acquire(Interaction& io, const Usable& u
   Error last{Code::no_token, "No security key was found. Insert your security key and try again."};
   while (true) {
     if (io.cancelled()) return Error{Code::cancelled, "Cancelled."};
+    std::uint64_t seen = hotplug_.generation();  // before scanning: no change can slip by
     std::vector<devices::TokenInfo> candidates;
     {
       std::lock_guard lock(mu_);
@@ -101,7 +106,11 @@ Result<TokenBroker::Lease> TokenBroker::acquire(Interaction& io, const Usable& u
                     {{"timeout", std::chrono::duration_cast<std::chrono::seconds>(wait_).count()}});
       told = true;
     }
-    std::this_thread::sleep_for(kPollInterval);
+    const auto rescan_at = std::min(deadline, std::chrono::steady_clock::now() + kRescanInterval);
+    while (std::chrono::steady_clock::now() < rescan_at && !io.cancelled()) {
+      const std::uint64_t now_seen = hotplug_.wait(seen, kCancelPoll);
+      if (now_seen != seen) break;
+    }
   }
 }
 

@@ -12,14 +12,16 @@
 #include <string>
 
 #include "daemon/interaction.h"
+#include "devices/hotplug/hotplug.h"
 #include "devices/token.h"
 
 namespace touchpass::daemon {
 
 class TokenBroker {
  public:
-  // `discovery` must outlive the broker.
-  TokenBroker(devices::Discovery& discovery, std::chrono::seconds wait);
+  // `discovery` and `hotplug` must outlive the broker.
+  TokenBroker(devices::Discovery& discovery, const devices::Hotplug& hotplug,
+              std::chrono::seconds wait);
 
   // An opened token, exclusively the holder's until the lease is destroyed.
   class Lease {
@@ -59,6 +61,7 @@ class TokenBroker {
                        std::chrono::steady_clock::time_point deadline);
 
   devices::Discovery& discovery_;
+  const devices::Hotplug& hotplug_;
   std::chrono::seconds wait_;
   std::mutex mu_;               // guards discovery_ and busy_
   std::set<std::string> busy_;  // paths of leased tokens

@@ -317,6 +317,39 @@ TEST_F(DaemonTest, WithTwoKeysPresentTheOneTouchedIsUsed) {
   EXPECT_EQ(devices->final.body["devices"].size(), 2u);
 }
 
+TEST_F(DaemonTest, AWaitingRequestContinuesAsSoonAsAKeyIsPluggedIn) {
+  deployment_ = std::make_unique<Deployment>();  // no token yet
+  ASSERT_TRUE(deployment_->start_daemon());
+  auto client = Client::connect(deployment_->socket());
+  std::optional<Exchange> enrolled;
+  std::thread enroller([&] { enrolled = client->call(req("enroll"), "123456"); });
+  std::this_thread::sleep_for(500ms);  // the request now waits ("insert-token")
+  const auto plugged = std::chrono::steady_clock::now();
+  ASSERT_TRUE(deployment_->start_token());
+  enroller.join();
+  ASSERT_TRUE(ok(enrolled)) << enrolled->final.error.message;
+  EXPECT_EQ(enrolled->events.front(), "insert-token");
+  // Noticed through the hot-plug monitor, well before the 5 s safety-net rescan.
+  EXPECT_LT(std::chrono::steady_clock::now() - plugged, 4000ms);
+}
+
+TEST_F(DaemonTest, AKeyPulledOutMidOperationIsAClearErrorAndNothingIsStored) {
+  {
+    Deployment::Options options;
+    options.presence = "delay:10000";
+    start(options);
+  }
+  std::optional<Exchange> enrolled;
+  std::thread enroller([&] { enrolled = call(req("enroll")); });
+  std::this_thread::sleep_for(1000ms);  // waiting for the touch
+  deployment_->stop_token();
+  enroller.join();
+  ASSERT_TRUE(enrolled);
+  EXPECT_EQ(enrolled->final.error.code, Code::token_removed) << enrolled->final.error.message;
+  EXPECT_TRUE(call(req("tokens"))->final.body["tokens"].empty());
+  expect_serving();
+}
+
 TEST_F(DaemonTest, SigtermStopsCleanly) {
   const int status = deployment_->stop_daemon();
   EXPECT_TRUE(WIFEXITED(status)) << status;
