@@ -136,6 +136,8 @@ Status Exchange::on_event(const std::string& event, const ipc::Json& body) {
   if (cancelled_because_) return {};  // the daemon has not seen our cancel yet
   if (event == "insert-token") {
     console_.err("Insert your security key…\n");
+  } else if (event == "select-token") {
+    console_.err("Several security keys are plugged in: touch the one you want to use…\n");
   } else if (event == "need-pin") {
     const auto retries = int_field(body, "retries", 0, kMaxPinRetries);
     if (!retries) return malformed("need-pin without a valid \"retries\"");
