@@ -10,9 +10,6 @@
 namespace touchpass::testing {
 namespace {
 
-constexpr uid_t kNobody = 65534;
-constexpr gid_t kNogroup = 65534;
-
 class CliFlowTest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -20,6 +20,19 @@ namespace touchpass::testing {
 
 namespace fs = std::filesystem;
 
+// Two real, unprivileged accounts of every Debian system, for tests that need other uids.
+inline constexpr uid_t kNobody = 65534;
+inline constexpr gid_t kNogroup = 65534;
+inline constexpr uid_t kDaemonUser = 1;  // the "daemon" account
+inline constexpr gid_t kDaemonGroup = 1;
+
+// A protocol v1 request: {"v": 1, "op": op, ...fields}.
+inline ipc::Json req(const char* op, ipc::Json fields = ipc::Json::object()) {
+  fields["v"] = 1;
+  fields["op"] = op;
+  return fields;
+}
+
 // A child process; killed (SIGKILL) and reaped on destruction unless stopped before.
 class Process {
  public:

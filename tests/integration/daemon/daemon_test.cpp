@@ -24,17 +24,6 @@ namespace {
 using namespace std::chrono_literals;
 using ipc::Json;
 
-constexpr uid_t kNobody = 65534;
-constexpr gid_t kNogroup = 65534;
-constexpr uid_t kDaemonUser = 1;  // the "daemon" account: a second real, unprivileged uid
-constexpr gid_t kDaemonGroup = 1;
-
-Json req(const char* op, Json fields = Json::object()) {
-  fields["v"] = 1;
-  fields["op"] = op;
-  return fields;
-}
-
 bool ok(const std::optional<Exchange>& ex) {
   return ex && ex->final.kind == ipc::Reply::Kind::ok;
 }

@@ -15,15 +15,6 @@ namespace {
 using namespace std::chrono_literals;
 using ipc::Json;
 
-constexpr uid_t kNobody = 65534;
-constexpr gid_t kNogroup = 65534;
-
-Json req(const char* op, Json fields = Json::object()) {
-  fields["v"] = 1;
-  fields["op"] = op;
-  return fields;
-}
-
 class VerifyTest : public ::testing::Test {
  protected:
   void start(Deployment::Options options) {
