@@ -73,12 +73,12 @@ std::vector<AclEntry> read_acl(const std::string& path) {
   std::vector<std::uint8_t> buf(4096);
   const ssize_t n = ::getxattr(path.c_str(), "system.posix_acl_access", buf.data(), buf.size());
   if (n < 4) return {};
+  const auto byte = [&](std::size_t i) { return std::uint32_t{buf[i]}; };
   const auto le16 = [&](std::size_t i) {
-    return static_cast<std::uint16_t>(buf[i] | buf[i + 1] << 8);
+    return static_cast<std::uint16_t>(byte(i) | byte(i + 1) << 8);
   };
   const auto le32 = [&](std::size_t i) {
-    return static_cast<std::uint32_t>(buf[i] | buf[i + 1] << 8 | buf[i + 2] << 16 |
-                                      static_cast<std::uint32_t>(buf[i + 3]) << 24);
+    return byte(i) | byte(i + 1) << 8 | byte(i + 2) << 16 | byte(i + 3) << 24;
   };
   if (le32(0) != kAclVersion) return {};
   std::vector<AclEntry> entries;
