@@ -6,15 +6,18 @@
 // (libfido2, libykpers) are translated once, in the backend.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "core/bytes.h"
+#include "core/grant.h"
 #include "core/secret.h"
 #include "core/status.h"
 
@@ -24,6 +27,25 @@ namespace touchpass::devices {
 enum class Transport {
   usb_hid,         // a FIDO HID device node (/dev/hidrawN) through libfido2's own I/O
   virtual_socket,  // a virtual token: a SOCK_SEQPACKET Unix socket (DESIGN.md §4.3)
+  // The OTP application of a YubiKey (HMAC-SHA1 challenge-response slots, DESIGN.md §4.2),
+  // through libykpers over libusb-1.0. The path names the key by serial ("yubikey-otp:<serial>",
+  // or "yubikey-otp:index:<n>" for a key that does not reveal its serial).
+  yubikey_otp,
+};
+
+// A token's firmware version; all zero when unknown.
+struct FirmwareVersion {
+  std::uint8_t major = 0;
+  std::uint8_t minor = 0;
+  std::uint8_t build = 0;
+
+  bool known() const { return major != 0 || minor != 0 || build != 0; }
+  // "5.4.3"; "unknown" when not known.
+  std::string to_string() const {
+    if (!known()) return "unknown";
+    return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(build);
+  }
+  friend bool operator==(const FirmwareVersion&, const FirmwareVersion&) = default;
 };
 
 // What discovery reports about one present token.
@@ -34,6 +56,10 @@ struct TokenInfo {
   std::string product;
   std::uint16_t vendor_id = 0;
   std::uint16_t product_id = 0;
+  // The token's serial number; 0 = unknown (FIDO2 tokens, or a YubiKey that hides it).
+  std::uint32_t serial = 0;
+  // The firmware version, when discovery learns it (YubiKeys); all zero otherwise.
+  FirmwareVersion firmware;
 
   // A development/test device: every listing and log line must say so.
   bool is_virtual() const { return transport == Transport::virtual_socket; }
@@ -121,6 +147,38 @@ struct AssertRequest {
   TouchPrompt on_touch;
 };
 
+// One of the two configuration slots of a YubiKey's OTP application. The same type as the
+// slot of a YubiKey grant's credential (core/grant.h), so a grant's slot is passed as it is.
+using OtpSlot = YubiKeySlot;
+
+// The challenge of an HMAC-SHA1 challenge-response: always exactly 64 bytes (DESIGN.md §4.2), so
+// a slot is never programmed or asked with HMAC_LT64 (variable-length challenges).
+inline constexpr std::size_t kOtpChallengeBytes = 64;
+// The response: HMAC-SHA1, 20 bytes.
+inline constexpr std::size_t kOtpResponseBytes = 20;
+
+// What the OTP application says about one slot.
+struct OtpSlotStatus {
+  // The slot holds a configuration (the status report's CONFIGn_VALID bit; firmware 2.1+). It may
+  // be a configuration of another kind (an OTP, a static password): only a challenge tells.
+  bool programmed = false;
+  // Whether a challenge to this slot waits for a touch. The status report does not say (its
+  // CONFIGn_TOUCH bit means "emits an OTP when touched", not "challenge-response needs a touch"),
+  // so this is known only for a slot this Token object programmed itself; nullopt otherwise.
+  std::optional<bool> requires_touch;
+};
+
+// The status of a YubiKey's OTP application.
+struct OtpStatus {
+  FirmwareVersion firmware;
+  std::uint32_t serial = 0;  // 0: the key does not reveal its serial to the host
+  // Increased by the key at every successful programming; 0 when no slot is programmed.
+  std::uint8_t programming_sequence = 0;
+  std::array<OtpSlotStatus, 2> slots{};  // [0] = slot 1, [1] = slot 2
+
+  const OtpSlotStatus& slot(OtpSlot s) const { return slots[s == OtpSlot::one ? 0 : 1]; }
+};
+
 struct Assertion {
   SecretBytes hmac_secret;  // 32 bytes: HMAC-SHA-256(CredRandom, salt)
   Bytes auth_data;          // raw authenticator data, kept as proof
@@ -166,10 +224,57 @@ class Token {
   // gesture, or the virtual token set to deny): that token was not chosen.
   virtual Status wait_for_touch(std::chrono::milliseconds timeout) = 0;
 
+  // --- The YubiKey OTP application (DESIGN.md §4.2). Tokens without one (FIDO2 tokens) keep the
+  // default implementations, which fail with capability_missing.
+
+  // Firmware version, serial (0 when hidden) and which slots are programmed.
+  // Errors: token_removed, io_error, malformed_reply, token_error.
+  virtual Result<OtpStatus> otp_status();
+
+  // HMAC-SHA1 challenge-response with `slot`: the 20-byte HMAC-SHA1 of the 64-byte `challenge`
+  // under the slot's secret key, which never leaves the token. When the key reports that it waits
+  // for a touch, `on_touch` (if set) is called once on the calling thread; then the call waits
+  // until the key answers, `timeout` has passed (presence_timeout; the key's request is aborted),
+  // the key gives up waiting by itself (presence_timeout) or cancel() is called (cancelled).
+  // Errors: not_found when the slot is not programmed at all; capability_missing when it is
+  // programmed but does not answer challenges (e.g. holds an OTP); token_removed;
+  // malformed_reply (bad CRC, wrong length); io_error; token_error.
+  virtual Result<SecretBytes> challenge_response(OtpSlot slot,
+                                                 std::span<const std::uint8_t, 64> challenge,
+                                                 std::chrono::milliseconds timeout,
+                                                 TouchPrompt on_touch);
+
+  // Programs `slot` for HMAC-SHA1 challenge-response with a fresh random 20-byte key (drawn from
+  // OpenSSL's RAND_bytes), fixed 64-byte challenges (no HMAC_LT64), and "a touch is required for
+  // every challenge" (CHAL_BTN_TRIG) when `require_touch`. The key is written to the token and
+  // wiped from host memory at once; no method ever returns it. A programmed slot is refused with
+  // invalid_argument unless `force` (overwriting destroys the old key and with it every password
+  // derived from it). Succeeds only if the key reports a new programming sequence and the slot as
+  // programmed afterwards; otherwise token_error (e.g. the slot is protected by an access code).
+  // Needs no touch. Errors also: capability_missing (firmware too old), token_removed, io_error.
+  virtual Status program_challenge_response(OtpSlot slot, bool require_touch, bool force);
+
   // Cancels the operation in progress, if any; safe from any thread. The operation then fails
   // with Code::cancelled.
   virtual void cancel() = 0;
 };
+
+inline Result<OtpStatus> Token::otp_status() {
+  return Error(Code::capability_missing,
+               "This security key has no YubiKey OTP application (challenge-response slots).");
+}
+
+inline Result<SecretBytes> Token::challenge_response(OtpSlot, std::span<const std::uint8_t, 64>,
+                                                     std::chrono::milliseconds, TouchPrompt) {
+  return Error(Code::capability_missing,
+               "This security key cannot do YubiKey HMAC-SHA1 challenge-response. Use a YubiKey "
+               "with a programmed challenge-response slot.");
+}
+
+inline Status Token::program_challenge_response(OtpSlot, bool, bool) {
+  return Status(Code::capability_missing,
+                "This security key has no YubiKey challenge-response slots to program.");
+}
 
 // Finds the tokens present now and opens them.
 class Discovery {

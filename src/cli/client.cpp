@@ -45,10 +45,12 @@ std::optional<int> int_field(const ipc::Json& body, const char* key, int min, in
 // One request and its replies. See exchange().
 class Exchange {
  public:
-  Exchange(int fd, const ipc::Request& request, Console& console, PinSource& pins,
-           const CancelFlag& cancel, const ExchangeTiming& timing)
+  Exchange(int fd, const ipc::Request& request, std::span<const std::uint8_t> secret,
+           Console& console, PinSource& pins, const CancelFlag& cancel,
+           const ExchangeTiming& timing)
       : fd_(fd),
         request_(request),
+        secret_(secret),
         interactive_(ipc::is_interactive(request.op)),
         console_(console),
         pins_(pins),
@@ -71,6 +73,7 @@ class Exchange {
 
   int fd_;
   const ipc::Request& request_;
+  std::span<const std::uint8_t> secret_;  // the request's secret part
   bool interactive_;
   Console& console_;
   PinSource& pins_;
@@ -81,7 +84,7 @@ class Exchange {
 };
 
 Result<Answer> Exchange::run() {
-  if (Status s = ipc::write_frame(fd_, request_.to_json()); !s.ok()) {
+  if (Status s = ipc::write_frame(fd_, request_.to_json(), secret_); !s.ok()) {
     return Error{Code::io_error, "Sending the request to touchpassd failed: " + s.error().message};
   }
   if (!interactive_) deadline_ = Clock::now() + timing_.reply_timeout;
@@ -228,8 +231,9 @@ Result<UniqueFd> connect_to_daemon(const std::string& path) {
 }
 
 Result<Answer> exchange(int fd, const ipc::Request& request, Console& console, PinSource& pins,
-                        const CancelFlag& cancel, const ExchangeTiming& timing) {
-  return Exchange(fd, request, console, pins, cancel, timing).run();
+                        const CancelFlag& cancel, const ExchangeTiming& timing,
+                        std::span<const std::uint8_t> secret) {
+  return Exchange(fd, request, secret, console, pins, cancel, timing).run();
 }
 
 }  // namespace touchpass::cli

@@ -6,6 +6,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <span>
 #include <string>
 
 #include "cli/cancel.h"
@@ -49,11 +51,14 @@ struct ExchangeTiming {
 // `cancel` is raised, a `cancel` message is sent once and the daemon's final answer is awaited
 // for at most timing.cancel_grace; events after the cancel are ignored.
 //
+// `secret` goes into the request's secret part (the password of `verify`; empty otherwise).
+//
 // Returns the final answer when the daemon reports success (even if a cancel came too late to
 // stop it). Errors: the PinSource's error or cancelled (when we cancelled); the daemon's error;
 // protocol_error for a malformed message, an event on a non-interactive request or an unknown
 // event; io_error for a broken or silent connection.
 Result<Answer> exchange(int fd, const ipc::Request& request, Console& console, PinSource& pins,
-                        const CancelFlag& cancel, const ExchangeTiming& timing = {});
+                        const CancelFlag& cancel, const ExchangeTiming& timing = {},
+                        std::span<const std::uint8_t> secret = {});
 
 }  // namespace touchpass::cli

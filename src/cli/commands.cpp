@@ -22,6 +22,9 @@ namespace {
 using ipc::Json;
 using ipc::Op;
 
+// touchpassd's only answer to a password it does not accept (it never says why).
+constexpr std::string_view kRefused = "Refused.";
+
 // Everything the command line can say; each command reads the fields it declared.
 struct Options {
   std::string socket{kDefaultSocket};
@@ -44,6 +47,10 @@ struct Options {
   // log
   int limit = 0;
   bool verify = false;
+  // verify (the user is `user`)
+  std::string service;
+  std::string remote;
+  std::vector<std::string> stray;  // arguments after verify's options (a password, by mistake)
 };
 
 // Trims spaces around each scope and drops empty ones ("imap, smtp" -> imap, smtp).
@@ -96,6 +103,7 @@ class Runner {
   int revoke();
   int rename();
   int log();
+  int verify();
 
  private:
   ipc::Request request(Op op) const;
@@ -109,6 +117,8 @@ class Runner {
   void print_json_with_password(const Json& result, std::string_view password);
   int revoke_all();
   int revoke_token();
+  // verify: prints "Refused." and returns exit status 1.
+  int refused();
 
   Environment& env_;
   const Options& o_;
@@ -363,6 +373,58 @@ int Runner::log() {
   return 0;
 }
 
+int Runner::verify() {
+  if (!o_.stray.empty()) {
+    // Not echoed: it is probably the password.
+    return fail(Error{Code::invalid_argument,
+                      "verify reads the password from standard input, never from an argument."});
+  }
+  auto password = read_secret_line(env_.password_fd, env_.cancel, ipc::kMaxSecretSize);
+  if (!password.ok()) {
+    switch (password.code()) {
+      case Code::pin_required:  // the input ended before a line
+        return fail(
+            Error{Code::invalid_argument, "Give the password as one line on standard input."});
+      case Code::pin_policy:  // longer than any password the daemon could accept
+        return refused();
+      case Code::cancelled:
+        return fail(password.error());
+      default:
+        return fail(Error{Code::io_error, "Reading the password from standard input failed."},
+                    ExitCode::unreachable);
+    }
+  }
+  if (password->empty()) return refused();
+
+  auto connected = connect_to_daemon(o_.socket);
+  if (!connected.ok()) {
+    const bool denied = connected.code() == Code::permission_denied;
+    return fail(connected.error(), denied ? ExitCode::permission : ExitCode::unreachable);
+  }
+  ipc::Request r = request(Op::verify);
+  r.service = o_.service;
+  r.remote = o_.remote;
+  NoTerminalPinSource no_pins;  // verify has no events; a need-pin would be a protocol error
+  auto answer = exchange(connected->get(), r, env_.console, no_pins, env_.cancel, env_.timing,
+                         password->bytes());
+  if (answer.ok()) return to_int(ExitCode::success);
+  const Error& error = answer.error();
+  if (error.code == Code::permission_denied && error.message == kRefused) return refused();
+  switch (error.code) {
+    case Code::permission_denied:  // not root and not in the service group
+    case Code::invalid_argument:
+    case Code::cancelled:
+      return fail(error);
+    default:  // no verdict: a broken, silent or failing daemon
+      return fail(error, ExitCode::unreachable);
+  }
+}
+
+int Runner::refused() {
+  env_.console.err(std::string(kRefused) + "\n");
+  return to_int(ExitCode::general);
+}
+
 // The command-line grammar. Returns each subcommand's runner, keyed by the subcommand.
 std::vector<std::pair<CLI::App*, int (Runner::*)()>> define_commands(CLI::App& app, Options& o) {
   app.require_subcommand(1);
@@ -460,6 +522,20 @@ std::vector<std::pair<CLI::App*, int (Runner::*)()>> define_commands(CLI::App& a
   add_user(log);
   add_json(log);
   commands.emplace_back(log, &Runner::log);
+
+  auto* verify = app.add_subcommand(
+      "verify",
+      "Check an app password given as one line on standard input (for services and scripts; "
+      "root and members of touchpassd's service group only)");
+  verify->add_option("--user", o.user, "The user the password belongs to")->required();
+  verify->add_option("--service", o.service, "The service it is used for, e.g. imap")->required();
+  verify->add_option("--remote", o.remote, "The client's address, for the audit log");
+  verify->add_option("stray", o.stray)->group("");  // refused by Runner::verify, unechoed
+  verify->footer(
+      "verify exits with 0 when the password is accepted, 1 when it is refused (\"Refused.\", "
+      "never why), 2 for a usage error, 3 when there is no verdict (touchpassd is not running, "
+      "cannot be reached, does not answer or fails), 4 when you may not verify passwords.");
+  commands.emplace_back(verify, &Runner::verify);
   return commands;
 }
 
@@ -476,6 +552,7 @@ Environment process_environment(Console& console, CancelFlag& cancel) {
       .search_path = path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin",
       .catch_signals = true,
       .timing = {},
+      .password_fd = STDIN_FILENO,
   };
 }
 

@@ -4,6 +4,8 @@
 // an Environment, so tests can run whole commands against a fake daemon.
 #pragma once
 
+#include <unistd.h>
+
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -32,6 +34,8 @@ struct Environment {
   // Route SIGINT, SIGTERM, SIGHUP and SIGQUIT to `cancel` while an interactive request runs.
   bool catch_signals = true;
   ExchangeTiming timing;
+  // Where `verify` reads the password (one line).
+  int password_fd = STDIN_FILENO;
 };
 
 // The environment of this process: StdConsole-like `console`, /dev/tty or stdin for PINs, the

@@ -1,0 +1,55 @@
+# bash completion for touchpass(1). Installed as
+# /usr/share/bash-completion/completions/touchpass. tests/install checks that it knows every
+# command and option `touchpass --help` lists.
+
+_touchpass() {
+  local cur prev words cword
+  _init_completion || return
+
+  local commands="enroll tokens devices issue show list revoke rename log verify"
+  local command="" i
+  for ((i = 1; i < cword; i++)); do
+    case ${words[i]} in
+      --socket) ((i++)) ;;
+      -*) ;;
+      *) command=${words[i]}; break ;;
+    esac
+  done
+
+  case $prev in
+    --socket)
+      _filedir
+      return
+      ;;
+    --user)
+      COMPREPLY=($(compgen -u -- "$cur"))
+      return
+      ;;
+    --label | --scope | --limit | --service | --remote | --token)
+      return
+      ;;
+    --expires)
+      COMPREPLY=($(compgen -W "never 30d 90d 180d 1y" -- "$cur"))
+      return
+      ;;
+  esac
+
+  local options
+  case $command in
+    "") options="--help --socket"
+        [[ $cur == -* ]] || { COMPREPLY=($(compgen -W "$commands" -- "$cur")); return; } ;;
+    enroll) options="--help --label --no-pin --pin-stdin --user --json" ;;
+    tokens) options="--help --all-users --user --json" ;;
+    devices) options="--help --json" ;;
+    issue) options="--help --scope --expires --copy --pin-stdin --user --json" ;;
+    show) options="--help --copy --pin-stdin --user --json" ;;
+    list) options="--help --all-users --user --json" ;;
+    revoke) options="--help --all --token --yes --user" ;;
+    rename) options="--help --user" ;;
+    log) options="--help --limit --verify --all-users --user --json" ;;
+    verify) options="--help --user --service --remote" ;;
+    *) return ;;
+  esac
+  COMPREPLY=($(compgen -W "$options" -- "$cur"))
+}
+complete -F _touchpass touchpass

@@ -1,0 +1,141 @@
+#include "pam/verify_client.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "ipc/frame.h"
+#include "ipc/messages.h"
+
+namespace touchpass::pam {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Closes the descriptor on every path.
+class Socket {
+ public:
+  explicit Socket(int fd) : fd_(fd) {}
+  Socket(const Socket&) = delete;
+  Socket& operator=(const Socket&) = delete;
+  ~Socket() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+Verdict unavailable(std::string detail) {
+  return Verdict{Verdict::Kind::unavailable, std::move(detail)};
+}
+
+std::string errno_text() {
+  return std::strerror(errno);
+}
+
+// Reads exactly `size` bytes from the non-blocking socket `fd` before `deadline`.
+// Returns "" on success, otherwise what went wrong.
+std::string read_until(int fd, std::uint8_t* out, std::size_t size, Clock::time_point deadline) {
+  std::size_t got = 0;
+  while (got < size) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) return "touchpassd did not answer in time";
+    pollfd pfd{fd, POLLIN, 0};
+    const int ready = ::poll(&pfd, 1, static_cast<int>(left.count()) + 1);
+    if (ready < 0) {
+      if (errno == EINTR) continue;
+      return "waiting for touchpassd failed: " + errno_text();
+    }
+    if (ready == 0) continue;  // the deadline check above ends the loop
+    const ssize_t n = ::recv(fd, out + got, size - got, 0);
+    if (n == 0) return "touchpassd closed the connection without a complete answer";
+    if (n < 0) {
+      if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;
+      return "reading from touchpassd failed: " + errno_text();
+    }
+    got += static_cast<std::size_t>(n);
+  }
+  return "";
+}
+
+// Reads one frame (frame.h) with a deadline for the whole of it; the limits are the protocol's.
+// The secret part, which a verify answer should not have, is read into wiped memory.
+std::string read_answer(int fd, Clock::time_point deadline, std::string& json) {
+  std::uint8_t header[ipc::kHeaderSize] = {};
+  if (auto e = read_until(fd, header, sizeof header, deadline); !e.empty()) return e;
+  const std::size_t json_size = std::size_t{header[0]} << 24 | std::size_t{header[1]} << 16 |
+                                std::size_t{header[2]} << 8 | std::size_t{header[3]};
+  const std::size_t secret_size = std::size_t{header[4]} << 8 | std::size_t{header[5]};
+  if (json_size == 0 || json_size > ipc::kMaxJsonSize || secret_size > ipc::kMaxSecretSize) {
+    return "touchpassd sent a frame outside the protocol's limits";
+  }
+  json.assign(json_size, '\0');
+  if (auto e = read_until(fd, reinterpret_cast<std::uint8_t*>(json.data()), json_size, deadline);
+      !e.empty()) {
+    return e;
+  }
+  SecretBytes secret(secret_size);
+  return read_until(fd, secret.data(), secret_size, deadline);
+}
+
+}  // namespace
+
+Verdict verify_with_daemon(const std::string& socket, const VerifyQuery& query,
+                           const SecretBytes& password, std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (socket.empty() || socket.size() >= sizeof address.sun_path) {
+    return unavailable("the socket path is not usable");
+  }
+  std::memcpy(address.sun_path, socket.data(), socket.size());
+
+  // Non-blocking: a Unix socket whose listen queue is full fails with EAGAIN instead of
+  // blocking, so a stuck daemon cannot hold the service beyond the deadline.
+  Socket fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (fd.get() < 0) return unavailable("cannot create a socket: " + errno_text());
+  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
+    return unavailable("cannot connect to touchpassd at " + socket + ": " + errno_text());
+  }
+
+  ipc::Request request;
+  request.op = ipc::Op::verify;
+  request.user = query.user;
+  request.service = query.service;
+  request.remote = query.remote;
+  // The request is a few hundred bytes: a fresh connection's send buffer takes it whole.
+  if (auto sent = ipc::write_frame(fd.get(), request.to_json(), password.bytes()); !sent.ok()) {
+    return unavailable("sending the request to touchpassd failed: " + sent.error().message);
+  }
+
+  std::string json;
+  if (auto e = read_answer(fd.get(), deadline, json); !e.empty()) return unavailable(e);
+  auto reply = ipc::Reply::parse(json);
+  if (!reply.ok()) {
+    return unavailable("touchpassd sent a malformed answer: " + reply.error().message);
+  }
+  switch (reply->kind) {
+    case ipc::Reply::Kind::ok:
+      return Verdict{Verdict::Kind::accepted, ""};
+    case ipc::Reply::Kind::error:
+      if (reply->error.code == Code::permission_denied && reply->error.message == kRefusedMessage) {
+        return Verdict{Verdict::Kind::refused, ""};
+      }
+      return unavailable("touchpassd answered " + std::string(code_name(reply->error.code)) + ": " +
+                         reply->error.message);
+    case ipc::Reply::Kind::event:
+      return unavailable("touchpassd sent an event instead of an answer");
+  }
+  return unavailable("touchpassd sent an unexpected answer");
+}
+
+}  // namespace touchpass::pam

@@ -1,0 +1,254 @@
+// pam_touchpass.so driven through the real libpam: a private PAM configuration directory
+// (pam_start_confdir) holds a service file "auth required <module> ARGS", a conversation
+// supplies the password, and a fake touchpassd answers. Proves the module's contract: the
+// daemon's acceptance is the only PAM_SUCCESS; a refusal is PAM_AUTH_ERR; a daemon that is
+// down, broken or silent is PAM_AUTHINFO_UNAVAIL within the timeout; bad arguments are
+// PAM_SERVICE_ERR; no user or password is PAM_AUTH_ERR without asking the daemon.
+#include <security/pam_appl.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <optional>
+
+#include "fake_daemon.h"
+
+namespace touchpass::pam::testing {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using ipc::Json;
+
+constexpr const char* kPassword = "k7qm-x9fj-4tca-2hwe-p3vn";
+
+// What the conversation answers.
+struct Credentials {
+  std::optional<std::string> password;  // nullopt: the conversation fails
+  std::optional<std::string> user;      // for a user prompt; nullopt: the conversation fails
+};
+
+int converse(int count, const pam_message** messages, pam_response** responses, void* data) {
+  const auto* credentials = static_cast<const Credentials*>(data);
+  auto* out = static_cast<pam_response*>(
+      std::calloc(static_cast<std::size_t>(count), sizeof(pam_response)));
+  if (out == nullptr) return PAM_BUF_ERR;
+  for (int i = 0; i < count; ++i) {
+    const std::optional<std::string>* answer = nullptr;
+    if (messages[i]->msg_style == PAM_PROMPT_ECHO_OFF) answer = &credentials->password;
+    if (messages[i]->msg_style == PAM_PROMPT_ECHO_ON) answer = &credentials->user;
+    if (answer == nullptr) continue;  // informational messages
+    if (!answer->has_value()) {
+      for (int j = 0; j < i; ++j) std::free(out[j].resp);
+      std::free(out);
+      return PAM_CONV_ERR;
+    }
+    out[i].resp = ::strdup((*answer)->c_str());
+  }
+  *responses = out;
+  return PAM_SUCCESS;
+}
+
+// One PAM transaction against a private configuration directory.
+class PamStackTest : public ::testing::Test {
+ protected:
+  PamStackTest() {
+    char dir_template[] = "/tmp/touchpass-pam-conf-XXXXXX";
+    confdir_ = ::mkdtemp(dir_template);
+  }
+  ~PamStackTest() override { std::filesystem::remove_all(confdir_); }
+
+  struct Attempt {
+    std::string args;
+    std::optional<std::string> password = kPassword;
+    const char* user = "alice";
+    const char* rhost = "192.0.2.7";
+    std::string service = "touchpass-test";
+  };
+
+  // Runs pam_authenticate for `attempt`; also records how long it took.
+  int authenticate(const Attempt& attempt) {
+    std::ofstream(confdir_ + "/" + attempt.service)
+        << "auth required " << PAM_TOUCHPASS_MODULE << " " << attempt.args << "\n";
+    Credentials credentials{attempt.password, std::nullopt};
+    const pam_conv conversation{converse, &credentials};
+    pam_handle_t* pamh = nullptr;
+    EXPECT_EQ(pam_start_confdir(attempt.service.c_str(), attempt.user, &conversation,
+                                confdir_.c_str(), &pamh),
+              PAM_SUCCESS);
+    if (pamh == nullptr) return -1;
+    if (attempt.rhost != nullptr) {
+      EXPECT_EQ(pam_set_item(pamh, PAM_RHOST, attempt.rhost), PAM_SUCCESS);
+    }
+    const auto start = Clock::now();
+    const int code = pam_authenticate(pamh, 0);
+    elapsed_ = Clock::now() - start;
+    setcred_ = pam_setcred(pamh, PAM_ESTABLISH_CRED);
+    pam_end(pamh, code);
+    return code;
+  }
+
+  static std::string socket_arg(const FakeDaemon& daemon) { return "socket=" + daemon.path(); }
+
+  std::string confdir_;
+  Clock::duration elapsed_{};
+  int setcred_ = -1;
+};
+
+TEST_F(PamStackTest, AnAcceptedPasswordIsSuccessAndTheRequestCarriesUserServiceAndRemote) {
+  FakeDaemon daemon([](const DaemonEnd& d) { d.ok(); });
+  EXPECT_EQ(authenticate({.args = socket_arg(daemon) + " service=imap debug"}), PAM_SUCCESS);
+  EXPECT_EQ(setcred_, PAM_SUCCESS);
+  daemon.stop();
+  const auto received = daemon.received();
+  ASSERT_EQ(received.size(), 1u);
+  EXPECT_EQ(Json::parse(received[0].json), Json({{"v", 1},
+                                                 {"op", "verify"},
+                                                 {"user", "alice"},
+                                                 {"service", "imap"},
+                                                 {"remote", "192.0.2.7"}}));
+  EXPECT_EQ(received[0].secret, kPassword);
+  EXPECT_EQ(received[0].json.find(kPassword), std::string::npos);
+}
+
+TEST_F(PamStackTest, TheServiceDefaultsToThePamServiceNameAndRemoteIsOptional) {
+  FakeDaemon daemon([](const DaemonEnd& d) { d.ok(); });
+  EXPECT_EQ(authenticate({.args = socket_arg(daemon), .rhost = nullptr, .service = "imap"}),
+            PAM_SUCCESS);
+  daemon.stop();
+  const auto received = daemon.received();
+  ASSERT_EQ(received.size(), 1u);
+  const Json request = Json::parse(received[0].json);
+  EXPECT_EQ(request["service"], "imap");
+  EXPECT_FALSE(request.contains("remote"));
+}
+
+TEST_F(PamStackTest, ARefusedPasswordIsAuthErr) {
+  FakeDaemon daemon([](const DaemonEnd& d) { d.error(Code::permission_denied, "Refused."); });
+  EXPECT_EQ(authenticate({.args = socket_arg(daemon) + " service=imap"}), PAM_AUTH_ERR);
+}
+
+TEST_F(PamStackTest, NoDaemonIsAuthinfoUnavail) {
+  EXPECT_EQ(authenticate({.args = "socket=/nonexistent/touchpassd.sock service=imap"}),
+            PAM_AUTHINFO_UNAVAIL);
+  // A stale socket file that nobody listens on.
+  std::string stale;
+  {
+    FakeDaemon gone([](const DaemonEnd&) {});
+    gone.stop();
+    stale = gone.path();
+    EXPECT_EQ(authenticate({.args = "socket=" + stale + " service=imap"}), PAM_AUTHINFO_UNAVAIL);
+  }
+}
+
+// Every way a daemon can fail to give a clean verdict ends in PAM_AUTHINFO_UNAVAIL — never
+// PAM_SUCCESS, and never a refusal that would read as a wrong password — within the timeout.
+TEST_F(PamStackTest, EveryBrokenOrSilentDaemonIsAuthinfoUnavailNeverSuccess) {
+  const auto header = [](std::uint32_t json_size, std::uint16_t secret_size) {
+    const char bytes[6] = {static_cast<char>(json_size >> 24),  static_cast<char>(json_size >> 16),
+                           static_cast<char>(json_size >> 8),   static_cast<char>(json_size),
+                           static_cast<char>(secret_size >> 8), static_cast<char>(secret_size)};
+    return std::string(bytes, sizeof bytes);
+  };
+  const std::vector<std::pair<std::string, Script>> behaviours = {
+      {"not JSON", [](const DaemonEnd& d) { d.send("ok"); }},
+      {"a JSON array", [](const DaemonEnd& d) { d.send("[true]"); }},
+      {"another version", [](const DaemonEnd& d) { d.send(R"({"v":2,"ok":true,"result":{}})"); }},
+      {"no version", [](const DaemonEnd& d) { d.send(R"({"ok":true,"result":{}})"); }},
+      {"ok as a string", [](const DaemonEnd& d) { d.send(R"({"v":1,"ok":"true"})"); }},
+      {"an event", [](const DaemonEnd& d) { d.send(R"({"v":1,"event":"progress","ok":true})"); }},
+      {"an unknown error code",
+       [](const DaemonEnd& d) {
+         d.send(R"({"v":1,"ok":false,"error":{"code":"what","message":"Refused."}})");
+       }},
+      {"an error without a body", [](const DaemonEnd& d) { d.send(R"({"v":1,"ok":false})"); }},
+      {"io_error", [](const DaemonEnd& d) { d.error(Code::io_error, "The store is broken."); }},
+      {"internal", [](const DaemonEnd& d) { d.error(Code::internal, "Refused."); }},
+      {"caller may not verify",
+       [](const DaemonEnd& d) {
+         d.error(Code::permission_denied,
+                 "Only root and members of the group touchpass-service may verify passwords.");
+       }},
+      {"hangs up", [](const DaemonEnd&) {}},
+      {"hangs up mid-frame",
+       [&header](const DaemonEnd& d) { d.raw(header(100, 0) + R"({"v":1,"ok":tr)"); }},
+      {"an empty frame", [&header](const DaemonEnd& d) { d.raw(header(0, 0)); }},
+      {"an oversized frame", [&header](const DaemonEnd& d) { d.raw(header(0x7fffffff, 0)); }},
+      {"an oversized secret",
+       [&header](const DaemonEnd& d) {
+         const std::string json = R"({"v":1,"ok":true})";
+         d.raw(header(static_cast<std::uint32_t>(json.size()), 1000) + json);
+       }},
+      {"never answers", [](const DaemonEnd& d) { d.wait_for_hangup(); }},
+      {"trickles its answer",
+       [&header](const DaemonEnd& d) {
+         const std::string json = R"({"v":1,"ok":true,"result":{}})";
+         const std::string frame = header(static_cast<std::uint32_t>(json.size()), 0) + json;
+         for (char c : frame) {
+           d.raw(std::string(1, c));
+           std::this_thread::sleep_for(300ms);
+         }
+       }},
+  };
+  for (const auto& [name, script] : behaviours) {
+    SCOPED_TRACE(name);
+    FakeDaemon daemon(script);
+    const int code = authenticate({.args = socket_arg(daemon) + " service=imap timeout=1"});
+    EXPECT_EQ(code, PAM_AUTHINFO_UNAVAIL) << pam_strerror(nullptr, code);
+    EXPECT_NE(code, PAM_SUCCESS);
+    EXPECT_LT(elapsed_, 2s);
+  }
+}
+
+TEST_F(PamStackTest, ADaemonThatNeverAnswersGivesUpAfterFifteenSecondsByDefault) {
+  FakeDaemon daemon([](const DaemonEnd& d) { d.wait_for_hangup(); });
+  EXPECT_EQ(authenticate({.args = socket_arg(daemon) + " service=imap"}), PAM_AUTHINFO_UNAVAIL);
+  EXPECT_GE(elapsed_, 14900ms);
+  EXPECT_LT(elapsed_, 17s);
+}
+
+TEST_F(PamStackTest, BadArgumentsAreServiceErrAndTheDaemonIsNotAsked) {
+  FakeDaemon daemon([](const DaemonEnd& d) { d.ok(); });
+  const std::string socket = socket_arg(daemon);
+  for (const std::string& args : std::vector<std::string>{
+           socket + " service=imap bogus", socket + " service=IMAP", socket + " service=",
+           socket + " service=imap service=smtp", "socket=relative/path service=imap",
+           socket + " service=imap timeout=0", socket + " service=imap timeout=1s",
+           socket + " service=imap timeout=999", socket + " service=" + std::string(33, 'a')}) {
+    SCOPED_TRACE(args);
+    EXPECT_EQ(authenticate({.args = args}), PAM_SERVICE_ERR);
+  }
+  // No service= and a PAM service name that cannot be a service.
+  EXPECT_EQ(authenticate({.args = socket, .service = "touchpass.test"}), PAM_SERVICE_ERR);
+  daemon.stop();
+  EXPECT_TRUE(daemon.received().empty());
+}
+
+TEST_F(PamStackTest, NoUsableUserOrPasswordIsAuthErrAndTheDaemonIsNotAsked) {
+  FakeDaemon daemon([](const DaemonEnd& d) { d.ok(); });
+  const std::string args = socket_arg(daemon) + " service=imap";
+  EXPECT_EQ(authenticate({.args = args, .password = std::nullopt}), PAM_AUTH_ERR);
+  EXPECT_EQ(authenticate({.args = args, .password = ""}), PAM_AUTH_ERR);
+  EXPECT_EQ(authenticate({.args = args, .password = std::string(300, 'a')}), PAM_AUTH_ERR);
+  EXPECT_EQ(authenticate({.args = args, .user = nullptr}), PAM_AUTH_ERR);  // conversation fails
+  EXPECT_EQ(authenticate({.args = args, .user = "al\nice"}), PAM_AUTH_ERR);
+  EXPECT_EQ(authenticate({.args = args,
+                          .user = "al\xff"
+                                  "ice"}),
+            PAM_AUTH_ERR);
+  daemon.stop();
+  EXPECT_TRUE(daemon.received().empty());
+}
+
+TEST_F(PamStackTest, AnUncleanRemoteAddressIsLeftOut) {
+  FakeDaemon daemon([](const DaemonEnd& d) { d.ok(); });
+  EXPECT_EQ(authenticate({.args = socket_arg(daemon) + " service=imap", .rhost = "evil\n1.2.3.4"}),
+            PAM_SUCCESS);
+  daemon.stop();
+  const auto received = daemon.received();
+  ASSERT_EQ(received.size(), 1u);
+  EXPECT_FALSE(Json::parse(received[0].json).contains("remote"));
+}
+
+}  // namespace
+}  // namespace touchpass::pam::testing
