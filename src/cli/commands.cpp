@@ -35,6 +35,10 @@ struct Options {
   // enroll
   std::string label;
   bool no_pin = false;
+  std::string kind = "fido2";  // or "yubikey"
+  int slot = 2;
+  bool program = false;
+  bool force = false;
   // issue, show, revoke, rename
   std::string name;
   std::string new_name;
@@ -172,6 +176,23 @@ int Runner::enroll() {
   ipc::Request r = request(Op::enroll);
   r.label = o_.label;
   if (o_.no_pin) r.uv = "presence";
+  r.kind = o_.kind;
+  if (o_.kind == "yubikey") {
+    r.slot = o_.slot;
+    r.program = o_.program;
+    r.force = o_.force;
+    if (o_.program && !o_.yes) {
+      const auto answer = env_.console.confirm(
+          "Program slot " + std::to_string(o_.slot) +
+          " of your YubiKey with a new secret key for touchpass? What the slot held before is "
+          "lost. [y/N] ");
+      if (!answer) {
+        return fail(Error{Code::invalid_argument,
+                          "There is no terminal to confirm on; add --yes to program the slot."});
+      }
+      if (!*answer) return fail(Error{Code::cancelled, "Nothing was programmed."});
+    }
+  }
   Answer answer;
   if (int code = call(r, answer); code != 0) return code;
   const auto token = answer.result.find("token");
@@ -184,8 +205,12 @@ int Runner::enroll() {
   }
   const auto label = string_field(*token, "label");
   const bool presence_only = string_field(*token, "uv") == "presence";
+  const bool yubikey = string_field(*token, "kind") == "yubikey";
   env_.console.out("Enrolled \"" + printable(label.value_or("security key")) + "\"" +
-                   (presence_only ? " (touch only, no PIN)." : " (PIN and touch).") + "\n");
+                   (yubikey         ? " (YubiKey challenge-response)."
+                    : presence_only ? " (touch only, no PIN)."
+                                    : " (PIN and touch).") +
+                   "\n");
   return 0;
 }
 
@@ -447,6 +472,14 @@ std::vector<std::pair<CLI::App*, int (Runner::*)()>> define_commands(CLI::App& a
   auto* enroll = app.add_subcommand("enroll", "Enroll a security key");
   enroll->add_option("--label", o.label, "A name for the key (default: its product name)");
   enroll->add_flag("--no-pin", o.no_pin, "Require only a touch, not the PIN, for this key");
+  enroll->add_option("--kind", o.kind, "fido2 (default) or yubikey (OTP challenge-response)")
+      ->check(CLI::IsMember({"fido2", "yubikey"}));
+  enroll->add_option("--slot", o.slot, "yubikey: the challenge-response slot (default 2)")
+      ->check(CLI::Range(1, 2));
+  enroll->add_flag("--program", o.program,
+                   "yubikey: program the slot with a fresh key that requires a touch");
+  enroll->add_flag("--force", o.force, "yubikey: program the slot even if it is in use");
+  enroll->add_flag("--yes", o.yes, "yubikey: do not ask before programming the slot");
   add_pin_stdin(enroll);
   add_user(enroll);
   add_json(enroll);

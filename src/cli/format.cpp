@@ -44,6 +44,12 @@ class Fields {
     return it->get<std::int64_t>();
   }
 
+  // A field as it is, for structured values; nullptr when absent.
+  const Json* raw(const char* key) const {
+    const auto it = object_.find(key);
+    return it == object_.end() ? nullptr : &*it;
+  }
+
   // A boolean field; false when absent.
   bool flag(const char* key) {
     const auto it = object_.find(key);
@@ -182,6 +188,7 @@ std::string render_table(const std::vector<std::string>& headers,
       out += cells[i];
       if (i + 1 < cells.size()) out.append(widths[i] - count_characters(cells[i]) + 2, ' ');
     }
+    out.erase(out.find_last_not_of(' ') + 1);  // no padding after the last non-empty cell
     out += '\n';
   };
   line(headers);
@@ -234,10 +241,28 @@ Result<std::string> grants_table(const Json& result, bool with_user) {
 }
 
 Result<std::string> devices_table(const Json& result) {
-  return table(result, "devices", "device", {"PATH", "PRODUCT", "VIRTUAL"},
+  return table(result, "devices", "device", {"PATH", "PRODUCT", "KIND", "VIRTUAL", "DETAILS"},
                "No security keys are present.\n", [](Fields& f) {
+                 std::string details;
+                 if (f.text("kind", true) == "yubikey") {
+                   // Serial, firmware and which challenge-response slots are programmed.
+                   details = "serial " + std::to_string(f.number("serial", true).value_or(0)) +
+                             ", firmware " + f.text("firmware", true);
+                   const auto slots = f.raw("slots");
+                   if (slots && slots->is_array()) {
+                     for (const auto& slot : *slots) {
+                       if (!slot.is_object() || !slot.contains("slot")) continue;
+                       const auto programmed = slot.find("programmed");
+                       const bool yes = programmed != slot.end() && programmed->is_boolean() &&
+                                        programmed->get<bool>();
+                       details += ", slot " + printable(slot.at("slot").dump()) +
+                                  (yes ? " programmed" : " empty");
+                     }
+                   }
+                 }
                  return std::vector<std::string>{f.text("path"), f.text("product", true),
-                                                 f.flag("virtual") ? "yes" : "no"};
+                                                 f.text("kind", true),
+                                                 f.flag("virtual") ? "yes" : "no", details};
                });
 }
 

@@ -32,13 +32,21 @@ _touchpass() {
       COMPREPLY=($(compgen -W "never 30d 90d 180d 1y" -- "$cur"))
       return
       ;;
+    --kind)
+      COMPREPLY=($(compgen -W "fido2 yubikey" -- "$cur"))
+      return
+      ;;
+    --slot)
+      COMPREPLY=($(compgen -W "1 2" -- "$cur"))
+      return
+      ;;
   esac
 
   local options
   case $command in
     "") options="--help --socket"
         [[ $cur == -* ]] || { COMPREPLY=($(compgen -W "$commands" -- "$cur")); return; } ;;
-    enroll) options="--help --label --no-pin --pin-stdin --user --json" ;;
+    enroll) options="--help --label --no-pin --kind --slot --program --force --yes --pin-stdin --user --json" ;;
     tokens) options="--help --all-users --user --json" ;;
     devices) options="--help --json" ;;
     issue) options="--help --scope --expires --copy --pin-stdin --user --json" ;;

@@ -96,6 +96,7 @@ const std::map<std::string, Setter, std::less<>>& setters() {
       {"usb_tokens", [](Config& c, std::string_view v) { return set_bool(c.usb_tokens, v); }},
       {"admin_group", [](Config& c, std::string_view v) { return set_name(c.admin_group, v); }},
       {"service_group", [](Config& c, std::string_view v) { return set_name(c.service_group, v); }},
+      {"token_group", [](Config& c, std::string_view v) { return set_name(c.token_group, v); }},
       {"token_timeout",
        [](Config& c, std::string_view v) { return set_seconds(c.token_timeout, v, 1, 600); }},
       {"pin_timeout",
@@ -129,6 +130,12 @@ const std::map<std::string, Setter, std::less<>>& setters() {
 }
 
 }  // namespace
+
+std::vector<std::string_view> config_keys() {
+  std::vector<std::string_view> keys;
+  for (const auto& [key, setter] : setters()) keys.push_back(key);
+  return keys;
+}
 
 Result<Config> parse_config(std::string_view text, std::string_view origin) {
   Config config;

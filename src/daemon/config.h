@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/status.h"
 
@@ -29,6 +30,9 @@ struct Config {
   bool usb_tokens = true;
   std::string admin_group = "touchpass-admin";
   std::string service_group = "touchpass-service";
+  // The group of the udev rules' token devices: its members may use YubiKey OTP tokens, whose
+  // device the daemon cannot check per user (see Service::usable_by).
+  std::string token_group = "touchpass";
   std::chrono::seconds token_timeout{30};  // waiting for a token to be inserted or touched
   std::chrono::seconds pin_timeout{120};   // waiting for the client to send a PIN
   UvPolicy uv = UvPolicy::required;
@@ -45,6 +49,9 @@ struct Config {
 // Parses configuration text; `origin` names the file in error messages.
 // Error invalid_argument: "FILE:LINE: reason".
 Result<Config> parse_config(std::string_view text, std::string_view origin);
+
+// Every key the configuration accepts, in alphabetical order.
+std::vector<std::string_view> config_keys();
 
 // Reads and parses the file. A missing file is an error unless `missing_ok` (then: defaults).
 Result<Config> load_config(const std::filesystem::path& path, bool missing_ok);

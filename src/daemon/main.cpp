@@ -23,6 +23,7 @@
 #include "daemon/token_broker.h"
 #include "devices/fido2/discovery.h"
 #include "devices/hotplug/hotplug.h"
+#include "devices/yubikey/discovery.h"
 #include "store/sqlite_store.h"
 
 namespace {
@@ -130,7 +131,10 @@ int main(int argc, char** argv) {
     log_info("virtual tokens (development devices) are looked for in " +
              config->virtual_token_dir.string());
   }
-  if (config->usb_tokens) parts.push_back(std::make_unique<devices::fido2::UsbDiscovery>());
+  if (config->usb_tokens) {
+    parts.push_back(std::make_unique<devices::fido2::UsbDiscovery>());
+    parts.push_back(std::make_unique<devices::yubikey::YubiKeyDiscovery>());
+  }
   devices::fido2::CompositeDiscovery discovery(std::move(parts));
   auto hotplug = devices::HotplugMonitor::start(config->virtual_token_dir, config->usb_tokens);
   if (!hotplug.ok()) return fail(hotplug.error().message);

@@ -1,5 +1,6 @@
 #include "daemon/service.h"
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include <algorithm>
@@ -7,6 +8,7 @@
 #include <thread>
 
 #include "core/bytes.h"
+#include "core/crypto.h"
 #include "core/derivation.h"
 #include "core/grant.h"
 #include "core/password.h"
@@ -204,13 +206,26 @@ Result<Outcome> Service::devices() {
   if (!present.ok()) return present.error();
   Json list = Json::array();
   for (const auto& d : *present) {
-    list.push_back({{"path", d.path},
-                    {"product", d.product},
-                    {"manufacturer", d.manufacturer},
-                    {"vendor_id", d.vendor_id},
-                    {"product_id", d.product_id},
-                    {"kind", "fido2"},
-                    {"virtual", d.is_virtual()}});
+    const bool otp = d.transport == devices::Transport::yubikey_otp;
+    Json device = {{"path", d.path},
+                   {"product", d.product},
+                   {"manufacturer", d.manufacturer},
+                   {"vendor_id", d.vendor_id},
+                   {"product_id", d.product_id},
+                   {"kind", otp ? "yubikey" : "fido2"},
+                   {"virtual", d.is_virtual()}};
+    if (otp) {
+      device["serial"] = d.serial;
+      device["firmware"] = d.firmware.to_string();
+      if (auto status = broker_.otp_status(d); status.ok()) {
+        Json slots = Json::array();
+        for (std::size_t i = 0; i < status->slots.size(); ++i) {
+          slots.push_back({{"slot", i + 1}, {"programmed", status->slots[i].programmed}});
+        }
+        device["slots"] = slots;
+      }
+    }
+    list.push_back(std::move(device));
   }
   return Outcome{{{"devices", list}}, {}};
 }
@@ -228,6 +243,7 @@ Result<SecretBytes> Service::ask_pin(devices::Token& token, Interaction& io) {
 
 Result<Outcome> Service::enroll(const Peer& peer, const Target& target, const ipc::Request& request,
                                 Interaction& io) {
+  if (request.kind == "yubikey") return enroll_yubikey(peer, target, request, io);
   const std::string uv = request.uv.value_or("pin");
   const auto fail = [&](Error e) {
     return audited_failure(peer, "enroll", target.user, request.label, std::move(e));
@@ -240,7 +256,7 @@ Result<Outcome> Service::enroll(const Peer& peer, const Target& target, const ip
   if (!request.label.empty()) {
     if (Status s = validate_label(request.label); !s.ok()) return fail(s.error());
   }
-  auto lease = broker_.acquire(io, usable_by(peer));
+  auto lease = broker_.acquire(io, usable_by(peer, TokenKind::fido2));
   if (!lease.ok()) return fail(lease.error());
   devices::Token& token = lease->token();
   auto caps = token.capabilities();
@@ -316,6 +332,74 @@ Result<Outcome> Service::enroll(const Peer& peer, const Target& target, const ip
   return Outcome{{{"token", token_json(record)}}, {}};
 }
 
+Result<Outcome> Service::enroll_yubikey(const Peer& peer, const Target& target,
+                                        const ipc::Request& request, Interaction& io) {
+  const auto fail = [&](Error e) {
+    return audited_failure(peer, "enroll", target.user, request.label, std::move(e));
+  };
+  if (!request.label.empty()) {
+    if (Status s = validate_label(request.label); !s.ok()) return fail(s.error());
+  }
+  const YubiKeySlot slot = request.slot == 1 ? YubiKeySlot::one : YubiKeySlot::two;
+  const int slot_number = request.slot == 1 ? 1 : 2;
+  auto lease = broker_.acquire(io, usable_by(peer, TokenKind::yubikey));
+  if (!lease.ok()) return fail(lease.error());
+  devices::Token& key = lease->token();
+  auto status = key.otp_status();
+  if (!status.ok()) return fail(status.error());
+  if (status->serial == 0) {
+    return fail(Error{Code::capability_missing,
+                      "This YubiKey does not reveal its serial number, which touchpass needs to "
+                      "tell keys apart; enable it with the YubiKey Manager (serial visible over "
+                      "the API)."});
+  }
+  if (request.program) {
+    // A fresh random key that requires a touch; it never leaves the daemon's memory, which is
+    // wiped at once (YubiKeyToken::program_challenge_response).
+    if (Status s = key.program_challenge_response(slot, /*require_touch=*/true, request.force);
+        !s.ok()) {
+      return fail(s.error());
+    }
+  } else if (!status->slot(slot).programmed) {
+    return fail(Error{Code::not_found,
+                      "Slot " + std::to_string(slot_number) +
+                          " of this YubiKey is not programmed for challenge-response; program it "
+                          "with `touchpass enroll --kind yubikey --program`."});
+  }
+  // The first rolling challenge, which also proves that the slot answers.
+  auto challenge = random_bytes(64);
+  if (!challenge.ok()) return fail(challenge.error());
+  Result<SecretBytes> response = [&] {
+    WatchScope watch(io, &key);
+    return key.challenge_response(slot, std::span<const std::uint8_t, 64>(challenge->data(), 64),
+                                  config_.token_timeout, [&] {
+                                    io.send_event("touch-token", {{"step", 1}, {"steps", 1}});
+                                  });
+  }();
+  if (!response.ok()) return fail(response.error());
+  auto hash = rolling_hash(response->bytes());
+  if (!hash.ok()) return fail(hash.error());
+
+  store::TokenRecord record;
+  record.user = target.user;
+  record.kind = "yubikey";
+  record.credential = encode_yubikey_credential({status->serial, slot});
+  record.uv = "presence";
+  record.attestation_format = "none";
+  record.device = "YubiKey " + status->firmware.to_string() + " #" +
+                  std::to_string(status->serial) + " slot " + std::to_string(slot_number);
+  record.created = clock_();
+  record.rolling_challenge = std::move(*challenge);
+  record.rolling_hash = std::move(*hash);
+  record.label = request.label.empty() ? "YubiKey " + std::to_string(status->serial) + " slot " +
+                                             std::to_string(slot_number)
+                                       : request.label;
+  auto id = store_.add_token(record, audit(peer, "enroll", target.user, record.label));
+  if (!id.ok()) return fail(id.error());
+  record.id = *id;
+  return Outcome{{{"token", token_json(record)}}, {}};
+}
+
 Result<Outcome> Service::tokens(const Target& target) {
   auto list = store_.list_tokens(target.all_users ? "" : target.user, false);
   if (!list.ok()) return list.error();
@@ -327,19 +411,25 @@ Result<Outcome> Service::tokens(const Target& target) {
 Result<store::TokenRecord> Service::token_for_issue(const std::string& user) {
   auto list = store_.list_tokens(user, false);
   if (!list.ok()) return list.error();
-  std::vector<store::TokenRecord> fido2;
-  for (auto& t : *list)
-    if (t.kind == "fido2") fido2.push_back(std::move(t));
-  if (fido2.empty()) {
+  if (list->empty()) {
     return Error{Code::not_found,
                  "You have no security key enrolled. Run `touchpass enroll` first."};
   }
   // The most recently enrolled key; a backup key is used by revoking the lost one.
-  return std::move(fido2.back());
+  return std::move(list->back());
 }
 
-TokenBroker::Usable Service::usable_by(const Peer& peer) {
-  return [peer](const devices::TokenInfo& info) {
+TokenBroker::Usable Service::usable_by(const Peer& peer, TokenKind kind,
+                                       std::uint32_t serial) const {
+  return [peer, kind, serial, group = config_.token_group](const devices::TokenInfo& info) {
+    const bool otp = info.transport == devices::Transport::yubikey_otp;
+    if (otp != (kind == TokenKind::yubikey)) return false;
+    if (otp) {
+      // libykpers reaches keys through libusb and names no device node whose ACL (udev's
+      // uaccess) could be checked: YubiKey OTP tokens serve root and the token group.
+      if (serial != 0 && info.serial != serial) return false;
+      return peer.uid == 0 || in_group(peer.user, peer.gid, group);
+    }
     return may_access(peer, info.path, info.is_virtual() ? Access::write : Access::read_write);
   };
 }
@@ -348,7 +438,7 @@ Result<devices::Assertion> Service::assert_for_grant(const Peer& peer,
                                                      const store::TokenRecord& record,
                                                      const Bytes& client_data_hash,
                                                      const Bytes& salt, Interaction& io) {
-  auto lease = broker_.acquire(io, usable_by(peer));
+  auto lease = broker_.acquire(io, usable_by(peer, TokenKind::fido2));
   if (!lease.ok()) return lease.error();
   devices::Token& token = lease->token();
   devices::AssertRequest ar;
@@ -371,6 +461,84 @@ Result<devices::Assertion> Service::assert_for_grant(const Peer& peer,
   }
   WatchScope watch(io, &token);
   return token.assert_hmac_secret(ar);
+}
+
+Result<Service::TokenSecret> Service::token_secret(const Peer& peer,
+                                                   const store::TokenRecord& token,
+                                                   const Grant& grant,
+                                                   const Bytes& client_data_hash, Interaction& io) {
+  if (token.kind == "yubikey") return yubikey_secret(peer, token, grant, io);
+  // DESIGN.md §5 step 2: one assertion; S is the hmac-secret output for the grant's salt.
+  auto salt = hmac_salt(grant.grant_id);
+  if (!salt.ok()) return salt.error();
+  auto assertion =
+      assert_for_grant(peer, token, client_data_hash, Bytes(salt->begin(), salt->end()), io);
+  if (!assertion.ok()) return assertion.error();
+  TokenSecret out{std::move(assertion->hmac_secret), assertion->sign_count,
+                  std::move(assertion->auth_data), std::move(assertion->signature)};
+  return out;
+}
+
+Result<Bytes> Service::rolling_hash(std::span<const std::uint8_t> response) const {
+  // The keyed hash of a rolling response: HMAC-SHA-256(pepper, label || response).
+  static constexpr std::string_view kLabel = "touchpass/v1/rolling";
+  SecretBytes message(kLabel.size() + response.size());
+  std::copy(kLabel.begin(), kLabel.end(), message.data());
+  std::copy(response.begin(), response.end(), message.data() + kLabel.size());
+  Bytes out(32);
+  if (Status s = crypto::hmac_sha256(pepper_.bytes(), message.bytes(), out); !s.ok()) {
+    return s.error();
+  }
+  return out;
+}
+
+Result<Service::TokenSecret> Service::yubikey_secret(const Peer& peer,
+                                                     const store::TokenRecord& token,
+                                                     const Grant& grant, Interaction& io) {
+  auto credential = parse_yubikey_credential(token.credential);
+  if (!credential.ok()) return credential.error();
+  auto lease = broker_.acquire(io, usable_by(peer, TokenKind::yubikey, credential->serial));
+  if (!lease.ok()) return lease.error();
+  devices::Token& key = lease->token();
+  WatchScope watch(io, &key);
+  int step = 0;
+  const auto respond = [&](std::span<const std::uint8_t, 64> challenge) {
+    ++step;
+    return key.challenge_response(credential->slot, challenge, config_.token_timeout, [&] {
+      io.send_event("touch-token", {{"step", step}, {"steps", 3}});
+    });
+  };
+  // 1. Prove it is the enrolled key and slot: the rolling challenge (DESIGN.md §4.2).
+  if (token.rolling_challenge.size() != 64) {
+    return Error{Code::internal, "The enrolled YubiKey has no rolling challenge; re-enroll it."};
+  }
+  auto proof = respond(std::span<const std::uint8_t, 64>(token.rolling_challenge.data(), 64));
+  if (!proof.ok()) return proof.error();
+  auto expected = rolling_hash(proof->bytes());
+  if (!expected.ok()) return expected.error();
+  if (expected->size() != token.rolling_hash.size() ||
+      CRYPTO_memcmp(expected->data(), token.rolling_hash.data(), expected->size()) != 0) {
+    return Error{Code::verification_failed,
+                 "This YubiKey does not answer as the one enrolled as \"" + token.label +
+                     "\" (has slot " + std::to_string(static_cast<int>(credential->slot)) +
+                     " been reprogrammed?)."};
+  }
+  // 2. S for the grant (DESIGN.md §5 step 3).
+  auto challenge = yubikey_challenge(grant.grant_id);
+  if (!challenge.ok()) return challenge.error();
+  auto s = respond(*challenge);
+  if (!s.ok()) return s.error();
+  // 3. The next rolling challenge and the keyed hash of its response.
+  TokenSecret out{std::move(*s), 0, {}, {}};
+  auto next_challenge = random_bytes(64);
+  if (!next_challenge.ok()) return next_challenge.error();
+  auto next = respond(std::span<const std::uint8_t, 64>(next_challenge->data(), 64));
+  if (!next.ok()) return next.error();
+  auto next_hash = rolling_hash(next->bytes());
+  if (!next_hash.ok()) return next_hash.error();
+  out.next.rolling_challenge = std::move(*next_challenge);
+  out.next.rolling_hash = std::move(*next_hash);
+  return out;
 }
 
 Result<Outcome> Service::issue(const Peer& peer, const Target& target, const ipc::Request& request,
@@ -396,7 +564,7 @@ Result<Outcome> Service::issue(const Peer& peer, const Target& target, const ipc
   grant.scopes = request.scopes;
   grant.created = static_cast<std::uint64_t>(now);
   grant.expires = static_cast<std::uint64_t>(request.expires);
-  grant.kind = TokenKind::fido2;
+  grant.kind = token->kind == "yubikey" ? TokenKind::yubikey : TokenKind::fido2;
   grant.credential = token->credential;
   if (Status s = validate_grant(grant); !s.ok()) return fail(s.error());
   if (store_.find_grant(target.user, request.name).ok()) {
@@ -405,14 +573,11 @@ Result<Outcome> Service::issue(const Peer& peer, const Target& target, const ipc
                                                   "revoke the old one first."});
   }
 
-  const Bytes encoded = encode_grant(grant);
-  auto cdh = client_data_hash_for_grant(encoded);
-  auto salt = hmac_salt(grant.grant_id);
-  if (!cdh.ok() || !salt.ok()) return fail(Error{Code::internal, "Hashing failed."});
-  auto assertion = assert_for_grant(peer, *token, Bytes(cdh->begin(), cdh->end()),
-                                    Bytes(salt->begin(), salt->end()), io);
-  if (!assertion.ok()) return fail(assertion.error());
-  auto password = derive_app_password(assertion->hmac_secret.bytes(), grant.grant_id);
+  auto cdh = client_data_hash_for_grant(encode_grant(grant));
+  if (!cdh.ok()) return fail(cdh.error());
+  auto secret = token_secret(peer, *token, grant, Bytes(cdh->begin(), cdh->end()), io);
+  if (!secret.ok()) return fail(secret.error());
+  auto password = derive_app_password(secret->s.bytes(), grant.grant_id);
   if (!password.ok()) return fail(password.error());
   auto verifier = verifier_for_typed_password(pepper_.bytes(), password->grouped());
   if (!verifier.ok()) return fail(verifier.error());
@@ -425,14 +590,15 @@ Result<Outcome> Service::issue(const Peer& peer, const Target& target, const ipc
   record.created = now;
   record.expires = request.expires;
   record.token_id = token->id;
-  record.kind = "fido2";
+  record.kind = token->kind;
   record.credential = grant.credential;
   record.verifier = Bytes(verifier->bytes().begin(), verifier->bytes().end());
-  record.proof_auth_data = assertion->auth_data;
-  record.proof_signature = assertion->signature;
+  record.proof_auth_data = secret->proof_auth_data;
+  record.proof_signature = secret->proof_signature;
   store::AuditEvent event = audit(peer, "issue", target.user, request.name);
-  event.detail = "grant " + to_hex(record.grant_id) + " proof " + to_hex(record.proof_signature);
-  if (Status s = store_.add_grant(record, assertion->sign_count, event); !s.ok()) {
+  event.detail = "grant " + to_hex(record.grant_id);
+  if (!record.proof_signature.empty()) event.detail += " proof " + to_hex(record.proof_signature);
+  if (Status s = store_.add_grant(record, secret->next, event); !s.ok()) {
     return fail(s.error());
   }
   return Outcome{{{"grant", grant_json(record, token->label)}}, password_secret(*password)};
@@ -456,12 +622,10 @@ Result<Outcome> Service::show(const Peer& peer, const Target& target, const ipc:
   auto nonce = random_bytes(kShowNonceMinBytes);
   if (!nonce.ok()) return fail(nonce.error());
   auto cdh = client_data_hash_for_show(encode_grant(*grant), *nonce);
-  auto salt = hmac_salt(grant->grant_id);
-  if (!cdh.ok() || !salt.ok()) return fail(Error{Code::internal, "Hashing failed."});
-  auto assertion = assert_for_grant(peer, *token, Bytes(cdh->begin(), cdh->end()),
-                                    Bytes(salt->begin(), salt->end()), io);
-  if (!assertion.ok()) return fail(assertion.error());
-  auto password = derive_app_password(assertion->hmac_secret.bytes(), grant->grant_id);
+  if (!cdh.ok()) return fail(cdh.error());
+  auto secret = token_secret(peer, *token, *grant, Bytes(cdh->begin(), cdh->end()), io);
+  if (!secret.ok()) return fail(secret.error());
+  auto password = derive_app_password(secret->s.bytes(), grant->grant_id);
   if (!password.ok()) return fail(password.error());
   auto verifier = verifier_for_typed_password(pepper_.bytes(), password->grouped());
   auto stored = Verifier::from_bytes(record->verifier);
@@ -470,8 +634,8 @@ Result<Outcome> Service::show(const Peer& peer, const Target& target, const ipc:
                       "This security key gives a different password for \"" + request.name +
                           "\". Is it the key the password was issued with?"});
   }
-  if (Status s = store_.update_sign_count(token->id, assertion->sign_count,
-                                          audit(peer, "show", target.user, request.name));
+  if (Status s = store_.update_token_state(token->id, secret->next,
+                                           audit(peer, "show", target.user, request.name));
       !s.ok()) {
     return fail(s.error());
   }

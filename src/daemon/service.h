@@ -10,6 +10,7 @@
 #include <functional>
 #include <optional>
 
+#include "core/grant.h"
 #include "core/secret.h"
 #include "daemon/config.h"
 #include "daemon/interaction.h"
@@ -69,8 +70,25 @@ class Service {
   // The user's one active FIDO2 token to use for a new grant.
   Result<store::TokenRecord> token_for_issue(const std::string& user);
   // Runs the FIDO2 assertion of DESIGN.md §5.2 for `token` with the given clientDataHash.
-  // The tokens `peer` may use (see may_access).
-  static TokenBroker::Usable usable_by(const Peer& peer);
+  // The tokens of `kind` that `peer` may use (see may_access); for YubiKeys optionally only the
+  // one with `serial`.
+  TokenBroker::Usable usable_by(const Peer& peer, TokenKind kind, std::uint32_t serial = 0) const;
+  // The token's secret S for `grant` (DESIGN.md §5 steps 2 and 3), the token's next state and,
+  // for FIDO2, the signed proof.
+  struct TokenSecret {
+    SecretBytes s;
+    store::TokenState next;
+    Bytes proof_auth_data;
+    Bytes proof_signature;
+  };
+  Result<TokenSecret> token_secret(const Peer& peer, const store::TokenRecord& token,
+                                   const Grant& grant, const Bytes& client_data_hash,
+                                   Interaction& io);
+  Result<TokenSecret> yubikey_secret(const Peer& peer, const store::TokenRecord& token,
+                                     const Grant& grant, Interaction& io);
+  Result<Outcome> enroll_yubikey(const Peer& peer, const Target& target,
+                                 const ipc::Request& request, Interaction& io);
+  Result<Bytes> rolling_hash(std::span<const std::uint8_t> response) const;
   Result<devices::Assertion> assert_for_grant(const Peer& peer, const store::TokenRecord& token,
                                               const Bytes& client_data_hash, const Bytes& salt,
                                               Interaction& io);

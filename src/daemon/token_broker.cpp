@@ -38,6 +38,14 @@ void TokenBroker::release(const std::string& path) {
   busy_.erase(path);
 }
 
+Result<devices::OtpStatus> TokenBroker::otp_status(const devices::TokenInfo& info) {
+  std::lock_guard lock(mu_);
+  if (busy_.count(info.path) != 0) return Error{Code::cancelled, "The key is in use."};
+  auto token = discovery_.open(info);
+  if (!token.ok()) return token.error();
+  return (*token)->otp_status();
+}
+
 Result<std::vector<devices::TokenInfo>> TokenBroker::present() {
   std::lock_guard lock(mu_);
   return discovery_.enumerate();

@@ -50,6 +50,8 @@ class TokenBroker {
 
   // The tokens present now (for `touchpass devices`).
   Result<std::vector<devices::TokenInfo>> present();
+  // A present YubiKey's OTP status; not while another request holds it (Code::cancelled).
+  Result<devices::OtpStatus> otp_status(const devices::TokenInfo& info);
 
  private:
   void release(const std::string& path);

@@ -146,6 +146,21 @@ Result<Request> Request::parse(std::string_view json_text) {
         return protocol("\"uv\" must be \"pin\" or \"presence\".");
       }
       r.uv = *uv;
+      auto kind = opt_string(j, "kind");
+      if (!kind.ok()) return kind.error();
+      r.kind = kind->value_or("fido2");
+      if (r.kind != "fido2" && r.kind != "yubikey") {
+        return protocol("\"kind\" must be \"fido2\" or \"yubikey\".");
+      }
+      auto slot = opt_int(j, "slot", 0, 2);
+      if (!slot.ok()) return slot.error();
+      r.slot = *slot == 0 ? 2 : static_cast<int>(*slot);
+      auto program = opt_bool(j, "program");
+      auto force = opt_bool(j, "force");
+      if (!program.ok()) return program.error();
+      if (!force.ok()) return force.error();
+      r.program = *program;
+      r.force = *force;
       break;
     }
     case Op::issue: {
@@ -236,6 +251,12 @@ std::string Request::to_json() const {
     case Op::enroll:
       if (!label.empty()) j["label"] = label;
       if (uv) j["uv"] = *uv;
+      if (kind == "yubikey") {
+        j["kind"] = kind;
+        j["slot"] = slot;
+        if (program) j["program"] = true;
+        if (force) j["force"] = true;
+      }
       break;
     case Op::issue:
       j["name"] = name;

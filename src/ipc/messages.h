@@ -48,6 +48,10 @@ struct Request {
   bool all_users = false;           // tokens, list: everyone's
   std::string label;                // enroll
   std::optional<std::string> uv;    // enroll: "pin" or "presence"
+  std::string kind = "fido2";       // enroll: "fido2" or "yubikey"
+  int slot = 2;                     // enroll, yubikey: the challenge-response slot, 1 or 2
+  bool program = false;             // enroll, yubikey: program the slot with a fresh key first
+  bool force = false;               // enroll, yubikey: … even if it is programmed already
   std::string name;                 // issue, show, revoke, rename
   std::string new_name;             // rename
   std::vector<std::string> scopes;  // issue

@@ -90,6 +90,10 @@ CREATE TABLE throttle (
   locked_until INTEGER NOT NULL
 );
 )sql",
+    R"sql(
+ALTER TABLE tokens ADD COLUMN rolling_challenge BLOB NOT NULL DEFAULT x'';
+ALTER TABLE tokens ADD COLUMN rolling_hash BLOB NOT NULL DEFAULT x'';
+)sql",
 };
 static_assert(std::size(kMigrations) == static_cast<std::size_t>(SqliteStore::kSchemaVersion));
 
@@ -226,7 +230,8 @@ std::vector<std::string> split_scopes(const std::string& joined) {
 
 constexpr std::string_view kTokenColumns =
     "id, user, label, kind, credential, rp_id, algorithm, public_key, uv, sign_count, aaguid, "
-    "attestation_format, attestation_x5c, device, is_virtual, created, revoked";
+    "attestation_format, attestation_x5c, device, is_virtual, created, revoked, rolling_challenge, "
+    "rolling_hash";
 
 TokenRecord read_token(const Stmt& s) {
   TokenRecord t;
@@ -247,6 +252,8 @@ TokenRecord read_token(const Stmt& s) {
   t.is_virtual = s.integer(14) != 0;
   t.created = s.integer(15);
   t.revoked = s.optional_integer(16);
+  t.rolling_challenge = s.blob(17);
+  t.rolling_hash = s.blob(18);
   return t;
 }
 
@@ -419,7 +426,8 @@ Result<std::int64_t> SqliteStore::add_token(const TokenRecord& t, const AuditEve
     Stmt ins(db_,
              "INSERT INTO tokens (user, label, kind, credential, rp_id, algorithm, "
              "public_key, uv, sign_count, aaguid, attestation_format, attestation_x5c, "
-             "device, is_virtual, created) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+             "device, is_virtual, created, rolling_challenge, rolling_hash) "
+             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     ins.bind(1, t.user)
         .bind(2, t.label)
         .bind(3, t.kind)
@@ -434,7 +442,9 @@ Result<std::int64_t> SqliteStore::add_token(const TokenRecord& t, const AuditEve
         .bind(12, t.attestation_x5c)
         .bind(13, t.device)
         .bind(14, std::int64_t{t.is_virtual ? 1 : 0})
-        .bind(15, t.created);
+        .bind(15, t.created)
+        .bind(16, t.rolling_challenge)
+        .bind(17, t.rolling_hash);
     const int rc = ins.step();
     if (rc == SQLITE_CONSTRAINT_UNIQUE) {
       return Error{Code::invalid_argument, "A token labelled \"" + t.label +
@@ -484,15 +494,28 @@ Status SqliteStore::revoke_token(std::int64_t id, UnixTime when, const AuditEven
   });
 }
 
-Status SqliteStore::add_grant(const GrantRecord& g, std::uint32_t token_sign_count,
+Status SqliteStore::write_token_state_locked(std::int64_t token_id, const TokenState& state) {
+  // Empty rolling values keep the stored ones (FIDO2 tokens have none).
+  Stmt tok(db_,
+           "UPDATE tokens SET sign_count = ?1, "
+           "rolling_challenge = CASE WHEN length(?2) > 0 THEN ?2 ELSE rolling_challenge END, "
+           "rolling_hash = CASE WHEN length(?3) > 0 THEN ?3 ELSE rolling_hash END "
+           "WHERE id = ?4 AND revoked IS NULL");
+  tok.bind(1, std::int64_t{state.sign_count})
+      .bind(2, state.rolling_challenge)
+      .bind(3, state.rolling_hash)
+      .bind(4, token_id);
+  if (Status s = tok.run("record the token's state"); !s.ok()) return s;
+  if (sqlite3_changes(db_) == 0) {
+    return Error{Code::not_found, "The token is no longer enrolled."};
+  }
+  return {};
+}
+
+Status SqliteStore::add_grant(const GrantRecord& g, const TokenState& token_state,
                               const AuditEvent& audit) {
   return audited_write(audit, [&]() -> Status {
-    Stmt tok(db_, "UPDATE tokens SET sign_count = ? WHERE id = ? AND revoked IS NULL");
-    tok.bind(1, std::int64_t{token_sign_count}).bind(2, g.token_id);
-    if (Status s = tok.run("record the signature counter"); !s.ok()) return s;
-    if (sqlite3_changes(db_) == 0) {
-      return Error{Code::not_found, "The token of this grant is no longer enrolled."};
-    }
+    if (Status s = write_token_state_locked(g.token_id, token_state); !s.ok()) return s;
     Stmt ins(db_,
              "INSERT INTO grants (grant_id, user, name, scopes, created, expires, "
              "token_id, kind, credential, verifier, proof_auth_data, proof_signature) "
@@ -567,15 +590,10 @@ Result<std::vector<GrantRecord>> SqliteStore::list_grants(const std::string& use
   });
 }
 
-Status SqliteStore::update_sign_count(std::int64_t token_id, std::uint32_t sign_count,
-                                      const AuditEvent& audit) {
-  return audited_write(audit, [&]() -> Status {
-    Stmt tok(db_, "UPDATE tokens SET sign_count = ? WHERE id = ? AND revoked IS NULL");
-    tok.bind(1, std::int64_t{sign_count}).bind(2, token_id);
-    if (Status s = tok.run("record the signature counter"); !s.ok()) return s;
-    if (sqlite3_changes(db_) == 0) return Error{Code::not_found, "No such active token."};
-    return Status();
-  });
+Status SqliteStore::update_token_state(std::int64_t token_id, const TokenState& state,
+                                       const AuditEvent& audit) {
+  return audited_write(audit,
+                       [&]() -> Status { return write_token_state_locked(token_id, state); });
 }
 
 Status SqliteStore::revoke_grant(const std::string& user, const std::string& name, UnixTime when,

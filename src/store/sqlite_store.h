@@ -18,7 +18,7 @@ namespace touchpass::store {
 class SqliteStore final : public Store {
  public:
   // The schema version this build writes.
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
 
   // Opens (creating with mode 0600 if missing) and migrates the database at `path`.
   static Result<std::unique_ptr<SqliteStore>> open(const std::filesystem::path& path);
@@ -31,14 +31,14 @@ class SqliteStore final : public Store {
   Result<TokenRecord> get_token(std::int64_t id) override;
   Status revoke_token(std::int64_t id, UnixTime when, const AuditEvent& audit) override;
 
-  Status add_grant(const GrantRecord& grant, std::uint32_t token_sign_count,
+  Status add_grant(const GrantRecord& grant, const TokenState& token_state,
                    const AuditEvent& audit) override;
   Result<GrantRecord> find_grant(const std::string& user, const std::string& name) override;
   Result<std::optional<GrantRecord>> find_grant_by_verifier(const Bytes& verifier) override;
   Result<std::vector<GrantRecord>> list_grants(const std::string& user,
                                                bool include_revoked) override;
-  Status update_sign_count(std::int64_t token_id, std::uint32_t sign_count,
-                           const AuditEvent& audit) override;
+  Status update_token_state(std::int64_t token_id, const TokenState& state,
+                            const AuditEvent& audit) override;
   Status revoke_grant(const std::string& user, const std::string& name, UnixTime when,
                       const AuditEvent& audit) override;
   Result<int> revoke_all_grants(const std::string& user, UnixTime when,
@@ -59,6 +59,9 @@ class SqliteStore final : public Store {
   Status migrate();
   // Appends one audit entry; the caller holds mu_ and has a transaction open.
   Status append_audit_locked(const AuditEvent& audit);
+  // Writes a token's new state; not_found when it is not an active token. Caller holds mu_ and
+  // has a transaction open.
+  Status write_token_state_locked(std::int64_t token_id, const TokenState& state);
   // Runs `body` (which returns Status or Result<T>) under the lock in one transaction that also
   // appends `audit`; commits only when both succeed, so a failed change leaves no trace.
   template <class F>

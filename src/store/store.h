@@ -38,6 +38,19 @@ struct TokenRecord {
   bool is_virtual = false;
   UnixTime created = 0;
   std::optional<UnixTime> revoked;
+  // YubiKey only (DESIGN.md §4.2): the rolling challenge and a keyed hash of the response the
+  // key must give to it; both are replaced after each successful use.
+  Bytes rolling_challenge;
+  Bytes rolling_hash;
+};
+
+// What a token's use changes about it: FIDO2's signature counter, or a YubiKey's next rolling
+// challenge (left as they are when empty).
+struct TokenState {
+  std::uint32_t sign_count = 0;
+  Bytes rolling_challenge;
+  Bytes rolling_hash;
+  TokenState(std::uint32_t count = 0) : sign_count(count) {}  // NOLINT: implicit by design
 };
 
 // One grant: the record of one app password (DESIGN.md §5.1), its verifier and its proof.
@@ -110,9 +123,9 @@ class Store {
   // Revokes a token and every active grant derived from it.
   virtual Status revoke_token(std::int64_t id, UnixTime when, const AuditEvent& audit) = 0;
 
-  // Grants. add_grant also records the token's new signature counter, in the same transaction.
-  // invalid_argument when the user already has an active grant of that name.
-  virtual Status add_grant(const GrantRecord& grant, std::uint32_t token_sign_count,
+  // Grants. add_grant also records the token's new state (counter or rolling challenge), in the
+  // same transaction. invalid_argument when the user already has an active grant of that name.
+  virtual Status add_grant(const GrantRecord& grant, const TokenState& token_state,
                            const AuditEvent& audit) = 0;
   // The user's active (unrevoked) grant of that name; not_found otherwise.
   virtual Result<GrantRecord> find_grant(const std::string& user, const std::string& name) = 0;
@@ -120,9 +133,9 @@ class Store {
   virtual Result<std::optional<GrantRecord>> find_grant_by_verifier(const Bytes& verifier) = 0;
   virtual Result<std::vector<GrantRecord>> list_grants(const std::string& user,
                                                        bool include_revoked) = 0;
-  // Records a token's signature counter after a successful assertion (e.g. for show).
-  virtual Status update_sign_count(std::int64_t token_id, std::uint32_t sign_count,
-                                   const AuditEvent& audit) = 0;
+  // Records a token's new state after a successful use (e.g. for show).
+  virtual Status update_token_state(std::int64_t token_id, const TokenState& state,
+                                    const AuditEvent& audit) = 0;
   // Revokes one active grant; not_found if the user has none of that name.
   virtual Status revoke_grant(const std::string& user, const std::string& name, UnixTime when,
                               const AuditEvent& audit) = 0;

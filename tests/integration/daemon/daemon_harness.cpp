@@ -20,7 +20,8 @@ namespace touchpass::testing {
 
 using namespace std::chrono_literals;
 
-Process Process::start(const std::vector<std::string>& argv, const fs::path& log) {
+Process Process::start(const std::vector<std::string>& argv, const fs::path& log,
+                       const std::vector<std::string>& env) {
   Process p;
   p.pid_ = ::fork();
   if (p.pid_ == 0) {
@@ -31,6 +32,7 @@ Process Process::start(const std::vector<std::string>& argv, const fs::path& log
     }
     const int null = ::open("/dev/null", O_RDONLY);
     if (null >= 0) ::dup2(null, STDIN_FILENO);
+    for (const auto& e : env) ::putenv(const_cast<char*>(e.c_str()));
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
@@ -209,7 +211,7 @@ Deployment::Deployment(Options options) : options_(std::move(options)) {
                           << "store = " << store().string() << "\n"
                           << "pepper = " << (dir_ / "state" / "pepper").string() << "\n"
                           << "virtual_token_dir = " << (dir_ / "virtual").string() << "\n"
-                          << "usb_tokens = false\n"
+                          << "usb_tokens = " << (options_.usb_tokens ? "true" : "false") << "\n"
                           << "token_timeout = " << options_.token_timeout << "\n"
                           << "pin_timeout = 10\n"
                           << "admin_group = touchpass-test-admins\n"
@@ -233,7 +235,8 @@ bool Deployment::start_token(const std::string& name, const std::string& presenc
 }
 
 bool Deployment::start_daemon() {
-  daemon_ = Process::start({TOUCHPASSD_BINARY, "--config", config().string()}, dir_ / "daemon.log");
+  daemon_ = Process::start({TOUCHPASSD_BINARY, "--config", config().string()}, dir_ / "daemon.log",
+                           options_.daemon_env);
   return wait_for_socket(socket(), 5000ms);
 }
 

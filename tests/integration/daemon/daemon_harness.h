@@ -37,8 +37,10 @@ inline ipc::Json req(const char* op, ipc::Json fields = ipc::Json::object()) {
 class Process {
  public:
   Process() = default;
-  // Starts `argv` with stdout and stderr appended to `log`.
-  static Process start(const std::vector<std::string>& argv, const fs::path& log);
+  // Starts `argv` with stdout and stderr appended to `log`, with `env` ("NAME=value") added to
+  // the environment.
+  static Process start(const std::vector<std::string>& argv, const fs::path& log,
+                       const std::vector<std::string>& env = {});
   Process(Process&& other) noexcept;
   Process& operator=(Process&& other) noexcept;
   ~Process();
@@ -111,7 +113,9 @@ class Deployment {
     std::string presence = "approve";
     std::string pin = "123456";
     int token_timeout = 10;
-    std::string extra_config;  // more `key = value` lines for touchpassd.conf
+    std::string extra_config;             // more `key = value` lines for touchpassd.conf
+    bool usb_tokens = false;              // true: the daemon also looks for USB keys and YubiKeys
+    std::vector<std::string> daemon_env;  // e.g. LD_PRELOAD of the YubiKey emulator
   };
   explicit Deployment(Options options);
   Deployment() : Deployment(Options{}) {}

@@ -91,12 +91,24 @@ TEST_F(FormatTest, GrantsShowAllNeverAndLastUse) {
 TEST_F(FormatTest, DevicesAndLogEntries) {
   const Json devices = {
       {"devices",
-       {{{"path", "/dev/hidraw3"}, {"product", "YubiKey 5"}, {"virtual", false}},
-        {{"path", "/run/touchpass/virtual/t1"}, {"product", "virtual"}, {"virtual", true}}}}};
+       {{{"path", "/dev/hidraw3"}, {"product", "YubiKey 5"}, {"kind", "fido2"}, {"virtual", false}},
+        {{"path", "yubikey-otp:12345678"},
+         {"product", "YubiKey"},
+         {"kind", "yubikey"},
+         {"virtual", false},
+         {"serial", 12345678},
+         {"firmware", "5.4.3"},
+         {"slots", {{{"slot", 1}, {"programmed", false}}, {{"slot", 2}, {"programmed", true}}}}},
+        {{"path", "/run/touchpass/virtual/t1"},
+         {"product", "virtual"},
+         {"kind", "fido2"},
+         {"virtual", true}}}}};
   EXPECT_EQ(*devices_table(devices),
-            "PATH                       PRODUCT    VIRTUAL\n"
-            "/dev/hidraw3               YubiKey 5  no\n"
-            "/run/touchpass/virtual/t1  virtual    yes\n");
+            "PATH                       PRODUCT    KIND     VIRTUAL  DETAILS\n"
+            "/dev/hidraw3               YubiKey 5  fido2    no\n"
+            "yubikey-otp:12345678       YubiKey    yubikey  no       serial 12345678, firmware "
+            "5.4.3, slot 1 empty, slot 2 programmed\n"
+            "/run/touchpass/virtual/t1  virtual    fido2    yes\n");
   const Json log = {{"entries",
                      {{{"seq", 1},
                        {"time", 60},

@@ -136,7 +136,7 @@ TEST_F(SqliteStoreTest, RefusesADatabaseFromANewerVersionAndLeavesItAlone) {
   ASSERT_FALSE(reopened.ok());
   EXPECT_EQ(reopened.code(), Code::invalid_argument);
   EXPECT_NE(reopened.error().message.find("newer"), std::string::npos);
-  ASSERT_EQ(raw_exec("PRAGMA user_version=2"), SQLITE_OK);
+  ASSERT_EQ(raw_exec("PRAGMA user_version=3"), SQLITE_OK);
   auto again = SqliteStore::open(path_);
   ASSERT_TRUE(again.ok());
   EXPECT_TRUE((*again)->get_token(id).ok());
@@ -358,12 +358,36 @@ TEST_F(SqliteStoreTest, ThrottleEntriesPersistAndClear) {
 TEST_F(SqliteStoreTest, ASchemaVersion1StoreIsMigratedKeepingItsData) {
   const std::int64_t id = enroll("alice", "key");
   store_.reset();
-  ASSERT_EQ(raw_exec("DROP TABLE throttle; PRAGMA user_version=1"), SQLITE_OK);
+  ASSERT_EQ(raw_exec("DROP TABLE throttle; ALTER TABLE tokens DROP COLUMN rolling_challenge; "
+                     "ALTER TABLE tokens DROP COLUMN rolling_hash; PRAGMA user_version=1"),
+            SQLITE_OK);
   auto migrated = SqliteStore::open(path_);
   ASSERT_TRUE(migrated.ok()) << migrated.error().message;
   EXPECT_TRUE((*migrated)->get_token(id).ok());
   EXPECT_TRUE((*migrated)->list_throttles().ok());
   EXPECT_TRUE((*migrated)->verify_audit().ok());
+}
+
+TEST_F(SqliteStoreTest, ARollingChallengeIsReplacedWithTheGrantThatUsedIt) {
+  TokenRecord yk = token("alice", "yubikey");
+  yk.kind = "yubikey";
+  yk.credential = Bytes{0x00, 0xbc, 0x61, 0x4e, 0x02};
+  yk.public_key.clear();
+  yk.rolling_challenge = Bytes(64, 0x01);
+  yk.rolling_hash = Bytes(32, 0x02);
+  auto id = store_->add_token(yk, event("enroll", "alice"));
+  ASSERT_TRUE(id.ok()) << id.error().message;
+  EXPECT_EQ(store_->get_token(*id)->rolling_challenge, Bytes(64, 0x01));
+  TokenState next;
+  next.rolling_challenge = Bytes(64, 0x03);
+  next.rolling_hash = Bytes(32, 0x04);
+  ASSERT_TRUE(store_->add_grant(grant(*id, "alice", "mail"), next, event("issue", "alice")).ok());
+  EXPECT_EQ(store_->get_token(*id)->rolling_challenge, Bytes(64, 0x03));
+  EXPECT_EQ(store_->get_token(*id)->rolling_hash, Bytes(32, 0x04));
+  // A FIDO2-style update (counter only) keeps the rolling values.
+  ASSERT_TRUE(store_->update_token_state(*id, 7, event("show", "alice")).ok());
+  EXPECT_EQ(store_->get_token(*id)->rolling_hash, Bytes(32, 0x04));
+  EXPECT_EQ(store_->get_token(*id)->sign_count, 7u);
 }
 
 }  // namespace

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# `cmake --install BUILD --prefix /usr` into a DESTDIR puts every file where the system looks
+# for it, with sane modes, and what it installs is well-formed: the unit names the installed
+# daemon, sysusers/tmpfiles snippets and units parse, the man pages render, the programs run.
+# The directories come from the environment (set by tests/install/CMakeLists.txt):
+#   UNIT_DIR UDEV_DIR SYSUSERS_DIR TMPFILES_DIR CONFIG_DIR PAM_DIR (empty: no PAM module built)
+#   check-install.sh BUILD_DIR WORK_DIR
+set -euo pipefail
+build=$1
+work=$2
+root=$work/root
+rm -rf "$work" && mkdir -p "$work"
+DESTDIR=$root cmake --install "$build" --prefix /usr >"$work/install.log"
+
+fail=0
+problem() { echo "FAIL: $*" >&2; fail=1; }
+
+# path mode
+expected=(
+  "usr/sbin/touchpassd 755"
+  "usr/bin/touchpass 755"
+  "usr/bin/touchpass-virtual-token 755"
+  "${UNIT_DIR#/}/touchpassd.service 644"
+  "${UNIT_DIR#/}/touchpassd.socket 644"
+  "${UDEV_DIR#/}/70-touchpass.rules 644"
+  "${SYSUSERS_DIR#/}/touchpass.conf 644"
+  "${TMPFILES_DIR#/}/touchpass.conf 644"
+  "${CONFIG_DIR#/}/touchpassd.conf 644"
+  "usr/share/man/man1/touchpass.1 644"
+  "usr/share/man/man5/touchpassd.conf.5 644"
+  "usr/share/man/man8/touchpassd.8 644"
+  "usr/share/bash-completion/completions/touchpass 644"
+)
+if [ -n "${PAM_DIR:-}" ]; then
+  expected+=("${PAM_DIR#/}/pam_touchpass.so 644" "usr/share/man/man8/pam_touchpass.8 644")
+fi
+for entry in "${expected[@]}"; do
+  path=${entry% *}
+  mode=${entry##* }
+  if [ ! -f "$root/$path" ]; then
+    problem "/$path was not installed"
+    continue
+  fi
+  actual=$(stat -c %a "$root/$path")
+  [ "$actual" = "$mode" ] || problem "/$path has mode $actual, expected $mode"
+done
+# Nothing else, nothing writable by others, no set-id bits.
+installed=$(cd "$root" && find . -type f -o -type l | sed 's|^\./||' | sort)
+for path in $installed; do
+  found=0
+  for entry in "${expected[@]}"; do [ "${entry% *}" = "$path" ] && found=1; done
+  [ "$found" -eq 1 ] || problem "unexpected file /$path"
+done
+bad=$(find "$root" \( -perm -o+w -o -perm -u+s -o -perm -g+s \) ! -type l)
+[ -z "$bad" ] || problem "world-writable or set-id: $bad"
+
+# The unit starts the installed daemon.
+grep -qx 'ExecStart=/usr/sbin/touchpassd' "$root/${UNIT_DIR#/}/touchpassd.service" ||
+  problem "touchpassd.service does not run /usr/sbin/touchpassd"
+grep -q '@TOUCHPASSD@' "$root/${UNIT_DIR#/}/touchpassd.service" &&
+  problem "touchpassd.service has an unreplaced @TOUCHPASSD@"
+# systemd-analyze verify, on copies whose ExecStart= is the binary in DESTDIR (verify checks it).
+mkdir -p "$work/units"
+sed "s|^ExecStart=/usr/sbin/touchpassd|ExecStart=$root/usr/sbin/touchpassd|" \
+  "$root/${UNIT_DIR#/}/touchpassd.service" >"$work/units/touchpassd.service"
+cp "$root/${UNIT_DIR#/}/touchpassd.socket" "$work/units/"
+(cd "$work/units" && systemd-analyze verify --man=no touchpassd.socket touchpassd.service) \
+  >"$work/verify.log" 2>&1 || problem "systemd-analyze verify failed"
+if grep -q . "$work/verify.log"; then
+  cat "$work/verify.log" >&2
+  problem "systemd-analyze verify complained"
+fi
+
+# sysusers and tmpfiles snippets parse (the sysusers one is applied to a scratch root).
+mkdir -p "$work/sysroot/etc"
+touch "$work/sysroot/etc/passwd" "$work/sysroot/etc/group"
+systemd-sysusers --root="$work/sysroot" "$root/${SYSUSERS_DIR#/}/touchpass.conf" ||
+  problem "systemd-sysusers refused touchpass.conf"
+for name in touchpass touchpass-admin touchpass-service; do
+  grep -q "^$name:" "$work/sysroot/etc/group" || problem "sysusers did not create the group $name"
+done
+grep -q '^touchpass:x:[0-9]*:[0-9]*:.*:/usr/sbin/nologin$' "$work/sysroot/etc/passwd" ||
+  problem "sysusers did not create the system user touchpass"
+systemd-tmpfiles --root="$work/sysroot" --create "$root/${TMPFILES_DIR#/}/touchpass.conf" ||
+  problem "systemd-tmpfiles refused touchpass.conf"
+[ "$(stat -c %a "$work/sysroot/run/touchpass/virtual" 2>/dev/null)" = 755 ] ||
+  problem "tmpfiles did not create /run/touchpass/virtual with mode 0755"
+
+# Man pages render without warnings (or at least start like man pages when man is missing).
+for page in $(cd "$root" && find usr/share/man -type f); do
+  if command -v man >/dev/null; then
+    warnings=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$root/$page" 2>&1 >/dev/null)
+    [ -z "$warnings" ] || problem "/$page: $warnings"
+  else
+    head -n 1 "$root/$page" | grep -q '^\.TH ' || problem "/$page does not start with .TH"
+  fi
+done
+
+# The installed programs run.
+"$root/usr/bin/touchpass" --help >/dev/null || problem "touchpass --help failed"
+"$root/usr/sbin/touchpassd" --version >/dev/null || problem "touchpassd --version failed"
+"$root/usr/bin/touchpass-virtual-token" --help >/dev/null 2>&1 ||
+  problem "touchpass-virtual-token --help failed"
+
+[ "$fail" -eq 0 ] && echo "installed $(echo "$installed" | wc -l) files, all as expected"
+exit "$fail"

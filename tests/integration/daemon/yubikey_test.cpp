@@ -1,0 +1,161 @@
+// YubiKey challenge-response end to end: the real touchpassd, through the real libykpers, with
+// the YubiKey emulated at the libusb boundary by LD_PRELOAD of libtouchpass-ykemu.so; the
+// touchpass CLI as the user types it.
+#include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <fstream>
+
+#include "core/bytes.h"
+#include "core/derivation.h"
+#include "core/grant.h"
+#include "daemon/daemon_harness.h"
+
+namespace touchpass::testing {
+namespace {
+
+using ipc::Json;
+
+class YubiKeyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Deployment::Options options;
+    options.usb_tokens = true;
+    options.token_timeout = 3;
+    options.extra_config = "failure_delay_ms = 0\n";
+    state_ =
+        fs::temp_directory_path() / ("touchpass-ykemu-" + std::to_string(::getpid()) + ".json");
+    write_state(Json::object());  // a key with both slots empty
+    std::string preload = TOUCHPASS_YKEMU_LIBRARY;
+#ifdef TOUCHPASS_PRELOAD_FIRST
+    preload = std::string(TOUCHPASS_PRELOAD_FIRST) + ":" + preload;  // the ASan runtime first
+#endif
+    options.daemon_env = {"LD_PRELOAD=" + preload, "TOUCHPASS_YKEMU_STATE=" + state_.string()};
+    deployment_ = std::make_unique<Deployment>(options);
+    ASSERT_TRUE(deployment_->start_daemon()) << deployment_->daemon_log();
+  }
+  void TearDown() override {
+    deployment_.reset();
+    fs::remove(state_);
+  }
+
+  // The emulator's state: serial 12345678, firmware 5.4.3, `slots` as given.
+  void write_state(const Json& slots) {
+    const fs::path tmp = state_.string() + ".new";
+    // A person touches the key 300 ms after it starts waiting, so the wait is visible.
+    std::ofstream(tmp) << Json{
+        {"serial", 12345678},
+        {"firmware", "5.4.3"},
+        {"slots", slots},
+        {"touch_delay_ms",
+         300}}.dump();
+    fs::rename(tmp, state_);
+  }
+  Json read_state() {
+    return Json::parse(read_file(state_));
+  }
+
+  CommandResult touchpass(std::vector<std::string> args) {
+    args.insert(args.begin(), {TOUCHPASS_BINARY, "--socket", deployment_->socket().string()});
+    return run_command(args);
+  }
+
+  fs::path state_;
+  std::unique_ptr<Deployment> deployment_;
+};
+
+TEST_F(YubiKeyTest, DevicesListsTheKeyWithSerialAndSlots) {
+  auto listed = touchpass({"devices", "--json"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  const Json devices = Json::parse(listed.out)["devices"];
+  ASSERT_EQ(devices.size(), 1u) << listed.out;
+  EXPECT_EQ(devices[0]["kind"], "yubikey");
+  EXPECT_EQ(devices[0]["serial"], 12345678);
+  EXPECT_EQ(devices[0]["firmware"], "5.4.3");
+  EXPECT_EQ(devices[0]["slots"][1]["programmed"], false);
+  auto table = touchpass({"devices"});
+  EXPECT_NE(table.out.find("serial 12345678"), std::string::npos) << table.out;
+}
+
+TEST_F(YubiKeyTest, EnrollProgramIssueShowAndVerify) {
+  // An empty slot is not used without --program.
+  auto empty = touchpass({"enroll", "--kind", "yubikey"});
+  EXPECT_EQ(empty.exit_code, 7) << empty.err;
+  EXPECT_NE(empty.err.find("--program"), std::string::npos) << empty.err;
+
+  // Programming needs a confirmation; without a terminal, --yes.
+  EXPECT_EQ(touchpass({"enroll", "--kind", "yubikey", "--program"}).exit_code, 2);
+  auto enrolled = touchpass({"enroll", "--kind", "yubikey", "--program", "--yes"});
+  ASSERT_EQ(enrolled.exit_code, 0) << enrolled.err << deployment_->daemon_log();
+  EXPECT_NE(enrolled.err.find("Touch your security key"), std::string::npos)
+      << enrolled.err << read_state().dump();
+  const Json slot = read_state()["slots"]["2"];
+  ASSERT_TRUE(slot.is_object()) << read_state().dump();
+  EXPECT_TRUE(slot["require_touch"].get<bool>());
+  // Slot 2 now holds a key the daemon never reveals; refusing to overwrite it without --force.
+  EXPECT_NE(touchpass({"enroll", "--kind", "yubikey", "--program", "--yes"}).exit_code, 0);
+
+  auto issued = touchpass({"issue", "phone mail", "--scope", "imap"});
+  ASSERT_EQ(issued.exit_code, 0) << issued.err;
+  const std::string password = issued.out.substr(0, 24);
+  auto shown = touchpass({"show", "phone mail"});
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  EXPECT_EQ(shown.out, issued.out);
+
+  // Independently: S = HMAC-SHA1(the slot's key, SHA-512("touchpass/v1/challenge" || grant id)).
+  const Json grants = Json::parse(touchpass({"list", "--json"}).out)["grants"];
+  ASSERT_EQ(grants.size(), 1u);
+  EXPECT_EQ(grants[0]["kind"], "yubikey");
+  const auto grant_id = GrantId::from_bytes(*from_hex(grants[0]["grant_id"].get<std::string>()));
+  ASSERT_TRUE(grant_id.ok());
+  const auto key = *from_hex(read_state()["slots"]["2"]["key"].get<std::string>());
+  const auto challenge = yubikey_challenge(*grant_id);
+  std::uint8_t s[20];
+  unsigned int len = 0;
+  HMAC(EVP_sha1(), key.data(), static_cast<int>(key.size()), challenge->data(), challenge->size(),
+       s, &len);
+  auto expected = derive_app_password(std::span<const std::uint8_t>(s, len), *grant_id);
+  ASSERT_TRUE(expected.ok());
+  EXPECT_EQ(expected->grouped(), password);
+
+  auto client = Client::connect(deployment_->socket());
+  auto verified = client->send(req("verify", {{"user", "root"}, {"service", "imap"}}), password);
+  ASSERT_TRUE(verified);
+  EXPECT_EQ(verified->final.kind, ipc::Reply::Kind::ok);
+}
+
+TEST_F(YubiKeyTest, AReprogrammedSlotIsRefusedByTheRollingChallenge) {
+  ASSERT_EQ(touchpass({"enroll", "--kind", "yubikey", "--program", "--yes"}).exit_code, 0);
+  ASSERT_EQ(touchpass({"issue", "mail"}).exit_code, 0);
+  // Someone reprograms slot 2 behind touchpass's back (same serial, another secret).
+  Json state = read_state();
+  Json slots = state["slots"];
+  slots["2"]["key"] = std::string(40, 'a');
+  write_state(slots);
+  auto shown = touchpass({"show", "mail"});
+  EXPECT_EQ(shown.exit_code, 5) << shown.err;
+  EXPECT_NE(shown.err.find("reprogrammed"), std::string::npos) << shown.err;
+  EXPECT_TRUE(shown.out.empty());
+  auto issued = touchpass({"issue", "mail2"});
+  EXPECT_EQ(issued.exit_code, 5) << issued.err;
+  const Json grants = Json::parse(touchpass({"list", "--json"}).out)["grants"];
+  EXPECT_EQ(grants.size(), 1u);  // nothing stored
+  auto log = touchpass({"log", "--json"});
+  EXPECT_NE(log.out.find("verification_failed"), std::string::npos);  // audited
+}
+
+TEST_F(YubiKeyTest, AKeyThatIsNotTouchedTimesOutAndStoresNothing) {
+  ASSERT_EQ(touchpass({"enroll", "--kind", "yubikey", "--program", "--yes"}).exit_code, 0);
+  Json state = read_state();
+  const fs::path tmp = state_.string() + ".new";
+  state["touch"] = "never";
+  std::ofstream(tmp) << state.dump();
+  fs::rename(tmp, state_);
+  auto issued = touchpass({"issue", "mail"});
+  EXPECT_EQ(issued.exit_code, 5) << issued.err;
+  EXPECT_TRUE(Json::parse(touchpass({"list", "--json"}).out)["grants"].empty());
+}
+
+}  // namespace
+}  // namespace touchpass::testing
