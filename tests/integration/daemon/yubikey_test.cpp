@@ -145,17 +145,37 @@ TEST_F(YubiKeyTest, AReprogrammedSlotIsRefusedByTheRollingChallenge) {
   EXPECT_NE(log.out.find("verification_failed"), std::string::npos);  // audited
 }
 
-TEST_F(YubiKeyTest, AKeyThatIsNotTouchedTimesOutAndStoresNothing) {
+// A broken key — never touched, pulled out mid-operation, answering with a corrupted CRC —
+// gives a clear error, and nothing is stored.
+struct BrokenKey {
+  const char* name;
+  const char* field;
+  Json value;
+  const char* message;  // part of what the user is told
+};
+
+class BrokenYubiKeyTest : public YubiKeyTest, public ::testing::WithParamInterface<BrokenKey> {};
+
+TEST_P(BrokenYubiKeyTest, GivesAClearErrorAndStoresNothing) {
   ASSERT_EQ(touchpass({"enroll", "--kind", "yubikey", "--program", "--yes"}).exit_code, 0);
   Json state = read_state();
+  state[GetParam().field] = GetParam().value;
   const fs::path tmp = state_.string() + ".new";
-  state["touch"] = "never";
   std::ofstream(tmp) << state.dump();
   fs::rename(tmp, state_);
   auto issued = touchpass({"issue", "mail"});
   EXPECT_EQ(issued.exit_code, 5) << issued.err;
+  EXPECT_NE(issued.err.find(GetParam().message), std::string::npos) << issued.err;
+  EXPECT_TRUE(issued.out.empty());
   EXPECT_TRUE(Json::parse(touchpass({"list", "--json"}).out)["grants"].empty());
 }
+
+INSTANTIATE_TEST_SUITE_P(
+    YubiKey, BrokenYubiKeyTest,
+    ::testing::Values(BrokenKey{"NeverTouched", "touch", "never", "touch"},
+                      BrokenKey{"RemovedMidOperation", "remove_after_transfers", 60, "removed"},
+                      BrokenKey{"CorruptedCrc", "corrupt_response_crc", true, "understood"}),
+    [](const auto& param_info) { return std::string(param_info.param.name); });
 
 }  // namespace
 }  // namespace touchpass::testing
