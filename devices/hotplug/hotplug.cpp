@@ -9,6 +9,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 
 namespace touchpass::devices {
 
@@ -41,8 +42,24 @@ struct HotplugMonitor::Udev {
   }
 };
 
+namespace {
+
+// True for inotify events about token device nodes: hidraw* in the devices directory, anything
+// in a USB bus directory (libusb's nodes for YubiKeys' OTP interface).
+bool token_node_event(const char* buf, ssize_t n, int top_watch) {
+  for (ssize_t off = 0; off < n;) {
+    const auto* ev = reinterpret_cast<const inotify_event*>(buf + off);
+    const std::string_view name = ev->len > 0 ? std::string_view(ev->name) : std::string_view();
+    if (ev->wd != top_watch || name.substr(0, 6) == "hidraw") return true;
+    off += static_cast<ssize_t>(sizeof(inotify_event) + ev->len);
+  }
+  return false;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<HotplugMonitor>> HotplugMonitor::start(
-    const std::filesystem::path& virtual_dir, bool udev) {
+    const std::filesystem::path& virtual_dir, bool udev, const std::filesystem::path& devices_dir) {
   std::unique_ptr<HotplugMonitor> m(new HotplugMonitor());
   m->stop_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (m->stop_fd_ < 0) return Error{Code::io_error, "eventfd failed."};
@@ -53,6 +70,21 @@ Result<std::unique_ptr<HotplugMonitor>> HotplugMonitor::start(
                             IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB) < 0) {
       return Error{Code::io_error, "Cannot watch " + virtual_dir.string() +
                                        " for virtual tokens: " + std::strerror(errno) + "."};
+    }
+  }
+  if (!devices_dir.empty()) {
+    m->devices_fd_ = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+    constexpr std::uint32_t kMask = IN_CREATE | IN_DELETE | IN_ATTRIB;
+    m->devices_top_ =
+        m->devices_fd_ < 0 ? -1 : ::inotify_add_watch(m->devices_fd_, devices_dir.c_str(), kMask);
+    if (m->devices_top_ < 0) {
+      return Error{Code::io_error, "Cannot watch " + devices_dir.string() +
+                                       " for security keys: " + std::strerror(errno) + "."};
+    }
+    // USB bus directories exist from boot; a missing /dev/bus/usb just means no USB.
+    std::error_code ec;
+    for (const auto& bus : std::filesystem::directory_iterator(devices_dir / "bus" / "usb", ec)) {
+      (void)::inotify_add_watch(m->devices_fd_, bus.path().c_str(), kMask);
     }
   }
   if (udev) {
@@ -78,14 +110,15 @@ HotplugMonitor::~HotplugMonitor() {
     thread_.join();
   }
   if (inotify_fd_ >= 0) ::close(inotify_fd_);
+  if (devices_fd_ >= 0) ::close(devices_fd_);
   if (stop_fd_ >= 0) ::close(stop_fd_);
 }
 
 void HotplugMonitor::run() {
   const int udev_fd = udev_ ? udev_monitor_get_fd(udev_->monitor) : -1;
   while (true) {
-    std::array<pollfd, 3> fds = {pollfd{stop_fd_, POLLIN, 0}, pollfd{inotify_fd_, POLLIN, 0},
-                                 pollfd{udev_fd, POLLIN, 0}};
+    std::array<pollfd, 4> fds = {pollfd{stop_fd_, POLLIN, 0}, pollfd{inotify_fd_, POLLIN, 0},
+                                 pollfd{udev_fd, POLLIN, 0}, pollfd{devices_fd_, POLLIN, 0}};
     if (::poll(fds.data(), fds.size(), -1) < 0) {
       if (errno == EINTR) continue;
       return;
@@ -101,6 +134,13 @@ void HotplugMonitor::run() {
         // Only devices our udev rules marked as tokens (see udev/70-touchpass.rules).
         if (udev_device_get_property_value(dev, kUdevProperty) != nullptr) change = true;
         udev_device_unref(dev);
+      }
+    }
+    if (fds[3].revents != 0) {
+      alignas(inotify_event) char buf[4096];
+      ssize_t n;
+      while ((n = ::read(devices_fd_, buf, sizeof buf)) > 0) {
+        if (token_node_event(buf, n, devices_top_)) change = true;
       }
     }
     if (change) changed();

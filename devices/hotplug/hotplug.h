@@ -42,16 +42,21 @@ class FakeHotplug final : public Hotplug {
   void trigger() { changed(); }
 };
 
-// Watches a directory with inotify and, optionally, udev; a background thread turns their
-// events into changes. The property our udev rules put on token devices selects udev events.
+// Watches the virtual-token directory and the device nodes with inotify, and optionally udev; a
+// background thread turns their events into changes. The property our udev rules put on token
+// devices selects udev events. The device-node watch (hidraw* in /dev, and /dev/bus/usb/*) also
+// works inside systemd's PrivateNetwork=, where udev's netlink events do not arrive.
 class HotplugMonitor final : public Hotplug {
  public:
   inline static constexpr const char* kUdevProperty = "TOUCHPASS_TOKEN";
 
   // `virtual_dir` empty: no directory watch; `udev` false: no udev monitor. Errors: io_error
   // when a requested source cannot be set up (a missing directory is created by the caller).
-  static Result<std::unique_ptr<HotplugMonitor>> start(const std::filesystem::path& virtual_dir,
-                                                       bool udev);
+  // `devices_dir`: where device nodes appear (/dev; tests use a directory of their own); empty:
+  // no device-node watch.
+  static Result<std::unique_ptr<HotplugMonitor>> start(
+      const std::filesystem::path& virtual_dir, bool udev,
+      const std::filesystem::path& devices_dir = {});
   ~HotplugMonitor() override;
 
  private:
@@ -59,6 +64,8 @@ class HotplugMonitor final : public Hotplug {
   void run();
 
   int inotify_fd_ = -1;
+  int devices_fd_ = -1;   // inotify on the device nodes
+  int devices_top_ = -1;  // its watch of the devices directory itself
   int stop_fd_ = -1;
   struct Udev;
   std::unique_ptr<Udev> udev_;

@@ -260,8 +260,10 @@ Result<std::string> devices_table(const Json& result) {
                      }
                    }
                  }
-                 return std::vector<std::string>{f.text("path"), f.text("product", true),
-                                                 f.text("kind", true),
+                 // The catalog's model name when the daemon knows the key, else its product.
+                 std::string product = f.text("model", true);
+                 if (product.empty()) product = f.text("product", true);
+                 return std::vector<std::string>{f.text("path"), product, f.text("kind", true),
                                                  f.flag("virtual") ? "yes" : "no", details};
                });
 }

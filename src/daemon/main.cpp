@@ -136,7 +136,8 @@ int main(int argc, char** argv) {
     parts.push_back(std::make_unique<devices::yubikey::YubiKeyDiscovery>());
   }
   devices::fido2::CompositeDiscovery discovery(std::move(parts));
-  auto hotplug = devices::HotplugMonitor::start(config->virtual_token_dir, config->usb_tokens);
+  auto hotplug = devices::HotplugMonitor::start(config->virtual_token_dir, config->usb_tokens,
+                                                config->usb_tokens ? "/dev" : "");
   if (!hotplug.ok()) return fail(hotplug.error().message);
   TokenBroker broker(discovery, **hotplug, config->token_timeout);
   auto throttle =

@@ -14,6 +14,7 @@
 #include "core/password.h"
 #include "core/verifier.h"
 #include "daemon/log.h"
+#include "devices/catalog/catalog.h"
 
 namespace touchpass::daemon {
 
@@ -214,6 +215,10 @@ Result<Outcome> Service::devices() {
                    {"product_id", d.product_id},
                    {"kind", otp ? "yubikey" : "fido2"},
                    {"virtual", d.is_virtual()}};
+    // The model, from the device catalog (devices/catalog/tokens.json).
+    if (const auto* known = devices::catalog::find_token(d.vendor_id, d.product_id)) {
+      device["model"] = std::string(known->vendor) + " " + std::string(known->product);
+    }
     if (otp) {
       device["serial"] = d.serial;
       device["firmware"] = d.firmware.to_string();

@@ -13,6 +13,9 @@ namespace {
 // safety net: tokens are normally noticed through the hot-plug monitor at once).
 constexpr std::chrono::milliseconds kCancelPoll{100};
 constexpr std::chrono::milliseconds kRescanInterval{5000};
+// After a hot-plug event: rescan this often for this long.
+constexpr std::chrono::milliseconds kSettleRescan{100};
+constexpr std::chrono::milliseconds kSettleTime{2000};
 }  // namespace
 
 TokenBroker::TokenBroker(devices::Discovery& discovery, const devices::Hotplug& hotplug,
@@ -74,6 +77,7 @@ Result<TokenBroker::Lease> TokenBroker::acquire(Interaction& io, const Usable& u
   WatchScope watch(io, nullptr);  // a cancel while waiting for a token ends the wait
   bool told = false;
   bool forbidden = false;  // a token was present that this user may not use
+  std::chrono::steady_clock::time_point settling_until{};
   Error last{Code::no_token, "No security key was found. Insert your security key and try again."};
   while (true) {
     if (io.cancelled()) return Error{Code::cancelled, "Cancelled."};
@@ -114,10 +118,18 @@ Result<TokenBroker::Lease> TokenBroker::acquire(Interaction& io, const Usable& u
                     {{"timeout", std::chrono::duration_cast<std::chrono::seconds>(wait_).count()}});
       told = true;
     }
-    const auto rescan_at = std::min(deadline, std::chrono::steady_clock::now() + kRescanInterval);
+    // A device that just appeared may need a moment before it can be opened (a socket is
+    // created by bind() before listen(); udev sets a node's permissions after creating it):
+    // for a while after each change, rescan often.
+    const auto now = std::chrono::steady_clock::now();
+    const auto interval = now < settling_until ? kSettleRescan : kRescanInterval;
+    const auto rescan_at = std::min(deadline, now + interval);
     while (std::chrono::steady_clock::now() < rescan_at && !io.cancelled()) {
       const std::uint64_t now_seen = hotplug_.wait(seen, kCancelPoll);
-      if (now_seen != seen) break;
+      if (now_seen != seen) {
+        settling_until = std::chrono::steady_clock::now() + kSettleTime;
+        break;
+      }
     }
   }
 }

@@ -73,6 +73,8 @@ TEST_F(YubiKeyTest, DevicesListsTheKeyWithSerialAndSlots) {
   EXPECT_EQ(devices[0]["kind"], "yubikey");
   EXPECT_EQ(devices[0]["serial"], 12345678);
   EXPECT_EQ(devices[0]["firmware"], "5.4.3");
+  // Named from the device catalog by its USB ids (1050:0407).
+  EXPECT_EQ(devices[0]["model"].get<std::string>().rfind("Yubico YubiKey", 0), 0u) << devices[0];
   EXPECT_EQ(devices[0]["slots"][1]["programmed"], false);
   auto table = touchpass({"devices"});
   EXPECT_NE(table.out.find("serial 12345678"), std::string::npos) << table.out;

@@ -73,6 +73,22 @@ TEST_F(TokenBrokerTest, AWaitingRequestWakesOnAHotplugEvent) {
   EXPECT_LT(std::chrono::steady_clock::now() - plugged, 3s);  // the safety-net rescan is 5 s
 }
 
+TEST_F(TokenBrokerTest, ATokenUsableOnlyAMomentAfterItsEventIsStillFoundPromptly) {
+  // A socket appears at bind(), before listen(): the event comes before the token can be
+  // opened, and nothing more is announced when it can.
+  TokenBroker broker(discovery_, hotplug_, 20s);
+  std::optional<Result<TokenBroker::Lease>> lease;
+  std::thread waiter([&] { lease.emplace(broker.acquire(io_, anyone_)); });
+  std::this_thread::sleep_for(200ms);
+  hotplug_.trigger();
+  std::this_thread::sleep_for(300ms);
+  const auto usable = std::chrono::steady_clock::now();
+  discovery_.add(token_->info());  // no event this time
+  waiter.join();
+  ASSERT_TRUE(lease->ok()) << lease->error().message;
+  EXPECT_LT(std::chrono::steady_clock::now() - usable, 3s);  // not the 5 s safety-net rescan
+}
+
 TEST_F(TokenBrokerTest, ATokenTheUserMayNotUseIsNeverOpened) {
   discovery_.add(token_->info());
   TokenBroker broker(discovery_, hotplug_, 1s);

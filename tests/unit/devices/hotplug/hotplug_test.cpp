@@ -7,6 +7,7 @@
 
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 namespace touchpass::devices {
@@ -55,6 +56,24 @@ TEST(HotplugMonitor, ASocketAppearingOrVanishingInTheDirectoryIsAChange) {
   EXPECT_NE(vanished, appeared);
   monitor->reset();  // stops its thread promptly
   fs::remove_all(dir);
+}
+
+TEST(HotplugMonitor, AHidrawNodeOrAUsbDeviceNodeIsAChangeOtherNodesAreNot) {
+  const fs::path dev =
+      fs::temp_directory_path() / ("touchpass-hotplug-dev-" + std::to_string(getpid()));
+  fs::create_directories(dev / "bus" / "usb" / "001");
+  auto monitor = HotplugMonitor::start("", /*udev=*/false, dev);
+  ASSERT_TRUE(monitor.ok()) << monitor.error().message;
+  const std::uint64_t before = (*monitor)->generation();
+  std::ofstream(dev / "tty7") << "";
+  EXPECT_EQ((*monitor)->wait(before, 300ms), before);  // not a token's node
+  std::ofstream(dev / "hidraw3") << "";
+  const std::uint64_t hidraw = (*monitor)->wait(before, 10s);
+  EXPECT_NE(hidraw, before);
+  std::ofstream(dev / "bus" / "usb" / "001" / "005") << "";  // libusb's node of a YubiKey
+  EXPECT_NE((*monitor)->wait(hidraw, 10s), hidraw);
+  monitor->reset();
+  fs::remove_all(dev);
 }
 
 TEST(HotplugMonitor, AMissingDirectoryIsAClearError) {
