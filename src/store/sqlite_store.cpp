@@ -325,6 +325,8 @@ auto guarded(F&& body) -> decltype(body()) {
 SqliteStore::SqliteStore(sqlite3* db) : db_(db) {}
 
 SqliteStore::~SqliteStore() {
+  // The cached statement first: close_v2 would otherwise keep the connection as a zombie.
+  sqlite3_finalize(by_verifier_);
   sqlite3_close_v2(db_);
 }
 
