@@ -55,6 +55,8 @@ struct Options {
   std::string service;
   std::string remote;
   std::vector<std::string> stray;  // arguments after verify's options (a password, by mistake)
+  // unlock
+  std::string source;
 };
 
 // Trims spaces around each scope and drops empty ones ("imap, smtp" -> imap, smtp).
@@ -107,6 +109,7 @@ class Runner {
   int revoke();
   int rename();
   int log();
+  int unlock();
   int verify();
 
  private:
@@ -229,7 +232,38 @@ int Runner::devices() {
 int Runner::list() {
   Answer answer;
   if (int code = call(request(Op::list), answer); code != 0) return code;
-  return print_listing(answer.result, grants_table(answer.result, o_.all_users));
+  if (int code = print_listing(answer.result, grants_table(answer.result, o_.all_users));
+      code != 0 || o_.json) {
+    return code;
+  }
+  env_.console.out(throttle_summary(answer.result));
+  return 0;
+}
+
+int Runner::unlock() {
+  ipc::Request r;
+  r.op = Op::unlock;
+  r.all = o_.all;
+  r.source = o_.source;
+  if (!o_.user.empty()) r.user = o_.user;
+  if (int{r.all} + int{!r.source.empty()} + int{r.user.has_value()} != 1) {
+    return fail(Error{Code::invalid_argument,
+                      "Say what to unlock: --source ADDRESS, --user NAME or --all."},
+                ExitCode::usage);
+  }
+  Answer answer;
+  if (int code = call(r, answer); code != 0) return code;
+  if (o_.json) {
+    env_.console.out(pretty_json(answer.result));
+    return 0;
+  }
+  const auto n = answer.result.find("unlocked");
+  const std::int64_t count =
+      n != answer.result.end() && n->is_number_integer() ? n->get<std::int64_t>() : 0;
+  env_.console.out(count == 0   ? std::string("Nothing was locked.\n")
+                   : count == 1 ? std::string("Unlocked 1 source.\n")
+                                : "Unlocked " + std::to_string(count) + " sources.\n");
+  return 0;
 }
 
 int Runner::issue() {
@@ -434,7 +468,7 @@ int Runner::verify() {
                          password->bytes());
   if (answer.ok()) return to_int(ExitCode::success);
   const Error& error = answer.error();
-  if (error.code == Code::permission_denied && error.message == kRefused) return refused();
+  if (error.code == Code::refused) return refused();
   switch (error.code) {
     case Code::permission_denied:  // not root and not in the service group
     case Code::invalid_argument:
@@ -555,6 +589,19 @@ std::vector<std::pair<CLI::App*, int (Runner::*)()>> define_commands(CLI::App& a
   add_user(log);
   add_json(log);
   commands.emplace_back(log, &Runner::log);
+
+  auto* unlock = app.add_subcommand(
+      "unlock", "Lift brute-force locks of sources that failed to verify (admins only)");
+  auto* unlock_source =
+      unlock->add_option("--source", o.source, "A locked source, as `list` shows it");
+  auto* unlock_user =
+      unlock->add_option("--user", o.user, "Every source locked after failing for this user")
+          ->excludes(unlock_source);
+  unlock->add_flag("--all", o.all, "Every locked source")
+      ->excludes(unlock_source)
+      ->excludes(unlock_user);
+  add_json(unlock);
+  commands.emplace_back(unlock, &Runner::unlock);
 
   auto* verify = app.add_subcommand(
       "verify",

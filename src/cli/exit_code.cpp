@@ -28,6 +28,7 @@ ExitCode exit_code_for(Code code) {
     case Code::invalid_argument:
       return ExitCode::usage;
     case Code::permission_denied:
+    case Code::refused:
       return ExitCode::permission;
     case Code::not_found:
       return ExitCode::not_found;
@@ -35,6 +36,7 @@ ExitCode exit_code_for(Code code) {
     case Code::internal:
     case Code::protocol_error:
     case Code::unsupported_version:
+    case Code::busy:
       return ExitCode::general;
   }
   return ExitCode::general;

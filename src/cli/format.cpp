@@ -282,4 +282,33 @@ std::string pretty_json(const Json& result) {
   return result.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
+std::string throttle_summary(const Json& result) {
+  const auto throttle = result.find("throttle");
+  if (throttle == result.end() || !throttle->is_object()) return "";
+  std::string out;
+  const auto failures = throttle->find("recent_failures");
+  if (failures != throttle->end() && failures->is_number_integer() &&
+      failures->get<std::int64_t>() > 0) {
+    out += "Failed verifications for this account recently: " +
+           std::to_string(failures->get<std::int64_t>()) + ".\n";
+  }
+  const auto locked = throttle->find("locked_sources");
+  if (locked != throttle->end() && locked->is_array() && !locked->empty()) {
+    out += "Locked after too many failures (nothing from them is accepted until then):\n";
+    for (const auto& entry : *locked) {
+      if (!entry.is_object()) continue;
+      const auto source = entry.find("source");
+      const auto until = entry.find("locked_until");
+      if (source == entry.end() || !source->is_string() || until == entry.end() ||
+          !until->is_number_integer()) {
+        continue;
+      }
+      out += "  " + printable(source->get<std::string>()) + " until " +
+             format_time(until->get<std::int64_t>()) + "\n";
+    }
+    out += "An admin lifts a lock with `touchpass unlock --source SOURCE`.\n";
+  }
+  return out;
+}
+
 }  // namespace touchpass::cli

@@ -34,6 +34,9 @@ Result<std::string> tokens_table(const ipc::Json& result, bool with_user);
 Result<std::string> grants_table(const ipc::Json& result, bool with_user);
 Result<std::string> devices_table(const ipc::Json& result);
 Result<std::string> log_table(const ipc::Json& result);
+// The brute-force protection part of a `list` answer, for a person: the sources locked (and
+// until when) and the recent failures; empty when there is nothing to say.
+std::string throttle_summary(const ipc::Json& result);
 
 // A result as --json prints it: indented by two, keys sorted, ending in a newline.
 std::string pretty_json(const ipc::Json& result);

@@ -6,7 +6,7 @@ _touchpass() {
   local cur prev words cword
   _init_completion || return
 
-  local commands="enroll tokens devices issue show list revoke rename log verify"
+  local commands="enroll tokens devices issue show list revoke rename log unlock verify"
   local command="" i
   for ((i = 1; i < cword; i++)); do
     case ${words[i]} in
@@ -25,7 +25,7 @@ _touchpass() {
       COMPREPLY=($(compgen -u -- "$cur"))
       return
       ;;
-    --label | --scope | --limit | --service | --remote | --token)
+    --label | --scope | --limit | --service | --remote | --token | --source)
       return
       ;;
     --expires)
@@ -55,6 +55,7 @@ _touchpass() {
     revoke) options="--help --all --token --yes --user" ;;
     rename) options="--help --user" ;;
     log) options="--help --limit --verify --all-users --user --json" ;;
+    unlock) options="--help --source --user --all --json" ;;
     verify) options="--help --user --service --remote" ;;
     *) return ;;
   esac

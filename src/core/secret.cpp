@@ -1,40 +1,20 @@
 #include "core/secret.h"
 
 #include <openssl/crypto.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include <cassert>
 #include <cstring>
-#include <new>
 #include <utility>
+
+#include "core/secret_pool.h"
 
 namespace touchpass {
 
-namespace {
-
-std::size_t page_size() {
-  static const std::size_t size = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-  return size;
-}
-
-}  // namespace
-
-SecretBytes::SecretBytes(std::size_t size) : size_(size) {
-  if (size == 0) return;
-  const std::size_t page = page_size();
-  mapped_ = (size + page - 1) / page * page;
-  void* p = ::mmap(nullptr, mapped_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED) {
-    mapped_ = 0;
-    size_ = 0;
-    throw std::bad_alloc();
-  }
-  // Best effort: without CAP_IPC_LOCK and a small RLIMIT_MEMLOCK, mlock may fail; the buffer is
-  // still wiped and kept out of core dumps.
-  (void)::mlock(p, mapped_);
-  (void)::madvise(p, mapped_, MADV_DONTDUMP);
-  data_ = static_cast<std::uint8_t*>(p);  // mmap returns zero-filled pages
+SecretBytes::SecretBytes(std::size_t size) {
+  const secret_pool::Block block = secret_pool::allocate(size);  // zero-filled
+  data_ = block.data;
+  capacity_ = block.capacity;
+  size_ = size;
 }
 
 SecretBytes SecretBytes::copy_of(std::span<const std::uint8_t> bytes) {
@@ -51,14 +31,14 @@ SecretBytes SecretBytes::copy_of(std::string_view text) {
 SecretBytes::SecretBytes(SecretBytes&& other) noexcept
     : data_(std::exchange(other.data_, nullptr)),
       size_(std::exchange(other.size_, 0)),
-      mapped_(std::exchange(other.mapped_, 0)) {}
+      capacity_(std::exchange(other.capacity_, 0)) {}
 
 SecretBytes& SecretBytes::operator=(SecretBytes&& other) noexcept {
   if (this != &other) {
     release();
     data_ = std::exchange(other.data_, nullptr);
     size_ = std::exchange(other.size_, 0);
-    mapped_ = std::exchange(other.mapped_, 0);
+    capacity_ = std::exchange(other.capacity_, 0);
   }
   return *this;
 }
@@ -68,14 +48,10 @@ SecretBytes::~SecretBytes() {
 }
 
 void SecretBytes::release() noexcept {
-  if (data_ != nullptr) {
-    OPENSSL_cleanse(data_, mapped_);
-    (void)::munlock(data_, mapped_);
-    (void)::munmap(data_, mapped_);
-  }
+  secret_pool::release({data_, capacity_});  // wipes the whole block
   data_ = nullptr;
   size_ = 0;
-  mapped_ = 0;
+  capacity_ = 0;
 }
 
 void SecretBytes::truncate(std::size_t n) {

@@ -54,6 +54,10 @@ std::string_view code_name(Code code) {
       return "protocol_error";
     case Code::unsupported_version:
       return "unsupported_version";
+    case Code::refused:
+      return "refused";
+    case Code::busy:
+      return "busy";
   }
   return "unknown";
 }

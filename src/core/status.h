@@ -42,6 +42,8 @@ enum class Code : int {
   permission_denied = 104,    // the caller may not do this
   protocol_error = 105,       // a malformed or unexpected IPC message
   unsupported_version = 106,  // an IPC message of a protocol version we do not speak
+  refused = 107,              // verify: the password is not accepted (the audit log says why)
+  busy = 108,                 // the daemon has no room for this client now; try again later
 };
 
 // The stable lower-case name of a code, e.g. "pin_invalid".

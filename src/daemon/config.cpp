@@ -113,7 +113,15 @@ const std::map<std::string, Setter, std::less<>>& setters() {
          return std::nullopt;
        }},
       {"max_clients",
-       [](Config& c, std::string_view v) { return set_int(c.max_clients, v, 1, 4096); }},
+       [](Config& c, std::string_view v) { return set_int(c.max_clients, v, 2, 65536); }},
+      {"max_clients_per_user",
+       [](Config& c, std::string_view v) { return set_int(c.max_clients_per_user, v, 1, 65536); }},
+      {"reserved_clients",
+       [](Config& c, std::string_view v) { return set_int(c.reserved_clients, v, 1, 32768); }},
+      {"ipv6_prefix",
+       [](Config& c, std::string_view v) { return set_int(c.ipv6_prefix, v, 1, 128); }},
+      {"user_failures",
+       [](Config& c, std::string_view v) { return set_int(c.user_failures, v, 1, 100000); }},
       {"failure_delay_ms",
        [](Config& c, std::string_view v) -> std::optional<std::string> {
          int ms = 0;

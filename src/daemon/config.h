@@ -36,11 +36,17 @@ struct Config {
   std::chrono::seconds token_timeout{30};  // waiting for a token to be inserted or touched
   std::chrono::seconds pin_timeout{120};   // waiting for the client to send a PIN
   UvPolicy uv = UvPolicy::required;
-  int max_clients = 256;
-  // Brute-force protection of verification (throttle.h).
+  // Connections (admission.h): all together; one unprivileged user's; and the share only root
+  // and the service group may use.
+  int max_clients = 1024;
+  int max_clients_per_user = 32;
+  int reserved_clients = 256;
+  // Brute-force protection of verification (throttle.h), counted per source.
   std::chrono::milliseconds failure_delay{250};  // after a failure; doubles up to 5 s
-  int lockout_failures = 10;
-  std::chrono::seconds lockout{900};
+  int lockout_failures = 10;                     // failures from one source that lock it …
+  std::chrono::seconds lockout{900};             // … for this long
+  int ipv6_prefix = 64;                          // IPv6 addresses count per network of this size
+  int user_failures = 20;  // failures for one user (any source) before its refusals are slowed
 
   // The configuration a daemon runs with when no file exists at the default path.
   static Config defaults() { return Config{}; }

@@ -1,5 +1,6 @@
 // touchpassd: owns the store, the pepper and the only socket; proves users with their security
 // keys and issues app passwords (DESIGN.md §6).
+#include <malloc.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -13,8 +14,10 @@
 #include <filesystem>
 #include <iostream>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "daemon/admission.h"
 #include "daemon/config.h"
 #include "daemon/log.h"
 #include "daemon/pepper.h"
@@ -33,7 +36,10 @@ using namespace touchpass::daemon;
 
 constexpr const char* kDefaultConfig = "/etc/touchpass/touchpassd.conf";
 constexpr std::chrono::milliseconds kMaxFailureDelay{5000};
-constexpr std::chrono::milliseconds kUsageFlushInterval{5000};
+constexpr std::chrono::milliseconds kRecordInterval{5000};
+// Descriptors kept free beyond one per connection: the store's connections, the token broker,
+// hot-plug, logs and user-database look-ups.
+constexpr long kSpareDescriptors = 64;
 
 constexpr const char* kUsage =
     "Usage: touchpassd [--config FILE]\n"
@@ -96,6 +102,9 @@ int main(int argc, char** argv) {
   }
 
   harden_process();
+  // Threads serve connections; a few malloc arenas are enough and keep memory small.
+  ::mallopt(M_ARENA_MAX, 2);
+  const long descriptors = raise_descriptor_limit();
   auto config = load_config(config_path, !explicit_config);
   if (!config.ok()) return fail(config.error().message);
 
@@ -140,13 +149,20 @@ int main(int argc, char** argv) {
                                                 config->usb_tokens ? "/dev" : "");
   if (!hotplug.ok()) return fail(hotplug.error().message);
   TokenBroker broker(discovery, **hotplug, config->token_timeout);
-  auto throttle =
-      Throttle::load(**store, ThrottlePolicy{config->failure_delay, kMaxFailureDelay,
-                                             config->lockout_failures, config->lockout});
-  if (!throttle.ok()) return fail(throttle.error().message);
-  UsageRecorder usage(**store, kUsageFlushInterval);
-  Service service(*config, **store, broker, **throttle, usage, std::move(*pepper),
-                  [] { return static_cast<store::UnixTime>(std::time(nullptr)); });
+  const auto clock = [] { return static_cast<store::UnixTime>(std::time(nullptr)); };
+  auto locks = (*store)->list_throttles();
+  if (!locks.ok()) return fail(locks.error().message);
+  ThrottlePolicy policy;
+  policy.base_delay = config->failure_delay;
+  policy.max_delay = kMaxFailureDelay;
+  policy.source_failures = config->lockout_failures;
+  policy.lockout = config->lockout;
+  policy.user_failures = config->user_failures;
+  Throttle throttle(policy, *locks, clock());
+  RefusalLog refusals;
+  VerificationRecorder recorder(**store, throttle, refusals, kRecordInterval, clock);
+  Service service(*config, **store, broker, throttle, refusals, recorder, std::move(*pepper), clock,
+                  [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); });
 
   int listen_fd = -1;
   const std::optional<int> activated = systemd_socket();
@@ -160,7 +176,15 @@ int main(int argc, char** argv) {
     log_info("listening on " + config->socket.string());
   }
 
-  Server server(listen_fd, service, config->max_clients);
+  const AdmissionLimits limits = fit_to_descriptors(
+      {config->max_clients, config->max_clients_per_user, config->reserved_clients}, descriptors,
+      kSpareDescriptors);
+  log_info("serving up to " + std::to_string(limits.max_clients) + " connections (" +
+           std::to_string(limits.per_user) + " per user, " + std::to_string(limits.reserved) +
+           " reserved for root and " + config->service_group + ")");
+  IdentityCache ids;
+  Server server(listen_fd, service, ids,
+                {config->service_group, config->admin_group, config->token_group}, limits);
   // Type=notify: systemd starts dependent units only now (no-op without NOTIFY_SOCKET).
   sd_notify(0, "READY=1\nSTATUS=Serving");
   server.run(stop_fd);

@@ -18,30 +18,90 @@ std::optional<std::string> user_name_of(uid_t uid) {
   std::vector<char> buf(16384);
   passwd pw{};
   passwd* found = nullptr;
-  if (::getpwuid_r(uid, &pw, buf.data(), buf.size(), &found) != 0 || found == nullptr) {
-    return std::nullopt;
-  }
+  const int rc = ::getpwuid_r(uid, &pw, buf.data(), buf.size(), &found);
+  errno = rc == ENOENT || rc == ESRCH ? 0 : rc;  // 0: no such user; otherwise the look-up failed
+  if (rc != 0 || found == nullptr) return std::nullopt;
   return std::string(found->pw_name);
 }
 
-Result<Peer> peer_of(int fd) {
+Result<Peer> credentials_of(int fd) {
   ucred cred{};
   socklen_t len = sizeof cred;
   if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || len != sizeof cred) {
     return Error{Code::io_error,
                  std::string("Cannot read the peer's credentials: ") + std::strerror(errno)};
   }
-  auto name = user_name_of(cred.uid);
-  if (!name) {
-    return Error{Code::permission_denied,
-                 "uid " + std::to_string(cred.uid) + " has no user name on this system."};
+  Peer peer;
+  peer.uid = cred.uid;
+  peer.gid = cred.gid;
+  peer.pid = cred.pid;
+  // The groups the peer's process had when it connected (NGROUPS_MAX is 65536; most have few).
+  std::vector<gid_t> groups(64);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    socklen_t size = static_cast<socklen_t>(groups.size() * sizeof(gid_t));
+    if (::getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups.data(), &size) == 0) {
+      groups.resize(size / sizeof(gid_t));
+      peer.groups = std::move(groups);
+      break;
+    }
+    if (errno != ERANGE) break;
+    groups.resize(size / sizeof(gid_t) + 1);
   }
-  return Peer{cred.uid, cred.gid, cred.pid, std::move(*name)};
+  return peer;
+}
+
+bool has_group(const Peer& peer, gid_t gid) {
+  if (peer.gid == gid) return true;
+  for (gid_t g : peer.groups)
+    if (g == gid) return true;
+  return false;
+}
+
+std::optional<std::string> IdentityCache::user_name(uid_t uid) {
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(mu_);
+    const auto it = users_.find(uid);
+    if (it != users_.end() && now - it->second.looked_up < ttl_) return it->second.value;
+  }
+  std::optional<std::string> name = user_name_of(uid);
+  const bool failed = !name && errno != 0;
+  std::lock_guard lock(mu_);
+  const auto known = users_.find(uid);
+  if (failed && known != users_.end() && known->second.value) {
+    return known->second.value;  // out of descriptors: keep what was known
+  }
+  if (users_.size() >= 4096) users_.clear();  // bounded: a cache, not a record
+  users_[uid] = {name, now};
+  return name;
+}
+
+std::optional<gid_t> IdentityCache::group_id(const std::string& group) {
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(mu_);
+    const auto it = groups_.find(group);
+    if (it != groups_.end() && now - it->second.looked_up < ttl_) return it->second.value;
+  }
+  std::vector<char> buf(65536);
+  struct group gr {};
+  struct group* found = nullptr;
+  const int rc = ::getgrnam_r(group.c_str(), &gr, buf.data(), buf.size(), &found);
+  std::lock_guard lock(mu_);
+  auto& entry = groups_[group];
+  if (rc != 0 && rc != ENOENT && rc != ESRCH) return entry.value;  // keep what was known
+  entry = {found ? std::optional<gid_t>(found->gr_gid) : std::nullopt, now};
+  return entry.value;
 }
 
 namespace {
 
 std::vector<gid_t> groups_of(const Peer& peer) {
+  if (!peer.groups.empty()) {
+    std::vector<gid_t> groups = peer.groups;
+    groups.push_back(peer.gid);
+    return groups;
+  }
   int count = 64;
   std::vector<gid_t> groups(static_cast<std::size_t>(count));
   if (::getgrouplist(peer.user.c_str(), peer.gid, groups.data(), &count) < 0) {
@@ -53,7 +113,7 @@ std::vector<gid_t> groups_of(const Peer& peer) {
   return groups;
 }
 
-bool has_group(const std::vector<gid_t>& groups, gid_t gid) {
+bool has_gid(const std::vector<gid_t>& groups, gid_t gid) {
   for (gid_t g : groups)
     if (g == gid) return true;
   return false;
@@ -101,7 +161,7 @@ bool may_access(const Peer& peer, const std::string& path, Access access) {
   if (st.st_uid == peer.uid) return grants(owner);
   const std::vector<gid_t> groups = groups_of(peer);
   const std::vector<AclEntry> acl = read_acl(path);
-  if (acl.empty()) return has_group(groups, st.st_gid) ? grants(group) : grants(other);
+  if (acl.empty()) return has_gid(groups, st.st_gid) ? grants(group) : grants(other);
 
   // POSIX.1e access check: named user, then any matching group entry, then other; named
   // entries and groups are limited by the mask.
@@ -113,8 +173,8 @@ bool may_access(const Peer& peer, const std::string& path, Access access) {
   }
   bool group_matched = false;
   for (const auto& e : acl) {
-    const bool match = (e.tag == kGroupObj && has_group(groups, st.st_gid)) ||
-                       (e.tag == kGroup && has_group(groups, static_cast<gid_t>(e.id)));
+    const bool match = (e.tag == kGroupObj && has_gid(groups, st.st_gid)) ||
+                       (e.tag == kGroup && has_gid(groups, static_cast<gid_t>(e.id)));
     if (!match) continue;
     group_matched = true;
     if (grants(e.perm & mask)) return true;
@@ -122,26 +182,6 @@ bool may_access(const Peer& peer, const std::string& path, Access access) {
   if (group_matched) return false;
   for (const auto& e : acl) {
     if (e.tag == kOther) return grants(e.perm);
-  }
-  return false;
-}
-
-bool in_group(const std::string& user, gid_t gid, const std::string& group) {
-  std::vector<char> buf(65536);
-  struct group gr {};
-  struct group* found = nullptr;
-  if (::getgrnam_r(group.c_str(), &gr, buf.data(), buf.size(), &found) != 0 || found == nullptr) {
-    return false;
-  }
-  if (found->gr_gid == gid) return true;
-  int count = 64;
-  std::vector<gid_t> groups(static_cast<std::size_t>(count));
-  if (::getgrouplist(user.c_str(), gid, groups.data(), &count) < 0) {
-    groups.resize(static_cast<std::size_t>(count));
-    if (::getgrouplist(user.c_str(), gid, groups.data(), &count) < 0) return false;
-  }
-  for (int i = 0; i < count; ++i) {
-    if (groups[static_cast<std::size_t>(i)] == found->gr_gid) return true;
   }
   return false;
 }

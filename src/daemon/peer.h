@@ -3,8 +3,12 @@
 
 #include <sys/types.h>
 
+#include <chrono>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 
@@ -14,19 +18,48 @@ struct Peer {
   uid_t uid = static_cast<uid_t>(-1);
   gid_t gid = static_cast<gid_t>(-1);
   pid_t pid = 0;
-  std::string user;  // the uid's name in the password database
+  std::string user;           // the uid's name in the password database
+  std::vector<gid_t> groups;  // the process's supplementary groups, from the kernel
+  bool verifier = false;      // root or a member of the service group: may verify passwords
+  bool admin = false;         // root or a member of the admin group
+  bool token_user = false;    // root or a member of the token group (YubiKey OTP tokens)
 };
 
-// The peer of a connected Unix socket. Error permission_denied when the uid has no name (a
-// user touchpass cannot name cannot own anything).
-Result<Peer> peer_of(int fd);
+// The kernel's credentials of the peer of a connected Unix socket (SO_PEERCRED and
+// SO_PEERGROUPS): uid, gid, pid and groups, with no look-up in the user database, so it works
+// under descriptor pressure. `user`, `verifier` and `admin` are left for the caller.
+Result<Peer> credentials_of(int fd);
 
-// The name of `uid` in the password database, if any.
+// True when `peer`'s process has `gid` as its primary or a supplementary group.
+bool has_group(const Peer& peer, gid_t gid);
+
+// Names of users and ids of groups, looked up in the system's databases and remembered for a
+// while, so that a busy socket does not ask NSS on every connection and a look-up that fails
+// for lack of descriptors falls back on what was known. Thread-safe.
+class IdentityCache {
+ public:
+  explicit IdentityCache(std::chrono::seconds ttl = std::chrono::seconds(60)) : ttl_(ttl) {}
+
+  // The name of `uid`, if it has one.
+  std::optional<std::string> user_name(uid_t uid);
+  // The id of the group named `group`, if it exists.
+  std::optional<gid_t> group_id(const std::string& group);
+
+ private:
+  template <class T>
+  struct Entry {
+    std::optional<T> value;
+    std::chrono::steady_clock::time_point looked_up;
+  };
+  std::chrono::seconds ttl_;
+  std::mutex mu_;
+  std::map<uid_t, Entry<std::string>> users_;
+  std::map<std::string, Entry<gid_t>> groups_;
+};
+
+// The name of `uid` in the password database, if any (uncached). When there is none, errno is
+// 0 if the user does not exist and the look-up's error otherwise.
 std::optional<std::string> user_name_of(uid_t uid);
-
-// True when the user `user` (primary group `gid`) is a member of the group named `group`.
-// A group that does not exist has no members.
-bool in_group(const std::string& user, gid_t gid, const std::string& group);
 
 // What a user needs on a token's device node or socket to use it directly.
 enum class Access { read_write, write };

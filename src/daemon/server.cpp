@@ -1,5 +1,6 @@
 #include "daemon/server.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -50,7 +51,7 @@ Result<int> bind_socket(const std::filesystem::path& path) {
   const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return Error{Code::io_error, std::string("socket: ") + std::strerror(errno)};
   if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::chmod(path.c_str(), 0666) != 0 || ::listen(fd, 128) != 0) {
+      ::chmod(path.c_str(), 0666) != 0 || ::listen(fd, SOMAXCONN) != 0) {
     const Error e{Code::io_error,
                   "Cannot listen on " + path.string() + ": " + std::strerror(errno) + "."};
     ::close(fd);
@@ -59,12 +60,18 @@ Result<int> bind_socket(const std::filesystem::path& path) {
   return fd;
 }
 
-// One connection's session and thread.
+// One connection's session and thread; returns its admission slot when destroyed.
 class Server::Connection {
  public:
-  Connection(int fd, Service& service) : session_(fd, service) {
+  Connection(int fd, Peer peer, Service& service, IdentityCache& ids, Admission& admission)
+      : uid_(peer.uid),
+        privileged_(peer.verifier),
+        admission_(admission),
+        session_(fd, std::move(peer), service, ids) {
     thread_ = std::thread([this] {
       session_.run();
+      // The slot is free as soon as the session ends, not when it is reaped.
+      admission_.release(uid_, privileged_);
       done_ = true;
     });
   }
@@ -76,26 +83,82 @@ class Server::Connection {
   void shutdown() { session_.shutdown(); }
 
  private:
+  uid_t uid_;
+  bool privileged_;
+  Admission& admission_;
   Session session_;
   std::atomic<bool> done_{false};
   std::thread thread_;
 };
 
-Server::Server(int listen_fd, Service& service, int max_clients)
-    : listen_fd_(listen_fd), service_(service), max_clients_(max_clients) {}
+Server::Server(int listen_fd, Service& service, IdentityCache& ids, Groups groups,
+               AdmissionLimits limits)
+    : listen_fd_(listen_fd),
+      service_(service),
+      ids_(ids),
+      groups_(std::move(groups)),
+      admission_(limits) {
+  // Non-blocking, so that run() can drain the queue without blocking on an empty one.
+  const int flags = ::fcntl(listen_fd_, F_GETFL);
+  if (flags >= 0) (void)::fcntl(listen_fd_, F_SETFL, flags | O_NONBLOCK);
+}
 
 Server::~Server() {
   reap(true);
 }
 
 void Server::reap(bool all) {
-  std::lock_guard lock(mu_);
-  if (all) {
-    for (auto& c : connections_) c->shutdown();
-    connections_.clear();
+  std::list<std::unique_ptr<Connection>> finished;
+  {
+    std::lock_guard lock(mu_);
+    if (all) {
+      for (auto& c : connections_) c->shutdown();
+      finished.swap(connections_);
+    } else {
+      for (auto it = connections_.begin(); it != connections_.end();) {
+        auto next = std::next(it);
+        if ((*it)->done()) finished.splice(finished.end(), connections_, it);
+        it = next;
+      }
+    }
+  }
+  finished.clear();  // joins outside the lock
+}
+
+void Server::take(int fd) {
+  auto peer = credentials_of(fd);
+  if (!peer.ok()) {
+    log_warning("refused a connection: " + peer.error().message);
+    ::close(fd);
     return;
   }
-  connections_.remove_if([](const std::unique_ptr<Connection>& c) { return c->done(); });
+  const auto member = [&](const std::string& group) {
+    const std::optional<gid_t> gid = ids_.group_id(group);
+    return gid.has_value() && has_group(*peer, *gid);
+  };
+  peer->verifier = peer->uid == 0 || member(groups_.service);
+  peer->admin = peer->uid == 0 || member(groups_.admin);
+  peer->token_user = peer->uid == 0 || member(groups_.token);
+  if (!admission_.admit(peer->uid, peer->verifier)) {
+    // Never blocks: a full socket buffer just loses the sentence.
+    (void)ipc::write_frame(
+        fd,
+        ipc::error_message(Error{Code::busy,
+                                 "touchpassd has no room for more connections from "
+                                 "this user; close some and try again."}),
+        {}, std::chrono::milliseconds(0));
+    ::close(fd);
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_refusal_log_ > std::chrono::seconds(10)) {
+      last_refusal_log_ = now;
+      log_warning("refused a connection from uid " + std::to_string(peer->uid) +
+                  ": too many connections");
+    }
+    return;
+  }
+  std::lock_guard lock(mu_);
+  connections_.push_back(
+      std::make_unique<Connection>(fd, std::move(*peer), service_, ids_, admission_));
 }
 
 void Server::run(int stop_fd) {
@@ -111,17 +174,23 @@ void Server::run(int stop_fd) {
     }
     if (fds[1].revents != 0) break;
     if ((fds[0].revents & POLLIN) == 0) continue;
-    const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) continue;
-    std::lock_guard lock(mu_);
-    if (static_cast<int>(connections_.size()) >= max_clients_) {
-      (void)ipc::write_frame(
-          fd, ipc::error_message(Error{Code::io_error, "touchpassd is busy; try again."}));
-      ::close(fd);
-      log_warning("refused a connection: too many clients");
-      continue;
+    // Drain the queue: a flood of connections that are then refused must not keep the
+    // service's connections waiting in a full listen queue.
+    for (int i = 0; i < 256; ++i) {
+      const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd >= 0) {
+        take(fd);
+        continue;
+      }
+      if (errno == EMFILE || errno == ENFILE || errno == ENOMEM || errno == ENOBUFS) {
+        // Out of descriptors despite the limits (another part of the process holds many):
+        // let finished sessions go and do not spin.
+        log_warning(std::string("cannot accept a connection: ") + std::strerror(errno));
+        pollfd stop{stop_fd, POLLIN, 0};
+        (void)::poll(&stop, 1, 50);
+      }
+      break;
     }
-    connections_.push_back(std::make_unique<Connection>(fd, service_));
   }
   log_info("shutting down");
   reap(true);

@@ -125,18 +125,19 @@ struct Service::Target {
 };
 
 Service::Service(const Config& config, store::Store& store, TokenBroker& broker, Throttle& throttle,
-                 UsageRecorder& usage, SecretBytes pepper, Clock clock)
+                 RefusalLog& refusals, VerificationRecorder& recorder, SecretBytes pepper,
+                 Clock clock, VerifyHandler::Sleep sleep)
     : config_(config),
       store_(store),
       broker_(broker),
       throttle_(throttle),
-      usage_(usage),
+      refusals_(refusals),
+      recorder_(recorder),
       pepper_(std::move(pepper)),
-      clock_(std::move(clock)) {}
-
-bool Service::is_admin(const Peer& peer) const {
-  return peer.uid == 0 || in_group(peer.user, peer.gid, config_.admin_group);
-}
+      clock_(clock),
+      verify_(store, throttle, refusals, recorder, pepper_,
+              VerifyHandler::Settings{config.ipv6_prefix, config.service_group}, clock,
+              std::move(sleep)) {}
 
 store::AuditEvent Service::audit(const Peer& peer, std::string action, const std::string& user,
                                  std::string object) const {
@@ -162,11 +163,14 @@ Error Service::audited_failure(const Peer& peer, const std::string& action, cons
 
 Result<Service::Target> Service::target_of(const Peer& peer, const ipc::Request& request) {
   Target target{request.user.value_or(peer.user), request.all_users};
-  if ((target.user != peer.user || target.all_users) && !is_admin(peer)) {
-    return audited_failure(peer, "refuse", target.user, std::string(ipc::op_name(request.op)),
-                           Error{Code::permission_denied,
-                                 "Only root and members of the group \"" + config_.admin_group +
-                                     "\" may act on other users' tokens and passwords."});
+  if ((target.user != peer.user || target.all_users) && !peer.admin) {
+    // Counted, not written one by one: a user repeating this cannot fill the disk.
+    refusals_.refused({static_cast<std::int64_t>(peer.uid), peer.user}, "refuse", target.user,
+                      std::string(ipc::op_name(request.op)), "uid " + std::to_string(peer.uid),
+                      "not a member of the group \"" + config_.admin_group + "\"", clock_());
+    return Error{Code::permission_denied, "Only root and members of the group \"" +
+                                              config_.admin_group +
+                                              "\" may act on other users' tokens and passwords."};
   }
   return target;
 }
@@ -177,7 +181,12 @@ Result<Outcome> Service::handle(const Peer& peer, const ipc::Request& request, I
   if (request.op == ipc::Op::pin || request.op == ipc::Op::cancel) {
     return Error{Code::protocol_error, "There is no operation in progress to send that to."};
   }
-  if (request.op == ipc::Op::verify) return verify(peer, request, secret);
+  if (request.op == ipc::Op::verify) {
+    Status verdict = verify_.verify(peer, request, secret);
+    if (!verdict.ok()) return verdict.error();
+    return Outcome{};
+  }
+  if (request.op == ipc::Op::unlock) return unlock(peer, request);
   auto target = target_of(peer, request);
   if (!target.ok()) return target.error();
   switch (request.op) {
@@ -426,14 +435,14 @@ Result<store::TokenRecord> Service::token_for_issue(const std::string& user) {
 
 TokenBroker::Usable Service::usable_by(const Peer& peer, TokenKind kind,
                                        std::uint32_t serial) const {
-  return [peer, kind, serial, group = config_.token_group](const devices::TokenInfo& info) {
+  return [peer, kind, serial](const devices::TokenInfo& info) {
     const bool otp = info.transport == devices::Transport::yubikey_otp;
     if (otp != (kind == TokenKind::yubikey)) return false;
     if (otp) {
       // libykpers reaches keys through libusb and names no device node whose ACL (udev's
       // uaccess) could be checked: YubiKey OTP tokens serve root and the token group.
       if (serial != 0 && info.serial != serial) return false;
-      return peer.uid == 0 || in_group(peer.user, peer.gid, group);
+      return peer.token_user;
     }
     return may_access(peer, info.path, info.is_virtual() ? Access::write : Access::read_write);
   };
@@ -657,7 +666,37 @@ Result<Outcome> Service::list(const Target& target) {
   for (const auto& t : *tokens) labels[t.id] = t.label;
   Json out = Json::array();
   for (const auto& g : *grants) out.push_back(grant_json(g, labels[g.token_id]));
-  return Outcome{{{"grants", out}}, {}};
+  // Brute-force protection as it stands for this user (every user's locks for all_users).
+  const store::UnixTime now = clock_();
+  Json locked = Json::array();
+  for (const Throttle::SourceState& s : throttle_.locked(user, now)) {
+    locked.push_back({{"source", s.source},
+                      {"failures", s.failures},
+                      {"locked_until", s.locked_until},
+                      {"users", s.users}});
+  }
+  Json throttle = {{"locked_sources", locked}};
+  if (!user.empty()) throttle["recent_failures"] = throttle_.user_failures(user, now);
+  return Outcome{{{"grants", out}, {"throttle", throttle}}, {}};
+}
+
+Result<Outcome> Service::unlock(const Peer& peer, const ipc::Request& request) {
+  const std::string what = request.all               ? std::string("--all")
+                           : !request.source.empty() ? "--source " + request.source
+                                                     : "--user " + request.user.value_or("");
+  if (!peer.admin) {
+    refusals_.refused({static_cast<std::int64_t>(peer.uid), peer.user}, "refuse",
+                      request.user.value_or(""), "unlock", "uid " + std::to_string(peer.uid),
+                      "not a member of the group \"" + config_.admin_group + "\"", clock_());
+    return Error{Code::permission_denied, "Only root and members of the group \"" +
+                                              config_.admin_group + "\" may unlock sources."};
+  }
+  const int unlocked = throttle_.unlock(request.source, request.user.value_or(""));
+  recorder_.flush();  // the store forgets the locks now, not at the next batch
+  store::AuditEvent e = audit(peer, "unlock", request.user.value_or(""), what);
+  e.detail = std::to_string(unlocked) + (unlocked == 1 ? " source" : " sources") + " unlocked";
+  if (Status s = store_.append_audit(e); !s.ok()) return s.error();
+  return Outcome{{{"unlocked", unlocked}}, {}};
 }
 
 Result<Outcome> Service::revoke(const Peer& peer, const Target& target,
@@ -722,6 +761,7 @@ Result<Outcome> Service::rename(const Peer& peer, const Target& target,
 }
 
 Result<Outcome> Service::log(const Target& target, const ipc::Request& request) {
+  recorder_.flush();  // refusals and lockouts of the last seconds are part of the log
   auto entries = store_.list_audit(target.all_users ? "" : target.user, request.limit);
   if (!entries.ok()) return entries.error();
   Json out = Json::array();
@@ -744,70 +784,6 @@ Result<Outcome> Service::log(const Target& target, const ipc::Request& request) 
     if (!s.ok()) result["chain_error"] = std::string(s.message());
   }
   return Outcome{std::move(result), {}};
-}
-
-Result<Outcome> Service::verify(const Peer& peer, const ipc::Request& request,
-                                const SecretBytes& password) {
-  const std::string user = request.user.value_or("");
-  if (peer.uid != 0 && !in_group(peer.user, peer.gid, config_.service_group)) {
-    return audited_failure(
-        peer, "refuse", user, "verify",
-        Error{Code::permission_denied, "Only root and members of the group \"" +
-                                           config_.service_group + "\" may verify passwords."});
-  }
-  const store::UnixTime now = clock_();
-  const std::string from = request.remote.empty() ? "" : " from " + request.remote;
-  const std::string user_key = "user:" + user;
-  const std::string remote_key = request.remote.empty() ? "" : "remote:" + request.remote;
-  const Error refused{Code::permission_denied, "Refused."};
-  const auto record = [&](const std::string& result, const std::string& detail) {
-    store::AuditEvent e = audit(peer, "verify", user, request.service);
-    e.result = result;
-    e.detail = detail + from;
-    log_info("verify " + user + " for " + request.service + ": " + result + ": " + e.detail);
-    (void)store_.append_audit(e);
-  };
-  // Every refusal is counted, audited and answered late; the caller never learns why.
-  const auto refuse = [&](const std::string& reason) -> Error {
-    record("refused", reason);
-    std::chrono::milliseconds delay{0};
-    for (const std::string& key : {user_key, remote_key}) {
-      if (key.empty()) continue;
-      store::AuditEvent lockout = audit(peer, "lockout", user, key);
-      lockout.detail = "too many failed verifications; locked for " +
-                       std::to_string(config_.lockout.count()) + " s";
-      const Throttle::Verdict v = throttle_.fail(key, now, lockout);
-      delay = std::max(delay, v.delay);
-    }
-    std::this_thread::sleep_for(delay);
-    return refused;
-  };
-
-  if (throttle_.locked(user_key, now) ||
-      (!remote_key.empty() && throttle_.locked(remote_key, now))) {
-    record("locked", "locked out after too many failures; even a right password is refused");
-    std::this_thread::sleep_for(config_.failure_delay);
-    return refused;
-  }
-  auto verifier = verifier_for_typed_password(pepper_.bytes(), password.view());
-  if (!verifier.ok()) return refuse("not an app password");
-  auto found =
-      store_.find_grant_by_verifier(Bytes(verifier->bytes().begin(), verifier->bytes().end()));
-  if (!found.ok()) return found.error();  // a broken store is a temporary failure, not a refusal
-  if (!found->has_value()) return refuse("unknown password");
-  const store::GrantRecord& grant = **found;
-  if (grant.user != user) return refuse("a password that is not this user's");
-  if (grant.revoked) return refuse("revoked app password \"" + grant.name + "\"");
-  if (grant.expires != 0 && grant.expires <= now) {
-    return refuse("expired app password \"" + grant.name + "\"");
-  }
-  if (!grant.scopes.empty() &&
-      std::find(grant.scopes.begin(), grant.scopes.end(), request.service) == grant.scopes.end()) {
-    return refuse("app password \"" + grant.name + "\" is not for " + request.service);
-  }
-  throttle_.succeed(user_key);
-  usage_.record({grant.grant_id, now, request.service, request.remote});
-  return Outcome{};
 }
 
 }  // namespace touchpass::daemon

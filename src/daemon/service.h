@@ -15,9 +15,11 @@
 #include "daemon/config.h"
 #include "daemon/interaction.h"
 #include "daemon/peer.h"
+#include "daemon/refusal_log.h"
 #include "daemon/throttle.h"
 #include "daemon/token_broker.h"
-#include "daemon/usage_recorder.h"
+#include "daemon/verification_recorder.h"
+#include "daemon/verify_handler.h"
 #include "ipc/messages.h"
 #include "store/store.h"
 
@@ -33,9 +35,11 @@ class Service {
  public:
   using Clock = std::function<store::UnixTime()>;
 
-  // All references must outlive the service. `pepper` is the verifier key (32 bytes).
+  // All references must outlive the service. `pepper` is the verifier key (32 bytes); `sleep`
+  // delays the answer to a refused verification.
   Service(const Config& config, store::Store& store, TokenBroker& broker, Throttle& throttle,
-          UsageRecorder& usage, SecretBytes pepper, Clock clock);
+          RefusalLog& refusals, VerificationRecorder& recorder, SecretBytes pepper, Clock clock,
+          VerifyHandler::Sleep sleep);
 
   // Handles one request from `peer`. Interactive requests use `io`; `secret` is the frame's
   // secret part (the password of a verify request).
@@ -46,7 +50,6 @@ class Service {
   struct Target;  // whose tokens and grants a request acts on
 
   Result<Target> target_of(const Peer& peer, const ipc::Request& request);
-  bool is_admin(const Peer& peer) const;
 
   Result<Outcome> devices();
   Result<Outcome> enroll(const Peer& peer, const Target& target, const ipc::Request& request,
@@ -60,10 +63,8 @@ class Service {
   Result<Outcome> revoke(const Peer& peer, const Target& target, const ipc::Request& request);
   Result<Outcome> rename(const Peer& peer, const Target& target, const ipc::Request& request);
   Result<Outcome> log(const Target& target, const ipc::Request& request);
-  // DESIGN.md §5 step 5: (user, password, service) → accepted, or "Refused." (the audit log
-  // says why). Only root and the service group may ask.
-  Result<Outcome> verify(const Peer& peer, const ipc::Request& request,
-                         const SecretBytes& password);
+  // Lifts locks of sources (admins only).
+  Result<Outcome> unlock(const Peer& peer, const ipc::Request& request);
 
   // Asks the client for the token's PIN (need-pin with the tries left).
   Result<SecretBytes> ask_pin(devices::Token& token, Interaction& io);
@@ -103,9 +104,11 @@ class Service {
   store::Store& store_;
   TokenBroker& broker_;
   Throttle& throttle_;
-  UsageRecorder& usage_;
+  RefusalLog& refusals_;
+  VerificationRecorder& recorder_;
   SecretBytes pepper_;
   Clock clock_;
+  VerifyHandler verify_;
 };
 
 }  // namespace touchpass::daemon

@@ -23,12 +23,20 @@ std::string describe(const Peer& peer) {
 
 }  // namespace
 
-Session::Session(int fd, Service& service)
-    : fd_(fd), wake_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)), service_(service) {}
+Session::Session(int fd, Peer peer, Service& service, IdentityCache& ids)
+    : fd_(fd), peer_(std::move(peer)), service_(service), ids_(ids), reader_(fd) {}
 
 Session::~Session() {
+  close_connection();
+}
+
+void Session::close_connection() {
   end_watch();
+  std::lock_guard lock(fd_mu_);
+  if (fd_closed_) return;
+  fd_closed_ = true;
   if (wake_fd_ >= 0) ::close(wake_fd_);
+  wake_fd_ = -1;
   ::close(fd_);
 }
 
@@ -36,39 +44,47 @@ void Session::shutdown() {
   closed_ = true;
   cancelled_ = true;
   // Wakes a blocked read in run() or the watcher; the watcher then cancels the token call.
-  ::shutdown(fd_, SHUT_RDWR);
+  std::lock_guard lock(fd_mu_);
+  if (!fd_closed_) ::shutdown(fd_, SHUT_RDWR);
+}
+
+void Session::send(std::string_view json, std::span<const std::uint8_t> secret) {
+  std::lock_guard lock(write_mu_);
+  if (closed_) return;
+  if (!ipc::write_frame(fd_, json, secret, kWriteDeadline).ok()) {
+    closed_ = true;  // gone, or not reading its answers: the stream is out of step
+    cancelled_ = true;
+  }
 }
 
 void Session::run() {
-  if (wake_fd_ < 0) {
-    log_error(std::string("cannot serve a client: eventfd: ") + std::strerror(errno));
-    std::lock_guard lock(write_mu_);
-    (void)ipc::write_frame(fd_, ipc::error_message(Error{Code::internal,
-                                                         "touchpassd is out of "
-                                                         "resources; try again."}));
-    ::shutdown(fd_, SHUT_RDWR);
-    return;
-  }
   try {
-    auto peer = peer_of(fd_);
-    if (!peer.ok()) {
-      log_warning("refused a connection: " + peer.error().message);
-      std::lock_guard lock(write_mu_);
-      (void)ipc::write_frame(fd_, ipc::error_message(peer.error()));
+    if (std::optional<std::string> name = ids_.user_name(peer_.uid)) {
+      peer_.user = std::move(*name);
+    } else if (peer_.verifier) {
+      // A service may verify without a name; it owns nothing.
+      peer_.user = "uid " + std::to_string(peer_.uid);
+    } else {
+      const Error e{Code::permission_denied,
+                    "uid " + std::to_string(peer_.uid) + " has no user name on this system."};
+      log_warning("refused a connection: " + e.message);
+      send(ipc::error_message(e));
+      close_connection();
       return;
     }
-    serve(*peer);
+    serve();
   } catch (const std::exception& e) {
     log_error(std::string("session ended by an unexpected error: ") + e.what());
   }
-  // The client learns at once that the conversation is over; the descriptor itself is closed
-  // when the server reaps the session.
-  ::shutdown(fd_, SHUT_RDWR);
+  // The client learns at once that the conversation is over, and the session holds no
+  // descriptor while it waits to be reaped.
+  close_connection();
 }
 
-void Session::serve(const Peer& peer) {
+void Session::serve() {
+  const Peer& peer = peer_;
   while (!closed_) {
-    auto frame = ipc::read_frame(fd_, {kIdleTimeout, kStallTimeout});
+    auto frame = reader_.read({kIdleTimeout, kFrameDeadline});
     if (!frame.ok()) {
       if (frame.code() != Code::not_found && !closed_) {
         log_info(describe(peer) + ": connection closed: " + frame.error().message);
@@ -83,25 +99,25 @@ void Session::serve(const Peer& peer) {
       return;  // a client that breaks the protocol is not served further
     }
     cancelled_ = false;
-    const std::string what = std::string(ipc::op_name(request->op)) +
-                             (request->name.empty() ? "" : " \"" + request->name + "\"");
     Result<Outcome> outcome = service_.handle(peer, *request, *this, frame->secret);
-    const std::string uid = std::to_string(peer.uid);
-    const std::string_view result = code_name(outcome.code());
-    const LogFields fields = {{"TOUCHPASS_UID", uid},
-                              {"TOUCHPASS_USER", peer.user},
-                              {"TOUCHPASS_OP", ipc::op_name(request->op)},
-                              {"TOUCHPASS_RESULT", result}};
-    if (outcome.ok()) {
-      // Accepted verifications are a mail server's every login: too many to log one by one.
-      if (request->op != ipc::Op::verify) {
-        log(LogLevel::info, describe(peer) + ": " + what + ": ok", fields);
-      }
-    } else {
+    // Verifications are a mail server's every login, and refusals are aggregated into the
+    // audit log by the verifier: neither is logged one by one.
+    if (request->op != ipc::Op::verify) {
+      const std::string what = std::string(ipc::op_name(request->op)) +
+                               (request->name.empty() ? "" : " \"" + request->name + "\"");
+      const std::string uid = std::to_string(peer.uid);
+      const std::string_view result = code_name(outcome.code());
+      const LogFields fields = {{"TOUCHPASS_UID", uid},
+                                {"TOUCHPASS_USER", peer.user},
+                                {"TOUCHPASS_OP", ipc::op_name(request->op)},
+                                {"TOUCHPASS_RESULT", result}};
       log(LogLevel::info,
-          describe(peer) + ": " + what + ": " + std::string(result) + ": " +
-              outcome.error().message,
+          describe(peer) + ": " + what + ": " +
+              (outcome.ok() ? "ok" : std::string(result) + ": " + outcome.error().message),
           fields);
+    } else if (!outcome.ok() && outcome.code() != Code::refused) {
+      log_warning(describe(peer) + ": verify: " + std::string(code_name(outcome.code())) + ": " +
+                  outcome.error().message);
     }
     if (closed_) return;
     answer(outcome);
@@ -109,25 +125,20 @@ void Session::serve(const Peer& peer) {
 }
 
 void Session::answer(const Result<Outcome>& outcome) {
-  std::lock_guard lock(write_mu_);
-  Status s = outcome.ok()
-                 ? ipc::write_frame(fd_, ipc::ok_message(outcome->result), outcome->secret.bytes())
-                 : ipc::write_frame(fd_, ipc::error_message(outcome.error()));
-  if (!s.ok()) closed_ = true;
+  if (outcome.ok()) {
+    send(ipc::ok_message(outcome->result), outcome->secret.bytes());
+  } else {
+    send(ipc::error_message(outcome.error()));
+  }
 }
 
 void Session::send_event(std::string_view event, ipc::Json fields) {
-  std::lock_guard lock(write_mu_);
-  if (closed_) return;
-  if (!ipc::write_frame(fd_, ipc::event_message(event, std::move(fields))).ok()) {
-    closed_ = true;
-    cancelled_ = true;
-  }
+  send(ipc::event_message(event, std::move(fields)));
 }
 
 Result<SecretBytes> Session::receive_pin(std::chrono::seconds timeout) {
   if (closed_) return Error{Code::cancelled, "The client went away."};
-  auto frame = ipc::read_frame(fd_, {timeout, kStallTimeout});
+  auto frame = reader_.read({timeout, kFrameDeadline});
   if (!frame.ok()) {
     cancelled_ = true;
     if (frame.code() == Code::io_error) {  // nothing arrived: the stream is still in step
@@ -151,13 +162,19 @@ Result<SecretBytes> Session::receive_pin(std::chrono::seconds timeout) {
 
 void Session::begin_watch(devices::Token* token) {
   end_watch();
+  if (wake_fd_ < 0) wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (wake_fd_ < 0) {
+    log_error(std::string("cannot watch the client during a token call: eventfd: ") +
+              std::strerror(errno));
+    return;  // the call still ends by the token's own timeout
+  }
   std::uint64_t drain = 0;
   (void)!::read(wake_fd_, &drain, sizeof drain);
   watcher_ = std::thread([this, token] { watch(token); });
 }
 
 void Session::end_watch() {
-  if (!watcher_.joinable()) return;
+  if (!watcher_.joinable() || wake_fd_ < 0) return;
   const std::uint64_t one = 1;
   (void)!::write(wake_fd_, &one, sizeof one);
   watcher_.join();
@@ -166,14 +183,16 @@ void Session::end_watch() {
 void Session::watch(devices::Token* token) {
   // While the token call blocks, the client may only cancel (or go away).
   while (!cancelled_) {
-    pollfd fds[2] = {{fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
-    if (::poll(fds, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      return;
+    if (!reader_.has_buffered()) {  // else a message arrived together with the request
+      pollfd fds[2] = {{fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+      if (::poll(fds, 2, -1) < 0) {
+        if (errno == EINTR) continue;
+        return;
+      }
+      if (fds[1].revents != 0) return;
+      if (fds[0].revents == 0) continue;
     }
-    if (fds[1].revents != 0) return;
-    if (fds[0].revents == 0) continue;
-    auto frame = ipc::read_frame(fd_, {0ms, kStallTimeout});
+    auto frame = reader_.read({0ms, kFrameDeadline});
     if (!frame.ok()) {
       closed_ = true;  // went away or broke the frame: nobody is left to answer
     } else {

@@ -18,12 +18,15 @@ namespace touchpass::daemon {
 
 class Session final : public Interaction {
  public:
-  // How long a connection may sit idle between requests, and stall inside one message.
+  // How long a connection may sit idle between requests; how long one whole message may take
+  // to arrive once it has begun; how long the client may take to accept one answer.
   static constexpr std::chrono::seconds kIdleTimeout{60};
-  static constexpr std::chrono::seconds kStallTimeout{5};
+  static constexpr std::chrono::seconds kFrameDeadline{5};
+  static constexpr std::chrono::seconds kWriteDeadline{5};
 
-  // Takes ownership of the connected socket `fd`.
-  Session(int fd, Service& service);
+  // Takes ownership of the connected socket `fd`, whose client is `peer` (kernel credentials
+  // and roles; its user name is looked up in `ids` when the session runs).
+  Session(int fd, Peer peer, Service& service, IdentityCache& ids);
   ~Session() override;
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -42,13 +45,24 @@ class Session final : public Interaction {
   bool cancelled() const override { return cancelled_.load() || closed_.load(); }
 
  private:
-  void serve(const Peer& peer);
+  void serve();
   void answer(const Result<Outcome>& outcome);
   void watch(devices::Token* token);
+  // Writes one message within kWriteDeadline; a client that does not take it is closed.
+  void send(std::string_view json, std::span<const std::uint8_t> secret = {});
+
+  // Closes the connection (at the end of run(), so that a finished session holds no
+  // descriptor while it waits to be reaped).
+  void close_connection();
 
   int fd_;
-  int wake_fd_;  // eventfd: stops the watcher
+  std::mutex fd_mu_;  // guards closing fd_ against shutdown() from another thread
+  bool fd_closed_ = false;
+  int wake_fd_ = -1;  // eventfd: stops the watcher; made for the first token call
+  Peer peer_;
   Service& service_;
+  IdentityCache& ids_;
+  ipc::FrameReader reader_;
   std::mutex write_mu_;
   std::atomic<bool> cancelled_{false};
   std::atomic<bool> closed_{false};  // the client went away or broke the protocol

@@ -1,52 +1,137 @@
-// Throttle: brute-force protection for verification. Failed verifications are counted per key
-// ("user:NAME" and "remote:ADDRESS"); each failure is answered after a growing delay, and past
-// a limit the key is locked out for a while — during which even the right password fails. The
-// state lives in memory for speed and is written through to the store on every change, so a
-// restart does not lift a lockout. Thread-safe.
+// Throttle: brute-force protection for verification (README "Brute-force protection").
+//
+// Failures are counted per *source* (source_address.h). A source's failures are answered after
+// a growing delay, and a source that reaches the limit is locked for a while: nothing from it
+// is evaluated, not even a right password. Check and count are one step: the source's failures
+// plus the attempts being evaluated never exceed the limit — an attempt beyond it waits for
+// one of those to settle (a moment: evaluation is a look-up) and is then admitted, or refused
+// if the source got locked meanwhile — so concurrent guesses cannot exceed the limit, while a
+// busy source's right passwords are only queued, never refused.
+//
+// Failures are also counted per *user*, from any source; past a threshold the user's refusals
+// are answered late — which slows a guesser spread over many sources — but a user is never
+// locked: the right password from a source that is not locked is always accepted.
+//
+// State lives in memory, bounded (least recently failed entries are forgotten first); locks
+// are handed to the store in batches (take_changes) so that a restart keeps them. Thread-safe.
 #pragma once
 
 #include <chrono>
-#include <map>
-#include <memory>
+#include <condition_variable>
+#include <cstdint>
+#include <list>
 #include <mutex>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "store/store.h"
 
 namespace touchpass::daemon {
 
 struct ThrottlePolicy {
-  std::chrono::milliseconds base_delay{250};  // after the first failure; doubles after each
+  std::chrono::milliseconds base_delay{250};  // after a failure; doubles with each further one
   std::chrono::milliseconds max_delay{5000};
-  int lockout_failures = 10;          // this many failures in a row lock the key …
+  int source_failures = 10;           // failures from one source that lock it …
   std::chrono::seconds lockout{900};  // … for this long; failures older than it are forgotten
+  int user_failures = 20;             // failures for one user before its refusals are slowed
+  std::size_t max_entries = 16384;    // sources (and users) remembered at most
 };
 
 class Throttle {
  public:
-  // Loads the persisted state. `store` must outlive the throttle.
-  static Result<std::unique_ptr<Throttle>> load(store::Store& store, ThrottlePolicy policy);
+  // Starts with the locks `persisted` (those that ended before `now` are dropped).
+  Throttle(ThrottlePolicy policy, const std::vector<store::Throttle>& persisted,
+           store::UnixTime now);
 
-  // True while `key` is locked out.
-  bool locked(const std::string& key, store::UnixTime now);
+  // One verification attempt. While it lives and is not settled, it counts against its
+  // source's limit; destroying it unsettled (the store failed) releases that.
+  class Attempt {
+   public:
+    Attempt(Attempt&& other) noexcept;
+    Attempt& operator=(Attempt&&) = delete;
+    ~Attempt();
+    // False when the source is locked or at its limit: do not evaluate; refuse.
+    bool admitted() const { return admitted_; }
+    const std::string& source() const { return source_; }
+
+   private:
+    friend class Throttle;
+    Attempt(Throttle* throttle, std::string source, std::string user, bool admitted)
+        : throttle_(throttle),
+          source_(std::move(source)),
+          user_(std::move(user)),
+          admitted_(admitted) {}
+    Throttle* throttle_;
+    std::string source_;
+    std::string user_;
+    bool admitted_;
+    bool settled_ = false;
+  };
+
+  // Checks and reserves, as one step (waiting while the source's reservations are full).
+  Attempt admit(const std::string& source, const std::string& user, store::UnixTime now);
 
   struct Verdict {
-    std::chrono::milliseconds delay{0};  // how long to wait before answering the failure
-    bool locked_now = false;             // this failure locked the key
+    std::chrono::milliseconds delay{0};  // how long to wait before answering a refusal
+    bool locked_now = false;             // this failure locked the source
+    store::UnixTime locked_until = 0;
   };
-  // Counts one failure of `key`; `lock_audit` is stored with the entry that locks it.
-  Verdict fail(const std::string& key, store::UnixTime now, const store::AuditEvent& lock_audit);
+  // Settles an admitted attempt: a failure counts (and may lock the source); an acceptance
+  // only ends the reservation (it does not erase failures: a guesser who owns one password
+  // cannot use it to reset the count).
+  Verdict settle(Attempt& attempt, bool accepted, store::UnixTime now);
+  // How long to wait before answering an attempt that was not admitted.
+  std::chrono::milliseconds refusal_delay() const { return policy_.base_delay; }
 
-  // Forgets the failures of `key` (after a success).
-  void succeed(const std::string& key);
+  // Lifts the locks of `source` (or of every source that failed for `user`, or all when both
+  // are empty) and forgets their failures; returns how many sources were unlocked.
+  int unlock(const std::string& source, const std::string& user);
+
+  struct SourceState {
+    std::string source;
+    int failures = 0;
+    store::UnixTime last_failure = 0;
+    store::UnixTime locked_until = 0;  // 0: not locked
+    std::vector<std::string> users;    // users it failed for (the first few)
+  };
+  // Sources locked at `now` (only those that failed for `user`, unless it is empty).
+  std::vector<SourceState> locked(const std::string& user, store::UnixTime now);
+  // Failures for `user` within the lockout window before `now`.
+  int user_failures(const std::string& user, store::UnixTime now);
+
+  // Locks that changed since the last call, for the store: locked ones to keep, lifted ones
+  // (locked_until == 0) to remove.
+  std::vector<store::Throttle> take_changes();
 
  private:
-  Throttle(store::Store& store, ThrottlePolicy policy) : store_(store), policy_(policy) {}
+  struct Entry {
+    int failures = 0;
+    int in_flight = 0;
+    store::UnixTime last_failure = 0;
+    store::UnixTime locked_until = 0;
+    std::vector<std::string> users;
+  };
+  // A map of at most `max` entries that forgets the least recently touched first.
+  struct Table {
+    std::unordered_map<std::string, std::pair<Entry, std::list<std::string>::iterator>> map;
+    std::list<std::string> order;  // least recently touched first
+  };
 
-  store::Store& store_;
+  Entry& touch(Table& table, const std::string& key);
+  // Forgets a run of failures that ended a lockout period ago, and an ended lock.
+  void expire(Entry& e, store::UnixTime now) const;
+  std::chrono::milliseconds delay_for(int failures) const;
+  void release(Attempt& attempt);
+  void mark_changed(const std::string& source, const Entry& e);
+
   ThrottlePolicy policy_;
   std::mutex mu_;
-  std::map<std::string, store::Throttle> entries_;
+  std::condition_variable settled_;  // an attempt of a source at its limit has settled
+  int waiting_ = 0;                  // attempts waiting for that
+  Table sources_;
+  Table users_;
+  std::unordered_map<std::string, store::Throttle> changes_;
 };
 
 }  // namespace touchpass::daemon

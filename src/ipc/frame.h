@@ -3,9 +3,9 @@
 //   u32 json_length (big endian) | u16 secret_length (big endian) | json | secret
 //
 // The JSON part is a UTF-8 object and never holds a secret. The secret part (a PIN or an app
-// password, possibly empty) is read straight into a SecretBytes, so secrets never pass through
-// the JSON parser or an ordinary string. Both lengths are bounded; a message over a limit is a
-// protocol error and ends the connection.
+// password, possibly empty) is read into a SecretBytes, so secrets never pass through the JSON
+// parser or an ordinary string. Both lengths are bounded; a message over a limit is a protocol
+// error and ends the connection.
 #pragma once
 
 #include <chrono>
@@ -28,22 +28,60 @@ struct Frame {
   SecretBytes secret;
 };
 
-// Deadlines for read_frame: `idle` bounds the wait for the first byte of a message (negative:
-// wait forever); `stall` bounds the wait for each further chunk once a message has begun, so a
-// client that stalls mid-message cannot hold the connection.
+// Deadlines for reading a frame: `idle` bounds the wait for the first byte of a message
+// (negative: wait forever); `frame` bounds the whole rest of the message from its first byte —
+// one deadline for the frame, not one per read — so a client that trickles bytes cannot hold
+// the connection longer than that.
 struct ReadLimits {
   std::chrono::milliseconds idle{-1};
-  std::chrono::milliseconds stall{5000};
+  std::chrono::milliseconds frame{5000};
 };
 
-// Reads one frame from the stream socket `fd`. Errors: not_found when the peer closed the
-// connection cleanly before a message began; io_error when nothing arrived within `idle` or the
-// read failed; invalid_argument for a broken message — over a limit, cut short by the peer, or
-// stalled half-way (the stream is then out of step and must be closed).
+// Reads one frame from the stream socket `fd`, and nothing after it (for clients, which read
+// one answer at a time). Errors: not_found when the peer closed the connection cleanly before a
+// message began; io_error when nothing arrived within `idle` or the read failed;
+// invalid_argument for a broken message — over a limit, cut short by the peer, or not complete
+// within `frame` (the stream is then out of step and must be closed).
 Result<Frame> read_frame(int fd, const ReadLimits& limits);
 
-// Writes one frame (MSG_NOSIGNAL: a closed peer is an error, not SIGPIPE).
-// Precondition: json.size() <= kMaxJsonSize and secret.size() <= kMaxSecretSize.
+// FrameReader: reads frames from one connection with as few system calls as it can — one
+// poll and one recv for a message that arrived whole — by reading ahead into a small locked
+// buffer that is wiped as it is consumed (a secret part may pass through it). Errors as
+// read_frame. Not thread-safe; one reader per connection, used for every read on it.
+class FrameReader {
+ public:
+  // Reads from `fd`, which the caller owns and keeps open while the reader is used.
+  explicit FrameReader(int fd);
+
+  // Reads the next frame within `limits`.
+  Result<Frame> read(const ReadLimits& limits);
+
+  // True when bytes of a next message have already been read ahead.
+  bool has_buffered() const { return end_ > start_; }
+
+ private:
+  enum class Fill { more, closed, timed_out, failed };
+  // Receives more bytes into the buffer before `deadline` (none: wait forever); `poll_first`
+  // when data is not expected to be waiting already.
+  Fill fill(std::chrono::steady_clock::time_point deadline, bool bounded, bool poll_first);
+  // Copies up to `size` buffered bytes to `out` and consumes them; returns how many.
+  std::size_t take(std::uint8_t* out, std::size_t size);
+
+  int fd_;
+  SecretBytes buffer_;
+  std::size_t start_ = 0;  // first unconsumed byte
+  std::size_t end_ = 0;    // one past the last received byte
+};
+
+// Writes one frame (MSG_NOSIGNAL: a closed peer is an error, not SIGPIPE), blocking as long as
+// the peer needs to take it. Precondition: json.size() <= kMaxJsonSize and secret.size() <=
+// kMaxSecretSize (otherwise error internal, nothing written).
 Status write_frame(int fd, std::string_view json, std::span<const std::uint8_t> secret = {});
+
+// As write_frame, but the whole frame must be taken by the peer within `timeout`: a peer that
+// does not read its answers cannot hold the writer (error io_error; the stream is then out of
+// step and must be closed).
+Status write_frame(int fd, std::string_view json, std::span<const std::uint8_t> secret,
+                   std::chrono::milliseconds timeout);
 
 }  // namespace touchpass::ipc

@@ -13,7 +13,7 @@ std::string dump(const Json& j) {
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
-constexpr std::array<std::pair<Op, std::string_view>, 12> kOps = {{
+constexpr std::array<std::pair<Op, std::string_view>, 13> kOps = {{
     {Op::devices, "devices"},
     {Op::enroll, "enroll"},
     {Op::tokens, "tokens"},
@@ -26,6 +26,7 @@ constexpr std::array<std::pair<Op, std::string_view>, 12> kOps = {{
     {Op::verify, "verify"},
     {Op::pin, "pin"},
     {Op::cancel, "cancel"},
+    {Op::unlock, "unlock"},
 }};
 
 // Limits on untrusted strings; the core validates names further.
@@ -233,6 +234,18 @@ Result<Request> Request::parse(std::string_view json_text) {
       r.remote = remote->value_or("");
       break;
     }
+    case Op::unlock: {
+      auto all = opt_bool(j, "all");
+      if (!all.ok()) return all.error();
+      r.all = *all;
+      auto source = opt_string(j, "source");
+      if (!source.ok()) return source.error();
+      r.source = source->value_or("");
+      if (int{r.all} + int{!r.source.empty()} + int{r.user.has_value()} != 1) {
+        return protocol("Unlock needs exactly one of \"source\", \"user\" or \"all\": true.");
+      }
+      break;
+    }
     case Op::devices:
     case Op::tokens:
     case Op::list:
@@ -282,6 +295,10 @@ std::string Request::to_json() const {
     case Op::verify:
       j["service"] = service;
       if (!remote.empty()) j["remote"] = remote;
+      break;
+    case Op::unlock:
+      if (all) j["all"] = true;
+      if (!source.empty()) j["source"] = source;
       break;
     default:
       break;

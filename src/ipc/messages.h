@@ -32,7 +32,8 @@ enum class Op {
   log,
   verify,
   pin,
-  cancel
+  cancel,
+  unlock
 };
 
 std::string_view op_name(Op op);
@@ -56,12 +57,13 @@ struct Request {
   std::string new_name;             // rename
   std::vector<std::string> scopes;  // issue
   std::int64_t expires = 0;         // issue: Unix seconds, 0 = never
-  bool all = false;                 // revoke: every grant of the user
+  bool all = false;                 // revoke: every grant of the user; unlock: every source
   std::string token;                // revoke: an enrolled token (by label) and its grants
   int limit = 0;                    // log: newest N entries, 0 = all
   bool verify_chain = false;        // log: check the hash chain
   std::string service;              // verify
   std::string remote;               // verify: the client's address, if known
+  std::string source;               // unlock: a locked source (address or network)
 
   // Parses and validates one request. Errors: unsupported_version, protocol_error.
   static Result<Request> parse(std::string_view json_text);

@@ -10,6 +10,7 @@ namespace {
 // sockaddr_un::sun_path holds 108 bytes including the terminator.
 constexpr std::size_t kMaxSocketPath = 107;
 constexpr std::size_t kMaxServiceName = 32;
+constexpr std::size_t kMaxUserName = 31;
 
 Error bad(std::string sentence) {
   return Error{Code::invalid_argument, std::move(sentence)};
@@ -46,11 +47,23 @@ bool is_valid_service_name(std::string_view name) {
   return true;
 }
 
+bool is_valid_user_name(std::string_view name) {
+  if (name.empty() || name.size() > kMaxUserName) return false;
+  const auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+  if (!letter(name.front()) && name.front() != '_') return false;
+  for (char c : name) {
+    const bool ok = letter(c) || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 Result<ModuleOptions> parse_module_options(std::span<const char* const> arguments,
                                            std::string_view pam_service) {
   ModuleOptions options;
   std::optional<std::string> service;
   bool socket_seen = false;
+  bool daemon_user_seen = false;
   bool timeout_seen = false;
   for (const char* raw : arguments) {
     if (raw == nullptr) return bad("A module argument is missing.");
@@ -70,6 +83,15 @@ Result<ModuleOptions> parse_module_options(std::span<const char* const> argument
         return bad("socket= must be an absolute path of at most 107 bytes.");
       }
       options.socket = std::string(*path);
+    } else if (auto user = value_of(argument, "daemon_user")) {
+      if (daemon_user_seen) return bad("daemon_user= is given twice.");
+      daemon_user_seen = true;
+      if (!is_valid_user_name(*user)) {
+        return bad(
+            "daemon_user= must be a user name: 1 to 31 characters of a-z, A-Z, 0-9, '_' and "
+            "'-', starting with a letter or '_'.");
+      }
+      options.daemon_user = std::string(*user);
     } else if (auto seconds = value_of(argument, "timeout")) {
       if (timeout_seen) return bad("timeout= is given twice.");
       timeout_seen = true;
@@ -78,7 +100,9 @@ Result<ModuleOptions> parse_module_options(std::span<const char* const> argument
       options.timeout = *timeout;
     } else {
       // Not echoed in full: an argument could be anything, even a secret pasted by mistake.
-      return bad("Unknown module argument (expected service=, socket=, timeout= or debug).");
+      return bad(
+          "Unknown module argument (expected service=, socket=, daemon_user=, timeout= or "
+          "debug).");
     }
   }
   if (service) {

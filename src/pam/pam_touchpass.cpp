@@ -5,6 +5,7 @@
 //   accepted by touchpassd                           PAM_SUCCESS
 //   refused by touchpassd, no user, no password       PAM_AUTH_ERR
 //   touchpassd unreachable, silent, broken, erring    PAM_AUTHINFO_UNAVAIL
+//   the socket's listener not root or daemon_user=    PAM_AUTHINFO_UNAVAIL (password not sent)
 //   bad module arguments                              PAM_SERVICE_ERR
 //
 // It fails closed on every error: PAM_SUCCESS only for the daemon's acceptance, never
@@ -111,7 +112,8 @@ int authenticate(pam_handle_t* pamh, const ModuleOptions& options) {
   const SecretBytes password = SecretBytes::copy_of(std::string_view(token, length));
 
   const VerifyQuery query{std::string(user_name), options.service, remote_of(pamh)};
-  const Verdict verdict = verify_with_daemon(options.socket, query, password, options.timeout);
+  const Verdict verdict =
+      verify_with_daemon(options.socket, options.daemon_user, query, password, options.timeout);
   const char* from = query.remote.empty() ? "an unknown address" : query.remote.c_str();
   switch (verdict.kind) {
     case Verdict::Kind::accepted:

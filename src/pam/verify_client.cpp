@@ -2,13 +2,17 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pwd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
+#include <vector>
 
+#include "core/status.h"
 #include "ipc/frame.h"
 #include "ipc/messages.h"
 
@@ -87,10 +91,54 @@ std::string read_answer(int fd, Clock::time_point deadline, std::string& json) {
   return read_until(fd, secret.data(), secret_size, deadline);
 }
 
+// The uid of `user`, nullopt when there is no such user. Error io_error when the user database
+// cannot be read.
+Result<std::optional<uid_t>> uid_of(const std::string& user) {
+  constexpr std::size_t kMaxBuffer = 1 << 20;
+  const long hint = ::sysconf(_SC_GETPW_R_SIZE_MAX);
+  std::vector<char> buffer(hint > 0 ? static_cast<std::size_t>(hint) : 1024);
+  for (;;) {
+    passwd entry{};
+    passwd* found = nullptr;
+    const int e = ::getpwnam_r(user.c_str(), &entry, buffer.data(), buffer.size(), &found);
+    if (e == ERANGE && buffer.size() < kMaxBuffer) {
+      buffer.resize(buffer.size() * 2);
+      continue;
+    }
+    if (e != 0) return Error{Code::io_error, std::strerror(e)};
+    if (found == nullptr) return std::optional<uid_t>();
+    return std::optional<uid_t>(found->pw_uid);
+  }
+}
+
+// "" when the process that listens on the socket `fd` is connected to (as the kernel recorded
+// it) runs as root or as `daemon_user`; otherwise why it may not have the password.
+std::string check_listener(int fd, const std::string& socket, const std::string& daemon_user) {
+  ucred listener{};
+  socklen_t size = sizeof listener;
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &listener, &size) != 0 || size != sizeof listener) {
+    return "cannot tell who listens on " + socket + ": " + errno_text();
+  }
+  if (listener.uid == 0) return "";
+  const std::string refusal = "the process listening on " + socket + " runs as uid " +
+                              std::to_string(listener.uid) + ", not as root or " + daemon_user;
+  const auto allowed = uid_of(daemon_user);
+  if (!allowed.ok()) {
+    return refusal + " (the user cannot be looked up: " + allowed.error().message +
+           "); the password was not sent";
+  }
+  if (!allowed->has_value()) {
+    return refusal + " (no such user); the password was not sent";
+  }
+  if (listener.uid == **allowed) return "";
+  return refusal + " (uid " + std::to_string(**allowed) + "); the password was not sent";
+}
+
 }  // namespace
 
-Verdict verify_with_daemon(const std::string& socket, const VerifyQuery& query,
-                           const SecretBytes& password, std::chrono::milliseconds timeout) {
+Verdict verify_with_daemon(const std::string& socket, const std::string& daemon_user,
+                           const VerifyQuery& query, const SecretBytes& password,
+                           std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
@@ -105,6 +153,11 @@ Verdict verify_with_daemon(const std::string& socket, const VerifyQuery& query,
   if (fd.get() < 0) return unavailable("cannot create a socket: " + errno_text());
   if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
     return unavailable("cannot connect to touchpassd at " + socket + ": " + errno_text());
+  }
+  // Anyone who could bind the path first (or replace the socket) would otherwise be handed the
+  // password: it goes only to the daemon's user, or root (systemd, when socket-activated).
+  if (auto refusal = check_listener(fd.get(), socket, daemon_user); !refusal.empty()) {
+    return unavailable(refusal);
   }
 
   ipc::Request request;
@@ -127,9 +180,7 @@ Verdict verify_with_daemon(const std::string& socket, const VerifyQuery& query,
     case ipc::Reply::Kind::ok:
       return Verdict{Verdict::Kind::accepted, ""};
     case ipc::Reply::Kind::error:
-      if (reply->error.code == Code::permission_denied && reply->error.message == kRefusedMessage) {
-        return Verdict{Verdict::Kind::refused, ""};
-      }
+      if (reply->error.code == Code::refused) return Verdict{Verdict::Kind::refused, ""};
       return unavailable("touchpassd answered " + std::string(code_name(reply->error.code)) + ": " +
                          reply->error.message);
     case ipc::Reply::Kind::event:

@@ -21,7 +21,7 @@ struct VerifyQuery {
 struct Verdict {
   enum class Kind {
     accepted,     // the daemon accepted the password
-    refused,      // the daemon refused it ("Refused.", never why)
+    refused,      // the daemon refused it (error code `refused`; never says why)
     unavailable,  // no verdict: unreachable, not allowed to ask, broken, silent, or an error
   };
   Kind kind = Kind::unavailable;
@@ -29,14 +29,15 @@ struct Verdict {
   std::string detail;
 };
 
-// The daemon's message for a refused password (its only refusal; it never says why).
-inline constexpr std::string_view kRefusedMessage = "Refused.";
-
-// Connects to the Unix stream socket `socket`, sends the query with `password`, and reads the
-// final answer. The whole exchange is bounded by `timeout`: a daemon that does not accept the
-// connection at once, or does not finish its answer in time, gives Kind::unavailable.
-// Precondition: 0 < password.size() <= ipc::kMaxSecretSize.
-Verdict verify_with_daemon(const std::string& socket, const VerifyQuery& query,
-                           const SecretBytes& password, std::chrono::milliseconds timeout);
+// Connects to the Unix stream socket `socket`, checks who listens on it, sends the query with
+// `password`, and reads the final answer. The password goes only to a listener the kernel
+// (SO_PEERCRED) says runs as root or as `daemon_user` (looked up on every call; when there is
+// no such user, only root): anyone else gives Kind::unavailable, naming the uid that answered,
+// and nothing is sent. The whole exchange is bounded by `timeout`: a daemon that does not
+// accept the connection at once, or does not finish its answer in time, gives
+// Kind::unavailable. Precondition: 0 < password.size() <= ipc::kMaxSecretSize.
+Verdict verify_with_daemon(const std::string& socket, const std::string& daemon_user,
+                           const VerifyQuery& query, const SecretBytes& password,
+                           std::chrono::milliseconds timeout);
 
 }  // namespace touchpass::pam

@@ -5,11 +5,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <exception>
 #include <iterator>
 #include <string_view>
+#include <thread>
 #include <utility>
 
 #include "store/audit_chain.h"
@@ -94,6 +96,12 @@ CREATE TABLE throttle (
 ALTER TABLE tokens ADD COLUMN rolling_challenge BLOB NOT NULL DEFAULT x'';
 ALTER TABLE tokens ADD COLUMN rolling_hash BLOB NOT NULL DEFAULT x'';
 )sql",
+    // v4: a throttle entry is a locked source (a client address or network); per-user counts
+    // live in memory only.
+    R"sql(
+DELETE FROM throttle WHERE key NOT LIKE 'remote:%' OR locked_until = 0;
+UPDATE throttle SET key = substr(key, 8);
+)sql",
 };
 static_assert(std::size(kMigrations) == static_cast<std::size_t>(SqliteStore::kSchemaVersion));
 
@@ -149,6 +157,11 @@ class Stmt {
     return db_error(db_, what);
   }
   int last_rc() const { return rc_; }
+  // Makes the statement ready to run again with new bindings.
+  void reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
 
   std::int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
   std::optional<std::int64_t> optional_integer(int col) const {
@@ -259,7 +272,8 @@ TokenRecord read_token(const Stmt& s) {
 
 constexpr std::string_view kGrantColumns =
     "grant_id, user, name, scopes, created, expires, token_id, kind, credential, verifier, "
-    "proof_auth_data, proof_signature, revoked, last_used, last_service, last_remote";
+    "proof_auth_data, proof_signature, revoked, last_used, last_service, last_remote, "
+    "(SELECT revoked IS NOT NULL FROM tokens WHERE tokens.id = grants.token_id)";
 
 GrantRecord read_grant(const Stmt& s) {
   GrantRecord g;
@@ -279,6 +293,7 @@ GrantRecord read_grant(const Stmt& s) {
   g.last_used = s.optional_integer(13);
   g.last_service = s.text(14);
   g.last_remote = s.text(15);
+  g.token_revoked = s.integer(16) != 0;
   return g;
 }
 
@@ -325,9 +340,32 @@ auto guarded(F&& body) -> decltype(body()) {
 SqliteStore::SqliteStore(sqlite3* db) : db_(db) {}
 
 SqliteStore::~SqliteStore() {
-  // The cached statement first: close_v2 would otherwise keep the connection as a zombie.
-  sqlite3_finalize(by_verifier_);
+  readers_.clear();
   sqlite3_close_v2(db_);
+}
+
+SqliteStore::Reader::~Reader() {
+  // The cached statement first: close_v2 would otherwise keep the connection as a zombie.
+  sqlite3_finalize(by_verifier);
+  sqlite3_close_v2(db);
+}
+
+Status SqliteStore::open_readers(const std::filesystem::path& path, int count) {
+  const std::string sql =
+      "SELECT " + std::string(kGrantColumns) + " FROM grants WHERE verifier = ?";
+  for (int i = 0; i < count; ++i) {
+    auto reader = std::make_unique<Reader>();
+    const int rc = sqlite3_open_v2(path.c_str(), &reader->db,
+                                   SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+    if (rc != SQLITE_OK) return db_error(reader->db, "open a read connection");
+    sqlite3_busy_timeout(reader->db, 5000);
+    if (sqlite3_prepare_v3(reader->db, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT,
+                           &reader->by_verifier, nullptr) != SQLITE_OK) {
+      return db_error(reader->db, "prepare the verifier look-up");
+    }
+    readers_.push_back(std::move(reader));
+  }
+  return {};
 }
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::path& path) {
@@ -346,12 +384,19 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::pa
   if (rc != SQLITE_OK) return db_error(db, "open " + path.string());
   sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_timeout(db, 5000);
-  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
-                             "PRAGMA foreign_keys=ON", "PRAGMA secure_delete=ON"}) {
+  // journal_size_limit: the WAL file is cut back after a checkpoint instead of keeping its
+  // largest size, so a burst of writes does not leave the store bigger for good.
+  for (const char* pragma :
+       {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON",
+        "PRAGMA secure_delete=ON", "PRAGMA journal_size_limit=1048576"}) {
     // journal_mode returns a row; sqlite3_exec ignores it.
     if (Status s = exec(db, pragma, "configure the database"); !s.ok()) return s;
   }
   if (Status s = store->migrate(); !s.ok()) return s;
+  const unsigned cores = std::max(2u, std::thread::hardware_concurrency());
+  if (Status s = store->open_readers(path, static_cast<int>(std::min(cores, 8u))); !s.ok()) {
+    return s;
+  }
   return store;
 }
 
@@ -562,21 +607,29 @@ Result<GrantRecord> SqliteStore::find_grant(const std::string& user, const std::
 
 Result<std::optional<GrantRecord>> SqliteStore::find_grant_by_verifier(const Bytes& verifier) {
   return guarded([&]() -> Result<std::optional<GrantRecord>> {
-    std::lock_guard lock(mu_);
-    if (by_verifier_ == nullptr) {
-      const std::string sql =
-          "SELECT " + std::string(kGrantColumns) + " FROM grants WHERE verifier = ?";
-      if (sqlite3_prepare_v3(db_, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &by_verifier_,
-                             nullptr) != SQLITE_OK) {
-        return db_error(db_, "look up a verifier");
+    // A free reader if there is one, else wait for the next in turn.
+    const std::size_t n = readers_.size();
+    const std::size_t first = next_reader_.fetch_add(1, std::memory_order_relaxed) % n;
+    Reader* reader = nullptr;
+    std::unique_lock<std::mutex> lock;
+    for (std::size_t i = 0; i < n && reader == nullptr; ++i) {
+      Reader* candidate = readers_[(first + i) % n].get();
+      std::unique_lock<std::mutex> attempt(candidate->mu, std::try_to_lock);
+      if (attempt.owns_lock()) {
+        reader = candidate;
+        lock = std::move(attempt);
       }
     }
-    Stmt q(db_, by_verifier_);
+    if (reader == nullptr) {
+      reader = readers_[first].get();
+      lock = std::unique_lock<std::mutex>(reader->mu);
+    }
+    Stmt q(reader->db, reader->by_verifier);
     q.bind(1, verifier);
     const int rc = q.step();
     if (rc == SQLITE_ROW) return std::optional<GrantRecord>(read_grant(q));
     if (rc == SQLITE_DONE) return std::optional<GrantRecord>();
-    return db_error(db_, "look up a verifier");
+    return db_error(reader->db, "look up a verifier");
   });
 }
 
@@ -679,23 +732,54 @@ Status SqliteStore::verify_audit() {
   });
 }
 
-Status SqliteStore::record_usage(const std::vector<Usage>& usages) {
-  if (usages.empty()) return {};
+Status SqliteStore::write_verification_batch(const VerificationBatch& batch) {
+  if (batch.usages.empty() && batch.throttles.empty() && batch.audits.empty()) return {};
   return guarded([&]() -> Status {
     std::lock_guard lock(mu_);
-    // Usage data may lose its last seconds in a power cut; issuing and revoking may not.
+    // What verification learns may lose its last seconds in a power cut; issuing and revoking
+    // may not.
     if (Status s = exec(db_, "PRAGMA synchronous=NORMAL", "configure the database"); !s.ok()) {
       return s;
     }
     Status result = [&]() -> Status {
       Transaction tx(db_);
       if (!tx.begun().ok()) return tx.begun();
-      for (const Usage& u : usages) {
-        Stmt q(db_,
-               "UPDATE grants SET last_used = ?, last_service = ?, last_remote = ? "
-               "WHERE grant_id = ? AND (last_used IS NULL OR last_used <= ?)");
-        q.bind(1, u.time).bind(2, u.service).bind(3, u.remote).bind(4, u.grant_id).bind(5, u.time);
-        if (Status s = q.run("record usage"); !s.ok()) return s;
+      Stmt used(db_,
+                "UPDATE grants SET last_used = ?, last_service = ?, last_remote = ? "
+                "WHERE grant_id = ? AND (last_used IS NULL OR last_used <= ?)");
+      for (const Usage& u : batch.usages) {
+        used.bind(1, u.time)
+            .bind(2, u.service)
+            .bind(3, u.remote)
+            .bind(4, u.grant_id)
+            .bind(5, u.time);
+        if (Status s = used.run("record usage"); !s.ok()) return s;
+        used.reset();
+      }
+      Stmt keep(db_,
+                "INSERT INTO throttle (key, failures, last_failure, locked_until) VALUES (?,?,?,?) "
+                "ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, "
+                "last_failure = excluded.last_failure, locked_until = excluded.locked_until");
+      Stmt drop(db_, "DELETE FROM throttle WHERE key = ?");
+      for (const Throttle& t : batch.throttles) {
+        if (t.locked_until > 0) {
+          keep.bind(1, t.key)
+              .bind(2, std::int64_t{t.failures})
+              .bind(3, t.last_failure)
+              .bind(4, t.locked_until);
+          if (Status s = keep.run("record a lock"); !s.ok()) return s;
+          keep.reset();
+        } else {
+          drop.bind(1, t.key);
+          if (Status s = drop.run("remove a lock"); !s.ok()) return s;
+          drop.reset();
+        }
+      }
+      Stmt ended(db_, "DELETE FROM throttle WHERE locked_until <= ?");
+      ended.bind(1, batch.now);
+      if (Status s = ended.run("remove ended locks"); !s.ok()) return s;
+      for (const AuditEvent& e : batch.audits) {
+        if (Status s = append_audit_locked(e); !s.ok()) return s;
       }
       return tx.commit();
     }();
@@ -715,33 +799,6 @@ Result<std::vector<Throttle>> SqliteStore::list_throttles() {
                           row.integer(3)};
         },
         "read the throttle state");
-  });
-}
-
-Status SqliteStore::put_throttle(const Throttle& t, const AuditEvent* audit) {
-  return guarded([&]() -> Status {
-    std::lock_guard lock(mu_);
-    Transaction tx(db_);
-    if (!tx.begun().ok()) return tx.begun();
-    if (t.failures == 0 && t.locked_until == 0) {
-      Stmt del(db_, "DELETE FROM throttle WHERE key = ?");
-      del.bind(1, t.key);
-      if (Status s = del.run("clear the throttle state"); !s.ok()) return s;
-    } else {
-      Stmt up(db_,
-              "INSERT INTO throttle (key, failures, last_failure, locked_until) VALUES (?,?,?,?) "
-              "ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, "
-              "last_failure = excluded.last_failure, locked_until = excluded.locked_until");
-      up.bind(1, t.key)
-          .bind(2, std::int64_t{t.failures})
-          .bind(3, t.last_failure)
-          .bind(4, t.locked_until);
-      if (Status s = up.run("record the throttle state"); !s.ok()) return s;
-    }
-    if (audit != nullptr) {
-      if (Status s = append_audit_locked(*audit); !s.ok()) return s;
-    }
-    return tx.commit();
   });
 }
 

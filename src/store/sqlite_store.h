@@ -1,12 +1,16 @@
 // SqliteStore: the Store on one SQLite database file, in WAL mode with synchronous=FULL, so
 // every enroll, issue and revoke is durable when the call returns. The schema is versioned
 // (PRAGMA user_version) and migrated forward on open; a database from a newer touchpass is
-// refused rather than touched. Thread-safe: calls are serialized on one connection.
+// refused rather than touched. Thread-safe: writes and administrative reads are serialized on
+// one connection; verification's look-ups run on their own read-only connections and never
+// wait for a writer's commit.
 #pragma once
 
+#include <atomic>
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 #include "store/store.h"
 
@@ -18,7 +22,7 @@ namespace touchpass::store {
 class SqliteStore final : public Store {
  public:
   // The schema version this build writes.
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
 
   // Opens (creating with mode 0600 if missing) and migrates the database at `path`.
   static Result<std::unique_ptr<SqliteStore>> open(const std::filesystem::path& path);
@@ -50,13 +54,21 @@ class SqliteStore final : public Store {
   Result<std::vector<AuditEntry>> list_audit(const std::string& user, int limit) override;
   Status verify_audit() override;
 
-  Status record_usage(const std::vector<Usage>& usages) override;
+  Status write_verification_batch(const VerificationBatch& batch) override;
   Result<std::vector<Throttle>> list_throttles() override;
-  Status put_throttle(const Throttle& throttle, const AuditEvent* audit) override;
 
  private:
+  // A read-only connection for verification's look-ups, used by one thread at a time.
+  struct Reader {
+    std::mutex mu;
+    sqlite3* db = nullptr;
+    sqlite3_stmt* by_verifier = nullptr;
+    ~Reader();
+  };
+
   explicit SqliteStore(sqlite3* db);
   Status migrate();
+  Status open_readers(const std::filesystem::path& path, int count);
   // Appends one audit entry; the caller holds mu_ and has a transaction open.
   Status append_audit_locked(const AuditEvent& audit);
   // Writes a token's new state; not_found when it is not an active token. Caller holds mu_ and
@@ -69,7 +81,8 @@ class SqliteStore final : public Store {
 
   std::mutex mu_;
   sqlite3* db_;
-  sqlite3_stmt* by_verifier_ = nullptr;  // prepared once: the verification hot path
+  std::vector<std::unique_ptr<Reader>> readers_;
+  std::atomic<unsigned> next_reader_{0};
 };
 
 }  // namespace touchpass::store

@@ -71,6 +71,7 @@ struct GrantRecord {
   std::optional<UnixTime> last_used;
   std::string last_service;
   std::string last_remote;
+  bool token_revoked = false;  // read only: the grant's token has been revoked
 };
 
 // What happened, by whom, to whom. The store adds the sequence number and the hash chain.
@@ -94,13 +95,22 @@ struct Usage {
   std::string remote;
 };
 
-// Failed verifications under one key ("user:NAME" or "remote:ADDRESS"), for brute-force
-// protection; kept in the store so that a restart does not lift a lockout.
+// A source of verifications (a client address, or its IPv6 network) locked out after too
+// many failures; kept in the store so that a restart does not lift the lock.
 struct Throttle {
-  std::string key;
+  std::string key;  // the source
   int failures = 0;
   UnixTime last_failure = 0;
-  UnixTime locked_until = 0;  // 0: not locked
+  UnixTime locked_until = 0;  // 0: not locked (the entry is then removed)
+};
+
+// What verification learned in the last few seconds, written in one transaction that is not
+// synchronous: a power cut may lose the last seconds of it, never anything issued or revoked.
+struct VerificationBatch {
+  std::vector<Usage> usages;        // last use of grants
+  std::vector<Throttle> throttles;  // locks to keep (locked_until > 0) or remove (0)
+  std::vector<AuditEvent> audits;   // aggregated refusals and lockouts
+  UnixTime now = 0;                 // locks that ended before this are removed
 };
 
 struct AuditEntry {
@@ -154,15 +164,11 @@ class Store {
   virtual Status verify_audit() = 0;
 
   // Verification support. The grant with this verifier (revoked or not) is found by
-  // find_grant_by_verifier above.
-  // Records last_used for each usage (one transaction; not synchronous: losing the last
-  // seconds of usage data in a power cut is acceptable).
-  virtual Status record_usage(const std::vector<Usage>& usages) = 0;
-  // Every throttle entry (loaded once at start).
+  // find_grant_by_verifier above; it never waits for a writer.
+  // Writes `batch` in one transaction (not synchronous; see VerificationBatch).
+  virtual Status write_verification_batch(const VerificationBatch& batch) = 0;
+  // Every stored lock (loaded once at start).
   virtual Result<std::vector<Throttle>> list_throttles() = 0;
-  // Stores (or, with failures == 0 and no lock, removes) one throttle entry; when `audit` is
-  // given it is appended in the same transaction.
-  virtual Status put_throttle(const Throttle& throttle, const AuditEvent* audit) = 0;
 };
 
 }  // namespace touchpass::store

@@ -23,7 +23,7 @@ std::string read(const char* path) {
 
 // The keys of the commented-out `#key = value` lines, and the text with those lines uncommented.
 std::set<std::string> commented_keys(const std::string& text, std::string* uncommented) {
-  static const std::regex setting(R"(^#([a-z_]+) = ?(.*)$)");
+  static const std::regex setting(R"(^#([a-z0-9_]+) = ?(.*)$)");
   std::set<std::string> keys;
   std::istringstream lines(text);
   std::string line;
@@ -58,6 +58,10 @@ TEST(DefaultConfig, UncommentedItGivesTheBuiltInDefaults) {
   EXPECT_EQ(c.pin_timeout, d.pin_timeout);
   EXPECT_EQ(c.uv, d.uv);
   EXPECT_EQ(c.max_clients, d.max_clients);
+  EXPECT_EQ(c.max_clients_per_user, d.max_clients_per_user);
+  EXPECT_EQ(c.reserved_clients, d.reserved_clients);
+  EXPECT_EQ(c.ipv6_prefix, d.ipv6_prefix);
+  EXPECT_EQ(c.user_failures, d.user_failures);
   EXPECT_EQ(c.failure_delay, d.failure_delay);
   EXPECT_EQ(c.lockout_failures, d.lockout_failures);
   EXPECT_EQ(c.lockout, d.lockout);
@@ -81,7 +85,7 @@ TEST(DefaultConfig, ListsEveryKeyTheDaemonAccepts) {
 }
 
 TEST(DefaultConfig, HasEveryKeyOfTheReadmeTable) {
-  static const std::regex row(R"(^\| `([a-z_]+)` \| `[^`]*` \|)");
+  static const std::regex row(R"(^\| `([a-z0-9_]+)` \| `[^`]*` \|)");
   std::string uncommented;
   const std::set<std::string> keys = commented_keys(read(TOUCHPASS_DEFAULT_CONFIG), &uncommented);
   std::istringstream readme(read(TOUCHPASS_README));

@@ -95,7 +95,7 @@ TEST_F(VerifyCommandTest, RefusedPasswordExitsOneAndSaysRefused) {
   Json request;
   std::string secret;
   ListeningDaemon daemon(verifying_daemon(
-      &request, &secret, [](const DaemonEnd& d) { d.error(Code::permission_denied, "Refused."); }));
+      &request, &secret, [](const DaemonEnd& d) { d.error(Code::refused, "Refused."); }));
   input("aaaa-bbbb-cccc-dddd-eeee\n");
   EXPECT_EQ(run(daemon.path(), {"--user", "alice", "--service", "imap"}), 1);
   daemon.stop();

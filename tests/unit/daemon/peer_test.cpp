@@ -16,8 +16,16 @@ namespace {
 namespace fs = std::filesystem;
 
 // Two real unprivileged accounts of every Debian system.
-const Peer kNobody{65534, 65534, 1, "nobody"};
-const Peer kDaemon{1, 1, 1, "daemon"};
+Peer peer(uid_t uid, const char* name) {
+  Peer p;
+  p.uid = uid;
+  p.gid = uid;
+  p.pid = 1;
+  p.user = name;
+  return p;
+}
+const Peer kNobody = peer(65534, "nobody");
+const Peer kDaemon = peer(1, "daemon");
 
 class MayAccessTest : public ::testing::Test {
  protected:
@@ -52,7 +60,7 @@ class MayAccessTest : public ::testing::Test {
 TEST_F(MayAccessTest, ModeBitsDecideWithoutAnAcl) {
   chmod_to(0600);
   EXPECT_FALSE(may_access(kNobody, path_, Access::read_write));
-  EXPECT_TRUE(may_access(Peer{0, 0, 1, "root"}, path_, Access::read_write));
+  EXPECT_TRUE(may_access(peer(0, "root"), path_, Access::read_write));
   chmod_to(0666);
   EXPECT_TRUE(may_access(kNobody, path_, Access::read_write));
   chmod_to(0662);

@@ -1,6 +1,7 @@
 // A fake touchpassd for the PAM module's tests: it listens on a Unix socket in a fresh
-// temporary directory, accepts connections one after another and runs a script on each, so a
-// test can answer the module's verify request with anything — the real answers, or garbage.
+// temporary directory, accepts connections one after another, records the bytes of each
+// request and runs a script on each, so a test can answer the module's verify request with
+// anything — the real answers, or garbage — and see what the module sent.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -9,11 +10,13 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <atomic>
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -49,7 +52,8 @@ struct DaemonEnd {
 
 // What the daemon received on one connection.
 struct Received {
-  std::string json;
+  std::string bytes;  // everything read: one frame, or what came before a hang-up or 5 s
+  std::string json;   // the frame's parts, when a whole frame came
   std::string secret;
 };
 
@@ -57,7 +61,11 @@ using Script = std::function<void(const DaemonEnd&)>;
 
 class FakeDaemon {
  public:
-  explicit FakeDaemon(Script script) : script_(std::move(script)) {
+  // Serves `script` on every connection. With `listener_uid`, the socket starts listening with
+  // that effective uid, and the kernel reports that uid (SO_PEERCRED, recorded by listen()) to
+  // every client: to the module the daemon runs as that user. Needs root for that.
+  explicit FakeDaemon(Script script, std::optional<uid_t> listener_uid = std::nullopt)
+      : script_(std::move(script)) {
     char dir_template[] = "/tmp/touchpass-pam-test-XXXXXX";
     dir_ = ::mkdtemp(dir_template);
     path_ = dir_ + "/touchpassd.sock";
@@ -66,7 +74,14 @@ class FakeDaemon {
     address.sun_family = AF_UNIX;
     path_.copy(address.sun_path, sizeof address.sun_path - 1);
     EXPECT_EQ(::bind(listen_fd_, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+    const uid_t own_uid = ::geteuid();
+    if (listener_uid) {
+      EXPECT_EQ(::seteuid(*listener_uid), 0);
+    }
     EXPECT_EQ(::listen(listen_fd_, 8), 0);
+    if (listener_uid) {
+      EXPECT_EQ(::seteuid(own_uid), 0);
+    }
     thread_ = std::thread([this] { serve(); });
   }
   ~FakeDaemon() {
@@ -79,14 +94,15 @@ class FakeDaemon {
 
   const std::string& path() const { return path_; }
 
-  // Stops accepting and waits for the running script to finish.
+  // Stops accepting and waits for the scripts to finish: connections already made are still
+  // served (accept takes them from the queue after the shutdown), so none goes unrecorded
+  // however late the serving thread starts.
   void stop() {
-    stopping_ = true;
     ::shutdown(listen_fd_, SHUT_RDWR);
     if (thread_.joinable()) thread_.join();
   }
 
-  // Every request received so far (the first frame of each connection).
+  // What each connection so far brought (its first frame, or the bytes before a hang-up).
   std::vector<Received> received() {
     std::lock_guard lock(mutex_);
     return received_;
@@ -94,13 +110,13 @@ class FakeDaemon {
 
  private:
   void serve() {
-    while (!stopping_) {
+    for (;;) {
       const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
       if (fd < 0) return;
-      auto frame = ipc::read_frame(fd, {5000ms, 2000ms});
-      if (frame.ok()) {
+      Received request = read_request(fd);
+      {
         std::lock_guard lock(mutex_);
-        received_.push_back({frame->json, std::string(frame->secret.view())});
+        received_.push_back(std::move(request));
       }
       script_(DaemonEnd{fd});
       ::shutdown(fd, SHUT_RDWR);
@@ -108,11 +124,41 @@ class FakeDaemon {
     }
   }
 
+  // Reads the bytes of one frame (and no further), or what comes before the client hangs up or
+  // 5 s pass.
+  static Received read_request(int fd) {
+    Received request;
+    std::string& bytes = request.bytes;
+    const auto byte = [&bytes](std::size_t i) { return std::size_t{std::uint8_t(bytes[i])}; };
+    std::size_t json_size = 0;
+    std::size_t want = ipc::kHeaderSize;
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (bytes.size() < want) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      pollfd pfd{fd, POLLIN, 0};
+      if (left.count() <= 0 || ::poll(&pfd, 1, static_cast<int>(left.count())) <= 0) break;
+      char buffer[4096];
+      const ssize_t n = ::recv(fd, buffer, std::min(sizeof buffer, want - bytes.size()), 0);
+      if (n <= 0) break;
+      bytes.append(buffer, static_cast<std::size_t>(n));
+      if (want == ipc::kHeaderSize && bytes.size() == ipc::kHeaderSize) {
+        json_size = byte(0) << 24 | byte(1) << 16 | byte(2) << 8 | byte(3);
+        if (json_size > ipc::kMaxJsonSize) break;
+        want += json_size + (byte(4) << 8 | byte(5));
+      }
+    }
+    if (want > ipc::kHeaderSize && bytes.size() == want) {
+      request.json = bytes.substr(ipc::kHeaderSize, json_size);
+      request.secret = bytes.substr(ipc::kHeaderSize + json_size);
+    }
+    return request;
+  }
+
   Script script_;
   std::string dir_;
   std::string path_;
   int listen_fd_ = -1;
-  std::atomic<bool> stopping_{false};
   std::mutex mutex_;
   std::vector<Received> received_;
   std::thread thread_;

@@ -3,7 +3,9 @@
 // supplies the password, and a fake touchpassd answers. Proves the module's contract: the
 // daemon's acceptance is the only PAM_SUCCESS; a refusal is PAM_AUTH_ERR; a daemon that is
 // down, broken or silent is PAM_AUTHINFO_UNAVAIL within the timeout; bad arguments are
-// PAM_SERVICE_ERR; no user or password is PAM_AUTH_ERR without asking the daemon.
+// PAM_SERVICE_ERR; no user or password is PAM_AUTH_ERR without asking the daemon; a daemon
+// whose socket is not held by root or the daemon's user gets no byte of the password.
+#include <pwd.h>
 #include <security/pam_appl.h>
 #include <sys/stat.h>
 
@@ -21,6 +23,7 @@ using Clock = std::chrono::steady_clock;
 using ipc::Json;
 
 constexpr const char* kPassword = "k7qm-x9fj-4tca-2hwe-p3vn";
+constexpr uid_t kNobody = 65534;
 
 // What the conversation answers.
 struct Credentials {
@@ -88,7 +91,16 @@ class PamStackTest : public ::testing::Test {
     return code;
   }
 
-  static std::string socket_arg(const FakeDaemon& daemon) { return "socket=" + daemon.path(); }
+  // socket= for `daemon`. A fake daemon runs as the test's user: as root it is accepted by the
+  // default daemon_user=; otherwise daemon_user= names the test's user.
+  static std::string socket_arg(const FakeDaemon& daemon) {
+    std::string arg = "socket=" + daemon.path();
+    if (::geteuid() != 0) {
+      const passwd* self = ::getpwuid(::geteuid());
+      if (self != nullptr) arg += std::string(" daemon_user=") + self->pw_name;
+    }
+    return arg;
+  }
 
   std::string confdir_;
   Clock::duration elapsed_{};
@@ -124,7 +136,7 @@ TEST_F(PamStackTest, TheServiceDefaultsToThePamServiceNameAndRemoteIsOptional) {
 }
 
 TEST_F(PamStackTest, ARefusedPasswordIsAuthErr) {
-  FakeDaemon daemon([](const DaemonEnd& d) { d.error(Code::permission_denied, "Refused."); });
+  FakeDaemon daemon([](const DaemonEnd& d) { d.error(Code::refused, "Refused."); });
   EXPECT_EQ(authenticate({.args = socket_arg(daemon) + " service=imap"}), PAM_AUTH_ERR);
 }
 
@@ -214,7 +226,11 @@ TEST_F(PamStackTest, BadArgumentsAreServiceErrAndTheDaemonIsNotAsked) {
            socket + " service=imap bogus", socket + " service=IMAP", socket + " service=",
            socket + " service=imap service=smtp", "socket=relative/path service=imap",
            socket + " service=imap timeout=0", socket + " service=imap timeout=1s",
-           socket + " service=imap timeout=999", socket + " service=" + std::string(33, 'a')}) {
+           socket + " service=imap timeout=999", socket + " service=" + std::string(33, 'a'),
+           "socket=" + daemon.path() + " service=imap daemon_user=",
+           "socket=" + daemon.path() + " service=imap daemon_user=65534",
+           "socket=" + daemon.path() + " service=imap daemon_user=no/body",
+           "socket=" + daemon.path() + " service=imap daemon_user=nobody daemon_user=root"}) {
     SCOPED_TRACE(args);
     EXPECT_EQ(authenticate({.args = args}), PAM_SERVICE_ERR);
   }
@@ -248,6 +264,74 @@ TEST_F(PamStackTest, AnUncleanRemoteAddressIsLeftOut) {
   const auto received = daemon.received();
   ASSERT_EQ(received.size(), 1u);
   EXPECT_FALSE(Json::parse(received[0].json).contains("remote"));
+}
+
+// The bytes of this process's memory that is excluded from core dumps (where secrets live), from
+// /proc/self/smaps.
+std::size_t dump_excluded_bytes() {
+  std::ifstream smaps("/proc/self/smaps");
+  std::size_t total = 0;
+  std::size_t size_kb = 0;
+  for (std::string line; std::getline(smaps, line);) {
+    if (line.rfind("Size:", 0) == 0) size_kb = std::stoul(line.substr(5));
+    if (line.rfind("VmFlags:", 0) == 0 && (line + " ").find(" dd ") != std::string::npos) {
+      total += size_kb * 1024;
+    }
+  }
+  return total;
+}
+
+// libpam loads the module for each transaction and unloads it at pam_end; the module stays
+// resident (-z nodelete) so its pool of locked secret memory is reused, not stranded, by the
+// next transaction: a long-lived PAM host (a mail server's auth worker) must not grow.
+TEST_F(PamStackTest, ManyTransactionsReuseTheModulesLockedMemory) {
+  FakeDaemon daemon([](const DaemonEnd& d) { d.ok(); });
+  const std::string args = socket_arg(daemon) + " service=imap";
+  for (int i = 0; i < 2; ++i) ASSERT_EQ(authenticate({.args = args}), PAM_SUCCESS);
+  const std::size_t before = dump_excluded_bytes();
+  ASSERT_GT(before, 0u);
+  for (int i = 0; i < 20; ++i) ASSERT_EQ(authenticate({.args = args}), PAM_SUCCESS);
+  EXPECT_EQ(dump_excluded_bytes(), before);
+}
+
+// Whoever can listen on the socket path first (or replace the socket) must not be handed the
+// password: the module asks the kernel who listens and talks only to root or daemon_user=.
+TEST_F(PamStackTest, ADaemonOfAnotherUserIsAuthinfoUnavailAndGetsNoByteOfThePassword) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to listen as another user";
+  const passwd* daemon_user = ::getpwnam("daemon");  // exists, and is not nobody
+  for (const std::string& user_arg :
+       {std::string(), std::string(" daemon_user=touchpass-no-such-user"),
+        std::string(daemon_user != nullptr ? " daemon_user=daemon" : "")}) {
+    SCOPED_TRACE(user_arg);
+    FakeDaemon impostor([](const DaemonEnd& d) { d.ok(); }, kNobody);
+    EXPECT_EQ(authenticate({.args = "socket=" + impostor.path() + " service=imap" + user_arg}),
+              PAM_AUTHINFO_UNAVAIL);
+    impostor.stop();
+    const auto received = impostor.received();
+    ASSERT_EQ(received.size(), 1u) << "the module connects to find out who listens";
+    EXPECT_EQ(received[0].bytes, "");
+  }
+}
+
+TEST_F(PamStackTest, DaemonUserNamesTheUserTheDaemonMayRunAs) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to listen as another user";
+  ASSERT_NE(::getpwuid(kNobody), nullptr);
+  FakeDaemon daemon([](const DaemonEnd& d) { d.ok(); }, kNobody);
+  EXPECT_EQ(authenticate({.args = "socket=" + daemon.path() +
+                                  " service=imap daemon_user=" + ::getpwuid(kNobody)->pw_name}),
+            PAM_SUCCESS);
+  daemon.stop();
+  const auto received = daemon.received();
+  ASSERT_EQ(received.size(), 1u);
+  EXPECT_EQ(received[0].secret, kPassword);
+}
+
+TEST_F(PamStackTest, ADaemonOfRootIsTrustedWhateverDaemonUserSays) {
+  if (::geteuid() != 0) GTEST_SKIP() << "the fake daemon runs as root only when the test does";
+  FakeDaemon daemon([](const DaemonEnd& d) { d.ok(); });
+  EXPECT_EQ(authenticate({.args = "socket=" + daemon.path() +
+                                  " service=imap daemon_user=touchpass-no-such-user"}),
+            PAM_SUCCESS);
 }
 
 }  // namespace

@@ -325,10 +325,11 @@ TEST_F(SqliteStoreTest, UsageIsRecordedAndNeverGoesBackInTime) {
   const std::int64_t key = enroll("alice", "key");
   GrantRecord g = grant(key, "alice", "mail");
   ASSERT_TRUE(store_->add_grant(g, 2, event("issue", "alice")).ok());
-  ASSERT_TRUE(store_
-                  ->record_usage({{g.grant_id, 1764000500, "imap", "192.0.2.7"},
-                                  {g.grant_id, 1764000400, "smtp", "192.0.2.8"}})
-                  .ok());
+  VerificationBatch batch;
+  batch.usages = {{g.grant_id, 1764000500, "imap", "192.0.2.7"}};
+  ASSERT_TRUE(store_->write_verification_batch(batch).ok());
+  batch.usages = {{g.grant_id, 1764000400, "smtp", "192.0.2.8"}};  // older: ignored
+  ASSERT_TRUE(store_->write_verification_batch(batch).ok());
   auto found = store_->find_grant("alice", "mail");
   ASSERT_TRUE(found.ok());
   EXPECT_EQ(found->last_used, 1764000500);
@@ -336,23 +337,58 @@ TEST_F(SqliteStoreTest, UsageIsRecordedAndNeverGoesBackInTime) {
   EXPECT_EQ(found->last_remote, "192.0.2.7");
 }
 
-TEST_F(SqliteStoreTest, ThrottleEntriesPersistAndClear) {
-  const Throttle locked{"user:alice", 10, 1764000000, 1764000900};
-  AuditEvent lock_event = event("lockout", "alice");
+TEST_F(SqliteStoreTest, LocksAndAggregatedRefusalsAreWrittenInOneBatch) {
+  VerificationBatch batch;
+  batch.now = 1764000000;
+  batch.throttles = {{"192.0.2.7", 10, 1764000000, 1764000900},
+                     {"2001:db8::/64", 10, 1764000000, 1764000100}};
+  batch.audits = {event("lockout", "alice", "192.0.2.7"), event("verify", "alice", "imap")};
   const std::size_t before = audit_count();
-  ASSERT_TRUE(store_->put_throttle(locked, &lock_event).ok());
-  ASSERT_TRUE(store_->put_throttle({"remote:192.0.2.7", 3, 1764000000, 0}, nullptr).ok());
-  EXPECT_EQ(audit_count(), before + 1);
+  ASSERT_TRUE(store_->write_verification_batch(batch).ok());
+  EXPECT_EQ(audit_count(), before + 2);
+  EXPECT_TRUE(store_->verify_audit().ok());
   store_.reset();
   auto reopened = SqliteStore::open(path_);
   ASSERT_TRUE(reopened.ok());
   auto all = (*reopened)->list_throttles();
   ASSERT_TRUE(all.ok());
   ASSERT_EQ(all->size(), 2u);
-  EXPECT_EQ((*all)[1].key, "user:alice");
-  EXPECT_EQ((*all)[1].locked_until, 1764000900);
-  ASSERT_TRUE((*reopened)->put_throttle({"user:alice", 0, 0, 0}, nullptr).ok());
-  EXPECT_EQ((*reopened)->list_throttles()->size(), 1u);
+  EXPECT_EQ((*all)[0].key, "192.0.2.7");
+  EXPECT_EQ((*all)[0].locked_until, 1764000900);
+  // A lifted lock is removed, and one that has ended goes with the next batch.
+  VerificationBatch next;
+  next.now = 1764000200;
+  next.throttles = {{"192.0.2.7", 0, 0, 0}};
+  ASSERT_TRUE((*reopened)->write_verification_batch(next).ok());
+  EXPECT_TRUE((*reopened)->list_throttles()->empty());
+}
+
+TEST_F(SqliteStoreTest, ASchemaVersion3StoreKeepsItsLockedAddresses) {
+  store_.reset();
+  ASSERT_EQ(raw_exec("INSERT INTO throttle VALUES ('remote:192.0.2.7', 10, 1, 1764000900), "
+                     "('user:alice', 10, 1, 1764000900), ('remote:192.0.2.8', 3, 1, 0); "
+                     "PRAGMA user_version=3"),
+            SQLITE_OK);
+  auto migrated = SqliteStore::open(path_);
+  ASSERT_TRUE(migrated.ok()) << migrated.error().message;
+  auto all = (*migrated)->list_throttles();
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ((*all)[0].key, "192.0.2.7");
+}
+
+TEST_F(SqliteStoreTest, VerificationLookupsSeeCommittedGrantsAndRevokedTokens) {
+  const std::int64_t key = enroll("alice", "key");
+  GrantRecord g = grant(key, "alice", "mail");
+  ASSERT_TRUE(store_->add_grant(g, 2, event("issue", "alice")).ok());
+  auto found = store_->find_grant_by_verifier(g.verifier);
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_FALSE((*found)->token_revoked);
+  ASSERT_TRUE(store_->revoke_token(key, 1764000100, event("revoke", "alice")).ok());
+  found = store_->find_grant_by_verifier(g.verifier);
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_TRUE((*found)->token_revoked);
+  EXPECT_TRUE((*found)->revoked.has_value());
 }
 
 TEST_F(SqliteStoreTest, ASchemaVersion1StoreIsMigratedKeepingItsData) {

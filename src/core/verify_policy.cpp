@@ -1,0 +1,44 @@
+#include "core/verify_policy.h"
+
+#include <algorithm>
+
+namespace touchpass {
+
+VerifyDecision decide(const GrantFacts& grant, std::string_view user, std::string_view service,
+                      std::int64_t now) {
+  if (grant.user != user) return VerifyDecision::other_user;
+  if (grant.revoked) return VerifyDecision::revoked;
+  if (grant.token_revoked) return VerifyDecision::token_revoked;
+  if (grant.expires != 0 && grant.expires <= now) return VerifyDecision::expired;
+  if (grant.scopes != nullptr && !grant.scopes->empty() &&
+      std::find(grant.scopes->begin(), grant.scopes->end(), service) == grant.scopes->end()) {
+    return VerifyDecision::wrong_service;
+  }
+  return VerifyDecision::accepted;
+}
+
+std::string refusal_reason(VerifyDecision decision, std::string_view grant_name,
+                           std::string_view service) {
+  const std::string quoted = "\"" + std::string(grant_name) + "\"";
+  switch (decision) {
+    case VerifyDecision::accepted:
+      return "accepted";
+    case VerifyDecision::not_a_password:
+      return "not an app password";
+    case VerifyDecision::unknown:
+      return "unknown password";
+    case VerifyDecision::other_user:
+      return "a password that is not this user's";
+    case VerifyDecision::revoked:
+      return "revoked app password " + quoted;
+    case VerifyDecision::expired:
+      return "expired app password " + quoted;
+    case VerifyDecision::wrong_service:
+      return "app password " + quoted + " is not for " + std::string(service);
+    case VerifyDecision::token_revoked:
+      return "app password " + quoted + " of a revoked security key";
+  }
+  return "refused";
+}
+
+}  // namespace touchpass

@@ -1,0 +1,44 @@
+// The verification policy of DESIGN.md §5.4, without I/O: once a typed password's verifier has
+// been found in the store, may it log `user` in to `service` at `now`? All four conditions are
+// checked explicitly on every verify: the grant is the user's, it is not revoked and not
+// expired, it allows the service, and its credential (token) is not revoked.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace touchpass {
+
+// What the policy needs to know about the grant a verifier belongs to.
+struct GrantFacts {
+  std::string_view user;
+  std::string_view name;
+  const std::vector<std::string>* scopes = nullptr;  // empty: every service
+  bool revoked = false;
+  std::int64_t expires = 0;  // Unix s; 0 = never
+  bool token_revoked = false;
+};
+
+enum class VerifyDecision {
+  accepted,
+  not_a_password,  // the typed text cannot be an app password
+  unknown,         // no grant has this verifier
+  other_user,      // the grant belongs to someone else
+  revoked,
+  expired,
+  wrong_service,
+  token_revoked,
+};
+
+// The decision for a found grant (never not_a_password or unknown).
+VerifyDecision decide(const GrantFacts& grant, std::string_view user, std::string_view service,
+                      std::int64_t now);
+
+// Why a verification was refused, for the audit log (never shown to the caller):
+// e.g. `revoked app password "mail"`. `grant_name` is empty when no grant was found.
+std::string refusal_reason(VerifyDecision decision, std::string_view grant_name,
+                           std::string_view service);
+
+}  // namespace touchpass

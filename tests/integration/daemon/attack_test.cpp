@@ -1,0 +1,301 @@
+// Verification under attack, with the real daemon and attackers as separate processes and
+// uids: a local user holding every connection it may, a slowloris that trickles bytes, a flood
+// of wrong passwords from many sources, and concurrent guesses from one source. Through all of
+// it a service's right password keeps verifying. No timing is asserted: only outcomes.
+#include <grp.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <random>
+#include <regex>
+#include <thread>
+
+#include "daemon/daemon_harness.h"
+
+namespace touchpass::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using ipc::Json;
+
+// A raw connection to the daemon's socket (-1 if it cannot connect).
+int raw_connect(const fs::path& socket) {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, socket.c_str(), sizeof addr.sun_path - 1);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// True when the daemon has closed `fd` (or answered and closed), within `wait`.
+bool closed_by_daemon(int fd, std::chrono::milliseconds wait) {
+  pollfd p{fd, POLLIN, 0};
+  if (::poll(&p, 1, static_cast<int>(wait.count())) <= 0) return false;
+  char buf[512];
+  while (true) {
+    const ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n == 0) return true;
+    if (n < 0) return errno != EAGAIN;
+  }
+}
+
+// Runs `body` in a child process as `uid`; the child reports one number through a pipe and
+// then waits until release() (or destruction) ends it.
+class Attacker {
+ public:
+  template <class Body>
+  Attacker(uid_t uid, gid_t gid, Body body) {
+    int report[2], hold[2];
+    EXPECT_EQ(::pipe(report), 0);
+    EXPECT_EQ(::pipe(hold), 0);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::close(report[0]);
+      ::close(hold[1]);
+      long result = -1;
+      if (::setgroups(0, nullptr) == 0 && ::setresgid(gid, gid, gid) == 0 &&
+          ::setresuid(uid, uid, uid) == 0) {
+        result = body();
+      }
+      (void)!::write(report[1], &result, sizeof result);
+      char c;
+      (void)!::read(hold[0], &c, 1);  // until the parent releases us (EOF)
+      ::_exit(0);
+    }
+    ::close(report[1]);
+    ::close(hold[0]);
+    report_fd_ = report[0];
+    hold_fd_ = hold[1];
+  }
+  ~Attacker() { release(); }
+
+  // The number the child reported (-1 if it failed).
+  long result() {
+    long value = -1;
+    if (report_fd_ >= 0) {
+      if (::read(report_fd_, &value, sizeof value) != sizeof value) value = -1;
+      ::close(report_fd_);
+      report_fd_ = -1;
+    }
+    return value;
+  }
+  void release() {
+    if (hold_fd_ >= 0) ::close(hold_fd_);
+    hold_fd_ = -1;
+    if (pid_ > 0) ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int report_fd_ = -1;
+  int hold_fd_ = -1;
+};
+
+class AttackTest : public ::testing::Test {
+ protected:
+  void start(const std::string& config) {
+    Deployment::Options options;
+    options.extra_config = config;
+    deployment_ = std::make_unique<Deployment>(options);
+    ASSERT_TRUE(deployment_->start_token());
+    ASSERT_TRUE(deployment_->start_daemon()) << deployment_->daemon_log();
+    auto client = Client::connect(deployment_->socket());
+    ASSERT_TRUE(client);
+    ASSERT_EQ(client->call(req("enroll"), "123456")->final.kind, ipc::Reply::Kind::ok);
+    auto issued = client->call(req("issue", {{"name", "mail"}}), "123456");
+    ASSERT_TRUE(issued && !issued->secret.empty());
+    password_ = issued->secret;
+  }
+
+  // The service (root) verifies `password` for root from `remote`.
+  Code verify(const std::string& password, const std::string& remote = "127.0.0.1") {
+    auto client = Client::connect(deployment_->socket());
+    if (!client) return Code::io_error;
+    Json r = req("verify", {{"user", "root"}, {"service", "imap"}, {"remote", remote}});
+    auto ex = client->send(r, password);
+    if (!ex) return Code::io_error;
+    return ex->final.kind == ipc::Reply::Kind::ok ? Code::ok : ex->final.error.code;
+  }
+
+  // `n` verifications of the right password from `threads` concurrent services; how many
+  // were accepted.
+  int service_logins(int n, int threads) {
+    std::atomic<int> ok{0};
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t) {
+      pool.emplace_back([&] {
+        for (int i = 0; i < n / threads; ++i) ok += verify(password_) == Code::ok;
+      });
+    }
+    for (auto& th : pool) th.join();
+    return ok;
+  }
+
+  // Verify audit entries about `source`: the sum of the counts of each reason.
+  std::map<std::string, int> refusal_reasons(const std::string& source) {
+    auto client = Client::connect(deployment_->socket());
+    auto log = client->call(req("log", {{"all_users", true}}));
+    std::map<std::string, int> reasons;
+    const std::regex reason(R"(([^,]+?)(?: ×(\d+))?(?:, |$))");
+    for (const auto& e : log->final.body["entries"]) {
+      const std::string detail = e["detail"];
+      if (e["action"] != "verify" || detail.find(" from " + source + " (") == std::string::npos) {
+        continue;
+      }
+      const std::string list = detail.substr(detail.find("UTC): ") + 6);
+      for (std::sregex_iterator it(list.begin(), list.end(), reason), end; it != end; ++it) {
+        reasons[(*it)[1]] += (*it)[2].matched ? std::stoi((*it)[2]) : 1;
+      }
+    }
+    return reasons;
+  }
+
+  std::uintmax_t store_bytes() {
+    std::uintmax_t total = 0;
+    for (const char* suffix : {"", "-wal"}) {
+      std::error_code ec;
+      const auto size = fs::file_size(deployment_->store().string() + suffix, ec);
+      if (!ec) total += size;
+    }
+    return total;
+  }
+
+  std::unique_ptr<Deployment> deployment_;
+  std::string password_;
+};
+
+TEST_F(AttackTest, ALocalUserHoldingEveryConnectionItMayCannotStopVerification) {
+  start("max_clients = 64\nmax_clients_per_user = 8\nreserved_clients = 16\n");
+  const fs::path socket = deployment_->socket();
+  // Each attacker opens 100 connections and keeps those the daemon did not refuse.
+  const auto hog = [socket]() -> long {
+    static std::vector<int> held;  // kept open until the process ends
+    for (int i = 0; i < 100; ++i) {
+      const int fd = raw_connect(socket);
+      if (fd >= 0) held.push_back(fd);
+    }
+    long open = 0;
+    for (int fd : held) open += !closed_by_daemon(fd, 300ms);
+    return open;
+  };
+  Attacker nobody(kNobody, kNogroup, hog);
+  Attacker daemon_user(kDaemonUser, kDaemonGroup, hog);
+  EXPECT_EQ(nobody.result(), 8);
+  EXPECT_EQ(daemon_user.result(), 8);
+  // Refused connections were told why.
+  const int fd = raw_connect(socket);
+  ASSERT_GE(fd, 0);
+  EXPECT_EQ(service_logins(64, 16), 64);
+  ::close(fd);
+  EXPECT_EQ(verify("wrong-password-text"), Code::refused);
+}
+
+TEST_F(AttackTest, ASlowlorisIsCutOffByTheWholeMessageDeadline) {
+  start("max_clients_per_user = 8\n");
+  const fs::path socket = deployment_->socket();
+  // As nobody: 8 connections, each sending one byte of a message every 500 ms — never
+  // silent for long, so only a deadline for the whole message can end them. Reports how many
+  // the daemon closed before the message could complete.
+  Attacker slow(kNobody, kNogroup, [socket]() -> long {
+    const std::string header("\x00\x00\x00\x64\x00\x00", 6);  // a 100-byte message follows
+    std::vector<int> fds;
+    for (int i = 0; i < 8; ++i) fds.push_back(raw_connect(socket));
+    std::vector<bool> closed(fds.size(), false);
+    long cut = 0;
+    for (std::size_t byte = 0; byte < header.size() + 100 && cut < 8; ++byte) {
+      for (std::size_t i = 0; i < fds.size(); ++i) {
+        if (closed[i]) continue;
+        const char c = byte < header.size() ? header[byte] : '{';
+        if (::send(fds[i], &c, 1, MSG_NOSIGNAL) != 1 || closed_by_daemon(fds[i], 0ms)) {
+          closed[i] = true;
+          ++cut;
+        }
+      }
+      std::this_thread::sleep_for(500ms);
+    }
+    return cut;
+  });
+  // Meanwhile the service logs in.
+  EXPECT_EQ(service_logins(40, 4), 40);
+  EXPECT_EQ(slow.result(), 8);
+  EXPECT_EQ(service_logins(8, 2), 8);
+}
+
+TEST_F(AttackTest, AFloodOfWrongPasswordsFromManySourcesLeavesTheServiceAndTheDiskAlone) {
+  start("failure_delay_ms = 0\nlockout_failures = 5\n");
+  const std::uintmax_t before = store_bytes();
+  std::atomic<bool> stop{false};
+  std::atomic<int> refused{0};
+  std::vector<std::thread> flood;
+  for (int t = 0; t < 6; ++t) {
+    flood.emplace_back([&, t] {
+      std::mt19937 rng(static_cast<unsigned>(t));
+      const auto next = [&rng](unsigned mod) { return static_cast<unsigned>(rng() % mod); };
+      auto client = Client::connect(deployment_->socket());
+      for (int i = 0; i < 600 && !stop; ++i) {
+        char remote[64];
+        if (i % 2 == 0) {
+          std::snprintf(remote, sizeof remote, "10.%u.%u.%u", next(256), next(256), next(256));
+        } else {
+          std::snprintf(remote, sizeof remote, "2001:db8:%x:%x::1", next(65536), next(65536));
+        }
+        Json r = req("verify", {{"user", "root"}, {"service", "imap"}, {"remote", remote}});
+        auto ex = client->send(r, "k7qm-x9fj-4tca-2hwe-p3vn");
+        if (ex && ex->final.error.code == Code::refused) ++refused;
+      }
+    });
+  }
+  const int logins = service_logins(60, 2);
+  for (auto& th : flood) th.join();
+  EXPECT_EQ(logins, 60);
+  EXPECT_EQ(refused.load(), 3600);
+  ASSERT_EQ(deployment_->stop_daemon(), 0);  // writes what is pending
+  const std::uintmax_t after = store_bytes();
+  EXPECT_LT(after, before + (1u << 20)) << before << " → " << after << " bytes";
+  ASSERT_TRUE(deployment_->start_daemon());
+  auto client = Client::connect(deployment_->socket());
+  auto log = client->call(req("log", {{"all_users", true}, {"verify", true}}));
+  ASSERT_TRUE(log);
+  EXPECT_TRUE(log->final.body["chain_ok"].get<bool>());
+  EXPECT_LT(log->final.body["entries"].size(), 3600u / 4);  // aggregated, not one per refusal
+}
+
+TEST_F(AttackTest, ConcurrentGuessesFromOneSourceAreNeverEvaluatedPastTheLimit) {
+  start("failure_delay_ms = 0\nlockout_failures = 10\n");
+  std::vector<std::thread> guesses;
+  std::atomic<int> refused{0};
+  std::atomic<bool> go{false};
+  for (int i = 0; i < 200; ++i) {
+    guesses.emplace_back([&] {
+      auto client = Client::connect(deployment_->socket());
+      if (!client) return;
+      while (!go) std::this_thread::yield();
+      Json r = req("verify", {{"user", "root"}, {"service", "imap"}, {"remote", "192.0.2.50"}});
+      auto ex = client->send(r, "k7qm-x9fj-4tca-2hwe-p3vn");
+      if (ex && ex->final.error.code == Code::refused) ++refused;
+    });
+  }
+  go = true;
+  for (auto& g : guesses) g.join();
+  EXPECT_EQ(refused.load(), 200);
+  const auto reasons = refusal_reasons("192.0.2.50");
+  EXPECT_EQ(reasons.count("unknown password") ? reasons.at("unknown password") : 0, 10);
+  EXPECT_EQ(reasons.at("source locked after too many failures; not evaluated"), 190);
+  // The right password is refused from that source, and accepted from another.
+  EXPECT_EQ(verify(password_, "192.0.2.50"), Code::refused);
+  EXPECT_EQ(verify(password_, "192.0.2.51"), Code::ok);
+}
+
+}  // namespace
+}  // namespace touchpass::testing

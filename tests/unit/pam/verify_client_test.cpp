@@ -1,0 +1,70 @@
+// The module's exchange with touchpassd (pam/verify_client.h), called directly: the password
+// goes only to a listener the kernel says is root or daemon_user, and when someone else answers
+// the verdict's log detail names the uid that did.
+#include "pam/verify_client.h"
+
+#include <gtest/gtest.h>
+#include <pwd.h>
+
+#include "fake_daemon.h"
+
+namespace touchpass::pam::testing {
+namespace {
+
+constexpr uid_t kNobody = 65534;
+constexpr std::string_view kPassword = "k7qm-x9fj-4tca-2hwe-p3vn";
+
+Verdict verify(const FakeDaemon& daemon, const std::string& daemon_user) {
+  const SecretBytes password = SecretBytes::copy_of(kPassword);
+  return verify_with_daemon(daemon.path(), daemon_user, {"alice", "imap", ""}, password, 2s);
+}
+
+class VerifyClientTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root to listen as another user";
+  }
+};
+
+TEST_F(VerifyClientTest, AListenerOfAnotherUidIsUnavailableAndTheDetailNamesItsUid) {
+  FakeDaemon impostor([](const DaemonEnd& d) { d.ok(); }, kNobody);
+  const Verdict verdict = verify(impostor, "touchpass-no-such-user");
+  EXPECT_EQ(verdict.kind, Verdict::Kind::unavailable);
+  EXPECT_NE(verdict.detail.find("uid 65534"), std::string::npos) << verdict.detail;
+  EXPECT_NE(verdict.detail.find("touchpass-no-such-user (no such user)"), std::string::npos)
+      << verdict.detail;
+  EXPECT_NE(verdict.detail.find("not sent"), std::string::npos) << verdict.detail;
+  impostor.stop();
+  ASSERT_EQ(impostor.received().size(), 1u);
+  EXPECT_EQ(impostor.received()[0].bytes, "");
+}
+
+TEST_F(VerifyClientTest, AListenerThatIsNotTheDaemonUserIsUnavailable) {
+  const passwd* daemon_user = ::getpwnam("daemon");
+  if (daemon_user == nullptr) GTEST_SKIP() << "needs the system user daemon";
+  const uid_t daemon_uid = daemon_user->pw_uid;
+  FakeDaemon impostor([](const DaemonEnd& d) { d.ok(); }, kNobody);
+  const Verdict verdict = verify(impostor, "daemon");
+  EXPECT_EQ(verdict.kind, Verdict::Kind::unavailable);
+  EXPECT_NE(verdict.detail.find("runs as uid 65534, not as root or daemon (uid " +
+                                std::to_string(daemon_uid) + ")"),
+            std::string::npos)
+      << verdict.detail;
+  impostor.stop();
+  ASSERT_EQ(impostor.received().size(), 1u);
+  EXPECT_EQ(impostor.received()[0].bytes, "");
+}
+
+TEST_F(VerifyClientTest, TheDaemonUserAndRootAreAnswered) {
+  FakeDaemon as_nobody([](const DaemonEnd& d) { d.ok(); }, kNobody);
+  EXPECT_EQ(verify(as_nobody, ::getpwuid(kNobody)->pw_name).kind, Verdict::Kind::accepted);
+  as_nobody.stop();
+  ASSERT_EQ(as_nobody.received().size(), 1u);
+  EXPECT_EQ(as_nobody.received()[0].secret, kPassword);
+
+  FakeDaemon as_root([](const DaemonEnd& d) { d.error(Code::refused, "Refused."); });
+  EXPECT_EQ(verify(as_root, "touchpass-no-such-user").kind, Verdict::Kind::refused);
+}
+
+}  // namespace
+}  // namespace touchpass::pam::testing
