@@ -8,13 +8,16 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
 #include <list>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "devices/virtual/ctaphid.h"
 
@@ -158,8 +161,9 @@ struct VirtualTokenServer::Impl {
   std::thread accept_thread;
 
   std::mutex mutex;
-  bool stopping = false;              // guarded by mutex
-  std::list<Connection> connections;  // guarded by mutex (see Connection)
+  std::condition_variable finished_changed;  // a connection's thread is about to return
+  bool stopping = false;                     // guarded by mutex
+  std::list<Connection> connections;         // guarded by mutex (see Connection)
 
   std::mutex stop_mutex;  // serialises stop() callers
   bool stopped = false;   // guarded by stop_mutex
@@ -224,9 +228,12 @@ void VirtualTokenServer::Impl::serve(Connection& connection) {
     session.run();
   } catch (...) {  // e.g. bad_alloc: lose this connection, never the server
   }
-  std::lock_guard lock(mutex);
-  connection.fd.reset();
-  connection.finished = true;
+  {
+    std::lock_guard lock(mutex);
+    connection.fd.reset();
+    connection.finished = true;
+  }
+  finished_changed.notify_all();
 }
 
 void VirtualTokenServer::Impl::reap_finished() {
@@ -363,12 +370,25 @@ void VirtualTokenServer::set_presence(PresencePolicy presence) {
 }
 
 void VirtualTokenServer::drop_connections() {
-  // The serving threads see end of stream, release their descriptors and finish; they are
-  // joined on the next accept or by stop().
-  std::lock_guard lock(impl_->mutex);
+  // The serving threads see end of stream, abandon what they were doing (a wait for presence
+  // included), release their descriptors and finish; they are joined on the next accept or by
+  // stop(). Returns once every dropped connection has finished, so that the device is idle.
+  std::unique_lock lock(impl_->mutex);
+  std::vector<const Impl::Connection*> dropped;
   for (Impl::Connection& connection : impl_->connections) {
-    if (connection.fd) ::shutdown(connection.fd.get(), SHUT_RDWR);
+    if (!connection.fd) continue;
+    ::shutdown(connection.fd.get(), SHUT_RDWR);
+    dropped.push_back(&connection);
   }
+  impl_->finished_changed.wait(lock, [&] {
+    // A connection no longer in the list has been reaped: it finished.
+    for (const Impl::Connection& c : impl_->connections) {
+      if (!c.finished && std::find(dropped.begin(), dropped.end(), &c) != dropped.end()) {
+        return false;
+      }
+    }
+    return true;
+  });
 }
 
 void VirtualTokenServer::stop() {

@@ -23,7 +23,8 @@ class VirtualTokenServer {
   // Changes how later touch requests are answered. Thread-safe.
   void set_presence(PresencePolicy presence);
 
-  // Closes every open connection (a token pulled out mid-operation); keeps listening.
+  // Closes every open connection (a token pulled out mid-operation) and returns once their
+  // operations have been abandoned; keeps listening.
   void drop_connections();
 
   // Stops listening, closes every connection, removes the socket file, joins all threads.

@@ -370,5 +370,28 @@ TEST_F(CommandTest, LogVerifyFailsOnABrokenChain) {
   EXPECT_NE(console_.err_text.find("hash chain is broken"), std::string::npos);
 }
 
+TEST_F(CommandTest, UnlockSendsWhatToUnlockAndSaysHowMany) {
+  Json request;
+  ListeningDaemon daemon([&request](const DaemonEnd& d) {
+    request = d.next_json();
+    d.ok({{"unlocked", 2}});
+  });
+  EXPECT_EQ(run(daemon, {"unlock", "--user", "alice"}), 0);
+  daemon.stop();
+  EXPECT_EQ(request["op"], "unlock");
+  EXPECT_EQ(request["user"], "alice");
+  EXPECT_FALSE(request.contains("source"));
+  EXPECT_EQ(console_.out_text, "Unlocked 2 sources.\n");
+}
+
+TEST_F(CommandTest, UnlockWithoutWhatToUnlockIsAUsageError) {
+  ListeningDaemon daemon([](const DaemonEnd&) {});
+  EXPECT_EQ(run(daemon, {"unlock"}), 2);
+  EXPECT_EQ(run(daemon, {"unlock", "--source", "192.0.2.7", "--all"}), 2);
+  daemon.stop();
+  EXPECT_NE(console_.err_text.find("--source ADDRESS, --user NAME or --all"), std::string::npos)
+      << console_.err_text;
+}
+
 }  // namespace
 }  // namespace touchpass::cli

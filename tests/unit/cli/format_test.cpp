@@ -146,5 +146,34 @@ TEST_F(FormatTest, PrettyJsonIsSortedAndIndented) {
             "{\n  \"a\": {\n    \"c\": true\n  },\n  \"b\": 1\n}\n");
 }
 
+TEST_F(FormatTest, ThrottleSummaryNamesLockedSourcesAndRecentFailures) {
+  Json source = {{"source", "2001:db8::/64"}, {"failures", 10}, {"locked_until", 1700000000}};
+  source["users"] = Json::array({"alice"});
+  Json throttle = {{"recent_failures", 12}};
+  throttle["locked_sources"] = Json::array({source});
+  Json answer;
+  answer["throttle"] = throttle;
+  EXPECT_EQ(throttle_summary(answer),
+            "Failed verifications for this account recently: 12.\n"
+            "Locked after too many failures (nothing from them is accepted until then):\n"
+            "  2001:db8::/64 until 2023-11-14 22:13\n"
+            "An admin lifts a lock with `touchpass unlock --source SOURCE`.\n");
+
+  Json quiet;
+  quiet["throttle"] = {{"recent_failures", 0}};
+  quiet["throttle"]["locked_sources"] = Json::array();
+  EXPECT_EQ(throttle_summary(quiet), "");
+  EXPECT_EQ(throttle_summary(Json::object()), "");
+
+  // Hostile values are skipped or made printable.
+  Json hostile;
+  hostile["throttle"]["locked_sources"] =
+      Json::array({Json{{"source", "\x1b[2J"}, {"locked_until", 0}}, Json{{"source", 7}}});
+  EXPECT_EQ(throttle_summary(hostile),
+            "Locked after too many failures (nothing from them is accepted until then):\n"
+            "  ?[2J until 1970-01-01 00:00\n"
+            "An admin lifts a lock with `touchpass unlock --source SOURCE`.\n");
+}
+
 }  // namespace
 }  // namespace touchpass::cli

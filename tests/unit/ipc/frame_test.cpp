@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <thread>
 
@@ -84,6 +85,81 @@ TEST_F(FrameTest, CleanCloseBeforeAMessageIsNotFound) {
 TEST_F(FrameTest, IdleDeadlineApplies) {
   auto f = read_frame(fds_[0], ReadLimits{50ms, 50ms});
   EXPECT_EQ(f.code(), Code::io_error);
+}
+
+// Sends a 100-byte message one byte every 20 ms (over 2 s in all) while `read` runs; returns
+// what it read. Never silent for long, so only a deadline for the whole message (not one per
+// read) ends it.
+template <class Read>
+Code read_trickled(int reader_fd, int writer_fd, Read read) {
+  std::atomic<bool> stop{false};
+  std::thread trickle([&] {
+    const std::string frame = std::string("\x00\x00\x00\x64\x00\x00", 6) + std::string(100, ' ');
+    for (char c : frame) {
+      if (stop || ::send(writer_fd, &c, 1, MSG_NOSIGNAL) != 1) return;
+      std::this_thread::sleep_for(20ms);
+    }
+  });
+  const Code code = read(reader_fd);
+  stop = true;
+  trickle.join();
+  return code;
+}
+
+TEST_F(FrameTest, ATrickledMessageIsCutByTheWholeMessageDeadline) {
+  const ReadLimits limits{1000ms, 150ms};
+  EXPECT_EQ(read_trickled(fds_[0], fds_[1],
+                          [&](int fd) {
+                            FrameReader reader(fd);
+                            return reader.read(limits).code();
+                          }),
+            Code::invalid_argument);
+  int other[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, other), 0);
+  EXPECT_EQ(
+      read_trickled(other[0], other[1], [&](int fd) { return read_frame(fd, limits).code(); }),
+      Code::invalid_argument);
+  ::close(other[0]);
+  ::close(other[1]);
+}
+
+TEST_F(FrameTest, TheReaderTakesSeveralMessagesFromOneWriteAndLargeOnesBeyondItsBuffer) {
+  const std::uint8_t pin[] = {'1', '2', '3', '4'};
+  const std::string big(kMaxJsonSize, 'x');
+  std::thread writer([&] {
+    // Two small messages, then a large one, then another small one.
+    std::string both;
+    ASSERT_TRUE(write_frame(fds_[1], R"({"a":1})", pin).ok());
+    ASSERT_TRUE(write_frame(fds_[1], R"({"b":2})").ok());
+    ASSERT_TRUE(write_frame(fds_[1], big, pin).ok());
+    ASSERT_TRUE(write_frame(fds_[1], R"({"c":3})").ok());
+  });
+  FrameReader reader(fds_[0]);
+  auto a = reader.read(quick_);
+  auto b = reader.read(quick_);
+  auto c = reader.read(quick_);
+  auto d = reader.read(quick_);
+  writer.join();
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok() && d.ok());
+  EXPECT_EQ(a->json, R"({"a":1})");
+  EXPECT_EQ(a->secret.view(), "1234");
+  EXPECT_EQ(b->json, R"({"b":2})");
+  EXPECT_TRUE(b->secret.empty());
+  EXPECT_EQ(c->json, big);
+  EXPECT_EQ(c->secret.view(), "1234");
+  EXPECT_EQ(d->json, R"({"c":3})");
+  EXPECT_FALSE(reader.has_buffered());
+  EXPECT_EQ(reader.read(ReadLimits{20ms, 20ms}).code(), Code::io_error);  // idle
+  ::close(fds_[1]);
+  fds_[1] = -1;
+  EXPECT_EQ(reader.read(quick_).code(), Code::not_found);  // closed cleanly
+}
+
+TEST_F(FrameTest, APeerThatDoesNotReadCannotHoldAWriterWithADeadline) {
+  const std::string json(kMaxJsonSize, 'x');
+  Status s;
+  for (int i = 0; i < 1000 && s.ok(); ++i) s = write_frame(fds_[1], json, {}, 50ms);
+  EXPECT_EQ(s.code(), Code::io_error);
 }
 
 }  // namespace
