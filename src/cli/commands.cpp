@@ -639,6 +639,7 @@ Environment process_environment(Console& console, CancelFlag& cancel) {
 int run_touchpass(std::span<const std::string> args, Environment& env) {
   Options options;
   CLI::App app{"touchpass: app passwords derived from your security key", "touchpass"};
+  app.set_version_flag("--version", "touchpass " TOUCHPASS_VERSION, "Print the version and exit");
   const auto commands = define_commands(app, options);
 
   std::vector<const char*> argv;

@@ -7,6 +7,7 @@
 
 #include <cassert>
 #include <memory>
+#include <utility>
 
 namespace touchpass::crypto {
 
@@ -80,6 +81,47 @@ Status hmac_sha256(ByteView key, ByteView message, std::span<std::uint8_t> out) 
   const OSSL_PARAM params[] = {utf8(OSSL_MAC_PARAM_DIGEST, "SHA256"), OSSL_PARAM_construct_end()};
   if (EVP_MAC_init(ctx.get(), key.data(), key.size(), params) != 1 ||
       EVP_MAC_update(ctx.get(), message.data(), message.size()) != 1) {
+    return openssl_failure("HMAC-SHA-256");
+  }
+  std::size_t written = 0;
+  if (EVP_MAC_final(ctx.get(), out.data(), &written, out.size()) != 1 || written != out.size()) {
+    return openssl_failure("HMAC-SHA-256");
+  }
+  return Status::success();
+}
+
+Result<HmacSha256Key> HmacSha256Key::create(ByteView key) {
+  std::unique_ptr<EVP_MAC, MacFree> mac(EVP_MAC_fetch(nullptr, "HMAC", nullptr));
+  if (!mac) return openssl_failure("HMAC-SHA-256");
+  std::unique_ptr<EVP_MAC_CTX, MacCtxFree> ctx(EVP_MAC_CTX_new(mac.get()));
+  if (!ctx) return openssl_failure("HMAC-SHA-256");
+  const OSSL_PARAM params[] = {utf8(OSSL_MAC_PARAM_DIGEST, "SHA256"), OSSL_PARAM_construct_end()};
+  if (EVP_MAC_init(ctx.get(), key.data(), key.size(), params) != 1) {
+    return openssl_failure("HMAC-SHA-256");
+  }
+  return HmacSha256Key(ctx.release());
+}
+
+HmacSha256Key::HmacSha256Key(HmacSha256Key&& other) noexcept
+    : prepared_(std::exchange(other.prepared_, nullptr)) {}
+
+HmacSha256Key& HmacSha256Key::operator=(HmacSha256Key&& other) noexcept {
+  if (this != &other) {
+    EVP_MAC_CTX_free(static_cast<EVP_MAC_CTX*>(prepared_));
+    prepared_ = std::exchange(other.prepared_, nullptr);
+  }
+  return *this;
+}
+
+HmacSha256Key::~HmacSha256Key() {
+  EVP_MAC_CTX_free(static_cast<EVP_MAC_CTX*>(prepared_));  // wipes the key state
+}
+
+Status HmacSha256Key::compute(ByteView message, std::span<std::uint8_t> out) const {
+  assert(out.size() == 32);
+  std::unique_ptr<EVP_MAC_CTX, MacCtxFree> ctx(
+      EVP_MAC_CTX_dup(static_cast<const EVP_MAC_CTX*>(prepared_)));
+  if (!ctx || EVP_MAC_update(ctx.get(), message.data(), message.size()) != 1) {
     return openssl_failure("HMAC-SHA-256");
   }
   std::size_t written = 0;

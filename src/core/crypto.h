@@ -33,6 +33,25 @@ Status sha512(std::initializer_list<ByteView> parts, std::span<std::uint8_t> out
 // out = HMAC-SHA-256(key, message). Precondition: out.size() == 32.
 Status hmac_sha256(ByteView key, ByteView message, std::span<std::uint8_t> out);
 
+// An HMAC-SHA-256 key prepared once for many MACs: the algorithm is fetched and the key set up
+// at creation, so each compute() only copies that state (no provider look-up, which in
+// OpenSSL 3 takes a lock every thread shares). Thread-safe for compute().
+class HmacSha256Key {
+ public:
+  // Errors: internal if OpenSSL fails.
+  static Result<HmacSha256Key> create(ByteView key);
+  HmacSha256Key(HmacSha256Key&&) noexcept;
+  HmacSha256Key& operator=(HmacSha256Key&&) noexcept;
+  ~HmacSha256Key();
+
+  // out = HMAC-SHA-256(key, message). Precondition: out.size() == 32.
+  Status compute(ByteView message, std::span<std::uint8_t> out) const;
+
+ private:
+  explicit HmacSha256Key(void* prepared) : prepared_(prepared) {}
+  void* prepared_ = nullptr;  // EVP_MAC_CTX initialized with the key; never updated
+};
+
 // out = HKDF-SHA-256(ikm, salt, info, L = out.size()) (RFC 5869, extract then expand).
 // Precondition: 0 < out.size() <= 255 * 32.
 Status hkdf_sha256(ByteView ikm, ByteView salt, ByteView info, std::span<std::uint8_t> out);

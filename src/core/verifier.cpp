@@ -52,4 +52,24 @@ Result<Verifier> verifier_for_typed_password(std::span<const std::uint8_t> peppe
   return compute_verifier(pepper, normalized.view());
 }
 
+Result<VerifierKey> VerifierKey::create(std::span<const std::uint8_t> pepper) {
+  if (pepper.size() != kPepperBytes) {
+    return Result<VerifierKey>(Code::invalid_argument,
+                               "The pepper must be " + std::to_string(kPepperBytes) + " bytes.");
+  }
+  auto key = crypto::HmacSha256Key::create(pepper);
+  if (!key.ok()) return key.error();
+  return VerifierKey(std::move(*key));
+}
+
+Result<Verifier> VerifierKey::for_typed_password(std::string_view typed) const {
+  const SecretBytes normalized = normalize_password(typed);
+  if (!is_well_formed(normalized.view())) {
+    return Result<Verifier>(Code::invalid_argument, "This is not a touchpass app password.");
+  }
+  Verifier v;
+  if (Status s = key_.compute(crypto::text_bytes(normalized.view()), v.bytes_); !s.ok()) return s;
+  return v;
+}
+
 }  // namespace touchpass

@@ -14,7 +14,9 @@
 #include <cstdint>
 #include <span>
 #include <string_view>
+#include <utility>
 
+#include "core/crypto.h"
 #include "core/status.h"
 
 namespace touchpass {
@@ -33,6 +35,7 @@ class Verifier {
 
   // Constant-time: the time taken does not depend on where two verifiers differ.
   friend bool operator==(const Verifier& a, const Verifier& b);
+  friend class VerifierKey;
 
  private:
   Verifier() = default;
@@ -55,5 +58,19 @@ Result<Verifier> compute_verifier(std::span<const std::uint8_t> pepper,
 // normalized copy is wiped). invalid_argument when the text is not an app password.
 Result<Verifier> verifier_for_typed_password(std::span<const std::uint8_t> pepper,
                                              std::string_view typed);
+
+// The pepper prepared once for the verification hot path: the same verifiers as the functions
+// above, without setting up HMAC on every call. Thread-safe.
+class VerifierKey {
+ public:
+  // invalid_argument unless the pepper is 32 bytes; internal if OpenSSL fails.
+  static Result<VerifierKey> create(std::span<const std::uint8_t> pepper);
+  // As verifier_for_typed_password.
+  Result<Verifier> for_typed_password(std::string_view typed) const;
+
+ private:
+  explicit VerifierKey(crypto::HmacSha256Key key) : key_(std::move(key)) {}
+  crypto::HmacSha256Key key_;
+};
 
 }  // namespace touchpass

@@ -25,8 +25,9 @@ struct Config {
   // The FIDO2 relying-party id of every credential. Changing it makes enrolled credentials
   // unusable, so it does not follow the host name.
   std::string rp_id = "touchpass";
-  // Where virtual tokens' sockets appear; empty: virtual tokens are not used.
-  std::filesystem::path virtual_token_dir = "/run/touchpass/virtual";
+  // Where virtual tokens' sockets appear; empty (the default): virtual tokens — development
+  // devices — are not used.
+  std::filesystem::path virtual_token_dir;
   bool usb_tokens = true;
   std::string admin_group = "touchpass-admin";
   std::string service_group = "touchpass-service";

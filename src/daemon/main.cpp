@@ -19,6 +19,7 @@
 
 #include "daemon/admission.h"
 #include "daemon/config.h"
+#include "daemon/instance_lock.h"
 #include "daemon/log.h"
 #include "daemon/pepper.h"
 #include "daemon/server.h"
@@ -89,7 +90,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (args[i] == "--version") {
-      std::cout << "touchpassd 0.1.0\n";
+      std::cout << "touchpassd " TOUCHPASS_VERSION "\n";
       return 0;
     }
     if (args[i] == "--config" && i + 1 < args.size()) {
@@ -128,9 +129,12 @@ int main(int argc, char** argv) {
     }
   }
 
+  // One daemon per store: a second one refuses here, naming the first.
+  auto instance = InstanceLock::acquire(config->store);
+  if (!instance.ok()) return fail(instance.error().message);
   auto store = store::SqliteStore::open(config->store);
   if (!store.ok()) return fail(store.error().message);
-  auto pepper = load_or_create_pepper(config->pepper);
+  auto pepper = load_pepper_for_store(config->pepper, **store, config->store);
   if (!pepper.ok()) return fail(pepper.error().message);
 
   std::vector<std::unique_ptr<devices::Discovery>> parts;

@@ -1,5 +1,7 @@
 #include "daemon/pepper.h"
 
+#include "core/crypto.h"
+
 #include <fcntl.h>
 #include <openssl/rand.h>
 #include <sys/stat.h>
@@ -58,7 +60,7 @@ Result<SecretBytes> read_pepper(const std::filesystem::path& path, int fd) {
 
 }  // namespace
 
-Result<SecretBytes> load_or_create_pepper(const std::filesystem::path& path) {
+Result<SecretBytes> load_or_create_pepper(const std::filesystem::path& path, bool may_create) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd >= 0) {
     auto pepper = read_pepper(path, fd);
@@ -66,6 +68,7 @@ Result<SecretBytes> load_or_create_pepper(const std::filesystem::path& path) {
     return pepper;
   }
   if (errno != ENOENT) return io_error(path, "cannot be opened");
+  if (!may_create) return Error{Code::not_found, "The pepper " + path.string() + " is missing."};
 
   SecretBytes pepper(kPepperSize);
   if (RAND_bytes(pepper.data(), static_cast<int>(kPepperSize)) != 1) {
@@ -82,7 +85,7 @@ Result<SecretBytes> load_or_create_pepper(const std::filesystem::path& path) {
     const bool raced = written && errno == EEXIST;
     const Error e = io_error(path, "cannot be written");
     ::unlink(tmp.c_str());
-    if (raced) return load_or_create_pepper(path);
+    if (raced) return load_or_create_pepper(path, may_create);
     return e;
   }
   ::unlink(tmp.c_str());
@@ -91,6 +94,48 @@ Result<SecretBytes> load_or_create_pepper(const std::filesystem::path& path) {
   if (dir >= 0) {
     ::fsync(dir);
     ::close(dir);
+  }
+  return pepper;
+}
+
+Result<Bytes> pepper_fingerprint(const SecretBytes& pepper) {
+  Bytes mac(32);
+  constexpr std::string_view kLabel = "touchpass/pepper-fingerprint/v1";
+  if (Status s = crypto::hmac_sha256(pepper.bytes(), crypto::text_bytes(kLabel), mac); !s.ok()) {
+    return s;
+  }
+  mac.resize(16);
+  return mac;
+}
+
+Result<SecretBytes> load_pepper_for_store(const std::filesystem::path& path, store::Store& store,
+                                          const std::filesystem::path& store_path) {
+  auto recorded = store.pepper_fingerprint();
+  if (!recorded.ok()) return recorded.error();
+  auto in_use = store.holds_data();
+  if (!in_use.ok()) return in_use.error();
+  const bool bound = recorded->has_value() || *in_use;
+  auto pepper = load_or_create_pepper(path, !bound);
+  if (!pepper.ok()) {
+    if (pepper.code() != Code::not_found) return pepper.error();
+    return Error{Code::not_found,
+                 "The pepper " + path.string() + " is missing, but the store " +
+                     store_path.string() +
+                     " holds security keys and app passwords that need it. Restore the pepper "
+                     "file from your backup (a new pepper would make every app password fail); "
+                     "or, to start afresh, move the store away."};
+  }
+  auto fingerprint = pepper_fingerprint(*pepper);
+  if (!fingerprint.ok()) return fingerprint.error();
+  if (recorded->has_value() && **recorded != *fingerprint) {
+    return Error{Code::invalid_argument,
+                 "The pepper " + path.string() + " is not the one the store " +
+                     store_path.string() + " was made with (fingerprint " + to_hex(*fingerprint) +
+                     ", the store expects " + to_hex(**recorded) +
+                     "). Restore the store's pepper file from your backup."};
+  }
+  if (!recorded->has_value()) {
+    if (Status s = store.set_pepper_fingerprint(*fingerprint); !s.ok()) return s.error();
   }
   return pepper;
 }

@@ -4,17 +4,31 @@
 
 #include <filesystem>
 
+#include "core/bytes.h"
 #include "core/secret.h"
 #include "core/status.h"
+#include "store/store.h"
 
 namespace touchpass::daemon {
 
 inline constexpr std::size_t kPepperSize = 32;
 
-// Reads the pepper at `path`, or creates it (mode 0600, 32 bytes from the CSPRNG, written to a
-// temporary file, synced, then renamed into place) when there is none. Errors name the path:
-// a file of the wrong size, or one that group or others may read or write, is refused and left
-// alone.
-Result<SecretBytes> load_or_create_pepper(const std::filesystem::path& path);
+// Reads the pepper at `path`, or — when there is none and `may_create` — creates it (mode 0600,
+// 32 bytes from the CSPRNG, written to a temporary file, synced, then linked into place).
+// Errors name the path: not_found when it is missing and may not be created; a file of the
+// wrong size, or one that group or others may read or write, is refused and left alone.
+Result<SecretBytes> load_or_create_pepper(const std::filesystem::path& path, bool may_create);
+
+// The pepper's fingerprint, which the store keeps to recognise its pepper: the first 16 bytes
+// of HMAC-SHA-256(pepper, "touchpass/pepper-fingerprint/v1") — a keyed hash that reveals
+// nothing of the pepper.
+Result<Bytes> pepper_fingerprint(const SecretBytes& pepper);
+
+// Loads the pepper for `store` and checks it is the store's (the daemon's start-up): a store
+// that holds anything never gets a new pepper — a missing pepper is an error that says what to
+// restore — and a pepper whose fingerprint differs from the one the store recorded is refused.
+// A store that has no fingerprint yet gets the pepper's.
+Result<SecretBytes> load_pepper_for_store(const std::filesystem::path& path, store::Store& store,
+                                          const std::filesystem::path& store_path);
 
 }  // namespace touchpass::daemon

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "daemon/instance_lock.h"
 #include "daemon/log.h"
 #include "daemon/session.h"
 #include "ipc/frame.h"
@@ -46,14 +47,24 @@ Result<int> bind_socket(const std::filesystem::path& path) {
       return Error{Code::invalid_argument,
                    path.string() + " exists and is not a socket; refusing to replace it."};
     }
-    ::unlink(path.c_str());
+    if (const std::optional<pid_t> pid = socket_server_pid(path)) {
+      return Error{Code::invalid_argument, "Another touchpassd (pid " + std::to_string(*pid) +
+                                               ") is serving " + path.string() +
+                                               "; stop it first."};
+    }
+    ::unlink(path.c_str());  // stale: nobody serves it
   }
   const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return Error{Code::io_error, std::string("socket: ") + std::strerror(errno)};
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::chmod(path.c_str(), 0666) != 0 || ::listen(fd, SOMAXCONN) != 0) {
-    const Error e{Code::io_error,
-                  "Cannot listen on " + path.string() + ": " + std::strerror(errno) + "."};
+  // The mode is the socket's from the moment it exists (bind creates it under the umask), and
+  // nothing follows the path afterwards: a link planted there cannot redirect a chmod.
+  const mode_t old_umask = ::umask(0111);  // 0777 & ~0111 = 0666: every local user may connect
+  const int bound = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  const int bind_error = errno;
+  ::umask(old_umask);
+  if (bound != 0 || ::listen(fd, SOMAXCONN) != 0) {
+    const Error e{Code::io_error, "Cannot listen on " + path.string() + ": " +
+                                      std::strerror(bound != 0 ? bind_error : errno) + "."};
     ::close(fd);
     return e;
   }

@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -24,7 +25,11 @@ std::string describe(const Peer& peer) {
 }  // namespace
 
 Session::Session(int fd, Peer peer, Service& service, IdentityCache& ids)
-    : fd_(fd), peer_(std::move(peer)), service_(service), ids_(ids), reader_(fd) {}
+    : fd_(fd), peer_(std::move(peer)), service_(service), ids_(ids), reader_(fd, true) {
+  // Waits for a request are blocking reads in slices of this (FrameReader).
+  const timeval slice{1, 0};
+  (void)::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &slice, sizeof slice);
+}
 
 Session::~Session() {
   close_connection();

@@ -13,10 +13,11 @@ VerifyHandler::VerifyHandler(store::Store& store, Throttle& throttle, RefusalLog
       throttle_(throttle),
       refusals_(refusals),
       recorder_(recorder),
-      pepper_(pepper),
       settings_(std::move(settings)),
       clock_(std::move(clock)),
-      sleep_(std::move(sleep)) {}
+      sleep_(std::move(sleep)) {
+  if (auto key = VerifierKey::create(pepper.bytes()); key.ok()) key_.emplace(std::move(*key));
+}
 
 Status VerifyHandler::verify(const Peer& peer, const ipc::Request& request,
                              const SecretBytes& password) {
@@ -30,6 +31,7 @@ Status VerifyHandler::verify(const Peer& peer, const ipc::Request& request,
                                                settings_.service_group +
                                                "\" may verify passwords.");
   }
+  if (!key_) return Status(Code::internal, "The verifier key could not be prepared.");
   const Status refused(Code::refused, "Refused.");
   const std::string source = source_of(request.remote, settings_.ipv6_prefix);
 
@@ -43,8 +45,7 @@ Status VerifyHandler::verify(const Peer& peer, const ipc::Request& request,
 
   VerifyDecision decision = VerifyDecision::not_a_password;
   std::string grant_name;
-  if (auto verifier = verifier_for_typed_password(pepper_.bytes(), password.view());
-      verifier.ok()) {
+  if (auto verifier = key_->for_typed_password(password.view()); verifier.ok()) {
     auto found =
         store_.find_grant_by_verifier(Bytes(verifier->bytes().begin(), verifier->bytes().end()));
     if (!found.ok()) return found.status();  // no verdict; the attempt is released unsettled

@@ -9,9 +9,11 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 
 #include "core/secret.h"
 #include "core/status.h"
+#include "core/verifier.h"
 #include "daemon/peer.h"
 #include "daemon/refusal_log.h"
 #include "daemon/throttle.h"
@@ -48,7 +50,7 @@ class VerifyHandler {
   Throttle& throttle_;
   RefusalLog& refusals_;
   VerificationRecorder& recorder_;
-  const SecretBytes& pepper_;
+  std::optional<VerifierKey> key_;  // from the pepper; empty if it could not be prepared
   Settings settings_;
   Clock clock_;
   Sleep sleep_;

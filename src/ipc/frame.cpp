@@ -123,7 +123,8 @@ Result<Frame> read_frame(int fd, const ReadLimits& limits) {
   return frame;
 }
 
-FrameReader::FrameReader(int fd) : fd_(fd), buffer_(kReadAhead) {}
+FrameReader::FrameReader(int fd, bool blocking_waits)
+    : fd_(fd), blocking_waits_(blocking_waits), buffer_(kReadAhead) {}
 
 FrameReader::Fill FrameReader::fill(Clock::time_point deadline, bool bounded, bool poll_first) {
   if (start_ == end_) {
@@ -134,6 +135,21 @@ FrameReader::Fill FrameReader::fill(Clock::time_point deadline, bool bounded, bo
     OPENSSL_cleanse(buffer_.data() + n, end_ - n);
     start_ = 0;
     end_ = n;
+  }
+  if (poll_first && blocking_waits_ && (!bounded || deadline > Clock::now())) {
+    while (true) {
+      const ssize_t n = ::recv(fd_, buffer_.data() + end_, buffer_.size() - end_, 0);
+      if (n > 0) {
+        end_ += static_cast<std::size_t>(n);
+        return Fill::more;
+      }
+      if (n == 0) return Fill::closed;
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) {
+        return errno == ECONNRESET ? Fill::closed : Fill::failed;
+      }
+      if (bounded && Clock::now() >= deadline) return Fill::timed_out;
+    }
   }
   bool waited = !poll_first;
   while (true) {

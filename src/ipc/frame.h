@@ -50,8 +50,11 @@ Result<Frame> read_frame(int fd, const ReadLimits& limits);
 // read_frame. Not thread-safe; one reader per connection, used for every read on it.
 class FrameReader {
  public:
-  // Reads from `fd`, which the caller owns and keeps open while the reader is used.
-  explicit FrameReader(int fd);
+  // Reads from `fd`, which the caller owns and keeps open while the reader is used. With
+  // `blocking_waits`, `fd` is a blocking socket whose SO_RCVTIMEO is short (a second or so):
+  // the wait for a message's first byte is then a blocking recv (one system call instead of a
+  // poll and a recv), repeated until `idle` has passed.
+  explicit FrameReader(int fd, bool blocking_waits = false);
 
   // Reads the next frame within `limits`.
   Result<Frame> read(const ReadLimits& limits);
@@ -68,6 +71,7 @@ class FrameReader {
   std::size_t take(std::uint8_t* out, std::size_t size);
 
   int fd_;
+  bool blocking_waits_;
   SecretBytes buffer_;
   std::size_t start_ = 0;  // first unconsumed byte
   std::size_t end_ = 0;    // one past the last received byte

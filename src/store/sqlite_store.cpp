@@ -102,6 +102,13 @@ ALTER TABLE tokens ADD COLUMN rolling_hash BLOB NOT NULL DEFAULT x'';
 DELETE FROM throttle WHERE key NOT LIKE 'remote:%' OR locked_until = 0;
 UPDATE throttle SET key = substr(key, 8);
 )sql",
+    // v5: facts about the store itself (the pepper's fingerprint).
+    R"sql(
+CREATE TABLE IF NOT EXISTS meta (
+  key TEXT PRIMARY KEY,
+  value BLOB NOT NULL
+);
+)sql",
 };
 static_assert(std::size(kMigrations) == static_cast<std::size_t>(SqliteStore::kSchemaVersion));
 
@@ -369,6 +376,15 @@ Status SqliteStore::open_readers(const std::filesystem::path& path, int count) {
 }
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::path& path) {
+  // An existing file of 0 bytes is a store that was lost (truncated, or never written), not a
+  // new one: taking it for an empty store would silently drop every key and password.
+  struct stat existing {};
+  if (::stat(path.c_str(), &existing) == 0 && existing.st_size == 0) {
+    return Error{Code::invalid_argument,
+                 "The store " + path.string() +
+                     " is an empty file (0 bytes), not a touchpass store. Restore it from your "
+                     "backup, or remove it to start a new store."};
+  }
   // Create the file ourselves so that it is never readable by others, not even for a moment.
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) {
@@ -392,7 +408,10 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::pa
     // journal_mode returns a row; sqlite3_exec ignores it.
     if (Status s = exec(db, pragma, "configure the database"); !s.ok()) return s;
   }
-  if (Status s = store->migrate(); !s.ok()) return s;
+  if (Status s = store->migrate(); !s.ok()) {
+    if (s.code() != Code::invalid_argument) return s;
+    return Error{s.code(), "The store " + path.string() + ": " + std::string(s.message())};
+  }
   const unsigned cores = std::max(2u, std::thread::hardware_concurrency());
   if (Status s = store->open_readers(path, static_cast<int>(std::min(cores, 8u))); !s.ok()) {
     return s;
@@ -404,6 +423,16 @@ Status SqliteStore::migrate() {
   Stmt version(db_, "PRAGMA user_version");
   if (version.step() != SQLITE_ROW) return db_error(db_, "read the schema version");
   const std::int64_t current = version.integer(0);
+  if (current == 0) {
+    // A new store has no tables yet; a database with tables but no version is someone else's.
+    Stmt tables(db_, "SELECT group_concat(name, ', ') FROM sqlite_master WHERE type = 'table'");
+    if (tables.step() == SQLITE_ROW && !tables.text(0).empty()) {
+      return Error{Code::invalid_argument,
+                   "The file is an SQLite database but not a touchpass "
+                   "store (it has the tables " +
+                       tables.text(0) + "); refusing to use it."};
+    }
+  }
   if (current > kSchemaVersion) {
     return Error{Code::invalid_argument, "The store has schema version " + std::to_string(current) +
                                              ", newer than this touchpass understands (" +
@@ -799,6 +828,37 @@ Result<std::vector<Throttle>> SqliteStore::list_throttles() {
                           row.integer(3)};
         },
         "read the throttle state");
+  });
+}
+
+Result<std::optional<Bytes>> SqliteStore::pepper_fingerprint() {
+  return guarded([&]() -> Result<std::optional<Bytes>> {
+    std::lock_guard lock(mu_);
+    Stmt q(db_, "SELECT value FROM meta WHERE key = 'pepper_fingerprint'");
+    const int rc = q.step();
+    if (rc == SQLITE_ROW) return std::optional<Bytes>(q.blob(0));
+    if (rc == SQLITE_DONE) return std::optional<Bytes>();
+    return db_error(db_, "read the pepper's fingerprint");
+  });
+}
+
+Status SqliteStore::set_pepper_fingerprint(const Bytes& fingerprint) {
+  return guarded([&]() -> Status {
+    std::lock_guard lock(mu_);
+    Stmt q(db_, "INSERT OR IGNORE INTO meta (key, value) VALUES ('pepper_fingerprint', ?)");
+    q.bind(1, fingerprint);
+    return q.run("record the pepper's fingerprint");
+  });
+}
+
+Result<bool> SqliteStore::holds_data() {
+  return guarded([&]() -> Result<bool> {
+    std::lock_guard lock(mu_);
+    Stmt q(db_,
+           "SELECT EXISTS (SELECT 1 FROM tokens) OR EXISTS (SELECT 1 FROM grants) OR "
+           "EXISTS (SELECT 1 FROM audit)");
+    if (q.step() != SQLITE_ROW) return db_error(db_, "look into the store");
+    return q.integer(0) != 0;
   });
 }
 

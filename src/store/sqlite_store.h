@@ -22,9 +22,11 @@ namespace touchpass::store {
 class SqliteStore final : public Store {
  public:
   // The schema version this build writes.
-  static constexpr int kSchemaVersion = 4;
+  static constexpr int kSchemaVersion = 5;
 
-  // Opens (creating with mode 0600 if missing) and migrates the database at `path`.
+  // Opens (creating with mode 0600 if missing) and migrates the database at `path`. A file that
+  // exists but is empty (0 bytes), or an SQLite database that is not a touchpass store, is
+  // refused (invalid_argument) and left alone: neither is ever taken for a new, empty store.
   static Result<std::unique_ptr<SqliteStore>> open(const std::filesystem::path& path);
 
   ~SqliteStore() override;
@@ -56,6 +58,9 @@ class SqliteStore final : public Store {
 
   Status write_verification_batch(const VerificationBatch& batch) override;
   Result<std::vector<Throttle>> list_throttles() override;
+  Result<std::optional<Bytes>> pepper_fingerprint() override;
+  Status set_pepper_fingerprint(const Bytes& fingerprint) override;
+  Result<bool> holds_data() override;
 
  private:
   // A read-only connection for verification's look-ups, used by one thread at a time.

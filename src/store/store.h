@@ -169,6 +169,13 @@ class Store {
   virtual Status write_verification_batch(const VerificationBatch& batch) = 0;
   // Every stored lock (loaded once at start).
   virtual Result<std::vector<Throttle>> list_throttles() = 0;
+
+  // The fingerprint of the pepper the store was made with (pepper.h), if recorded.
+  virtual Result<std::optional<Bytes>> pepper_fingerprint() = 0;
+  // Records it (once; a store keeps the first).
+  virtual Status set_pepper_fingerprint(const Bytes& fingerprint) = 0;
+  // True when the store holds any token, grant or audit entry.
+  virtual Result<bool> holds_data() = 0;
 };
 
 }  // namespace touchpass::store

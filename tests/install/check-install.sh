@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # `cmake --install BUILD --prefix /usr` into a DESTDIR puts every file where the system looks
 # for it, with sane modes, and what it installs is well-formed: the unit names the installed
-# daemon, sysusers/tmpfiles snippets and units parse, the man pages render, the programs run.
+# daemon, sysusers/tmpfiles snippets and units parse, the man pages are compressed as Debian
+# wants them and render, the default configuration leaves virtual tokens off, the programs run
+# and print the project's version.
 # The directories come from the environment (set by tests/install/CMakeLists.txt):
 #   UNIT_DIR UDEV_DIR SYSUSERS_DIR TMPFILES_DIR CONFIG_DIR PAM_DIR (empty: no PAM module built)
+#   VERSION (the project's)
 #   check-install.sh BUILD_DIR WORK_DIR
 set -euo pipefail
 build=$1
@@ -26,13 +29,24 @@ expected=(
   "${SYSUSERS_DIR#/}/touchpass.conf 644"
   "${TMPFILES_DIR#/}/touchpass.conf 644"
   "${CONFIG_DIR#/}/touchpassd.conf 644"
-  "usr/share/man/man1/touchpass.1 644"
-  "usr/share/man/man5/touchpassd.conf.5 644"
-  "usr/share/man/man8/touchpassd.8 644"
+  "usr/share/man/man1/touchpass.1.gz 644"
+  "usr/share/man/man1/touchpass-virtual-token.1.gz 644"
+  "usr/share/man/man5/touchpassd.conf.5.gz 644"
+  "usr/share/man/man8/touchpassd.8.gz 644"
   "usr/share/bash-completion/completions/touchpass 644"
+  "usr/share/doc/touchpass/copyright 644"
+  "usr/share/doc/touchpass/changelog.Debian.gz 644"
+  "usr/share/doc/touchpass-virtual-token/copyright 644"
+  "usr/share/doc/touchpass-virtual-token/changelog.Debian.gz 644"
 )
 if [ -n "${PAM_DIR:-}" ]; then
-  expected+=("${PAM_DIR#/}/pam_touchpass.so 644" "usr/share/man/man8/pam_touchpass.8 644")
+  expected+=("${PAM_DIR#/}/pam_touchpass.so 644" "usr/share/man/man8/pam_touchpass.8.gz 644")
+  # Debian's PAM modules live in /lib/<multiarch>/security, where pam.d finds them by name.
+  if command -v dpkg-architecture >/dev/null; then
+    debian_pam_dir=/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH)/security
+    [ "$PAM_DIR" = "$debian_pam_dir" ] ||
+      problem "the PAM module goes to $PAM_DIR, not to Debian's $debian_pam_dir"
+  fi
 fi
 for entry in "${expected[@]}"; do
   path=${entry% *}
@@ -86,19 +100,39 @@ systemd-tmpfiles --root="$work/sysroot" --create "$root/${TMPFILES_DIR#/}/touchp
 [ "$(stat -c %a "$work/sysroot/run/touchpass/virtual" 2>/dev/null)" = 755 ] ||
   problem "tmpfiles did not create /run/touchpass/virtual with mode 0755"
 
-# Man pages render without warnings (or at least start like man pages when man is missing).
+# Man pages are compressed with gzip -9n (no name, no time stamp: the header's flags and time
+# are 0, its extra flags 2), carry the project's version, and render without warnings.
 for page in $(cd "$root" && find usr/share/man -type f); do
+  header=$(head -c 10 "$root/$page" | od -An -tx1 | tr -d ' \n')
+  [[ "$header" == 1f8b0800000000000203 ]] ||
+    problem "/$page is not compressed with gzip -9n (header $header)"
+  zcat "$root/$page" | sed -n 1p | grep -q "^\.TH .* \"touchpass $VERSION\"" ||
+    problem "/$page does not name touchpass $VERSION in its title line"
   if command -v man >/dev/null; then
     warnings=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$root/$page" 2>&1 >/dev/null)
     [ -z "$warnings" ] || problem "/$page: $warnings"
-  else
-    head -n 1 "$root/$page" | grep -q '^\.TH ' || problem "/$page does not start with .TH"
   fi
 done
+for doc in touchpass touchpass-virtual-token; do
+  sed -n 1p "$root/usr/share/doc/$doc/copyright" |
+    grep -qx 'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/' ||
+    problem "/usr/share/doc/$doc/copyright is not in the machine-readable format"
+  grep -qx 'License: BSD-2-Clause' "$root/usr/share/doc/$doc/copyright" ||
+    problem "/usr/share/doc/$doc/copyright does not name BSD-2-Clause"
+done
+
+# The installed configuration leaves virtual tokens (development devices) off.
+grep -qx '#virtual_token_dir =' "$root/${CONFIG_DIR#/}/touchpassd.conf" ||
+  problem "touchpassd.conf does not show virtual_token_dir empty (virtual tokens off)"
+grep -qE '^virtual_token_dir *= *[^ ]' "$root/${CONFIG_DIR#/}/touchpassd.conf" &&
+  problem "touchpassd.conf turns virtual tokens on"
 
 # The installed programs run.
 "$root/usr/bin/touchpass" --help >/dev/null || problem "touchpass --help failed"
-"$root/usr/sbin/touchpassd" --version >/dev/null || problem "touchpassd --version failed"
+[ "$("$root/usr/bin/touchpass" --version)" = "touchpass $VERSION" ] ||
+  problem "touchpass --version does not print \"touchpass $VERSION\""
+[ "$("$root/usr/sbin/touchpassd" --version)" = "touchpassd $VERSION" ] ||
+  problem "touchpassd --version does not print \"touchpassd $VERSION\""
 "$root/usr/bin/touchpass-virtual-token" --help >/dev/null 2>&1 ||
   problem "touchpass-virtual-token --help failed"
 

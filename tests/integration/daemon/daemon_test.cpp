@@ -381,6 +381,49 @@ TEST_F(DaemonTest, BadConfigurationStopsStartUpWithFileLineAndReason) {
       << text;
 }
 
+TEST_F(DaemonTest, ASecondDaemonOnTheSameStoreOrSocketRefusesAndNamesTheFirst) {
+  const pid_t first = [&] {
+    const std::string lock = read_file(deployment_->store().string() + ".lock");
+    return static_cast<pid_t>(std::atoi(lock.c_str()));
+  }();
+  ASSERT_GT(first, 0);
+  // The same configuration: the store is taken.
+  CommandResult same = run_command({TOUCHPASSD_BINARY, "--config", deployment_->config().string()});
+  EXPECT_EQ(same.exit_code, 1);
+  EXPECT_NE(same.err.find("Another touchpassd (pid " + std::to_string(first) +
+                          ") is already using the store"),
+            std::string::npos)
+      << same.err;
+  // Another store on the same socket: the socket is served.
+  const fs::path other = deployment_->dir() / "other.conf";
+  {
+    std::ofstream out(other);
+    out << "socket = " << deployment_->socket().string() << "\n"
+        << "store = " << (deployment_->dir() / "other.db").string() << "\n"
+        << "pepper = " << (deployment_->dir() / "other-pepper").string() << "\n"
+        << "virtual_token_dir =\n";
+  }
+  CommandResult taken = run_command({TOUCHPASSD_BINARY, "--config", other.string()});
+  EXPECT_EQ(taken.exit_code, 1);
+  EXPECT_NE(taken.err.find("Another touchpassd (pid " + std::to_string(first) + ") is serving"),
+            std::string::npos)
+      << taken.err;
+  // The first one is still serving.
+  auto client = Client::connect(deployment_->socket());
+  ASSERT_TRUE(client);
+  EXPECT_EQ(client->call(req("list"))->final.kind, ipc::Reply::Kind::ok);
+}
+
+TEST_F(DaemonTest, TheSocketIsCreatedWithItsModeAndAStaleOneIsReplaced) {
+  struct stat st {};
+  ASSERT_EQ(::lstat(deployment_->socket().c_str(), &st), 0);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0777, 0666u);  // though the daemon's umask is 077
+  deployment_->kill_daemon();           // leaves the socket file behind
+  ASSERT_EQ(::lstat(deployment_->socket().c_str(), &st), 0);
+  ASSERT_TRUE(deployment_->start_daemon()) << deployment_->daemon_log();
+}
+
 TEST_F(DaemonTest, ServesASocketPassedBySystemd) {
   deployment_->stop_daemon();
   const fs::path activated = deployment_->dir() / "activated.sock";

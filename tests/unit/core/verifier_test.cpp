@@ -94,3 +94,25 @@ TEST(Verifier, FromBytesRejectsOtherSizes) {
 
 }  // namespace
 }  // namespace touchpass
+
+namespace touchpass {
+namespace {
+
+TEST(VerifierKeyTest, GivesTheSameVerifiersAsThePepperItself) {
+  const std::string pepper(32, '\x42');
+  const auto bytes = std::span<const std::uint8_t>(
+      reinterpret_cast<const std::uint8_t*>(pepper.data()), pepper.size());
+  auto key = VerifierKey::create(bytes);
+  ASSERT_TRUE(key.ok());
+  for (const char* typed : {"k7qm-x9fj-4tca-2hwe-p3vn", "K7QM X9FJ 4TCA 2HWE P3VN"}) {
+    auto prepared = key->for_typed_password(typed);
+    auto direct = verifier_for_typed_password(bytes, typed);
+    ASSERT_TRUE(prepared.ok() && direct.ok());
+    EXPECT_TRUE(*prepared == *direct);
+  }
+  EXPECT_EQ(key->for_typed_password("not a password").code(), Code::invalid_argument);
+  EXPECT_EQ(VerifierKey::create(bytes.first(31)).code(), Code::invalid_argument);
+}
+
+}  // namespace
+}  // namespace touchpass

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# `touchpass --version` and `touchpassd --version` print the project's version (CMake's
+# project(VERSION)), and exit 0.
+#   check-version.sh TOUCHPASS TOUCHPASSD VERSION
+set -euo pipefail
+touchpass=$1
+touchpassd=$2
+version=$3
+fail=0
+for check in "$touchpass:touchpass" "$touchpassd:touchpassd"; do
+  program=${check%:*}
+  name=${check##*:}
+  out=$("$program" --version) || { echo "FAIL: $name --version exited with $?" >&2; fail=1; }
+  if [ "$out" != "$name $version" ]; then
+    echo "FAIL: $name --version printed \"$out\", expected \"$name $version\"" >&2
+    fail=1
+  fi
+done
+[ "$fail" -eq 0 ] && echo "touchpass and touchpassd $version"
+exit "$fail"
