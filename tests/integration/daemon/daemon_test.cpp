@@ -366,6 +366,81 @@ TEST_F(DaemonTest, PepperIsAPrivateFileAndNeverInTheStore) {
   EXPECT_TRUE(ok(call(req("show", {{"name", "mail"}}))));
 }
 
+// Starts the daemon once more and returns what it said; it must refuse (exit status 1).
+CommandResult refused_start(Deployment& deployment) {
+  CommandResult r = run_command({TOUCHPASSD_BINARY, "--config", deployment.config().string()});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  return r;
+}
+
+TEST_F(DaemonTest, AMissingOrDifferentPepperIsNeverReplacedWhileTheStoreHoldsPasswords) {
+  ASSERT_TRUE(ok(call(req("enroll"))));
+  auto issued = call(req("issue", {{"name", "mail"}}));
+  ASSERT_TRUE(ok(issued));
+  deployment_->stop_daemon();
+  const fs::path pepper_path = deployment_->dir() / "state" / "pepper";
+  const std::string pepper = read_file(pepper_path);
+  ASSERT_EQ(pepper.size(), 32u);
+
+  // Missing: refused, and no new pepper is made.
+  ASSERT_EQ(::unlink(pepper_path.c_str()), 0);
+  CommandResult missing = refused_start(*deployment_);
+  EXPECT_NE(missing.err.find("is missing, but the store"), std::string::npos) << missing.err;
+  EXPECT_NE(missing.err.find("Restore the pepper file from your backup"), std::string::npos);
+  EXPECT_FALSE(fs::exists(pepper_path));
+
+  // One byte changed: refused, naming both fingerprints.
+  std::string changed = pepper;
+  changed[7] = static_cast<char>(changed[7] ^ 0x01);
+  {
+    std::ofstream out(pepper_path, std::ios::binary);
+    out << changed;
+  }
+  ::chmod(pepper_path.c_str(), 0600);
+  CommandResult different = refused_start(*deployment_);
+  EXPECT_NE(different.err.find("is not the one the store"), std::string::npos) << different.err;
+
+  // Wrong size: refused.
+  {
+    std::ofstream out(pepper_path, std::ios::binary);
+    out << pepper.substr(0, 16);
+  }
+  refused_start(*deployment_);
+
+  // The right pepper back: everything works as before.
+  {
+    std::ofstream out(pepper_path, std::ios::binary);
+    out << pepper;
+  }
+  ASSERT_TRUE(deployment_->start_daemon()) << deployment_->daemon_log();
+  auto shown = call(req("show", {{"name", "mail"}}));
+  ASSERT_TRUE(ok(shown));
+  EXPECT_EQ(shown->secret, issued->secret);
+}
+
+TEST_F(DaemonTest, AnEmptyOrForeignStoreFileIsNeverTakenForANewStore) {
+  deployment_->stop_daemon();
+  // A store truncated to nothing.
+  { std::ofstream(deployment_->store(), std::ios::trunc); }
+  fs::remove(deployment_->store().string() + "-wal");
+  fs::remove(deployment_->store().string() + "-shm");
+  CommandResult empty = refused_start(*deployment_);
+  EXPECT_NE(empty.err.find("is an empty file (0 bytes)"), std::string::npos) << empty.err;
+  EXPECT_EQ(fs::file_size(deployment_->store()), 0u);  // left alone
+
+  // Another program's SQLite database.
+  fs::remove(deployment_->store());
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(deployment_->store().c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE mailboxes (name TEXT)", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  CommandResult foreign = refused_start(*deployment_);
+  EXPECT_NE(foreign.err.find("not a touchpass store (it has the tables mailboxes)"),
+            std::string::npos)
+      << foreign.err;
+}
+
 TEST_F(DaemonTest, BadConfigurationStopsStartUpWithFileLineAndReason) {
   deployment_->stop_daemon();
   { std::ofstream(deployment_->config(), std::ios::app) << "max_clients = lots\n"; }
