@@ -10,6 +10,7 @@
 
 #include "cli/format.h"
 #include "ipc/frame.h"
+#include "ipc/paging.h"
 
 namespace touchpass::cli {
 
@@ -80,6 +81,7 @@ class Exchange {
   const CancelFlag& cancel_;
   const ExchangeTiming& timing_;
   std::optional<Error> cancelled_because_;  // set once we have sent `cancel`
+  ipc::PageAssembler pages_;                // pieces of a large answer
   Clock::time_point deadline_ = Clock::time_point::max();
 };
 
@@ -112,10 +114,15 @@ Result<Answer> Exchange::run() {
     if (!reply.ok()) return malformed(reply.error().message);
     switch (reply->kind) {
       case ipc::Reply::Kind::ok:
+        if (Status s = pages_.complete(reply->body); !s.ok()) return malformed(s.message());
         return Answer{std::move(reply->body), std::move(frame->secret)};
       case ipc::Reply::Kind::error:
         return final_error(reply->error);
       case ipc::Reply::Kind::event:
+        if (reply->event == ipc::kMoreEvent) {  // a piece of a large answer (paging.h)
+          if (Status s = pages_.absorb(reply->body); !s.ok()) return malformed(s.message());
+          break;
+        }
         if (Status s = on_event(reply->event, reply->body); !s.ok()) return s.error();
         break;
     }

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "daemon/log.h"
+#include "ipc/paging.h"
 
 namespace touchpass::daemon {
 
@@ -53,13 +54,15 @@ void Session::shutdown() {
   if (!fd_closed_) ::shutdown(fd_, SHUT_RDWR);
 }
 
-void Session::send(std::string_view json, std::span<const std::uint8_t> secret) {
+bool Session::send(std::string_view json, std::span<const std::uint8_t> secret) {
   std::lock_guard lock(write_mu_);
-  if (closed_) return;
+  if (closed_) return false;
   if (!ipc::write_frame(fd_, json, secret, kWriteDeadline).ok()) {
     closed_ = true;  // gone, or not reading its answers: the stream is out of step
     cancelled_ = true;
+    return false;
   }
+  return true;
 }
 
 void Session::run() {
@@ -73,7 +76,7 @@ void Session::run() {
       const Error e{Code::permission_denied,
                     "uid " + std::to_string(peer_.uid) + " has no user name on this system."};
       log_warning("refused a connection: " + e.message);
-      send(ipc::error_message(e));
+      (void)send(ipc::error_message(e));
       close_connection();
       return;
     }
@@ -99,12 +102,19 @@ void Session::serve() {
     auto request = ipc::Request::parse(frame->json);
     if (!request.ok()) {
       log_warning(describe(peer) + ": bad request: " + request.error().message);
-      answer(request.error());
+      (void)answer(request.error());
       if (request.code() == Code::unsupported_version) continue;
       return;  // a client that breaks the protocol is not served further
     }
     cancelled_ = false;
     Result<Outcome> outcome = service_.handle(peer, *request, *this, frame->secret);
+    const Status sent = closed_ ? Status(Code::io_error, "the client went away") : answer(outcome);
+    if (!sent.ok() && outcome.ok()) {
+      // Done, but the client never learned it: never logged as a plain "ok".
+      log_error(describe(peer) + ": " + std::string(ipc::op_name(request->op)) +
+                ": the answer could not be sent: " + std::string(sent.message()));
+      return;
+    }
     // Verifications are a mail server's every login, and refusals are aggregated into the
     // audit log by the verifier: neither is logged one by one.
     if (request->op != ipc::Op::verify) {
@@ -124,21 +134,30 @@ void Session::serve() {
       log_warning(describe(peer) + ": verify: " + std::string(code_name(outcome.code())) + ": " +
                   outcome.error().message);
     }
-    if (closed_) return;
-    answer(outcome);
+    if (!sent.ok()) return;
   }
 }
 
-void Session::answer(const Result<Outcome>& outcome) {
-  if (outcome.ok()) {
-    send(ipc::ok_message(outcome->result), outcome->secret.bytes());
-  } else {
-    send(ipc::error_message(outcome.error()));
+Status Session::answer(const Result<Outcome>& outcome) {
+  const Status gone(Code::io_error, "the client went away or did not read it");
+  if (!outcome.ok()) return send(ipc::error_message(outcome.error())) ? Status() : gone;
+  auto messages = ipc::paged_ok_messages(outcome->result);
+  if (!messages.ok()) {
+    (void)send(ipc::error_message(messages.error()));
+    return messages.status();
   }
+  // A large answer goes in pieces (paging.h); the secret, if any, with the last.
+  for (std::size_t i = 0; i < messages->size(); ++i) {
+    const bool last = i + 1 == messages->size();
+    if (!send((*messages)[i], last ? outcome->secret.bytes() : std::span<const std::uint8_t>())) {
+      return gone;
+    }
+  }
+  return {};
 }
 
 void Session::send_event(std::string_view event, ipc::Json fields) {
-  send(ipc::event_message(event, std::move(fields)));
+  (void)send(ipc::event_message(event, std::move(fields)));
 }
 
 Result<SecretBytes> Session::receive_pin(std::chrono::seconds timeout) {

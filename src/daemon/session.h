@@ -46,10 +46,12 @@ class Session final : public Interaction {
 
  private:
   void serve();
-  void answer(const Result<Outcome>& outcome);
+  // Sends the final answer (in pieces when it is large); an error when it could not be sent.
+  Status answer(const Result<Outcome>& outcome);
   void watch(devices::Token* token);
-  // Writes one message within kWriteDeadline; a client that does not take it is closed.
-  void send(std::string_view json, std::span<const std::uint8_t> secret = {});
+  // Writes one message within kWriteDeadline; false (and the session closes) when the client
+  // does not take it.
+  bool send(std::string_view json, std::span<const std::uint8_t> secret = {});
 
   // Closes the connection (at the end of run(), so that a finished session holds no
   // descriptor while it waits to be reaped).

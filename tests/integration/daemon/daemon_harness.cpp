@@ -1,5 +1,7 @@
 #include "daemon/daemon_harness.h"
 
+#include "ipc/paging.h"
+
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
@@ -136,15 +138,24 @@ std::optional<Exchange> Client::send(const ipc::Json& request, const std::string
 std::optional<Exchange> Client::call(const ipc::Json& request, const std::string& pin) {
   if (!request.is_null() && !ipc::write_frame(fd_, request.dump()).ok()) return std::nullopt;
   Exchange ex;
+  ipc::PageAssembler pages;
   while (true) {
     auto frame = ipc::read_frame(fd_, {60000ms, 5000ms});
     if (!frame.ok()) return std::nullopt;
     auto reply = ipc::Reply::parse(frame->json);
     if (!reply.ok()) return std::nullopt;
     if (reply->kind != ipc::Reply::Kind::event) {
+      if (reply->kind == ipc::Reply::Kind::ok && !pages.complete(reply->body).ok()) {
+        return std::nullopt;
+      }
       ex.final = std::move(*reply);
       ex.secret = std::string(frame->secret.view());
       return ex;
+    }
+    if (reply->event == ipc::kMoreEvent) {
+      if (!pages.absorb(reply->body).ok()) return std::nullopt;
+      ++ex.pieces;
+      continue;
     }
     ex.events.push_back(reply->event);
     if (reply->event == "need-pin" || reply->event == "need-new-pin") {

@@ -65,6 +65,7 @@ struct Exchange {
   std::vector<std::string> events;  // event names in order
   ipc::Reply final;                 // Kind::ok or Kind::error
   std::string secret;               // the password of issue/show (tests only)
+  int pieces = 0;                   // `more` events a large answer came in (paging.h)
 };
 
 // A protocol client on a stream connection.

@@ -549,3 +549,93 @@ TEST_F(DaemonTest, KillDuringIssuanceLeavesNoHalfWrittenGrant) {
 
 }  // namespace
 }  // namespace touchpass::testing
+
+namespace touchpass::testing {
+namespace {
+
+TEST(LargeAnswerTest, ThreeHundredGrantsAndTenThousandAuditEntriesAreListedAndVerified) {
+  Deployment deployment;
+  ASSERT_TRUE(deployment.start_token());
+  ASSERT_TRUE(deployment.start_daemon());
+  {
+    auto client = Client::connect(deployment.socket());
+    ASSERT_TRUE(client &&
+                client->call(req("enroll"), "123456")->final.kind == ipc::Reply::Kind::ok);
+  }
+  ASSERT_EQ(deployment.stop_daemon(), 0);
+  {
+    // Grants and audit entries written straight into the store (issuing 300 passwords with a
+    // key would only make the test slow); the daemon then has to answer with all of them.
+    auto opened = store::SqliteStore::open(deployment.store());
+    ASSERT_TRUE(opened.ok());
+    store::SqliteStore& store = **opened;
+    const auto tokens = store.list_tokens("root", false);
+    ASSERT_TRUE(tokens.ok() && tokens->size() == 1);
+    store::AuditEvent issued;
+    issued.action = "issue";
+    issued.user = "root";
+    issued.result = "ok";
+    for (int i = 0; i < 300; ++i) {
+      store::GrantRecord g;
+      g.grant_id = Bytes(16, 0);
+      g.grant_id[0] = static_cast<std::uint8_t>(i);
+      g.grant_id[1] = static_cast<std::uint8_t>(i >> 8);
+      g.user = "root";
+      g.name = "thunderbird on the office laptop, password-" + std::to_string(i);
+      g.scopes = {"imap", "smtp"};
+      g.token_id = (*tokens)[0].id;
+      g.kind = "fido2";
+      g.credential = (*tokens)[0].credential;
+      g.verifier = Bytes(32, static_cast<std::uint8_t>(i));
+      g.verifier[1] = static_cast<std::uint8_t>(i >> 8);
+      issued.object = g.name;
+      ASSERT_TRUE(store.add_grant(g, 0, issued).ok());
+    }
+    store::VerificationBatch batch;
+    batch.now = 1764000000;
+    for (int i = 0; i < 10000; ++i) {
+      store::AuditEvent e;
+      e.time = 1764000000 + i;
+      e.action = "verify";
+      e.user = "root";
+      e.object = "imap";
+      e.result = "refused";
+      e.detail = "1 refusal from 192.0.2." + std::to_string(i % 250) + ": unknown password";
+      batch.audits.push_back(e);
+    }
+    ASSERT_TRUE(store.write_verification_batch(batch).ok());
+  }
+  ASSERT_TRUE(deployment.start_daemon()) << deployment.daemon_log();
+
+  auto client = Client::connect(deployment.socket());
+  auto listed = client->call(req("list"));
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->final.kind, ipc::Reply::Kind::ok) << listed->final.error.message;
+  EXPECT_EQ(listed->final.body["grants"].size(), 300u);
+  EXPECT_GT(listed->pieces, 0);  // it did not fit one message
+  auto log = client->call(req("log", {{"verify", true}}));
+  ASSERT_TRUE(log);
+  ASSERT_EQ(log->final.kind, ipc::Reply::Kind::ok) << log->final.error.message;
+  EXPECT_GE(log->final.body["entries"].size(), 10301u);
+  EXPECT_TRUE(log->final.body["chain_ok"].get<bool>());
+  // In order, none lost between the pieces.
+  std::int64_t seq = 0;
+  for (const auto& e : log->final.body["entries"]) {
+    EXPECT_EQ(e["seq"].get<std::int64_t>(), ++seq);
+    if (e["seq"].get<std::int64_t>() != seq) break;
+  }
+
+  // The CLI, as a person runs it.
+  const std::string socket = deployment.socket().string();
+  CommandResult list = run_command({TOUCHPASS_BINARY, "--socket", socket, "list"});
+  EXPECT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_NE(list.out.find("password-299"), std::string::npos);
+  CommandResult verified = run_command({TOUCHPASS_BINARY, "--socket", socket, "log", "--verify"});
+  EXPECT_EQ(verified.exit_code, 0) << verified.err;
+  EXPECT_GT(std::count(verified.out.begin(), verified.out.end(), '\n'), 10300);
+  EXPECT_EQ(deployment.daemon_log().find("answer could not be sent"), std::string::npos)
+      << deployment.daemon_log();
+}
+
+}  // namespace
+}  // namespace touchpass::testing

@@ -7,7 +7,9 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <atomic>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -28,7 +30,10 @@ using namespace std::chrono_literals;
 class RecordingConsole final : public Console {
  public:
   void out(std::string_view text) override { out_text += text; }
-  void err(std::string_view text) override { err_text += text; }
+  void err(std::string_view text) override {
+    err_text += text;
+    ++err_writes;
+  }
   void out_secret(std::string_view secret) override {
     out_text += secret;
     ++secrets_written;
@@ -40,6 +45,7 @@ class RecordingConsole final : public Console {
 
   std::string out_text;
   std::string err_text;
+  std::atomic<int> err_writes{0};  // readable from another thread (a fake daemon)
   int secrets_written = 0;
   std::optional<bool> confirm_answer;  // nullopt: "no terminal"
   std::vector<std::string> questions;

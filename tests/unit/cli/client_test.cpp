@@ -141,7 +141,9 @@ TEST_F(ExchangeTest, RaisedCancelFlagSendsCancelAndEndsCancelled) {
   PairedDaemon daemon([this](const DaemonEnd& d) {
     d.next();
     d.event("touch-token", {{"step", 1}, {"steps", 1}});
-    cancel_.raise();  // the user presses Ctrl-C while the token waits for a touch
+    // The user presses Ctrl-C while the token waits for a touch — after seeing the prompt.
+    for (int i = 0; i < 500 && console_.err_writes == 0; ++i) std::this_thread::sleep_for(10ms);
+    cancel_.raise();
     EXPECT_EQ(d.next_json()["op"], "cancel");
     d.error(Code::cancelled, "Cancelled.");
   });
