@@ -113,10 +113,8 @@ void Throttle::release(Attempt& attempt) {
   if (it == sources_.map.end()) return;  // forgotten meanwhile
   Entry& e = it->second.first;
   if (e.in_flight > 0) --e.in_flight;
-  if (e.failures == 0 && e.in_flight == 0 && e.locked_until == 0) {
-    sources_.order.erase(it->second.second);
-    sources_.map.erase(it);
-  }
+  // An entry without failures stays (it is forgotten first when room is needed), so that a
+  // busy source does not cost an insertion and a removal per verification.
   if (waiting_ > 0) settled_.notify_all();
 }
 

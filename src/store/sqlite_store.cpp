@@ -358,8 +358,11 @@ SqliteStore::Reader::~Reader() {
 }
 
 Status SqliteStore::open_readers(const std::filesystem::path& path, int count) {
+  // Only what verification needs: no proofs or usage to copy on every login.
   const std::string sql =
-      "SELECT " + std::string(kGrantColumns) + " FROM grants WHERE verifier = ?";
+      "SELECT grant_id, user, name, scopes, expires, revoked, "
+      "(SELECT revoked IS NOT NULL FROM tokens WHERE tokens.id = grants.token_id) "
+      "FROM grants WHERE verifier = ?";
   for (int i = 0; i < count; ++i) {
     auto reader = std::make_unique<Reader>();
     const int rc = sqlite3_open_v2(path.c_str(), &reader->db,
@@ -656,7 +659,18 @@ Result<std::optional<GrantRecord>> SqliteStore::find_grant_by_verifier(const Byt
     Stmt q(reader->db, reader->by_verifier);
     q.bind(1, verifier);
     const int rc = q.step();
-    if (rc == SQLITE_ROW) return std::optional<GrantRecord>(read_grant(q));
+    if (rc == SQLITE_ROW) {
+      GrantRecord g;
+      g.grant_id = q.blob(0);
+      g.user = q.text(1);
+      g.name = q.text(2);
+      g.scopes = split_scopes(q.text(3));
+      g.expires = q.integer(4);
+      g.revoked = q.optional_integer(5);
+      g.token_revoked = q.integer(6) != 0;
+      g.verifier = verifier;
+      return std::optional<GrantRecord>(std::move(g));
+    }
     if (rc == SQLITE_DONE) return std::optional<GrantRecord>();
     return db_error(reader->db, "look up a verifier");
   });

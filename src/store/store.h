@@ -139,7 +139,9 @@ class Store {
                            const AuditEvent& audit) = 0;
   // The user's active (unrevoked) grant of that name; not_found otherwise.
   virtual Result<GrantRecord> find_grant(const std::string& user, const std::string& name) = 0;
-  // The grant with this verifier, if any, revoked or not (look-up for verification).
+  // The grant with this verifier, if any, revoked or not (look-up for verification). Only the
+  // fields verification needs are filled: grant_id, user, name, scopes, expires, revoked,
+  // token_revoked and verifier.
   virtual Result<std::optional<GrantRecord>> find_grant_by_verifier(const Bytes& verifier) = 0;
   virtual Result<std::vector<GrantRecord>> list_grants(const std::string& user,
                                                        bool include_revoked) = 0;
