@@ -78,6 +78,8 @@ std::optional<std::string> set_bool(bool& out, std::string_view v) {
 const std::map<std::string, Setter, std::less<>>& setters() {
   static const std::map<std::string, Setter, std::less<>> table = {
       {"socket", [](Config& c, std::string_view v) { return set_path(c.socket, v, false); }},
+      {"verify_socket",
+       [](Config& c, std::string_view v) { return set_path(c.verify_socket, v, true); }},
       {"store", [](Config& c, std::string_view v) { return set_path(c.store, v, false); }},
       {"pepper", [](Config& c, std::string_view v) { return set_path(c.pepper, v, false); }},
       {"virtual_token_dir",

@@ -20,6 +20,10 @@ enum class UvPolicy {
 
 struct Config {
   std::filesystem::path socket = "/run/touchpass/touchpassd.sock";
+  // The verification socket: only root and the service group can connect to it (mode 0660,
+  // group service_group), so no other local user can even queue a connection where the mail
+  // server's verifications arrive. Empty: verify.sock beside `socket`.
+  std::filesystem::path verify_socket;
   std::filesystem::path store = "/var/lib/touchpass/touchpass.db";
   std::filesystem::path pepper = "/var/lib/touchpass/pepper";
   // The FIDO2 relying-party id of every credential. Changing it makes enrolled credentials
@@ -48,6 +52,11 @@ struct Config {
   std::chrono::seconds lockout{900};             // … for this long
   int ipv6_prefix = 64;                          // IPv6 addresses count per network of this size
   int user_failures = 20;  // failures for one user (any source) before its refusals are slowed
+
+  // verify_socket, or its default beside `socket`.
+  std::filesystem::path verify_socket_path() const {
+    return verify_socket.empty() ? socket.parent_path() / "verify.sock" : verify_socket;
+  }
 
   // The configuration a daemon runs with when no file exists at the default path.
   static Config defaults() { return Config{}; }

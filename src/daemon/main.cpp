@@ -179,6 +179,17 @@ int main(int argc, char** argv) {
     listen_fd = *bound;
     log_info("listening on " + config->socket.string());
   }
+  // The verification socket: root and the service group only (0660), or root only (0600)
+  // while that group does not exist.
+  IdentityCache ids;
+  const std::filesystem::path verify_path = config->verify_socket_path();
+  const std::optional<gid_t> service_gid = ids.group_id(config->service_group);
+  auto verify_fd = bind_socket(verify_path, service_gid ? 0660 : 0600, service_gid);
+  if (!verify_fd.ok()) return fail(verify_fd.error().message);
+  log_info("verifications are served on " + verify_path.string() +
+           (service_gid
+                ? " for root and the group " + config->service_group
+                : " for root only (the group " + config->service_group + " does not exist)"));
 
   const AdmissionLimits limits = fit_to_descriptors(
       {config->max_clients, config->max_clients_per_user, config->reserved_clients}, descriptors,
@@ -186,15 +197,16 @@ int main(int argc, char** argv) {
   log_info("serving up to " + std::to_string(limits.max_clients) + " connections (" +
            std::to_string(limits.per_user) + " per user, " + std::to_string(limits.reserved) +
            " reserved for root and " + config->service_group + ")");
-  IdentityCache ids;
-  Server server(listen_fd, service, ids,
+  Server server({listen_fd, *verify_fd}, service, ids,
                 {config->service_group, config->admin_group, config->token_group}, limits);
   // Type=notify: systemd starts dependent units only now (no-op without NOTIFY_SOCKET).
   sd_notify(0, "READY=1\nSTATUS=Serving");
   server.run(stop_fd);
   sd_notify(0, "STOPPING=1");
   ::close(listen_fd);
+  ::close(*verify_fd);
   if (!activated) ::unlink(config->socket.c_str());
+  ::unlink(verify_path.c_str());
   log_info("stopped");
   return 0;
 }

@@ -34,7 +34,8 @@ std::optional<int> systemd_socket() {
   return fd;
 }
 
-Result<int> bind_socket(const std::filesystem::path& path) {
+Result<int> bind_socket(const std::filesystem::path& path, mode_t mode,
+                        std::optional<gid_t> group) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (path.native().size() >= sizeof addr.sun_path) {
@@ -58,10 +59,18 @@ Result<int> bind_socket(const std::filesystem::path& path) {
   if (fd < 0) return Error{Code::io_error, std::string("socket: ") + std::strerror(errno)};
   // The mode is the socket's from the moment it exists (bind creates it under the umask), and
   // nothing follows the path afterwards: a link planted there cannot redirect a chmod.
-  const mode_t old_umask = ::umask(0111);  // 0777 & ~0111 = 0666: every local user may connect
+  const mode_t old_umask = ::umask(~mode & 0777);  // bind creates it as 0777 & ~umask
   const int bound = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
   const int bind_error = errno;
   ::umask(old_umask);
+  // The group is set before anyone can connect (listen), and lchown follows no link.
+  if (bound == 0 && group && ::lchown(path.c_str(), static_cast<uid_t>(-1), *group) != 0) {
+    // Not fatal: the socket stays the daemon's group's (root can always connect).
+    log_warning("cannot give " + path.string() + " the group " + std::to_string(*group) + " (" +
+                std::strerror(errno) +
+                "); only root and the daemon's own group can connect to it — make the daemon's "
+                "user a member of that group");
+  }
   if (bound != 0 || ::listen(fd, SOMAXCONN) != 0) {
     const Error e{Code::io_error, "Cannot listen on " + path.string() + ": " +
                                       std::strerror(bound != 0 ? bind_error : errno) + "."};
@@ -102,16 +111,18 @@ class Server::Connection {
   std::thread thread_;
 };
 
-Server::Server(int listen_fd, Service& service, IdentityCache& ids, Groups groups,
+Server::Server(std::vector<int> listen_fds, Service& service, IdentityCache& ids, Groups groups,
                AdmissionLimits limits)
-    : listen_fd_(listen_fd),
+    : listen_fds_(std::move(listen_fds)),
       service_(service),
       ids_(ids),
       groups_(std::move(groups)),
       admission_(limits) {
-  // Non-blocking, so that run() can drain the queue without blocking on an empty one.
-  const int flags = ::fcntl(listen_fd_, F_GETFL);
-  if (flags >= 0) (void)::fcntl(listen_fd_, F_SETFL, flags | O_NONBLOCK);
+  // Non-blocking, so that an accept loop can drain its queue without blocking on an empty one.
+  for (int fd : listen_fds_) {
+    const int flags = ::fcntl(fd, F_GETFL);
+    if (flags >= 0) (void)::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+  }
 }
 
 Server::~Server() {
@@ -159,9 +170,11 @@ void Server::take(int fd) {
                                  "this user; close some and try again."}),
         {}, std::chrono::milliseconds(0));
     ::close(fd);
-    const auto now = std::chrono::steady_clock::now();
-    if (now - last_refusal_log_ > std::chrono::seconds(10)) {
-      last_refusal_log_ = now;
+    const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                                 std::chrono::steady_clock::now().time_since_epoch())
+                                 .count();
+    std::int64_t last = last_refusal_log_.load();
+    if (now - last >= 10 && last_refusal_log_.compare_exchange_strong(last, now)) {
       log_warning("refused a connection from uid " + std::to_string(peer->uid) +
                   ": too many connections");
     }
@@ -173,22 +186,33 @@ void Server::take(int fd) {
 }
 
 void Server::run(int stop_fd) {
+  std::vector<std::thread> others;
+  for (std::size_t i = 1; i < listen_fds_.size(); ++i) {
+    others.emplace_back([this, fd = listen_fds_[i], stop_fd] { accept_loop(fd, stop_fd); });
+  }
+  if (!listen_fds_.empty()) accept_loop(listen_fds_[0], stop_fd);
+  for (auto& t : others) t.join();
+  log_info("shutting down");
+  reap(true);
+}
+
+void Server::accept_loop(int listen_fd, int stop_fd) {
   while (true) {
-    pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {stop_fd, POLLIN, 0}};
+    pollfd fds[2] = {{listen_fd, POLLIN, 0}, {stop_fd, POLLIN, 0}};
     // Wake up now and then to join finished sessions even when nobody connects.
     const int ready = ::poll(fds, 2, 1000);
     reap(false);
     if (ready < 0) {
       if (errno == EINTR) continue;
       log_error(std::string("poll failed: ") + std::strerror(errno));
-      break;
+      return;
     }
-    if (fds[1].revents != 0) break;
+    if (fds[1].revents != 0) return;
     if ((fds[0].revents & POLLIN) == 0) continue;
-    // Drain the queue: a flood of connections that are then refused must not keep the
-    // service's connections waiting in a full listen queue.
+    // Drain the queue: a flood of connections that are then refused must not keep others
+    // waiting in a full listen queue.
     for (int i = 0; i < 256; ++i) {
-      const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      const int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
       if (fd >= 0) {
         take(fd);
         continue;
@@ -203,8 +227,6 @@ void Server::run(int stop_fd) {
       break;
     }
   }
-  log_info("shutting down");
-  reap(true);
 }
 
 }  // namespace touchpass::daemon

@@ -4,7 +4,9 @@
 // touch, and no local user can take the slots verification needs.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <list>
 #include <memory>
@@ -12,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "core/status.h"
 #include "daemon/admission.h"
@@ -23,9 +26,12 @@ namespace touchpass::daemon {
 // The socket systemd passed (LISTEN_FDS / LISTEN_PID, fd 3), if any. Clears the variables.
 std::optional<int> systemd_socket();
 
-// Binds a stream socket at `path` (replacing a stale socket file; refusing any other file),
-// mode 0666 — every local user may connect; the daemon decides by peer credentials.
-Result<int> bind_socket(const std::filesystem::path& path);
+// Binds a stream socket at `path` (replacing a stale socket file; refusing any other file, and
+// a socket another process serves) with `mode` from the moment it exists, and — when `group` is
+// given — that group. The main socket is 0666: every local user may connect, and the daemon
+// decides by peer credentials; the verification socket is 0660 for the service group.
+Result<int> bind_socket(const std::filesystem::path& path, mode_t mode = 0666,
+                        std::optional<gid_t> group = std::nullopt);
 
 class Server {
  public:
@@ -35,8 +41,9 @@ class Server {
     std::string admin;
     std::string token;
   };
-  // Serves `listen_fd` with `service`. `ids` must outlive the server.
-  Server(int listen_fd, Service& service, IdentityCache& ids, Groups groups,
+  // Serves every socket of `listen_fds` (each with its own accepting thread, so that a flood
+  // on one never delays the others) with `service`. `ids` must outlive the server.
+  Server(std::vector<int> listen_fds, Service& service, IdentityCache& ids, Groups groups,
          AdmissionLimits limits);
   ~Server();
 
@@ -49,15 +56,17 @@ class Server {
   void reap(bool all);
   // Admits or refuses the connection `fd` (which it then owns).
   void take(int fd);
+  // Accepts on `listen_fd` until `stop_fd` becomes readable.
+  void accept_loop(int listen_fd, int stop_fd);
 
-  int listen_fd_;
+  std::vector<int> listen_fds_;
   Service& service_;
   IdentityCache& ids_;
   Groups groups_;
   Admission admission_;
   std::mutex mu_;
   std::list<std::unique_ptr<Connection>> connections_;
-  std::chrono::steady_clock::time_point last_refusal_log_{};
+  std::atomic<std::int64_t> last_refusal_log_{0};  // steady-clock seconds
 };
 
 }  // namespace touchpass::daemon

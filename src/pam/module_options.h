@@ -16,7 +16,8 @@
 
 namespace touchpass::pam {
 
-inline constexpr std::string_view kDefaultSocket = "/run/touchpass/touchpassd.sock";
+// touchpassd's verification socket, which only root and its service group can reach.
+inline constexpr std::string_view kDefaultSocket = "/run/touchpass/verify.sock";
 inline constexpr std::string_view kDefaultDaemonUser = "touchpass";
 inline constexpr std::chrono::seconds kDefaultTimeout{15};
 inline constexpr std::chrono::seconds kMaxTimeout{120};

@@ -1,8 +1,23 @@
-// End to end with a real Dovecot: touchpassd and a virtual token (the harness), app passwords
-// issued with the touchpass CLI as a real Unix user, and an IMAP client (curl) logging in to a
-// Dovecot whose PAM passdb runs pam_touchpass.so. The test starts and stops Dovecot itself with
-// a private configuration in a temporary directory (IMAP on 127.0.0.1, a free port, no TLS),
-// and installs a uniquely named PAM service file /etc/pam.d/touchpass-e2e-PID for the run.
+// End to end with a real Dovecot set up exactly as README.md says, starting from Debian 12's stock
+// configuration: touchpassd and a virtual token (the harness), app passwords issued with the
+// touchpass CLI by real Unix users, IMAP and POP3 clients (curl) and Postfix's SMTP AUTH request
+// logging in. The proof that matters: a user's Unix password, which the stock configuration
+// accepts, is refused for IMAP, POP3 and SMTP, while the user's app passwords log in.
+//
+// The configuration is a copy of the stock files (/usr/share/dovecot, which Debian's packages copy
+// into /etc/dovecot with ucf) in a temporary directory, with the documented changes applied: the
+// shipped src/dovecot/auth-touchpass.conf.ext copied into conf.d, and the edit of
+// conf.d/10-auth.conf read from README.md's diff, so that the test fails when the documentation
+// is wrong. Besides that, only what a test must is changed, each change checked to apply once:
+//   - a local.conf (the stock dovecot.conf includes it last): private run, state and log paths;
+//     IMAP and POP3 on 127.0.0.1 at free ports; no TLS (Dovecot treats loopback as secured, so
+//     plaintext logins are allowed with the default disable_plaintext_auth = yes), hence no
+//     certificate lines in 10-ssl.conf; mail in the test users' homes; verbose authentication
+//     logs; no login delays.
+//   - PAM service names get a unique prefix (args = touchpass-e2e-PID-%s), so the shipped PAM
+//     files are installed as /etc/pam.d/touchpass-e2e-PID-{imap,pop3,smtp}, with the built
+//     module, the test daemon's socket and the scope the unprefixed name would give. They are
+//     removed when the test ends, like the Unix users (useradd) the test creates.
 //
 // Dovecot's auth worker runs as root, so touchpassd lets it verify. Dovecot maps every PAM
 // failure other than an unknown user or an expired account to "Authentication failed", so a
@@ -11,14 +26,20 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <pwd.h>
 #include <security/pam_appl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <charconv>
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "daemon/daemon_harness.h"
@@ -29,13 +50,16 @@ namespace {
 using namespace std::chrono_literals;
 using ipc::Json;
 
-constexpr uid_t kNobody = 65534;
-constexpr gid_t kNogroup = 65534;
-constexpr uid_t kDaemonUser = 1;  // the Debian system user "daemon"
-constexpr gid_t kDaemonGroup = 1;
 constexpr const char* kDovecot = "/usr/sbin/dovecot";
+constexpr const char* kDovecotImap = "/usr/lib/dovecot/imap";
+constexpr const char* kDovecotPop3 = "/usr/lib/dovecot/pop3";
 constexpr const char* kCurl = "/usr/bin/curl";
-constexpr int kCurlLoginDenied = 67;  // CURLE_LOGIN_DENIED
+// The stock configuration as the packages ship it; /etc/dovecot holds copies, maybe edited.
+const fs::path kStockConfig = "/usr/share/dovecot";
+const fs::path kShipped = TOUCHPASS_DOVECOT_DIR;
+constexpr int kCurlLoginDenied = 67;                               // CURLE_LOGIN_DENIED
+constexpr const char* kUserComment = "touchpass end-to-end test";  // of the Unix users it adds
+const char* const kProtocols[] = {"imap", "pop3", "smtp"};
 
 // A TCP port on 127.0.0.1 that nothing listens on right now.
 int free_port() {
@@ -70,18 +94,138 @@ std::int64_t unix_now() {
       .count();
 }
 
+// `bytes` random bytes as hex.
+std::string random_hex(std::size_t bytes) {
+  std::ifstream urandom("/dev/urandom", std::ios::binary);
+  std::string hex;
+  for (std::size_t i = 0; i < bytes; ++i) {
+    constexpr char kDigits[] = "0123456789abcdef";
+    const auto byte = static_cast<unsigned char>(urandom.get());
+    hex += kDigits[byte >> 4];
+    hex += kDigits[byte & 0xf];
+  }
+  return hex;
+}
+
+std::string base64(const std::string& bytes) {
+  constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  auto byte = [&](std::size_t i) -> std::uint32_t {
+    return i < bytes.size() ? static_cast<unsigned char>(bytes[i]) : 0u;
+  };
+  for (std::size_t i = 0; i < bytes.size(); i += 3) {
+    const std::uint32_t group = byte(i) << 16 | byte(i + 1) << 8 | byte(i + 2);
+    out += kAlphabet[(group >> 18) & 63];
+    out += kAlphabet[(group >> 12) & 63];
+    out += i + 1 < bytes.size() ? kAlphabet[(group >> 6) & 63] : '=';
+    out += i + 2 < bytes.size() ? kAlphabet[group & 63] : '=';
+  }
+  return out;
+}
+
+// `text` with its one occurrence of `from` replaced by `to`. A test failure, and `text`
+// unchanged, when `from` does not occur exactly once: a shipped file or the README changed shape.
+std::string replace_once(std::string text, const std::string& from, const std::string& to,
+                         const std::string& where) {
+  const std::size_t at = text.find(from);
+  if (at == std::string::npos || text.find(from, at + 1) != std::string::npos) {
+    ADD_FAILURE() << where << ": expected exactly one \"" << from << "\"";
+    return text;
+  }
+  return text.replace(at, from.size(), to);
+}
+
+// A change of some lines of a file: the text it removes and the text it puts in its place.
+struct TextEdit {
+  std::string before;
+  std::string after;
+};
+
+// The edit README.md documents for conf.d/10-auth.conf: the ```diff block whose header names that
+// file. Its context and '-' lines make `before`, its context and '+' lines `after`.
+std::optional<TextEdit> documented_10_auth_edit() {
+  const std::string readme = read_file(TOUCHPASS_README);
+  const std::string fence = "```diff\n";
+  for (std::size_t at = readme.find(fence); at != std::string::npos;
+       at = readme.find(fence, at + 1)) {
+    const std::size_t begin = at + fence.size();
+    const std::size_t end = readme.find("```", begin);
+    if (end == std::string::npos) break;
+    std::istringstream block(readme.substr(begin, end - begin));
+    TextEdit edit;
+    bool for_10_auth = false;
+    for (std::string line; std::getline(block, line);) {
+      if (line.starts_with("--- ") || line.starts_with("+++ ")) {
+        for_10_auth = for_10_auth || line.find("conf.d/10-auth.conf") != std::string::npos;
+        continue;
+      }
+      if (line.empty()) line = " ";
+      if (line[0] != '+') edit.before += line.substr(1) + "\n";
+      if (line[0] != '-') edit.after += line.substr(1) + "\n";
+    }
+    if (for_10_auth) return edit;
+  }
+  return std::nullopt;
+}
+
+// A Unix account the test creates (useradd) and removes, with a random Unix password.
+struct UnixUser {
+  std::string name;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::string unix_password;
+  std::pair<uid_t, gid_t> ids() const { return {uid, gid}; }
+};
+
+// Which passdbs Dovecot gets.
+enum class Auth {
+  documented,          // README.md's edit: ours in place of the stock system passdb
+  system_passdb_kept,  // ours added, the stock auth-system.conf.ext (PAM service dovecot) kept
+};
+
+// A PAM conversation that answers every prompt for a password with `appdata` (a std::string).
+int answer_with_password(int count, const pam_message** messages, pam_response** responses,
+                         void* appdata) {
+  auto* replies = static_cast<pam_response*>(
+      std::calloc(static_cast<std::size_t>(count), sizeof(pam_response)));
+  if (replies == nullptr) return PAM_BUF_ERR;
+  for (int i = 0; i < count; ++i) {
+    if (messages[i]->msg_style == PAM_PROMPT_ECHO_OFF) {
+      replies[i].resp = ::strdup(static_cast<const std::string*>(appdata)->c_str());
+    }
+  }
+  *responses = replies;
+  return PAM_SUCCESS;
+}
+
+// pam_authenticate() for `user` and `password` through the PAM service `service`.
+int pam_check(const std::string& service, const std::string& user, std::string password) {
+  const pam_conv conversation{answer_with_password, &password};
+  pam_handle_t* handle = nullptr;
+  int result = ::pam_start(service.c_str(), user.c_str(), &conversation, &handle);
+  if (result == PAM_SUCCESS) result = ::pam_authenticate(handle, PAM_SILENT);
+  ::pam_end(handle, result);
+  return result;
+}
+
 class DovecotTest : public ::testing::Test {
  protected:
+  // The passdbs this fixture gives Dovecot.
+  virtual Auth auth() const { return Auth::documented; }
+
   void SetUp() override {
     if (TOUCHPASS_SANITIZED) {
       GTEST_SKIP() << "an ASan-built pam_touchpass.so cannot be loaded into Dovecot";
     }
     if (::geteuid() != 0) {
-      GTEST_SKIP() << "needs root: it installs /etc/pam.d/touchpass-e2e-PID and runs Dovecot";
+      GTEST_SKIP() << "needs root: it adds Unix users and /etc/pam.d/touchpass-e2e-PID-* files "
+                      "and runs Dovecot";
     }
-    if (::access(kDovecot, X_OK) != 0 || ::access(kCurl, X_OK) != 0) {
-      GTEST_SKIP() << "needs " << kDovecot << " and " << kCurl
-                   << " (Debian packages dovecot-core, dovecot-imapd, curl)";
+    for (const char* program : {kDovecot, kDovecotImap, kDovecotPop3, kCurl}) {
+      if (::access(program, X_OK) != 0) {
+        GTEST_SKIP() << "needs " << program
+                     << " (Debian packages dovecot-core, dovecot-imapd, dovecot-pop3d, curl)";
+      }
     }
     Deployment::Options options;
     options.extra_config = "failure_delay_ms = 0\n";  // keep the test quick; delays: verify_test
@@ -91,68 +235,174 @@ class DovecotTest : public ::testing::Test {
     // Users other than root may use the virtual token (a USB key: the user at the seat).
     ASSERT_EQ(::chmod(deployment_->token_socket().c_str(), 0666), 0);
 
-    pam_service_ = "touchpass-e2e-" + std::to_string(::getpid());
-    pam_file_ = fs::path("/etc/pam.d") / pam_service_;
-    std::ofstream(pam_file_) << "# touchpass end-to-end test; removed when the test ends\n"
-                             << "auth    required " << PAM_TOUCHPASS_MODULE
-                             << " socket=" << deployment_->socket().string() << " service=imap\n"
-                             << "account required pam_permit.so\n";
-    ASSERT_TRUE(fs::exists(pam_file_));
-    start_dovecot();
+    char dir_template[] = "/tmp/touchpass-dovecot-XXXXXX";
+    dir_ = ::mkdtemp(dir_template);
+    ASSERT_FALSE(dir_.empty());
+    ::chmod(dir_.c_str(), 0755);  // Dovecot's login and mail processes traverse it
+    fs::create_directories(dir_ / "home");
+    ::chmod((dir_ / "home").c_str(), 0755);
+    remove_leftovers_of_killed_runs();
+    const std::string id = std::to_string(::getpid());
+    ASSERT_NO_FATAL_FAILURE(add_unix_user("tpe2e-" + id + "-alice", alice_));
+    ASSERT_NO_FATAL_FAILURE(add_unix_user("tpe2e-" + id + "-bob", bob_));
+
+    pam_prefix_ = "touchpass-e2e-" + id + "-";
+    ASSERT_NO_FATAL_FAILURE(install_pam_services());
+    ASSERT_NO_FATAL_FAILURE(start_dovecot());
   }
 
   void TearDown() override {
     if (dovecot_.pid() > 0) dovecot_.stop(SIGTERM);
     std::error_code ec;
-    if (!pam_file_.empty()) fs::remove(pam_file_, ec);
-    if (!dovecot_dir_.empty()) fs::remove_all(dovecot_dir_, ec);
+    for (const fs::path& file : pam_files_) fs::remove(file, ec);
+    for (const std::string& name : users_) {
+      auto removed = run_command({"/usr/sbin/userdel", "--remove", name});
+      EXPECT_EQ(removed.exit_code, 0) << "userdel " << name << ": " << removed.err;
+    }
+    if (!dir_.empty()) fs::remove_all(dir_, ec);
   }
 
+  // Removes what runs killed before their TearDown (ctest's timeout) left behind: Unix users and
+  // PAM service files named after a process that is gone.
+  static void remove_leftovers_of_killed_runs() {
+    // Whether `name` is `prefix`, a process id and "-", and that process is gone.
+    auto gone = [](std::string_view name, std::string_view prefix) {
+      if (!name.starts_with(prefix)) return false;
+      name.remove_prefix(prefix.size());
+      pid_t pid = 0;
+      const auto [end, error] = std::from_chars(name.data(), name.data() + name.size(), pid);
+      return error == std::errc() && pid > 0 && end != name.data() + name.size() && *end == '-' &&
+             ::kill(pid, 0) != 0 && errno == ESRCH;
+    };
+    std::vector<fs::path> files;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator("/etc/pam.d", ec)) {
+      if (gone(entry.path().filename().string(), "touchpass-e2e-")) files.push_back(entry.path());
+    }
+    for (const fs::path& file : files) fs::remove(file, ec);
+    std::vector<std::string> users;
+    ::setpwent();
+    while (const passwd* entry = ::getpwent()) {
+      if (gone(entry->pw_name, "tpe2e-") && std::string(entry->pw_gecos) == kUserComment) {
+        users.emplace_back(entry->pw_name);
+      }
+    }
+    ::endpwent();
+    for (const std::string& name : users) run_command({"/usr/sbin/userdel", "--remove", name});
+  }
+
+  // Creates the Unix user `name`, home under the test's directory, with a random Unix password.
+  void add_unix_user(const std::string& name, UnixUser& user) {
+    auto added = run_command({"/usr/sbin/useradd", "--create-home", "--home-dir",
+                              (dir_ / "home" / name).string(), "--shell", "/usr/sbin/nologin",
+                              "--comment", kUserComment, name});
+    ASSERT_EQ(added.exit_code, 0) << added.err;
+    users_.push_back(name);
+    user.name = name;
+    user.unix_password = random_hex(12);
+    auto set = run_command({"/usr/sbin/chpasswd"}, name + ":" + user.unix_password + "\n");
+    ASSERT_EQ(set.exit_code, 0) << set.err;
+    const passwd* entry = ::getpwnam(name.c_str());
+    ASSERT_NE(entry, nullptr) << name;
+    user.uid = entry->pw_uid;
+    user.gid = entry->pw_gid;
+  }
+
+  // The shipped PAM service files as /etc/pam.d/PREFIX-PROTOCOL. What the prefix changes is put
+  // back with service=PROTOCOL; the module is the one just built, talking to the test's daemon.
+  void install_pam_services() {
+    for (const char* protocol : kProtocols) {
+      const fs::path shipped = kShipped / "pam.d" / protocol;
+      const std::string text = read_file(shipped);
+      ASSERT_FALSE(text.empty()) << shipped;
+      const fs::path file = fs::path("/etc/pam.d") / (pam_prefix_ + protocol);
+      pam_files_.push_back(file);
+      const std::string module = std::string(" ") + PAM_TOUCHPASS_MODULE +
+                                 " socket=" + deployment_->socket().string() +
+                                 " service=" + protocol + "\n";
+      std::ofstream(file) << "# touchpass end-to-end test; removed when the test ends\n"
+                          << replace_once(text, " pam_touchpass.so\n", module, shipped.string());
+      ASSERT_TRUE(fs::exists(file));
+    }
+  }
+
+  // Debian's stock configuration with the documented changes (or, for auth() ==
+  // system_passdb_kept, the mistake they prevent) and the test's local.conf; then Dovecot.
   void start_dovecot() {
-    char dir_template[] = "/tmp/touchpass-dovecot-XXXXXX";
-    dovecot_dir_ = ::mkdtemp(dir_template);
-    ::chmod(dovecot_dir_.c_str(), 0755);  // Dovecot's login and mail processes traverse it
-    fs::create_directories(dovecot_dir_ / "mail");
-    ASSERT_EQ(::chown((dovecot_dir_ / "mail").c_str(), kNobody, kNogroup), 0);
-    port_ = free_port();
-    ASSERT_GT(port_, 0);
-    const std::string d = dovecot_dir_.string();
-    std::ofstream(dovecot_dir_ / "dovecot.conf")
+    const fs::path etc = dir_ / "etc";
+    fs::create_directories(etc);
+    fs::copy_file(kStockConfig / "dovecot.conf", etc / "dovecot.conf");
+    fs::copy(kStockConfig / "conf.d", etc / "conf.d", fs::copy_options::recursive);
+
+    // No TLS in the test (ssl = no below). Even so, the stock 10-ssl.conf would make Dovecot
+    // read /etc/dovecot/private/dovecot.{pem,key} (ssl-cert's snakeoil pair, if installed).
+    const fs::path ssl_conf = etc / "conf.d" / "10-ssl.conf";
+    std::string ssl = read_file(ssl_conf);
+    for (const char* line : {"ssl_cert = </etc/dovecot/private/dovecot.pem\n",
+                             "ssl_key = </etc/dovecot/private/dovecot.key\n"}) {
+      ssl = replace_once(ssl, line, "", "Debian's conf.d/10-ssl.conf");
+    }
+    std::ofstream(ssl_conf) << ssl;
+
+    const fs::path shipped = kShipped / "auth-touchpass.conf.ext";
+    std::ofstream(etc / "conf.d" / "auth-touchpass.conf.ext") << replace_once(
+        read_file(shipped), "args = %s\n", "args = " + pam_prefix_ + "%s\n", shipped.string());
+
+    const fs::path auth_conf = etc / "conf.d" / "10-auth.conf";
+    const std::string stock = read_file(auth_conf);
+    ASSERT_FALSE(stock.empty()) << auth_conf;
+    TextEdit edit{"!include auth-system.conf.ext\n",
+                  "!include auth-system.conf.ext\n!include auth-touchpass.conf.ext\n"};
+    if (auth() == Auth::documented) {
+      const auto documented = documented_10_auth_edit();
+      ASSERT_TRUE(documented) << "README.md has no ```diff block for conf.d/10-auth.conf";
+      edit = *documented;
+    }
+    std::ofstream(auth_conf) << replace_once(stock, "\n" + edit.before, "\n" + edit.after,
+                                             "Debian's conf.d/10-auth.conf");
+
+    imap_port_ = free_port();
+    pop3_port_ = free_port();
+    while (pop3_port_ == imap_port_) pop3_port_ = free_port();
+    ASSERT_GT(imap_port_, 0);
+    ASSERT_GT(pop3_port_, 0);
+    const std::string d = dir_.string();
+    std::ofstream(etc / "local.conf")
+        << "# The end-to-end test's own settings.\n"
         << "base_dir = " << d << "/run\n"
         << "state_dir = " << d << "/state\n"
         << "log_path = " << d << "/dovecot.log\n"
-        << "protocols = imap\n"
+        << "protocols = imap pop3\n"
         << "listen = 127.0.0.1\n"
         << "ssl = no\n"
-        << "disable_plaintext_auth = no\n"
-        << "auth_mechanisms = plain login\n"
+        << "mail_location = maildir:~/Maildir\n"
         << "auth_verbose = yes\n"
+        << "auth_debug = yes\n"
         << "auth_failure_delay = 0\n"
-        << "auth_cache_size = 0\n"
         // No growing delay from Dovecot's own brute-force protection (anvil) either.
         << "service anvil {\n  unix_listener anvil-auth-penalty {\n    mode = 0\n  }\n}\n"
-        << "passdb {\n  driver = pam\n  args = " << pam_service_ << "\n}\n"
-        << "userdb {\n  driver = static\n  args = uid=nobody gid=nogroup home=" << d
-        << "/home/%u\n}\n"
-        << "mail_location = maildir:" << d << "/mail/%u\n"
         << "service imap-login {\n"
-        << "  inet_listener imap {\n    address = 127.0.0.1\n    port = " << port_ << "\n  }\n"
+        << "  inet_listener imap {\n    port = " << imap_port_ << "\n  }\n"
         << "  inet_listener imaps {\n    port = 0\n  }\n"
+        << "}\n"
+        << "service pop3-login {\n"
+        << "  inet_listener pop3 {\n    port = " << pop3_port_ << "\n  }\n"
+        << "  inet_listener pop3s {\n    port = 0\n  }\n"
         << "}\n";
-    dovecot_ = Process::start({kDovecot, "-F", "-c", (dovecot_dir_ / "dovecot.conf").string()},
-                              dovecot_dir_ / "dovecot.out");
+    dovecot_ = Process::start({kDovecot, "-F", "-c", (etc / "dovecot.conf").string()},
+                              dir_ / "dovecot.out");
     const auto deadline = std::chrono::steady_clock::now() + 15s;
-    while (!port_accepts(port_) && std::chrono::steady_clock::now() < deadline) {
+    while (!(port_accepts(imap_port_) && port_accepts(pop3_port_)) &&
+           std::chrono::steady_clock::now() < deadline) {
       ASSERT_TRUE(dovecot_.running()) << "Dovecot exited:\n" << dovecot_output();
       std::this_thread::sleep_for(50ms);
     }
-    ASSERT_TRUE(port_accepts(port_)) << "Dovecot did not listen:\n" << dovecot_output();
+    ASSERT_TRUE(port_accepts(imap_port_) && port_accepts(pop3_port_)) << "Dovecot did not listen:\n"
+                                                                      << dovecot_output();
   }
 
-  std::string dovecot_log() const { return read_file(dovecot_dir_ / "dovecot.log"); }
-  std::string dovecot_output() const {
-    return read_file(dovecot_dir_ / "dovecot.out") + dovecot_log();
-  }
+  std::string dovecot_log() const { return read_file(dir_ / "dovecot.log"); }
+  std::string dovecot_output() const { return read_file(dir_ / "dovecot.out") + dovecot_log(); }
 
   // Waits up to 5 s for `text` to appear in Dovecot's log after `from` (its size earlier).
   bool log_shows(const std::string& text, std::size_t from) const {
@@ -165,13 +415,70 @@ class DovecotTest : public ::testing::Test {
     return false;
   }
 
-  // Logs in over IMAP and lists the mailboxes; the curl configuration (with the password)
-  // goes through standard input, never the command line.
-  CommandResult imap_login(const std::string& user, const std::string& password) {
-    const std::string config = "url = \"imap://127.0.0.1:" + std::to_string(port_) + "/\"\n" +
-                               "user = \"" + user + ":" + password + "\"\n";
+  // Logs in over IMAP (and lists the mailboxes) or POP3 (and lists the messages); the curl
+  // configuration, with the password, goes through standard input, never the command line.
+  CommandResult login(const std::string& protocol, const std::string& user,
+                      const std::string& password) {
+    const int port = protocol == "imap" ? imap_port_ : pop3_port_;
+    const std::string config = "url = \"" + protocol + "://127.0.0.1:" + std::to_string(port) +
+                               "/\"\nuser = \"" + user + ":" + password + "\"\n";
     return run_command({kCurl, "--silent", "--show-error", "--max-time", "40", "--config", "-"},
                        config);
+  }
+  int imap_login(const std::string& user, const std::string& password) {
+    return login("imap", user, password).exit_code;
+  }
+  int pop3_login(const std::string& user, const std::string& password) {
+    return login("pop3", user, password).exit_code;
+  }
+
+  // Postfix's SMTP AUTH with smtpd_sasl_type = dovecot: one PLAIN request for the service
+  // "smtp", as Postfix sends it, on Dovecot's auth-client socket (the README's private/auth
+  // listener is another socket of the same auth service). Dovecot's answer: "OK", "FAIL", or
+  // "" when there was none.
+  std::string smtp_auth(const std::string& user, const std::string& password) {
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    const std::string path = (dir_ / "run" / "auth-client").string();
+    if (path.size() >= sizeof address.sun_path) return "";
+    std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return "";
+    const timeval timeout{30, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    std::string buffer;
+    // The next line from Dovecot, without its newline; nullopt when the connection ended.
+    auto read_line = [&]() -> std::optional<std::string> {
+      std::size_t end;
+      while ((end = buffer.find('\n')) == std::string::npos) {
+        char chunk[1024];
+        const ssize_t n = ::read(fd, chunk, sizeof chunk);
+        if (n <= 0) return std::nullopt;
+        buffer.append(chunk, static_cast<std::size_t>(n));
+      }
+      std::string line = buffer.substr(0, end);
+      buffer.erase(0, end + 1);
+      return line;
+    };
+    auto send = [&](const std::string& text) {
+      return ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    };
+    std::string answer;
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
+        send("VERSION\t1\t0\nCPID\t" + std::to_string(::getpid()) + "\n")) {
+      // The handshake (VERSION, MECH, SPID, CUID, COOKIE) holds nothing the request needs.
+      std::optional<std::string> line;
+      while ((line = read_line()) && *line != "DONE") continue;
+      const std::string initial = std::string(1, '\0') + user + '\0' + password;
+      if (line && send("AUTH\t1\tPLAIN\tservice=smtp\tnologin\tlip=127.0.0.1\trip=127.0.0.1"
+                       "\tsecured\tresp=" +
+                       base64(initial) + "\n")) {
+        line = read_line();
+        if (line) answer = line->substr(0, line->find('\t'));
+      }
+    }
+    ::close(fd);
+    return answer;
   }
 
   CommandResult touchpass(std::vector<std::string> args, const std::string& input = "",
@@ -180,17 +487,16 @@ class DovecotTest : public ::testing::Test {
     return run_command(args, input, as);
   }
 
-  // Enrolls the token for the user `as` runs as, if not done yet, and issues an app password.
-  std::string issue(std::pair<uid_t, gid_t> as, const std::string& name,
-                    const std::string& scopes = "") {
-    if (!enrolled_.contains(as.first)) {
-      auto enrolled = touchpass({"enroll", "--pin-stdin"}, "123456\n", as);
+  // Enrolls the token for `user`, if not done yet, and issues an app password as that user.
+  std::string issue(const UnixUser& user, const std::string& name, const std::string& scopes = "") {
+    if (!enrolled_.contains(user.uid)) {
+      auto enrolled = touchpass({"enroll", "--pin-stdin"}, "123456\n", user.ids());
       EXPECT_EQ(enrolled.exit_code, 0) << enrolled.err;
-      enrolled_.insert(as.first);
+      enrolled_.insert(user.uid);
     }
     std::vector<std::string> args = {"issue", name, "--pin-stdin"};
     if (!scopes.empty()) args.insert(args.end(), {"--scope", scopes});
-    auto issued = touchpass(args, "123456\n", as);
+    auto issued = touchpass(args, "123456\n", user.ids());
     EXPECT_EQ(issued.exit_code, 0) << issued.err;
     if (!issued.out.empty() && issued.out.back() == '\n') issued.out.pop_back();
     return issued.out;
@@ -204,33 +510,61 @@ class DovecotTest : public ::testing::Test {
   }
 
   std::unique_ptr<Deployment> deployment_;
-  std::string pam_service_;
-  fs::path pam_file_;
-  fs::path dovecot_dir_;
-  int port_ = -1;
+  fs::path dir_;
+  std::vector<std::string> users_;  // to remove
+  UnixUser alice_;
+  UnixUser bob_;
+  std::string pam_prefix_;
+  std::vector<fs::path> pam_files_;  // to remove
+  int imap_port_ = -1;
+  int pop3_port_ = -1;
   Process dovecot_;
   std::set<uid_t> enrolled_;
 };
 
-const std::pair<uid_t, gid_t> kAsNobody{kNobody, kNogroup};
-const std::pair<uid_t, gid_t> kAsDaemonUser{kDaemonUser, kDaemonGroup};
+const std::string kRefusedByPam =
+    std::string("pam_authenticate() failed: ") + pam_strerror(nullptr, PAM_AUTH_ERR);
+
+TEST_F(DovecotTest, UnixPasswordsAreRefusedForImapPop3AndSmtpWhileAppPasswordsLogIn) {
+  // The Unix password is right: the stock passdb's PAM service (dovecot: common-auth, pam_unix)
+  // accepts it.
+  ASSERT_EQ(pam_check("dovecot", alice_.name, alice_.unix_password), PAM_SUCCESS);
+
+  const std::size_t mark = dovecot_log().size();
+  EXPECT_EQ(imap_login(alice_.name, alice_.unix_password), kCurlLoginDenied);
+  EXPECT_EQ(pop3_login(alice_.name, alice_.unix_password), kCurlLoginDenied);
+  EXPECT_EQ(smtp_auth(alice_.name, alice_.unix_password), "FAIL");
+  // Each protocol asked its own PAM service, and pam_touchpass.so there said no.
+  for (const char* protocol : kProtocols) {
+    EXPECT_TRUE(log_shows("lookup service=" + pam_prefix_ + protocol, mark)) << dovecot_log();
+  }
+  EXPECT_TRUE(log_shows(kRefusedByPam, mark)) << dovecot_log();
+
+  const std::string password = issue(alice_, "thunderbird", "imap,pop3,smtp");
+  auto imap = login("imap", alice_.name, password);
+  EXPECT_EQ(imap.exit_code, 0) << imap.err << dovecot_log();
+  EXPECT_NE(imap.out.find("INBOX"), std::string::npos) << imap.out;
+  auto pop3 = login("pop3", alice_.name, password);
+  EXPECT_EQ(pop3.exit_code, 0) << pop3.err << dovecot_log();
+  EXPECT_EQ(smtp_auth(alice_.name, password), "OK") << dovecot_log();
+}
 
 TEST_F(DovecotTest, AnIssuedAppPasswordLogsInOverImap) {
-  const std::string password = issue(kAsNobody, "thunderbird", "imap,smtp");
+  const std::string password = issue(alice_, "thunderbird", "imap,smtp");
   ASSERT_EQ(password.size(), 24u) << password;
-  auto login = imap_login("nobody", password);
-  EXPECT_EQ(login.exit_code, 0) << login.err << dovecot_log();
-  EXPECT_NE(login.out.find("INBOX"), std::string::npos) << login.out;
+  auto login_result = login("imap", alice_.name, password);
+  EXPECT_EQ(login_result.exit_code, 0) << login_result.err << dovecot_log();
+  EXPECT_NE(login_result.out.find("INBOX"), std::string::npos) << login_result.out;
   // What a person might type works too: upper case, spaces for dashes.
   std::string typed = password;
   for (char& c : typed) c = c == '-' ? ' ' : static_cast<char>(std::toupper(c));
-  EXPECT_EQ(imap_login("nobody", typed).exit_code, 0);
-  EXPECT_EQ(cli_verify("nobody", password), 0);
+  EXPECT_EQ(imap_login(alice_.name, typed), 0);
+  EXPECT_EQ(cli_verify(alice_.name, password), 0);
   // touchpassd records the use (in batches, every few seconds).
   const auto deadline = std::chrono::steady_clock::now() + 20s;
   std::string last_service;
   while (last_service.empty() && std::chrono::steady_clock::now() < deadline) {
-    auto listed = touchpass({"list", "--json"}, "", kAsNobody);
+    auto listed = touchpass({"list", "--json"}, "", alice_.ids());
     const Json grants = Json::parse(listed.out, nullptr, false)["grants"];
     if (grants.is_array() && grants.size() == 1) last_service = grants[0].value("last_service", "");
     if (last_service.empty()) std::this_thread::sleep_for(500ms);
@@ -239,36 +573,38 @@ TEST_F(DovecotTest, AnIssuedAppPasswordLogsInOverImap) {
 }
 
 TEST_F(DovecotTest, WrongRevokedOutOfScopeExpiredAndOtherUsersPasswordsAreRefused) {
-  const std::string mail = issue(kAsNobody, "mail", "imap");
-  const std::string phone = issue(kAsNobody, "phone");
-  const std::string smtp_only = issue(kAsNobody, "smtp-only", "smtp");
-  const std::string theirs = issue(kAsDaemonUser, "their-mail", "imap");
-  ASSERT_EQ(imap_login("nobody", mail).exit_code, 0) << dovecot_log();
-  ASSERT_EQ(imap_login("nobody", phone).exit_code, 0) << dovecot_log();
-  ASSERT_EQ(imap_login("daemon", theirs).exit_code, 0) << dovecot_log();
+  const std::string mail = issue(alice_, "mail", "imap");
+  const std::string phone = issue(alice_, "phone");
+  const std::string smtp_only = issue(alice_, "smtp-only", "smtp");
+  const std::string theirs = issue(bob_, "their-mail", "imap");
+  ASSERT_EQ(imap_login(alice_.name, mail), 0) << dovecot_log();
+  ASSERT_EQ(imap_login(alice_.name, phone), 0) << dovecot_log();
+  ASSERT_EQ(imap_login(bob_.name, theirs), 0) << dovecot_log();
 
-  std::size_t mark = dovecot_log().size();
+  const std::size_t mark = dovecot_log().size();
   std::string wrong = mail;
   wrong[0] = wrong[0] == 'a' ? 'b' : 'a';
-  auto refused = imap_login("nobody", wrong);
+  auto refused = login("imap", alice_.name, wrong);
   EXPECT_EQ(refused.exit_code, kCurlLoginDenied) << refused.err;
-  EXPECT_TRUE(log_shows(
-      std::string("pam_authenticate() failed: ") + pam_strerror(nullptr, PAM_AUTH_ERR), mark))
-      << dovecot_log();
+  EXPECT_TRUE(log_shows(kRefusedByPam, mark)) << dovecot_log();
 
-  ASSERT_EQ(touchpass({"revoke", "phone"}, "", kAsNobody).exit_code, 0);
-  EXPECT_EQ(imap_login("nobody", phone).exit_code, kCurlLoginDenied);
+  ASSERT_EQ(touchpass({"revoke", "phone"}, "", alice_.ids()).exit_code, 0);
+  EXPECT_EQ(imap_login(alice_.name, phone), kCurlLoginDenied);
 
-  EXPECT_EQ(imap_login("nobody", smtp_only).exit_code, kCurlLoginDenied);
+  // A password is good only for its scopes, whichever protocol asks.
+  EXPECT_EQ(imap_login(alice_.name, smtp_only), kCurlLoginDenied);
+  EXPECT_EQ(smtp_auth(alice_.name, smtp_only), "OK") << dovecot_log();
+  EXPECT_EQ(pop3_login(alice_.name, mail), kCurlLoginDenied);
+  EXPECT_EQ(smtp_auth(alice_.name, mail), "FAIL");
 
-  EXPECT_EQ(imap_login("nobody", theirs).exit_code, kCurlLoginDenied);
-  EXPECT_EQ(imap_login("daemon", mail).exit_code, kCurlLoginDenied);
+  EXPECT_EQ(imap_login(alice_.name, theirs), kCurlLoginDenied);
+  EXPECT_EQ(imap_login(bob_.name, mail), kCurlLoginDenied);
 
   // An app password that expires in a few seconds (the raw protocol: the CLI takes dates and
   // durations only).
   const std::int64_t expires = unix_now() + 4;
   auto issued = call_as(
-      kNobody, kNogroup, deployment_->socket(),
+      alice_.uid, alice_.gid, deployment_->socket(),
       Json{
           {"v", 1}, {"op", "issue"}, {"name", "brief"}, {"scopes", {"imap"}}, {"expires", expires}},
       "123456");
@@ -276,15 +612,15 @@ TEST_F(DovecotTest, WrongRevokedOutOfScopeExpiredAndOtherUsersPasswordsAreRefuse
       << (issued ? issued->final.error.message : "no answer");
   const std::string brief = issued->secret;
   if (unix_now() < expires - 1) {
-    EXPECT_EQ(imap_login("nobody", brief).exit_code, 0);
+    EXPECT_EQ(imap_login(alice_.name, brief), 0);
   }
   while (unix_now() <= expires) std::this_thread::sleep_for(200ms);
-  EXPECT_EQ(imap_login("nobody", brief).exit_code, kCurlLoginDenied);
+  EXPECT_EQ(imap_login(alice_.name, brief), kCurlLoginDenied);
 
   // The CLI agrees, with its exit statuses for scripts.
-  EXPECT_EQ(cli_verify("nobody", mail), 0);
+  EXPECT_EQ(cli_verify(alice_.name, mail), 0);
   for (const std::string& password : {wrong, phone, smtp_only, theirs, brief}) {
-    EXPECT_EQ(cli_verify("nobody", password), 1);
+    EXPECT_EQ(cli_verify(alice_.name, password), 1);
   }
 
   // touchpassd's audit log has the reasons the services were not told.
@@ -292,32 +628,63 @@ TEST_F(DovecotTest, WrongRevokedOutOfScopeExpiredAndOtherUsersPasswordsAreRefuse
   ASSERT_EQ(log.exit_code, 0) << log.err;
   for (const char* reason :
        {"unknown password", "revoked app password \\\"phone\\\"",
-        "app password \\\"smtp-only\\\" is not for imap", "a password that is not this user's",
-        "expired app password \\\"brief\\\""}) {
+        "app password \\\"smtp-only\\\" is not for imap",
+        "app password \\\"mail\\\" is not for pop3", "app password \\\"mail\\\" is not for smtp",
+        "a password that is not this user's", "expired app password \\\"brief\\\""}) {
     EXPECT_NE(log.out.find(reason), std::string::npos) << reason;
   }
 }
 
+TEST_F(DovecotTest, AnExpiredUnixAccountIsRefusedEvenWithARightAppPassword) {
+  const std::string password = issue(alice_, "mail", "imap");
+  ASSERT_EQ(imap_login(alice_.name, password), 0) << dovecot_log();
+
+  // How usermod(8) disables an account; the PAM files' "account" stack (common-account) checks it.
+  auto expired = run_command({"/usr/sbin/usermod", "--expiredate", "1", alice_.name});
+  ASSERT_EQ(expired.exit_code, 0) << expired.err;
+  const std::size_t mark = dovecot_log().size();
+  EXPECT_EQ(imap_login(alice_.name, password), kCurlLoginDenied);
+  // The account stack said no (pam_unix: "Your account has expired").
+  EXPECT_TRUE(log_shows("pam_acct_mgmt() failed", mark)) << dovecot_log().substr(mark);
+  EXPECT_EQ(smtp_auth(alice_.name, password), "FAIL");
+}
+
 TEST_F(DovecotTest, WithTouchpassdDownTheLoginFailsAndDovecotLogsATemporaryFailure) {
-  const std::string password = issue(kAsNobody, "mail", "imap");
-  ASSERT_EQ(imap_login("nobody", password).exit_code, 0) << dovecot_log();
+  const std::string password = issue(alice_, "mail", "imap");
+  ASSERT_EQ(imap_login(alice_.name, password), 0) << dovecot_log();
 
   deployment_->stop_daemon();
   const std::size_t mark = dovecot_log().size();
   const auto start = std::chrono::steady_clock::now();
-  auto login = imap_login("nobody", password);
   // Dovecot 2.3 tells the client "NO [AUTHENTICATIONFAILED]" here too; only its log differs.
-  EXPECT_NE(login.exit_code, 0);
+  EXPECT_NE(imap_login(alice_.name, password), 0);
   EXPECT_LT(std::chrono::steady_clock::now() - start, 20s);
   EXPECT_TRUE(log_shows(
       std::string("pam_authenticate() failed: ") + pam_strerror(nullptr, PAM_AUTHINFO_UNAVAIL),
       mark))
       << dovecot_log().substr(mark);
-  EXPECT_EQ(cli_verify("nobody", password), 3);
+  // No Unix password gets in while touchpassd is away.
+  EXPECT_EQ(imap_login(alice_.name, alice_.unix_password), kCurlLoginDenied);
+  EXPECT_EQ(cli_verify(alice_.name, password), 3);
 
   // Back up: the same password works again.
   ASSERT_TRUE(deployment_->start_daemon()) << deployment_->daemon_log();
-  EXPECT_EQ(imap_login("nobody", password).exit_code, 0) << dovecot_log();
+  EXPECT_EQ(imap_login(alice_.name, password), 0) << dovecot_log();
+}
+
+// Why README.md's edit comments out auth-system.conf.ext: with Debian's system passdb still
+// included (before ours), Unix passwords log in as well. This is what the first version of the
+// README left, and it proves the Unix password the other tests see refused is a working one.
+class DovecotWithTheSystemPassdbKeptTest : public DovecotTest {
+ protected:
+  Auth auth() const override { return Auth::system_passdb_kept; }
+};
+
+TEST_F(DovecotWithTheSystemPassdbKeptTest, UnixPasswordsLogInToo) {
+  EXPECT_EQ(imap_login(alice_.name, alice_.unix_password), 0) << dovecot_log();
+  EXPECT_EQ(pop3_login(alice_.name, alice_.unix_password), 0) << dovecot_log();
+  const std::string password = issue(alice_, "mail", "imap");
+  EXPECT_EQ(imap_login(alice_.name, password), 0) << dovecot_log();
 }
 
 }  // namespace

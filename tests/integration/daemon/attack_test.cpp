@@ -118,9 +118,10 @@ class AttackTest : public ::testing::Test {
     password_ = issued->secret;
   }
 
-  // The service (root) verifies `password` for root from `remote`.
+  // The service (root) verifies `password` for root from `remote`, through the verification
+  // socket as pam_touchpass does.
   Code verify(const std::string& password, const std::string& remote = "127.0.0.1") {
-    auto client = Client::connect(deployment_->socket());
+    auto client = Client::connect(deployment_->verify_socket());
     if (!client) return Code::io_error;
     Json r = req("verify", {{"user", "root"}, {"service", "imap"}, {"remote", remote}});
     auto ex = client->send(r, password);
@@ -193,6 +194,14 @@ TEST_F(AttackTest, ALocalUserHoldingEveryConnectionItMayCannotStopVerification) 
   Attacker daemon_user(kDaemonUser, kDaemonGroup, hog);
   EXPECT_EQ(nobody.result(), 8);
   EXPECT_EQ(daemon_user.result(), 8);
+  // The verification socket is not theirs to queue on at all.
+  const fs::path verify_socket = deployment_->verify_socket();
+  Attacker shut_out(kNobody, kNogroup, [verify_socket]() -> long {
+    const int fd = raw_connect(verify_socket);
+    if (fd >= 0) ::close(fd);
+    return fd >= 0 ? 1 : errno == EACCES ? 0 : -1;
+  });
+  EXPECT_EQ(shut_out.result(), 0);
   // Refused connections were told why.
   const int fd = raw_connect(socket);
   ASSERT_GE(fd, 0);

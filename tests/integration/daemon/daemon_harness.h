@@ -133,6 +133,8 @@ class Deployment {
 
   const fs::path& dir() const { return dir_; }
   fs::path socket() const { return dir_ / "run" / "touchpassd.sock"; }
+  // The verification socket (root and the service group only), beside socket().
+  fs::path verify_socket() const { return dir_ / "run" / "verify.sock"; }
   fs::path store() const { return dir_ / "state" / "touchpass.db"; }
   fs::path config() const { return dir_ / "touchpassd.conf"; }
   fs::path token_socket(const std::string& name = "token0") const {
