@@ -235,6 +235,8 @@ struct Setup {
   std::vector<std::string> frames;  // verify requests of the service, one per password
   double fill_seconds = 0;
   std::string socket() const { return deployment->socket().string(); }
+  // Where pam_touchpass verifies: root and the service group only.
+  std::string verify_socket() const { return deployment->verify_socket().string(); }
 };
 
 // Starts a deployment with `extra_config` lines, enrolls, issues the passwords and, if
@@ -335,7 +337,7 @@ void throughput(const Options& o) {
     spec.socket = echo_socket.string();
     spec.check = echoed;
     const LoadResult e = run_load(spec);
-    spec.socket = s->socket();
+    spec.socket = s->verify_socket();
     spec.check = accepted;
     const double cpu0 = process_cpu_seconds(s->pid);
     const LoadResult v = run_load(spec);
@@ -369,7 +371,7 @@ void cpu(const Options& o) {
   auto s = start_setup("failure_delay_ms = 0\n");
   if (!s) return;
   LoadSpec spec;
-  spec.socket = s->socket();
+  spec.socket = s->verify_socket();
   spec.clients = 2;
   spec.frames = s->frames;
   spec.duration = std::chrono::seconds(o.seconds);
@@ -438,7 +440,7 @@ void memory(const Options& o) {
   if (!s) return;
   const long after_setup = status_kb(s->pid, "RssAnon");
   LoadSpec spec;
-  spec.socket = s->socket();
+  spec.socket = s->verify_socket();
   spec.clients = 16;
   spec.frames = s->frames;
   spec.max_requests = o.verifies;
@@ -466,7 +468,7 @@ std::optional<GrantRun> grant_run(const Options& o, long grants) {
   auto s = start_setup("failure_delay_ms = 0\n", grants);
   if (!s) return std::nullopt;
   LoadSpec spec;
-  spec.socket = s->socket();
+  spec.socket = s->verify_socket();
   spec.clients = 4;
   spec.rate_per_client = 250;
   spec.frames = s->frames;
@@ -506,7 +508,7 @@ void grants(const Options& o) {
 // (as pam_touchpass), from kServiceRemote with correct passwords.
 LoadSpec service_spec(const Setup& s, Clock::duration duration) {
   LoadSpec spec;
-  spec.socket = s.socket();
+  spec.socket = s.verify_socket();
   spec.clients = 4;
   spec.rate_per_client = 50;
   spec.connect_each = true;
@@ -579,7 +581,7 @@ void flood_attack(const Options& o) {
   const LoadResult idle = run_load(service_spec(*s, window));
   const std::uintmax_t before = store_bytes(s->deployment->store());
   FloodSpec flood;
-  flood.socket = s->socket();
+  flood.socket = s->verify_socket();
   flood.duration = std::chrono::seconds(o.flood_seconds);
   FloodResult f;
   std::thread flooder([&] { f = run_flood(flood); });

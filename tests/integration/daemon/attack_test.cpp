@@ -24,19 +24,6 @@ namespace {
 using namespace std::chrono_literals;
 using ipc::Json;
 
-// A raw connection to the daemon's socket (-1 if it cannot connect).
-int raw_connect(const fs::path& socket) {
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::strncpy(addr.sun_path, socket.c_str(), sizeof addr.sun_path - 1);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 // True when the daemon has closed `fd` (or answered and closed), within `wait`.
 bool closed_by_daemon(int fd, std::chrono::milliseconds wait) {
   pollfd p{fd, POLLIN, 0};
@@ -183,7 +170,7 @@ TEST_F(AttackTest, ALocalUserHoldingEveryConnectionItMayCannotStopVerification) 
   const auto hog = [socket]() -> long {
     static std::vector<int> held;  // kept open until the process ends
     for (int i = 0; i < 100; ++i) {
-      const int fd = raw_connect(socket);
+      const int fd = connect_unix(socket);
       if (fd >= 0) held.push_back(fd);
     }
     long open = 0;
@@ -197,13 +184,13 @@ TEST_F(AttackTest, ALocalUserHoldingEveryConnectionItMayCannotStopVerification) 
   // The verification socket is not theirs to queue on at all.
   const fs::path verify_socket = deployment_->verify_socket();
   Attacker shut_out(kNobody, kNogroup, [verify_socket]() -> long {
-    const int fd = raw_connect(verify_socket);
+    const int fd = connect_unix(verify_socket);
     if (fd >= 0) ::close(fd);
     return fd >= 0 ? 1 : errno == EACCES ? 0 : -1;
   });
   EXPECT_EQ(shut_out.result(), 0);
   // Refused connections were told why.
-  const int fd = raw_connect(socket);
+  const int fd = connect_unix(socket);
   ASSERT_GE(fd, 0);
   EXPECT_EQ(service_logins(64, 16), 64);
   ::close(fd);
@@ -219,7 +206,7 @@ TEST_F(AttackTest, ASlowlorisIsCutOffByTheWholeMessageDeadline) {
   Attacker slow(kNobody, kNogroup, [socket]() -> long {
     const std::string header("\x00\x00\x00\x64\x00\x00", 6);  // a 100-byte message follows
     std::vector<int> fds;
-    for (int i = 0; i < 8; ++i) fds.push_back(raw_connect(socket));
+    for (int i = 0; i < 8; ++i) fds.push_back(connect_unix(socket));
     std::vector<bool> closed(fds.size(), false);
     long cut = 0;
     for (std::size_t byte = 0; byte < header.size() + 100 && cut < 8; ++byte) {

@@ -1,7 +1,5 @@
 #include "daemon/daemon_harness.h"
 
-#include "ipc/paging.h"
-
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
@@ -11,12 +9,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 #include <thread>
 
 #include "ipc/frame.h"
+#include "ipc/paging.h"
 
 namespace touchpass::testing {
 
@@ -77,21 +77,21 @@ int Process::stop(int sig) {
   return status;
 }
 
-namespace {
-
 int connect_unix(const fs::path& path) {
   const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    const int error = errno;
     ::close(fd);
+    errno = error;
     return -1;
   }
   return fd;
 }
 
-}  // namespace
+namespace {}  // namespace
 
 bool wait_for_socket(const fs::path& path, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;

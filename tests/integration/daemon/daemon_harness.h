@@ -57,6 +57,9 @@ class Process {
 // The whole content of a file ("" if it cannot be read).
 std::string read_file(const fs::path& path);
 
+// A connected Unix stream socket to `path`; -1 (errno says why) if it cannot connect.
+int connect_unix(const fs::path& path);
+
 // Waits until a Unix socket at `path` accepts connections.
 bool wait_for_socket(const fs::path& path, std::chrono::milliseconds timeout);
 
