@@ -44,7 +44,7 @@ _touchpass() {
 
   local options
   case $command in
-    "") options="--help --socket"
+    "") options="--help --socket --version"
         [[ $cur == -* ]] || { COMPREPLY=($(compgen -W "$commands" -- "$cur")); return; } ;;
     enroll) options="--help --label --no-pin --kind --slot --program --force --yes --pin-stdin --user --json" ;;
     tokens) options="--help --all-users --user --json" ;;

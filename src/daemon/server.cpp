@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -19,6 +20,13 @@
 #include "ipc/messages.h"
 
 namespace touchpass::daemon {
+
+namespace {
+
+// The niceness of the threads that serve every local user's connections (not verification).
+constexpr int kOrdinaryNice = 10;
+
+}  // namespace
 
 std::optional<int> systemd_socket() {
   const char* pid = std::getenv("LISTEN_PID");
@@ -111,17 +119,17 @@ class Server::Connection {
   std::thread thread_;
 };
 
-Server::Server(std::vector<int> listen_fds, Service& service, IdentityCache& ids, Groups groups,
+Server::Server(std::vector<Listener> listeners, Service& service, IdentityCache& ids, Groups groups,
                AdmissionLimits limits)
-    : listen_fds_(std::move(listen_fds)),
+    : listeners_(std::move(listeners)),
       service_(service),
       ids_(ids),
       groups_(std::move(groups)),
       admission_(limits) {
   // Non-blocking, so that an accept loop can drain its queue without blocking on an empty one.
-  for (int fd : listen_fds_) {
-    const int flags = ::fcntl(fd, F_GETFL);
-    if (flags >= 0) (void)::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+  for (const Listener& l : listeners_) {
+    const int flags = ::fcntl(l.fd, F_GETFL);
+    if (flags >= 0) (void)::fcntl(l.fd, F_SETFL, flags | O_NONBLOCK);
   }
 }
 
@@ -186,17 +194,21 @@ void Server::take(int fd) {
 }
 
 void Server::run(int stop_fd) {
-  std::vector<std::thread> others;
-  for (std::size_t i = 1; i < listen_fds_.size(); ++i) {
-    others.emplace_back([this, fd = listen_fds_[i], stop_fd] { accept_loop(fd, stop_fd); });
+  std::vector<std::thread> loops;
+  for (const Listener& l : listeners_) {
+    loops.emplace_back([this, l, stop_fd] { accept_loop(l, stop_fd); });
   }
-  if (!listen_fds_.empty()) accept_loop(listen_fds_[0], stop_fd);
-  for (auto& t : others) t.join();
+  for (auto& t : loops) t.join();
   log_info("shutting down");
   reap(true);
 }
 
-void Server::accept_loop(int listen_fd, int stop_fd) {
+void Server::accept_loop(Listener listener, int stop_fd) {
+  const int listen_fd = listener.fd;
+  if (!listener.verification) {
+    // This thread and the sessions it starts (threads inherit it) yield to verification.
+    (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kOrdinaryNice);
+  }
   while (true) {
     pollfd fds[2] = {{listen_fd, POLLIN, 0}, {stop_fd, POLLIN, 0}};
     // Wake up now and then to join finished sessions even when nobody connects.

@@ -41,9 +41,16 @@ class Server {
     std::string admin;
     std::string token;
   };
-  // Serves every socket of `listen_fds` (each with its own accepting thread, so that a flood
-  // on one never delays the others) with `service`. `ids` must outlive the server.
-  Server(std::vector<int> listen_fds, Service& service, IdentityCache& ids, Groups groups,
+  // A listening socket. The verification socket's connections are served at normal priority;
+  // the others' (every local user's) at a lower one, so that a flood of connections there
+  // cannot take the CPU verification needs.
+  struct Listener {
+    int fd = -1;
+    bool verification = false;
+  };
+  // Serves every socket of `listeners` (each with its own accepting thread, so that a flood on
+  // one never delays the others) with `service`. `ids` must outlive the server.
+  Server(std::vector<Listener> listeners, Service& service, IdentityCache& ids, Groups groups,
          AdmissionLimits limits);
   ~Server();
 
@@ -56,10 +63,10 @@ class Server {
   void reap(bool all);
   // Admits or refuses the connection `fd` (which it then owns).
   void take(int fd);
-  // Accepts on `listen_fd` until `stop_fd` becomes readable.
-  void accept_loop(int listen_fd, int stop_fd);
+  // Accepts on `listener` until `stop_fd` becomes readable.
+  void accept_loop(Listener listener, int stop_fd);
 
-  std::vector<int> listen_fds_;
+  std::vector<Listener> listeners_;
   Service& service_;
   IdentityCache& ids_;
   Groups groups_;

@@ -484,7 +484,7 @@ Status SqliteStore::append_audit_locked(const AuditEvent& audit) {
 
 template <class F>
 auto SqliteStore::audited_write(const AuditEvent& audit, F&& body) -> decltype(body()) {
-  return guarded([&]() -> decltype(body()) {
+  auto outcome = guarded([&]() -> decltype(body()) {
     std::lock_guard lock(mu_);
     Transaction tx(db_);
     if (!tx.begun().ok()) return tx.begun().error();
@@ -494,6 +494,14 @@ auto SqliteStore::audited_write(const AuditEvent& audit, F&& body) -> decltype(b
     if (Status s = tx.commit(); !s.ok()) return s.error();
     return result;
   });
+  forget_verifiers();  // after the commit: a grant or token may have changed
+  return outcome;
+}
+
+void SqliteStore::forget_verifiers() {
+  std::lock_guard lock(cache_.mu);
+  ++cache_.generation;
+  cache_.grants.clear();
 }
 
 Status SqliteStore::append_audit(const AuditEvent& audit) {
@@ -638,6 +646,26 @@ Result<GrantRecord> SqliteStore::find_grant(const std::string& user, const std::
 }
 
 Result<std::optional<GrantRecord>> SqliteStore::find_grant_by_verifier(const Bytes& verifier) {
+  const std::string key(verifier.begin(), verifier.end());
+  std::uint64_t generation = 0;
+  {
+    std::lock_guard lock(cache_.mu);
+    const auto it = cache_.grants.find(key);
+    if (it != cache_.grants.end()) return std::optional<GrantRecord>(it->second);
+    generation = cache_.generation;
+  }
+  auto found = look_up_verifier(verifier);
+  if (found.ok() && found->has_value()) {
+    std::lock_guard lock(cache_.mu);
+    if (cache_.generation == generation) {  // no write since the look-up began
+      if (cache_.grants.size() >= kVerifierCacheSize) cache_.grants.clear();
+      cache_.grants.emplace(key, **found);
+    }
+  }
+  return found;
+}
+
+Result<std::optional<GrantRecord>> SqliteStore::look_up_verifier(const Bytes& verifier) {
   return guarded([&]() -> Result<std::optional<GrantRecord>> {
     // A free reader if there is one, else wait for the next in turn.
     const std::size_t n = readers_.size();

@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "store/store.h"
@@ -88,6 +90,20 @@ class SqliteStore final : public Store {
   sqlite3* db_;
   std::vector<std::unique_ptr<Reader>> readers_;
   std::atomic<unsigned> next_reader_{0};
+
+  // Grants found by verifier, remembered until the next write that could change any grant or
+  // token (every such write goes through audited_write, in this process: one daemon per
+  // store). A look-up that raced with a write is not remembered (`generation`).
+  struct VerifierCache {
+    std::mutex mu;
+    std::uint64_t generation = 0;
+    std::unordered_map<std::string, GrantRecord> grants;  // by the verifier's bytes
+  };
+  static constexpr std::size_t kVerifierCacheSize = 4096;
+  void forget_verifiers();
+  // find_grant_by_verifier without the cache: on a read connection.
+  Result<std::optional<GrantRecord>> look_up_verifier(const Bytes& verifier);
+  VerifierCache cache_;
 };
 
 }  // namespace touchpass::store

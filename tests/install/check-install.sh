@@ -5,8 +5,8 @@
 # wants them and render, the default configuration leaves virtual tokens off, the programs run
 # and print the project's version.
 # The directories come from the environment (set by tests/install/CMakeLists.txt):
-#   UNIT_DIR UDEV_DIR SYSUSERS_DIR TMPFILES_DIR CONFIG_DIR PAM_DIR (empty: no PAM module built)
-#   VERSION (the project's)
+#   UNIT_DIR UDEV_DIR SYSUSERS_DIR TMPFILES_DIR CONFIG_DIR DOVECOT_DIR
+#   PAM_DIR (empty: no PAM module built) VERSION (the project's)
 #   check-install.sh BUILD_DIR WORK_DIR
 set -euo pipefail
 build=$1
@@ -34,6 +34,10 @@ expected=(
   "usr/share/man/man5/touchpassd.conf.5.gz 644"
   "usr/share/man/man8/touchpassd.8.gz 644"
   "usr/share/bash-completion/completions/touchpass 644"
+  "usr/share/touchpass/pam.d/imap 644"
+  "usr/share/touchpass/pam.d/pop3 644"
+  "usr/share/touchpass/pam.d/smtp 644"
+  "${DOVECOT_DIR#/}/auth-touchpass.conf.ext 644"
   "usr/share/doc/touchpass/copyright 644"
   "usr/share/doc/touchpass/changelog.Debian.gz 644"
   "usr/share/doc/touchpass-virtual-token/copyright 644"
