@@ -37,6 +37,7 @@ ExitCode exit_code_for(Code code) {
     case Code::protocol_error:
     case Code::unsupported_version:
     case Code::busy:
+    case Code::integrity:
       return ExitCode::general;
   }
   return ExitCode::general;

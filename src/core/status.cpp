@@ -58,6 +58,8 @@ std::string_view code_name(Code code) {
       return "refused";
     case Code::busy:
       return "busy";
+    case Code::integrity:
+      return "integrity";
   }
   return "unknown";
 }

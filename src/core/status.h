@@ -44,6 +44,7 @@ enum class Code : int {
   unsupported_version = 106,  // an IPC message of a protocol version we do not speak
   refused = 107,              // verify: the password is not accepted (the audit log says why)
   busy = 108,                 // the daemon has no room for this client now; try again later
+  integrity = 109,  // the store was changed outside touchpassd (a MAC or the audit chain fails)
 };
 
 // The stable lower-case name of a code, e.g. "pin_invalid".

@@ -6,6 +6,8 @@ namespace touchpass {
 
 VerifyDecision decide(const GrantFacts& grant, std::string_view user, std::string_view service,
                       std::int64_t now) {
+  // A row whose MAC fails says nothing trustworthy: not even whose it is.
+  if (!grant.intact) return VerifyDecision::tampered;
   if (grant.user != user) return VerifyDecision::other_user;
   if (grant.revoked) return VerifyDecision::revoked;
   if (grant.token_revoked) return VerifyDecision::token_revoked;
@@ -37,6 +39,9 @@ std::string refusal_reason(VerifyDecision decision, std::string_view grant_name,
       return "app password " + quoted + " is not for " + std::string(service);
     case VerifyDecision::token_revoked:
       return "app password " + quoted + " of a revoked security key";
+    case VerifyDecision::tampered:
+      return "app password " + quoted +
+             " whose record was changed outside touchpassd (its MAC does not match)";
   }
   return "refused";
 }

@@ -19,6 +19,7 @@ struct GrantFacts {
   bool revoked = false;
   std::int64_t expires = 0;  // Unix s; 0 = never
   bool token_revoked = false;
+  bool intact = true;  // the grant's row carries a valid MAC (store/integrity.h)
 };
 
 enum class VerifyDecision {
@@ -30,6 +31,7 @@ enum class VerifyDecision {
   expired,
   wrong_service,
   token_revoked,
+  tampered,  // the grant's row was changed outside touchpassd
 };
 
 // The decision for a found grant (never not_a_password or unknown).

@@ -82,6 +82,8 @@ const std::map<std::string, Setter, std::less<>>& setters() {
        [](Config& c, std::string_view v) { return set_path(c.verify_socket, v, true); }},
       {"store", [](Config& c, std::string_view v) { return set_path(c.store, v, false); }},
       {"pepper", [](Config& c, std::string_view v) { return set_path(c.pepper, v, false); }},
+      {"audit_anchor",
+       [](Config& c, std::string_view v) { return set_path(c.audit_anchor, v, true); }},
       {"virtual_token_dir",
        [](Config& c, std::string_view v) { return set_path(c.virtual_token_dir, v, true); }},
       {"rp_id",

@@ -26,6 +26,9 @@ struct Config {
   std::filesystem::path verify_socket;
   std::filesystem::path store = "/var/lib/touchpass/touchpass.db";
   std::filesystem::path pepper = "/var/lib/touchpass/pepper";
+  // Where the audit log's head is anchored outside the database (audit_anchor.h). Empty:
+  // audit-head beside the store.
+  std::filesystem::path audit_anchor;
   // The FIDO2 relying-party id of every credential. Changing it makes enrolled credentials
   // unusable, so it does not follow the host name.
   std::string rp_id = "touchpass";
@@ -56,6 +59,11 @@ struct Config {
   // verify_socket, or its default beside `socket`.
   std::filesystem::path verify_socket_path() const {
     return verify_socket.empty() ? socket.parent_path() / "verify.sock" : verify_socket;
+  }
+
+  // audit_anchor, or its default beside the store.
+  std::filesystem::path audit_anchor_path() const {
+    return audit_anchor.empty() ? store.parent_path() / "audit-head" : audit_anchor;
   }
 
   // The configuration a daemon runs with when no file exists at the default path.

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "daemon/admission.h"
+#include "daemon/audit_anchor.h"
 #include "daemon/config.h"
 #include "daemon/instance_lock.h"
 #include "daemon/log.h"
@@ -28,6 +29,7 @@
 #include "devices/fido2/discovery.h"
 #include "devices/hotplug/hotplug.h"
 #include "devices/yubikey/discovery.h"
+#include "store/integrity.h"
 #include "store/sqlite_store.h"
 
 namespace {
@@ -136,6 +138,13 @@ int main(int argc, char** argv) {
   if (!store.ok()) return fail(store.error().message);
   auto pepper = load_pepper_for_store(config->pepper, **store, config->store);
   if (!pepper.ok()) return fail(pepper.error().message);
+  // Rows and the audit log under keys from the pepper; the log's head anchored outside.
+  auto keys = store::StoreKeys::derive(pepper->bytes());
+  if (!keys.ok()) return fail(keys.error().message);
+  const AuditAnchor anchor(config->audit_anchor_path());
+  if (Status s = protect_store(**store, std::move(*keys), anchor, std::time(nullptr)); !s.ok()) {
+    return fail(std::string(s.message()));
+  }
 
   std::vector<std::unique_ptr<devices::Discovery>> parts;
   if (!config->virtual_token_dir.empty()) {

@@ -3,6 +3,7 @@
 #include "core/source_address.h"
 #include "core/verifier.h"
 #include "core/verify_policy.h"
+#include "daemon/log.h"
 
 namespace touchpass::daemon {
 
@@ -55,8 +56,12 @@ Status VerifyHandler::verify(const Peer& peer, const ipc::Request& request,
       const store::GrantRecord& grant = **found;
       grant_name = grant.name;
       decision = decide({grant.user, grant.name, &grant.scopes, grant.revoked.has_value(),
-                         grant.expires, grant.token_revoked},
+                         grant.expires, grant.token_revoked, grant.intact},
                         user, request.service, now);
+      if (decision == VerifyDecision::tampered) {
+        log_error("verify: " + refusal_reason(decision, grant_name, request.service) +
+                  "; run \"touchpass log --verify\"");
+      }
       if (decision == VerifyDecision::accepted) {
         throttle_.settle(attempt, true, now);
         recorder_.record_use({grant.grant_id, now, request.service, request.remote});

@@ -15,331 +15,32 @@
 #include <utility>
 
 #include "store/audit_chain.h"
+#include "store/integrity.h"
+#include "store/sqlite_rows.h"
+#include "store/sqlite_schema.h"
+#include "store/sqlite_support.h"
 
 namespace touchpass::store {
 
+using namespace sqlite;
+
+static_assert(SqliteStore::kSchemaVersion == sqlite::kSchemaVersion);
+
 namespace {
 
-// Schema migrations: kMigrations[i] brings the schema from version i to i + 1.
-constexpr std::string_view kMigrations[] = {
-    R"sql(
-CREATE TABLE tokens (
-  id INTEGER PRIMARY KEY,
-  user TEXT NOT NULL,
-  label TEXT NOT NULL,
-  kind TEXT NOT NULL CHECK (kind IN ('fido2', 'yubikey')),
-  credential BLOB NOT NULL,
-  rp_id TEXT NOT NULL,
-  algorithm INTEGER NOT NULL,
-  public_key BLOB NOT NULL,
-  uv TEXT NOT NULL CHECK (uv IN ('pin', 'presence')),
-  sign_count INTEGER NOT NULL,
-  aaguid BLOB NOT NULL,
-  attestation_format TEXT NOT NULL,
-  attestation_x5c BLOB NOT NULL,
-  device TEXT NOT NULL,
-  is_virtual INTEGER NOT NULL,
-  created INTEGER NOT NULL,
-  revoked INTEGER
-);
-CREATE UNIQUE INDEX tokens_active_label ON tokens (user, label) WHERE revoked IS NULL;
+constexpr std::string_view kNoKeys =
+    "The store was opened without its keys; nothing may be written to it.";
 
-CREATE TABLE grants (
-  grant_id BLOB PRIMARY KEY CHECK (length(grant_id) = 16),
-  user TEXT NOT NULL,
-  name TEXT NOT NULL,
-  scopes TEXT NOT NULL,
-  created INTEGER NOT NULL,
-  expires INTEGER NOT NULL,
-  token_id INTEGER NOT NULL REFERENCES tokens (id),
-  kind TEXT NOT NULL,
-  credential BLOB NOT NULL,
-  verifier BLOB NOT NULL UNIQUE CHECK (length(verifier) = 32),
-  proof_auth_data BLOB NOT NULL,
-  proof_signature BLOB NOT NULL,
-  revoked INTEGER,
-  last_used INTEGER,
-  last_service TEXT NOT NULL DEFAULT '',
-  last_remote TEXT NOT NULL DEFAULT ''
-);
-CREATE UNIQUE INDEX grants_active_name ON grants (user, name) WHERE revoked IS NULL;
-CREATE INDEX grants_token ON grants (token_id);
-
-CREATE TABLE audit (
-  seq INTEGER PRIMARY KEY,
-  time INTEGER NOT NULL,
-  actor_uid INTEGER NOT NULL,
-  actor TEXT NOT NULL,
-  action TEXT NOT NULL,
-  user TEXT NOT NULL,
-  object TEXT NOT NULL,
-  result TEXT NOT NULL,
-  detail TEXT NOT NULL,
-  prev_hash BLOB NOT NULL,
-  hash BLOB NOT NULL
-);
-CREATE INDEX audit_user ON audit (user);
-CREATE TRIGGER audit_append_only_update BEFORE UPDATE ON audit
-  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-CREATE TRIGGER audit_append_only_delete BEFORE DELETE ON audit
-  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-)sql",
-    R"sql(
-CREATE TABLE throttle (
-  key TEXT PRIMARY KEY,
-  failures INTEGER NOT NULL,
-  last_failure INTEGER NOT NULL,
-  locked_until INTEGER NOT NULL
-);
-)sql",
-    R"sql(
-ALTER TABLE tokens ADD COLUMN rolling_challenge BLOB NOT NULL DEFAULT x'';
-ALTER TABLE tokens ADD COLUMN rolling_hash BLOB NOT NULL DEFAULT x'';
-)sql",
-    // v4: a throttle entry is a locked source (a client address or network); per-user counts
-    // live in memory only.
-    R"sql(
-DELETE FROM throttle WHERE key NOT LIKE 'remote:%' OR locked_until = 0;
-UPDATE throttle SET key = substr(key, 8);
-)sql",
-    // v5: facts about the store itself (the pepper's fingerprint).
-    R"sql(
-CREATE TABLE IF NOT EXISTS meta (
-  key TEXT PRIMARY KEY,
-  value BLOB NOT NULL
-);
-)sql",
-};
-static_assert(std::size(kMigrations) == static_cast<std::size_t>(SqliteStore::kSchemaVersion));
-
-Error db_error(sqlite3* db, std::string_view what) {
-  return Error{Code::io_error, "The store failed to " + std::string(what) + ": " +
-                                   (db ? sqlite3_errmsg(db) : "out of memory") + "."};
+std::string tampered_grant(const GrantRecord& g) {
+  return "The record of app password \"" + g.name + "\" of " + g.user +
+         " was changed outside touchpassd (its MAC does not match); run \"touchpass log "
+         "--verify\" and restore the store from a backup.";
 }
 
-// A prepared statement; finalized on destruction. Columns and parameters are 0- and 1-based
-// as in SQLite.
-class Stmt {
- public:
-  Stmt(sqlite3* db, std::string_view sql) : db_(db) {
-    rc_ = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr);
-  }
-  // Borrows a statement prepared elsewhere; it is reset (not finalized) on destruction.
-  Stmt(sqlite3* db, sqlite3_stmt* prepared) : db_(db), stmt_(prepared), borrowed_(true) {}
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-  ~Stmt() {
-    if (borrowed_) {
-      sqlite3_reset(stmt_);
-      sqlite3_clear_bindings(stmt_);
-    } else {
-      sqlite3_finalize(stmt_);
-    }
-  }
-
-  Stmt& bind(int i, std::int64_t v) { return check(sqlite3_bind_int64(stmt_, i, v)); }
-  Stmt& bind(int i, std::string_view v) {
-    return check(
-        sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
-  }
-  Stmt& bind(int i, const Bytes& v) {
-    // A zero-length blob must still be a blob, not NULL.
-    static const std::uint8_t kEmpty = 0;
-    return check(sqlite3_bind_blob(stmt_, i, v.empty() ? &kEmpty : v.data(),
-                                   static_cast<int>(v.size()), SQLITE_TRANSIENT));
-  }
-  Stmt& bind(int i, const std::optional<std::int64_t>& v) {
-    return v ? bind(i, *v) : check(sqlite3_bind_null(stmt_, i));
-  }
-
-  // SQLITE_ROW, SQLITE_DONE, or an error code.
-  int step() {
-    if (rc_ != SQLITE_OK) return rc_;
-    return sqlite3_step(stmt_);
-  }
-  // Runs a statement that returns no rows.
-  Status run(std::string_view what) {
-    const int rc = step();
-    if (rc == SQLITE_DONE) return {};
-    return db_error(db_, what);
-  }
-  int last_rc() const { return rc_; }
-  // Makes the statement ready to run again with new bindings.
-  void reset() {
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-  }
-
-  std::int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
-  std::optional<std::int64_t> optional_integer(int col) const {
-    if (sqlite3_column_type(stmt_, col) == SQLITE_NULL) return std::nullopt;
-    return integer(col);
-  }
-  std::string text(int col) const {
-    const auto* p = sqlite3_column_text(stmt_, col);
-    return p ? std::string(reinterpret_cast<const char*>(p),
-                           static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
-             : std::string();
-  }
-  Bytes blob(int col) const {
-    const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(stmt_, col));
-    const auto n = static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col));
-    return p ? Bytes(p, p + n) : Bytes();
-  }
-
- private:
-  Stmt& check(int rc) {
-    if (rc_ == SQLITE_OK && rc != SQLITE_OK) rc_ = rc;
-    return *this;
-  }
-  sqlite3* db_;
-  sqlite3_stmt* stmt_ = nullptr;
-  bool borrowed_ = false;
-  int rc_ = SQLITE_OK;
-};
-
-Status exec(sqlite3* db, const char* sql, std::string_view what) {
-  if (sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK) return {};
-  return db_error(db, what);
-}
-
-// BEGIN IMMEDIATE … COMMIT; rolls back unless commit() succeeded.
-class Transaction {
- public:
-  explicit Transaction(sqlite3* db) : db_(db) {
-    begun_ = exec(db, "BEGIN IMMEDIATE", "begin a transaction");
-  }
-  Transaction(const Transaction&) = delete;
-  Transaction& operator=(const Transaction&) = delete;
-  ~Transaction() {
-    if (begun_.ok() && !committed_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-  }
-  const Status& begun() const { return begun_; }
-  Status commit() {
-    Status s = exec(db_, "COMMIT", "commit a transaction");
-    committed_ = s.ok();
-    return s;
-  }
-
- private:
-  sqlite3* db_;
-  Status begun_;
-  bool committed_ = false;
-};
-
-std::string join_scopes(const std::vector<std::string>& scopes) {
-  std::string out;
-  for (const auto& s : scopes) {
-    if (!out.empty()) out += ',';
-    out += s;
-  }
-  return out;
-}
-
-std::vector<std::string> split_scopes(const std::string& joined) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start < joined.size()) {
-    std::size_t end = joined.find(',', start);
-    if (end == std::string::npos) end = joined.size();
-    out.push_back(joined.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
-
-constexpr std::string_view kTokenColumns =
-    "id, user, label, kind, credential, rp_id, algorithm, public_key, uv, sign_count, aaguid, "
-    "attestation_format, attestation_x5c, device, is_virtual, created, revoked, rolling_challenge, "
-    "rolling_hash";
-
-TokenRecord read_token(const Stmt& s) {
-  TokenRecord t;
-  t.id = s.integer(0);
-  t.user = s.text(1);
-  t.label = s.text(2);
-  t.kind = s.text(3);
-  t.credential = s.blob(4);
-  t.rp_id = s.text(5);
-  t.algorithm = static_cast<int>(s.integer(6));
-  t.public_key = s.blob(7);
-  t.uv = s.text(8);
-  t.sign_count = static_cast<std::uint32_t>(s.integer(9));
-  t.aaguid = s.blob(10);
-  t.attestation_format = s.text(11);
-  t.attestation_x5c = s.blob(12);
-  t.device = s.text(13);
-  t.is_virtual = s.integer(14) != 0;
-  t.created = s.integer(15);
-  t.revoked = s.optional_integer(16);
-  t.rolling_challenge = s.blob(17);
-  t.rolling_hash = s.blob(18);
-  return t;
-}
-
-constexpr std::string_view kGrantColumns =
-    "grant_id, user, name, scopes, created, expires, token_id, kind, credential, verifier, "
-    "proof_auth_data, proof_signature, revoked, last_used, last_service, last_remote, "
-    "(SELECT revoked IS NOT NULL FROM tokens WHERE tokens.id = grants.token_id)";
-
-GrantRecord read_grant(const Stmt& s) {
-  GrantRecord g;
-  g.grant_id = s.blob(0);
-  g.user = s.text(1);
-  g.name = s.text(2);
-  g.scopes = split_scopes(s.text(3));
-  g.created = s.integer(4);
-  g.expires = s.integer(5);
-  g.token_id = s.integer(6);
-  g.kind = s.text(7);
-  g.credential = s.blob(8);
-  g.verifier = s.blob(9);
-  g.proof_auth_data = s.blob(10);
-  g.proof_signature = s.blob(11);
-  g.revoked = s.optional_integer(12);
-  g.last_used = s.optional_integer(13);
-  g.last_service = s.text(14);
-  g.last_remote = s.text(15);
-  g.token_revoked = s.integer(16) != 0;
-  return g;
-}
-
-AuditEntry read_audit_entry(const Stmt& q) {
-  AuditEntry e;
-  e.seq = q.integer(0);
-  e.event.time = q.integer(1);
-  e.event.actor_uid = q.integer(2);
-  e.event.actor = q.text(3);
-  e.event.action = q.text(4);
-  e.event.user = q.text(5);
-  e.event.object = q.text(6);
-  e.event.result = q.text(7);
-  e.event.detail = q.text(8);
-  e.prev_hash = q.blob(9);
-  e.hash = q.blob(10);
-  return e;
-}
-
-// Steps `q` through all its rows, reading each with `read`.
-template <class Read>
-auto collect(sqlite3* db, Stmt& q, Read read, std::string_view what)
-    -> Result<std::vector<decltype(read(q))>> {
-  std::vector<decltype(read(q))> out;
-  int rc;
-  while ((rc = q.step()) == SQLITE_ROW) out.push_back(read(q));
-  if (rc != SQLITE_DONE) return db_error(db, std::string(what));
-  return out;
-}
-
-// Runs `body` and turns any exception (allocation failure, a broken OpenSSL) into an error, so
-// nothing throws out of the store.
-template <class F>
-auto guarded(F&& body) -> decltype(body()) {
-  try {
-    return body();
-  } catch (const std::exception& e) {
-    return Error{Code::internal, std::string("The store failed unexpectedly: ") + e.what()};
-  }
+std::string tampered_token(const TokenRecord& t) {
+  return "The record of security key \"" + t.label + "\" of " + t.user +
+         " was changed outside touchpassd (its MAC does not match); run \"touchpass log "
+         "--verify\" and restore the store from a backup.";
 }
 
 }  // namespace
@@ -360,8 +61,8 @@ SqliteStore::Reader::~Reader() {
 Status SqliteStore::open_readers(const std::filesystem::path& path, int count) {
   // Only what verification needs: no proofs or usage to copy on every login.
   const std::string sql =
-      "SELECT grant_id, user, name, scopes, expires, revoked, "
-      "(SELECT revoked IS NOT NULL FROM tokens WHERE tokens.id = grants.token_id) "
+      "SELECT grant_id, user, name, scopes, created, expires, token_id, kind, credential, "
+      "revoked, (SELECT revoked IS NOT NULL FROM tokens WHERE tokens.id = grants.token_id), mac "
       "FROM grants WHERE verifier = ?";
   for (int i = 0; i < count; ++i) {
     auto reader = std::make_unique<Reader>();
@@ -411,7 +112,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::pa
     // journal_mode returns a row; sqlite3_exec ignores it.
     if (Status s = exec(db, pragma, "configure the database"); !s.ok()) return s;
   }
-  if (Status s = store->migrate(); !s.ok()) {
+  if (Status s = sqlite::migrate(store->db_); !s.ok()) {
     if (s.code() != Code::invalid_argument) return s;
     return Error{s.code(), "The store " + path.string() + ": " + std::string(s.message())};
   }
@@ -422,76 +123,24 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::pa
   return store;
 }
 
-Status SqliteStore::migrate() {
-  Stmt version(db_, "PRAGMA user_version");
-  if (version.step() != SQLITE_ROW) return db_error(db_, "read the schema version");
-  const std::int64_t current = version.integer(0);
-  if (current == 0) {
-    // A new store has no tables yet; a database with tables but no version is someone else's.
-    Stmt tables(db_, "SELECT group_concat(name, ', ') FROM sqlite_master WHERE type = 'table'");
-    if (tables.step() == SQLITE_ROW && !tables.text(0).empty()) {
-      return Error{Code::invalid_argument,
-                   "The file is an SQLite database but not a touchpass "
-                   "store (it has the tables " +
-                       tables.text(0) + "); refusing to use it."};
-    }
-  }
-  if (current > kSchemaVersion) {
-    return Error{Code::invalid_argument, "The store has schema version " + std::to_string(current) +
-                                             ", newer than this touchpass understands (" +
-                                             std::to_string(kSchemaVersion) +
-                                             "); upgrade touchpass."};
-  }
-  for (std::int64_t v = current; v < kSchemaVersion; ++v) {
-    Transaction tx(db_);
-    if (!tx.begun().ok()) return tx.begun();
-    const std::string sql = std::string(kMigrations[static_cast<std::size_t>(v)]) +
-                            "PRAGMA user_version=" + std::to_string(v + 1) + ";";
-    if (Status s = exec(db_, sql.c_str(), "migrate the schema"); !s.ok()) return s;
-    if (Status s = tx.commit(); !s.ok()) return s;
-  }
-  return {};
-}
-
-Status SqliteStore::append_audit_locked(const AuditEvent& audit) {
-  Stmt last(db_, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
-  std::int64_t seq = 1;
-  Bytes prev(kAuditHashSize, 0);
-  const int rc = last.step();
-  if (rc == SQLITE_ROW) {
-    seq = last.integer(0) + 1;
-    prev = last.blob(1);
-  } else if (rc != SQLITE_DONE) {
-    return db_error(db_, "read the audit log");
-  }
-  const Bytes hash = audit_entry_hash(prev, seq, audit);
-  Stmt ins(db_,
-           "INSERT INTO audit (seq, time, actor_uid, actor, action, user, object, result, "
-           "detail, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)");
-  ins.bind(1, seq)
-      .bind(2, audit.time)
-      .bind(3, audit.actor_uid)
-      .bind(4, audit.actor)
-      .bind(5, audit.action)
-      .bind(6, audit.user)
-      .bind(7, audit.object)
-      .bind(8, audit.result)
-      .bind(9, audit.detail)
-      .bind(10, prev)
-      .bind(11, hash);
-  return ins.run("append to the audit log");
-}
-
 template <class F>
-auto SqliteStore::audited_write(const AuditEvent& audit, F&& body) -> decltype(body()) {
-  auto outcome = guarded([&]() -> decltype(body()) {
+auto SqliteStore::audited_write(const AuditEvent& audit, F&& body)
+    -> decltype(body(std::declval<AuditEvent&>())) {
+  using Out = decltype(body(std::declval<AuditEvent&>()));
+  auto outcome = guarded([&]() -> Out {
     std::lock_guard lock(mu_);
+    if (!keys_) return Error{Code::internal, std::string(kNoKeys)};
     Transaction tx(db_);
     if (!tx.begun().ok()) return tx.begun().error();
-    auto result = body();
+    AuditEvent entry = audit;
+    auto result = body(entry);
     if (!result.ok()) return result;
-    if (Status s = append_audit_locked(audit); !s.ok()) return s.error();
-    if (Status s = tx.commit(); !s.ok()) return s.error();
+    if (Status s = append_audit_locked(entry); !s.ok()) return s.error();
+    if (Status s = tx.commit(); !s.ok()) {
+      pending_head_.reset();
+      return s.error();
+    }
+    publish_head_locked(true);
     return result;
   });
   forget_verifiers();  // after the commit: a grant or token may have changed
@@ -505,11 +154,19 @@ void SqliteStore::forget_verifiers() {
 }
 
 Status SqliteStore::append_audit(const AuditEvent& audit) {
-  return audited_write(audit, [&]() -> Status { return Status(); });
+  return audited_write(audit, [&](AuditEvent&) -> Status { return Status(); });
+}
+
+Status SqliteStore::write_token_row_mac_locked(const TokenRecord& token) {
+  auto mac = keys_->token_mac(token);
+  if (!mac.ok()) return mac.error();
+  Stmt q(db_, "UPDATE tokens SET mac = ? WHERE id = ?");
+  q.bind(1, *mac).bind(2, token.id);
+  return q.run("record the token's MAC");
 }
 
 Result<std::int64_t> SqliteStore::add_token(const TokenRecord& t, const AuditEvent& audit) {
-  return audited_write(audit, [&]() -> Result<std::int64_t> {
+  return audited_write(audit, [&](AuditEvent&) -> Result<std::int64_t> {
     Stmt ins(db_,
              "INSERT INTO tokens (user, label, kind, credential, rp_id, algorithm, "
              "public_key, uv, sign_count, aaguid, attestation_format, attestation_x5c, "
@@ -539,8 +196,11 @@ Result<std::int64_t> SqliteStore::add_token(const TokenRecord& t, const AuditEve
                                                "label."};
     }
     if (rc != SQLITE_DONE) return db_error(db_, "store the token");
-    const std::int64_t id = sqlite3_last_insert_rowid(db_);
-    return id;
+    TokenRecord stored = t;
+    stored.id = sqlite3_last_insert_rowid(db_);
+    stored.revoked.reset();
+    if (Status s = write_token_row_mac_locked(stored); !s.ok()) return s.error();
+    return stored.id;
   });
 }
 
@@ -552,7 +212,8 @@ Result<std::vector<TokenRecord>> SqliteStore::list_tokens(const std::string& use
                     " FROM tokens WHERE (?1 = '' OR user = ?1) AND (?2 OR revoked IS NULL)"
                     " ORDER BY user, id");
     q.bind(1, user).bind(2, std::int64_t{include_revoked ? 1 : 0});
-    return collect(db_, q, read_token, "list tokens");
+    return collect(
+        db_, q, [&](const Stmt& row) { return read_token(row, keys_.get()); }, "list tokens");
   });
 }
 
@@ -562,51 +223,135 @@ Result<TokenRecord> SqliteStore::get_token(std::int64_t id) {
     Stmt q(db_, "SELECT " + std::string(kTokenColumns) + " FROM tokens WHERE id = ?");
     q.bind(1, id);
     const int rc = q.step();
-    if (rc == SQLITE_ROW) return read_token(q);
+    if (rc == SQLITE_ROW) {
+      TokenRecord t = read_token(q, keys_.get());
+      if (!t.intact) return Error{Code::integrity, tampered_token(t)};
+      return t;
+    }
     if (rc == SQLITE_DONE) return Error{Code::not_found, "No such token."};
     return db_error(db_, "read a token");
   });
 }
 
+Result<TokenRecord> SqliteStore::active_token_locked(std::int64_t id) {
+  Stmt q(db_,
+         "SELECT " + std::string(kTokenColumns) + " FROM tokens WHERE id = ? AND revoked IS NULL");
+  q.bind(1, id);
+  const int rc = q.step();
+  if (rc == SQLITE_DONE) return Error{Code::not_found, "The token is no longer enrolled."};
+  if (rc != SQLITE_ROW) return db_error(db_, "read a token");
+  TokenRecord t = read_token(q, keys_.get());
+  if (!t.intact) return Error{Code::integrity, tampered_token(t)};
+  return t;
+}
+
+Result<std::vector<GrantRecord>> SqliteStore::active_grants_locked(std::string_view where,
+                                                                   const std::string& first,
+                                                                   const std::string& second) {
+  Stmt q(db_, "SELECT " + std::string(kGrantColumns) + " FROM grants WHERE revoked IS NULL AND (" +
+                  std::string(where) + ") ORDER BY created, name");
+  q.bind(1, first).bind(2, second);
+  return collect(
+      db_, q, [&](const Stmt& row) { return read_grant(row, keys_.get()); }, "read grants");
+}
+
+Status SqliteStore::revoke_grant_row_locked(GrantRecord grant, UnixTime when,
+                                            std::string& revoked) {
+  // A row changed outside touchpassd may still be revoked (that is what an admin who finds one
+  // wants), but it is not laundered silently: the audit entry says so.
+  const bool was_intact = grant.intact;
+  grant.revoked = when;
+  auto mac = keys_->grant_mac(grant);
+  if (!mac.ok()) return mac.error();
+  Stmt q(db_, "UPDATE grants SET revoked = ?, mac = ? WHERE grant_id = ?");
+  q.bind(1, when).bind(2, *mac).bind(3, grant.grant_id);
+  if (Status s = q.run("revoke the grant"); !s.ok()) return s;
+  if (!revoked.empty()) revoked += ',';
+  revoked += to_hex(grant.grant_id);
+  if (!was_intact) revoked += " (its record had been changed outside touchpassd)";
+  return {};
+}
+
+namespace {
+
+// Adds the store's own record of what a write revoked to its audit entry; log --verify reads it.
+void note_revoked(AuditEvent& entry, const std::string& revoked) {
+  if (revoked.empty()) return;
+  if (!entry.detail.empty()) entry.detail += "; ";
+  entry.detail += std::string(kRevokedGrantsNote) + revoked;
+}
+
+}  // namespace
+
 Status SqliteStore::revoke_token(std::int64_t id, UnixTime when, const AuditEvent& audit) {
-  return audited_write(audit, [&]() -> Status {
-    Stmt tok(db_, "UPDATE tokens SET revoked = ? WHERE id = ? AND revoked IS NULL");
-    tok.bind(1, when).bind(2, id);
+  return audited_write(audit, [&](AuditEvent& entry) -> Status {
+    auto token = active_token_locked(id);
+    if (!token.ok()) {
+      if (token.error().code == Code::not_found) {
+        return Error{Code::not_found, "No such active token."};
+      }
+      if (token.error().code != Code::integrity) return token.error();
+      // Revoking a tampered token is allowed: read it again without the check.
+    }
+    Stmt q(db_, "SELECT " + std::string(kTokenColumns) + " FROM tokens WHERE id = ?");
+    q.bind(1, id);
+    if (q.step() != SQLITE_ROW) return db_error(db_, "read a token");
+    TokenRecord t = read_token(q, keys_.get());
+    const bool was_intact = t.intact;
+    t.revoked = when;
+    auto mac = keys_->token_mac(t);
+    if (!mac.ok()) return mac.error();
+    Stmt tok(db_, "UPDATE tokens SET revoked = ?, mac = ? WHERE id = ?");
+    tok.bind(1, when).bind(2, *mac).bind(3, id);
     if (Status s = tok.run("revoke the token"); !s.ok()) return s;
-    if (sqlite3_changes(db_) == 0) return Error{Code::not_found, "No such active token."};
-    Stmt grants(db_, "UPDATE grants SET revoked = ? WHERE token_id = ? AND revoked IS NULL");
-    grants.bind(1, when).bind(2, id);
-    if (Status s = grants.run("revoke the token's grants"); !s.ok()) return s;
+    if (!was_intact) {
+      if (!entry.detail.empty()) entry.detail += "; ";
+      entry.detail += "the key's record had been changed outside touchpassd";
+    }
+    auto grants =
+        active_grants_locked("token_id = CAST(?1 AS INTEGER) AND ?2 = ''", std::to_string(id), "");
+    if (!grants.ok()) return grants.error();
+    std::string revoked;
+    for (const GrantRecord& g : *grants) {
+      if (Status s = revoke_grant_row_locked(g, when, revoked); !s.ok()) return s;
+    }
+    note_revoked(entry, revoked);
     return Status();
   });
 }
 
 Status SqliteStore::write_token_state_locked(std::int64_t token_id, const TokenState& state) {
+  auto token = active_token_locked(token_id);
+  if (!token.ok()) return token.error();
   // Empty rolling values keep the stored ones (FIDO2 tokens have none).
+  token->sign_count = state.sign_count;
+  if (!state.rolling_challenge.empty()) token->rolling_challenge = state.rolling_challenge;
+  if (!state.rolling_hash.empty()) token->rolling_hash = state.rolling_hash;
+  auto mac = keys_->token_mac(*token);
+  if (!mac.ok()) return mac.error();
   Stmt tok(db_,
-           "UPDATE tokens SET sign_count = ?1, "
-           "rolling_challenge = CASE WHEN length(?2) > 0 THEN ?2 ELSE rolling_challenge END, "
-           "rolling_hash = CASE WHEN length(?3) > 0 THEN ?3 ELSE rolling_hash END "
-           "WHERE id = ?4 AND revoked IS NULL");
-  tok.bind(1, std::int64_t{state.sign_count})
-      .bind(2, state.rolling_challenge)
-      .bind(3, state.rolling_hash)
-      .bind(4, token_id);
-  if (Status s = tok.run("record the token's state"); !s.ok()) return s;
-  if (sqlite3_changes(db_) == 0) {
-    return Error{Code::not_found, "The token is no longer enrolled."};
-  }
-  return {};
+           "UPDATE tokens SET sign_count = ?, rolling_challenge = ?, rolling_hash = ?, mac = ? "
+           "WHERE id = ?");
+  tok.bind(1, std::int64_t{token->sign_count})
+      .bind(2, token->rolling_challenge)
+      .bind(3, token->rolling_hash)
+      .bind(4, *mac)
+      .bind(5, token_id);
+  return tok.run("record the token's state");
 }
 
 Status SqliteStore::add_grant(const GrantRecord& g, const TokenState& token_state,
                               const AuditEvent& audit) {
-  return audited_write(audit, [&]() -> Status {
+  return audited_write(audit, [&](AuditEvent& entry) -> Status {
     if (Status s = write_token_state_locked(g.token_id, token_state); !s.ok()) return s;
+    GrantRecord stored = g;
+    stored.revoked.reset();
+    auto mac = keys_->grant_mac(stored);
+    if (!mac.ok()) return mac.error();
     Stmt ins(db_,
              "INSERT INTO grants (grant_id, user, name, scopes, created, expires, "
-             "token_id, kind, credential, verifier, proof_auth_data, proof_signature) "
-             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
+             "token_id, kind, credential, verifier, proof_auth_data, proof_signature, mac) "
+             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
     ins.bind(1, g.grant_id)
         .bind(2, g.user)
         .bind(3, g.name)
@@ -618,7 +363,8 @@ Status SqliteStore::add_grant(const GrantRecord& g, const TokenState& token_stat
         .bind(9, g.credential)
         .bind(10, g.verifier)
         .bind(11, g.proof_auth_data)
-        .bind(12, g.proof_signature);
+        .bind(12, g.proof_signature)
+        .bind(13, *mac);
     const int rc = ins.step();
     if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
       return Error{Code::invalid_argument, "An app password named \"" + g.name +
@@ -626,6 +372,8 @@ Status SqliteStore::add_grant(const GrantRecord& g, const TokenState& token_stat
                                                "revoke the old one first."};
     }
     if (rc != SQLITE_DONE) return db_error(db_, "store the grant");
+    if (!entry.detail.empty()) entry.detail += "; ";
+    entry.detail += std::string(kIssuedGrantNote) + to_hex(g.grant_id);
     return Status();
   });
 }
@@ -633,15 +381,13 @@ Status SqliteStore::add_grant(const GrantRecord& g, const TokenState& token_stat
 Result<GrantRecord> SqliteStore::find_grant(const std::string& user, const std::string& name) {
   return guarded([&]() -> Result<GrantRecord> {
     std::lock_guard lock(mu_);
-    Stmt q(db_, "SELECT " + std::string(kGrantColumns) +
-                    " FROM grants WHERE user = ? AND name = ? AND revoked IS NULL");
-    q.bind(1, user).bind(2, name);
-    const int rc = q.step();
-    if (rc == SQLITE_ROW) return read_grant(q);
-    if (rc == SQLITE_DONE) {
+    auto found = active_grants_locked("user = ?1 AND name = ?2", user, name);
+    if (!found.ok()) return found.error();
+    if (found->empty()) {
       return Error{Code::not_found, "There is no app password named \"" + name + "\"."};
     }
-    return db_error(db_, "read a grant");
+    if (!found->front().intact) return Error{Code::integrity, tampered_grant(found->front())};
+    return found->front();
   });
 }
 
@@ -693,10 +439,18 @@ Result<std::optional<GrantRecord>> SqliteStore::look_up_verifier(const Bytes& ve
       g.user = q.text(1);
       g.name = q.text(2);
       g.scopes = split_scopes(q.text(3));
-      g.expires = q.integer(4);
-      g.revoked = q.optional_integer(5);
-      g.token_revoked = q.integer(6) != 0;
+      g.created = q.integer(4);
+      g.expires = q.integer(5);
+      g.token_id = q.integer(6);
+      g.kind = q.text(7);
+      g.credential = q.blob(8);
+      g.revoked = q.optional_integer(9);
+      g.token_revoked = q.integer(10) != 0;
       g.verifier = verifier;
+      // keys_ is set once, before any verification is served.
+      const StoreKeys* keys = keys_.get();
+      auto mac = keys != nullptr ? keys->grant_mac(g) : Result<Bytes>(Bytes());
+      g.intact = keys != nullptr && mac.ok() && mac_matches(q.blob(11), *mac);
       return std::optional<GrantRecord>(std::move(g));
     }
     if (rc == SQLITE_DONE) return std::optional<GrantRecord>();
@@ -712,93 +466,69 @@ Result<std::vector<GrantRecord>> SqliteStore::list_grants(const std::string& use
                     " FROM grants WHERE (?1 = '' OR user = ?1) AND (?2 OR revoked IS NULL)"
                     " ORDER BY user, created, name");
     q.bind(1, user).bind(2, std::int64_t{include_revoked ? 1 : 0});
-    return collect(db_, q, read_grant, "list grants");
+    return collect(
+        db_, q, [&](const Stmt& row) { return read_grant(row, keys_.get()); }, "list grants");
   });
 }
 
 Status SqliteStore::update_token_state(std::int64_t token_id, const TokenState& state,
                                        const AuditEvent& audit) {
-  return audited_write(audit,
-                       [&]() -> Status { return write_token_state_locked(token_id, state); });
+  return audited_write(
+      audit, [&](AuditEvent&) -> Status { return write_token_state_locked(token_id, state); });
 }
 
 Status SqliteStore::revoke_grant(const std::string& user, const std::string& name, UnixTime when,
                                  const AuditEvent& audit) {
-  return audited_write(audit, [&]() -> Status {
-    Stmt q(db_, "UPDATE grants SET revoked = ? WHERE user = ? AND name = ? AND revoked IS NULL");
-    q.bind(1, when).bind(2, user).bind(3, name);
-    if (Status s = q.run("revoke the grant"); !s.ok()) return s;
-    if (sqlite3_changes(db_) == 0) {
+  return audited_write(audit, [&](AuditEvent& entry) -> Status {
+    auto found = active_grants_locked("user = ?1 AND name = ?2", user, name);
+    if (!found.ok()) return found.error();
+    if (found->empty()) {
       return Error{Code::not_found, "There is no app password named \"" + name + "\"."};
     }
+    std::string revoked;
+    if (Status s = revoke_grant_row_locked(found->front(), when, revoked); !s.ok()) return s;
+    note_revoked(entry, revoked);
     return Status();
   });
 }
 
 Result<int> SqliteStore::revoke_all_grants(const std::string& user, UnixTime when,
                                            const AuditEvent& audit) {
-  return audited_write(audit, [&]() -> Result<int> {
-    Stmt q(db_, "UPDATE grants SET revoked = ? WHERE user = ? AND revoked IS NULL");
-    q.bind(1, when).bind(2, user);
-    if (Status s = q.run("revoke the grants"); !s.ok()) return s;
-    const int count = sqlite3_changes(db_);
-    return count;
+  return audited_write(audit, [&](AuditEvent& entry) -> Result<int> {
+    auto found = active_grants_locked("user = ?1 AND ?2 = ''", user, "");
+    if (!found.ok()) return found.error();
+    std::string revoked;
+    for (const GrantRecord& g : *found) {
+      if (Status s = revoke_grant_row_locked(g, when, revoked); !s.ok()) return s.error();
+    }
+    note_revoked(entry, revoked);
+    return static_cast<int>(found->size());
   });
 }
 
 Status SqliteStore::rename_grant(const std::string& user, const std::string& old_name,
                                  const std::string& new_name, const AuditEvent& audit) {
-  return audited_write(audit, [&]() -> Status {
+  return audited_write(audit, [&](AuditEvent&) -> Status {
     // The grant's name is part of its encoding (and so of its clientDataHash), not of the
     // password derivation (salt and HKDF use only the grant id), so renaming keeps the password.
-    Stmt q(db_, "UPDATE grants SET name = ? WHERE user = ? AND name = ? AND revoked IS NULL");
-    q.bind(1, new_name).bind(2, user).bind(3, old_name);
+    auto found = active_grants_locked("user = ?1 AND name = ?2", user, old_name);
+    if (!found.ok()) return found.error();
+    if (found->empty()) {
+      return Error{Code::not_found, "There is no app password named \"" + old_name + "\"."};
+    }
+    GrantRecord g = found->front();
+    if (!g.intact) return Error{Code::integrity, tampered_grant(g)};
+    g.name = new_name;
+    auto mac = keys_->grant_mac(g);
+    if (!mac.ok()) return mac.error();
+    Stmt q(db_, "UPDATE grants SET name = ?, mac = ? WHERE grant_id = ?");
+    q.bind(1, new_name).bind(2, *mac).bind(3, g.grant_id);
     const int rc = q.step();
     if (rc == SQLITE_CONSTRAINT_UNIQUE) {
       return Error{Code::invalid_argument,
                    "An app password named \"" + new_name + "\" already exists."};
     }
     if (rc != SQLITE_DONE) return db_error(db_, "rename the grant");
-    if (sqlite3_changes(db_) == 0) {
-      return Error{Code::not_found, "There is no app password named \"" + old_name + "\"."};
-    }
-    return Status();
-  });
-}
-
-Result<std::vector<AuditEntry>> SqliteStore::list_audit(const std::string& user, int limit) {
-  return guarded([&]() -> Result<std::vector<AuditEntry>> {
-    std::lock_guard lock(mu_);
-    Stmt q(db_,
-           "SELECT * FROM (SELECT seq, time, actor_uid, actor, action, user, object, result, "
-           "detail, prev_hash, hash FROM audit WHERE (?1 = '' OR user = ?1 OR actor = ?1) "
-           "ORDER BY seq DESC LIMIT ?2) ORDER BY seq");
-    q.bind(1, user).bind(2, std::int64_t{limit > 0 ? limit : -1});
-    return collect(db_, q, read_audit_entry, "read the audit log");
-  });
-}
-
-Status SqliteStore::verify_audit() {
-  Result<std::vector<AuditEntry>> entries = list_audit("", 0);
-  if (!entries.ok()) return entries.status();
-  return guarded([&]() -> Status {
-    Bytes prev(kAuditHashSize, 0);
-    std::int64_t expected_seq = 1;
-    for (const AuditEntry& e : *entries) {
-      const std::string where = "Audit entry " + std::to_string(e.seq);
-      if (e.seq != expected_seq) {
-        return Error{Code::verification_failed, "The audit log has a gap: entry " +
-                                                    std::to_string(expected_seq) + " is missing."};
-      }
-      if (e.prev_hash != prev) {
-        return Error{Code::verification_failed, where + " does not follow the entry before it."};
-      }
-      if (audit_entry_hash(prev, e.seq, e.event) != e.hash) {
-        return Error{Code::verification_failed, where + " has been altered."};
-      }
-      prev = e.hash;
-      ++expected_seq;
-    }
     return Status();
   });
 }
@@ -807,6 +537,7 @@ Status SqliteStore::write_verification_batch(const VerificationBatch& batch) {
   if (batch.usages.empty() && batch.throttles.empty() && batch.audits.empty()) return {};
   return guarded([&]() -> Status {
     std::lock_guard lock(mu_);
+    if (!keys_) return Error{Code::internal, std::string(kNoKeys)};
     // What verification learns may lose its last seconds in a power cut; issuing and revoking
     // may not.
     if (Status s = exec(db_, "PRAGMA synchronous=NORMAL", "configure the database"); !s.ok()) {
@@ -852,7 +583,13 @@ Status SqliteStore::write_verification_batch(const VerificationBatch& batch) {
       for (const AuditEvent& e : batch.audits) {
         if (Status s = append_audit_locked(e); !s.ok()) return s;
       }
-      return tx.commit();
+      Status committed = tx.commit();
+      if (committed.ok()) {
+        publish_head_locked(false);
+      } else {
+        pending_head_.reset();
+      }
+      return committed;
     }();
     const Status restored = exec(db_, "PRAGMA synchronous=FULL", "configure the database");
     return result.ok() ? restored : result;

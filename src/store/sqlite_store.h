@@ -12,6 +12,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "store/store.h"
@@ -24,7 +25,7 @@ namespace touchpass::store {
 class SqliteStore final : public Store {
  public:
   // The schema version this build writes.
-  static constexpr int kSchemaVersion = 5;
+  static constexpr int kSchemaVersion = 6;
 
   // Opens (creating with mode 0600 if missing) and migrates the database at `path`. A file that
   // exists but is empty (0 bytes), or an SQLite database that is not a touchpass store, is
@@ -54,9 +55,14 @@ class SqliteStore final : public Store {
   Status rename_grant(const std::string& user, const std::string& old_name,
                       const std::string& new_name, const AuditEvent& audit) override;
 
+  Status use_keys(std::shared_ptr<const StoreKeys> keys, UnixTime now, bool may_key) override;
+  Result<AuditHead> audit_head() override;
+  void set_audit_observer(AuditObserver observer) override;
+  Status check_audit_anchor(const AuditHead& anchor) override;
+
   Status append_audit(const AuditEvent& audit) override;
   Result<std::vector<AuditEntry>> list_audit(const std::string& user, int limit) override;
-  Status verify_audit() override;
+  Status verify_audit(const std::optional<AuditHead>& anchor) override;
 
   Status write_verification_batch(const VerificationBatch& batch) override;
   Result<std::vector<Throttle>> list_throttles() override;
@@ -74,20 +80,45 @@ class SqliteStore final : public Store {
   };
 
   explicit SqliteStore(sqlite3* db);
-  Status migrate();
   Status open_readers(const std::filesystem::path& path, int count);
-  // Appends one audit entry; the caller holds mu_ and has a transaction open.
+  // Appends one audit entry (keyed link); the caller holds mu_ and has a transaction open.
+  // The new head is kept in pending_head_ until the commit.
   Status append_audit_locked(const AuditEvent& audit);
+  // After a commit (mu_ held): the pending head becomes the head; the observer is told.
+  void publish_head_locked(bool durable);
+  Result<AuditHead> audit_head_locked();
+  Status check_audit_anchor_locked(const AuditHead& anchor);
+  // The table checks of verify_audit (mu_ held): MACs, and the tables against `entries`.
+  Status check_tables_locked(const std::vector<AuditEntry>& entries);
+  // One-time keying of a store's existing rows (mu_ held, transaction open).
+  Status protect_existing_rows_locked(UnixTime now);
+  // Rows with their MAC checked (intact), mu_ held. The active token `id`: not_found when
+  // there is none.
+  Result<TokenRecord> active_token_locked(std::int64_t id);
+  // Active grants matching `where` (an SQL condition on grants with ?1 and ?2 bound to
+  // `first` and `second`).
+  Result<std::vector<GrantRecord>> active_grants_locked(std::string_view where,
+                                                        const std::string& first,
+                                                        const std::string& second);
+  // Marks `grant` revoked at `when` and gives it its new MAC; its hex id is added to `revoked`.
+  Status revoke_grant_row_locked(GrantRecord grant, UnixTime when, std::string& revoked);
+  Status write_token_row_mac_locked(const TokenRecord& token);
   // Writes a token's new state; not_found when it is not an active token. Caller holds mu_ and
   // has a transaction open.
   Status write_token_state_locked(std::int64_t token_id, const TokenState& state);
-  // Runs `body` (which returns Status or Result<T>) under the lock in one transaction that also
-  // appends `audit`; commits only when both succeed, so a failed change leaves no trace.
+  // Runs `body(entry)` (which returns Status or Result<T>, and may add to the audit entry's
+  // detail) under the lock in one transaction that also appends `audit`; commits only when
+  // both succeed, so a failed change leaves no trace.
   template <class F>
-  auto audited_write(const AuditEvent& audit, F&& body) -> decltype(body());
+  auto audited_write(const AuditEvent& audit, F&& body)
+      -> decltype(body(std::declval<AuditEvent&>()));
 
   std::mutex mu_;
   sqlite3* db_;
+  std::shared_ptr<const StoreKeys> keys_;  // set once by use_keys
+  std::int64_t keyed_from_ = 0;            // 0 until use_keys
+  AuditObserver observer_;
+  std::optional<AuditHead> pending_head_;
   std::vector<std::unique_ptr<Reader>> readers_;
   std::atomic<unsigned> next_reader_{0};
 

@@ -7,6 +7,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -42,6 +44,7 @@ struct TokenRecord {
   // key must give to it; both are replaced after each successful use.
   Bytes rolling_challenge;
   Bytes rolling_hash;
+  bool intact = true;  // read only: the row's MAC matches (integrity.h)
 };
 
 // What a token's use changes about it: FIDO2's signature counter, or a YubiKey's next rolling
@@ -72,6 +75,7 @@ struct GrantRecord {
   std::string last_service;
   std::string last_remote;
   bool token_revoked = false;  // read only: the grant's token has been revoked
+  bool intact = true;          // read only: the row's MAC matches (integrity.h)
 };
 
 // What happened, by whom, to whom. The store adds the sequence number and the hash chain.
@@ -120,6 +124,19 @@ struct AuditEntry {
   Bytes hash;       // SHA-256 over prev_hash and the entry (audit_chain.h)
 };
 
+// The newest entry of the audit log, as anchored outside the database (DESIGN.md §7).
+struct AuditHead {
+  std::int64_t seq = 0;         // 0: the log is empty
+  Bytes hash;                   // the entry's link (empty when seq is 0)
+  std::int64_t keyed_from = 0;  // the first entry chained under the audit key
+};
+
+// Told the new head after each commit that appended audit entries, in order; `durable` is
+// false for verification batches (not synchronous: a power cut may lose them).
+using AuditObserver = std::function<void(const AuditHead& head, bool durable)>;
+
+class StoreKeys;  // integrity.h
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -157,13 +174,29 @@ class Store {
   virtual Status rename_grant(const std::string& user, const std::string& old_name,
                               const std::string& new_name, const AuditEvent& audit) = 0;
 
+  // Integrity (integrity.h). Installs the keys derived from the pepper; every write needs
+  // them. The first time a store gets its keys, every existing grant and token is given its
+  // MAC and the audit log is keyed from the next entry on (an entry "protect" at `now` records
+  // it when the store holds anything). A store whose rows carry MACs but which has lost the
+  // record of its keying is refused (integrity), never keyed again; so is a store not yet
+  // keyed when `may_key` is false (the anchor outside says it was keyed).
+  virtual Status use_keys(std::shared_ptr<const StoreKeys> keys, UnixTime now, bool may_key) = 0;
+  virtual Result<AuditHead> audit_head() = 0;
+  virtual void set_audit_observer(AuditObserver observer) = 0;
+  // integrity unless the log holds the anchored head (same entry, same link, same keying):
+  // the error says whether entries were removed from its end or rewritten.
+  virtual Status check_audit_anchor(const AuditHead& anchor) = 0;
+
   // Audit log: append-only and hash-chained.
   virtual Status append_audit(const AuditEvent& audit) = 0;
   // Entries in order; only those concerning `user` (as actor or target) when it is not empty;
   // at most `limit` of the newest when limit > 0.
   virtual Result<std::vector<AuditEntry>> list_audit(const std::string& user, int limit) = 0;
-  // Recomputes the chain; an error names the first entry that does not match.
-  virtual Status verify_audit() = 0;
+  // Checks the whole store (integrity error naming the first problem): the chain (each link,
+  // keyed from keyed_from on), the anchored head when given, every grant's and token's MAC, no
+  // grant without its issue entry (those made before keying excepted), no grant revoked in the
+  // log but active in the table.
+  virtual Status verify_audit(const std::optional<AuditHead>& anchor) = 0;
 
   // Verification support. The grant with this verifier (revoked or not) is found by
   // find_grant_by_verifier above; it never waits for a writer.

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -55,15 +56,44 @@ struct Conn {
   std::size_t sent;  // slowloris: bytes of the frame sent so far
 };
 
+// The cpu_burn child (already nobody): spins on every core until `deadline` or SIGTERM, then
+// reports and exits. Never returns.
+[[noreturn]] void burn_cpu(Clock::time_point deadline, int report_fd) {
+  report(report_fd, "ready\n");
+  const long cores = std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN));
+  std::vector<pid_t> spinners;
+  for (long i = 1; i < cores; ++i) {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      while (!g_stop && Clock::now() < deadline) {
+      }
+      ::_exit(0);
+    }
+    if (pid > 0) spinners.push_back(pid);
+  }
+  while (!g_stop && Clock::now() < deadline) {
+  }
+  for (const pid_t pid : spinners) {
+    ::kill(pid, SIGTERM);
+    ::waitpid(pid, nullptr, 0);
+  }
+  report(report_fd, "stats 0 0 0 0 0 0\n");
+  ::_exit(0);
+}
+
 // The attacker child's whole life: drops to nobody, attacks until `lifetime` has passed or
 // SIGTERM came, reports on `report_fd`, and exits. Never returns.
 [[noreturn]] void attacker_main(AttackKind kind, const std::string& socket, int max_connections,
-                                std::chrono::seconds lifetime, int report_fd) {
+                                std::chrono::seconds lifetime, int nice, int report_fd) {
   struct sigaction sa {};
   sa.sa_handler = on_term;
   ::sigaction(SIGTERM, &sa, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
   const auto deadline = Clock::now() + lifetime;
+  if (nice != 0 && ::setpriority(PRIO_PROCESS, 0, nice) != 0) {
+    report(report_fd, "error cannot set niceness: " + std::string(std::strerror(errno)) + "\n");
+    ::_exit(1);
+  }
 
   const rlim_t files = static_cast<rlim_t>(max_connections) + 64;
   const rlimit limit{files, files};
@@ -73,6 +103,7 @@ struct Conn {
     report(report_fd, "error cannot become nobody: " + std::string(std::strerror(errno)) + "\n");
     ::_exit(1);
   }
+  if (kind == AttackKind::cpu_burn) burn_cpu(deadline, report_fd);
 
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
@@ -157,13 +188,13 @@ struct Conn {
 }  // namespace
 
 Attacker Attacker::start(AttackKind kind, const std::string& socket, int max_connections,
-                         std::chrono::seconds lifetime) {
+                         std::chrono::seconds lifetime, int nice) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return Attacker(-1, -1);
   const pid_t pid = ::fork();
   if (pid == 0) {
     ::close(fds[0]);
-    attacker_main(kind, socket, max_connections, lifetime, fds[1]);
+    attacker_main(kind, socket, max_connections, lifetime, nice, fds[1]);
   }
   ::close(fds[1]);
   if (pid < 0) {

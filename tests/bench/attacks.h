@@ -19,6 +19,8 @@ enum class AttackKind {
   hog,        // opens as many connections as it can (up to a limit) and holds them, silent;
               // once a second it opens again those the daemon closed
   slowloris,  // the same, but sends one byte of a frame on each connection every 4 s
+  cpu_burn,   // a reference that does not touch touchpass: spins on every core (the same user
+              // burning CPU), to tell the attacker's own CPU use apart from the daemon's cost
 };
 
 // What an attacker child did.
@@ -38,8 +40,10 @@ class Attacker {
  public:
   // Forks the attacker against `socket` with at most `max_connections` open; it stops by
   // itself after `lifetime`. Call only while the calling process has no other threads.
+  // `nice` is the child's scheduling niceness (0: as any user's process; 19: its own CPU use
+  // yields to everything else, so what remains is the daemon's cost of the attack).
   static Attacker start(AttackKind kind, const std::string& socket, int max_connections,
-                        std::chrono::seconds lifetime);
+                        std::chrono::seconds lifetime, int nice = 0);
   Attacker(Attacker&& other) noexcept;
   Attacker& operator=(Attacker&&) = delete;
   ~Attacker();  // kills and reaps the child if stop() was not called

@@ -546,14 +546,15 @@ void print_attack_row(const char* name, const std::string& attacker, const LoadR
   }
 }
 
-// A hog or slowloris run on a fresh daemon with the default configuration.
-void connection_attack(const Options& o, AttackKind kind) {
+// A hog, slowloris or CPU-burn run on a fresh daemon with the default configuration; the
+// attacker runs at niceness `nice`.
+void connection_attack(const Options& o, AttackKind kind, const char* label, int nice) {
   auto s = start_setup("");
   if (!s) return;
   const auto window = std::chrono::seconds(std::max(o.seconds, 10));
   const LoadResult idle = run_load(service_spec(*s, window));
   // No other thread runs now: the attacker may be forked.
-  Attacker attacker = Attacker::start(kind, s->socket(), 5000, window + 30s);
+  Attacker attacker = Attacker::start(kind, s->socket(), 5000, window + 30s, nice);
   const bool ready = attacker.wait_ready(10s);
   std::this_thread::sleep_for(2s);  // let the daemon take in what it will
   const LoadResult attacked = run_load(service_spec(*s, window));
@@ -561,14 +562,16 @@ void connection_attack(const Options& o, AttackKind kind) {
   std::string what;
   if (!a.reported || !ready) {
     what = "attacker failed: " + a.error;
+  } else if (kind == AttackKind::cpu_burn) {
+    what = "spinning on every core, never connecting";
   } else {
     what = std::to_string(a.max_held) + " held >= 1 s (max " + std::to_string(a.max_open) +
            " open), " + std::to_string(a.connects) + " connects, " +
            std::to_string(a.closed_by_daemon) + " closed by the daemon";
     if (kind == AttackKind::slowloris) what += ", " + std::to_string(a.bytes_sent) + " bytes";
   }
-  print_attack_row(kind == AttackKind::hog ? "connection hog" : "slowloris", what, idle, attacked,
-                   s->deployment->daemon_running());
+  if (nice != 0) what += "; attacker at nice " + std::to_string(nice);
+  print_attack_row(label, what, idle, attacked, s->deployment->daemon_running());
 }
 
 // The service during `o.flood_seconds` of wrong passwords from many addresses (attacks.h), on a
@@ -620,11 +623,19 @@ void attacks(const Options& o) {
   std::printf("%-15s %-17s %8s %8s %8s %8s %7s %6s  %s\n", "attack", "service all ok", "idle p50",
               "idle p99", "p50", "p99", "p99 x", "daemon", "attacker");
   std::printf("%-15s %-17s %8s %8s %8s %8s %7s %6s\n", "", "", "us", "us", "us", "us", "", "alive");
-  connection_attack(o, AttackKind::hog);
-  connection_attack(o, AttackKind::slowloris);
+  connection_attack(o, AttackKind::hog, "connection hog", 0);
+  connection_attack(o, AttackKind::slowloris, "slowloris", 0);
   flood_attack(o, "flood, no delay", "failure_delay_ms = 0\nlockout_failures = 10\n", 8);
   flood_attack(o, "flood, shipped", "lockout_failures = 10\n", 64);
   std::printf("target: every service verify succeeds; p99 under attack < 2x idle p99\n");
+  // What part of the hog's and slowloris's effect is the daemon's: the same attackers whose own
+  // CPU use yields to everyone else (nice 19), and the same user burning CPU without touching
+  // touchpass at all (the share of the machine no daemon can keep from a local user).
+  std::printf(
+      "\nreference: the daemon's cost of the attacks apart from the attacker's own CPU use\n");
+  connection_attack(o, AttackKind::hog, "hog, nice 19", 19);
+  connection_attack(o, AttackKind::slowloris, "slowloris, n 19", 19);
+  connection_attack(o, AttackKind::cpu_burn, "cpu burn only", 0);
 }
 
 }  // namespace

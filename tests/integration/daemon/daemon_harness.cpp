@@ -17,6 +17,7 @@
 
 #include "ipc/frame.h"
 #include "ipc/paging.h"
+#include "store/integrity.h"
 
 namespace touchpass::testing {
 
@@ -313,6 +314,24 @@ std::string read_file(const fs::path& path) {
 
 std::string Deployment::daemon_log() const {
   return read_file(dir_ / "daemon.log");
+}
+
+Result<std::unique_ptr<store::SqliteStore>> Deployment::open_store() const {
+  auto opened = store::SqliteStore::open(store());
+  if (!opened.ok()) return opened;
+  std::ifstream in(pepper(), std::ios::binary);
+  Bytes bytes(32);
+  in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  if (in.gcount() != static_cast<std::streamsize>(bytes.size())) {
+    return Error{Code::io_error, "cannot read the pepper " + pepper().string()};
+  }
+  auto keys = store::StoreKeys::derive(bytes);
+  if (!keys.ok()) return keys.error();
+  // As the daemon after its first start: the store was keyed then.
+  if (Status s = (*opened)->use_keys(std::move(*keys), 1764000000, false); !s.ok()) {
+    return s.error();
+  }
+  return opened;
 }
 
 }  // namespace touchpass::testing

@@ -15,6 +15,7 @@
 
 #include "core/secret.h"
 #include "ipc/messages.h"
+#include "store/sqlite_store.h"
 
 namespace touchpass::testing {
 
@@ -140,6 +141,12 @@ class Deployment {
   fs::path verify_socket() const { return dir_ / "run" / "verify.sock"; }
   fs::path store() const { return dir_ / "state" / "touchpass.db"; }
   fs::path config() const { return dir_ / "touchpassd.conf"; }
+  fs::path pepper() const { return dir_ / "state" / "pepper"; }
+  // Where the daemon anchors the audit log's head (the default: beside the store).
+  fs::path audit_anchor() const { return dir_ / "state" / "audit-head"; }
+  // The store (the daemon stopped), opened with the keys of this deployment's pepper as the
+  // daemon would: for tests that read it, or write to it as touchpassd would.
+  Result<std::unique_ptr<store::SqliteStore>> open_store() const;
   fs::path token_socket(const std::string& name = "token0") const {
     return dir_ / "virtual" / name;
   }

@@ -529,9 +529,9 @@ TEST_F(DaemonTest, KillDuringIssuanceLeavesNoHalfWrittenGrant) {
     ASSERT_TRUE(deployment_->start_daemon());
   }
   deployment_->stop_daemon();
-  auto store = store::SqliteStore::open(deployment_->store());
+  auto store = deployment_->open_store();
   ASSERT_TRUE(store.ok());
-  EXPECT_TRUE((*store)->verify_audit().ok());
+  EXPECT_TRUE((*store)->verify_audit(std::nullopt).ok());
   auto grants = (*store)->list_grants("", true);
   ASSERT_TRUE(grants.ok());
   for (const auto& g : *grants) {
@@ -566,7 +566,7 @@ TEST(LargeAnswerTest, ThreeHundredGrantsAndTenThousandAuditEntriesAreListedAndVe
   {
     // Grants and audit entries written straight into the store (issuing 300 passwords with a
     // key would only make the test slow); the daemon then has to answer with all of them.
-    auto opened = store::SqliteStore::open(deployment.store());
+    auto opened = deployment.open_store();
     ASSERT_TRUE(opened.ok());
     store::SqliteStore& store = **opened;
     const auto tokens = store.list_tokens("root", false);

@@ -2,8 +2,10 @@
 // caller is never told why), who may ask, brute-force protection that survives a restart, and
 // last_used recorded without a synchronous write per login.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 #include "daemon/daemon_harness.h"
@@ -178,12 +180,62 @@ TEST_F(VerifyTest, FailuresAreSlowedThenTheSourceIsLockedAcrossARestart) {
   EXPECT_EQ(refused->final.error.code, Code::permission_denied);
 }
 
+// Runs SQL on the stopped daemon's store through its own connection: someone with write access
+// to the database file, without the pepper.
+int tamper(const Deployment& deployment, const std::string& sql) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open(deployment.store().c_str(), &db) != SQLITE_OK) return -1;
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  return rc;
+}
+
+TEST_F(VerifyTest, AGrantRevivedInTheDatabaseIsRefusedAndLogVerifyNamesIt) {
+  ASSERT_EQ(call(req("enroll"))->final.kind, ipc::Reply::Kind::ok);
+  const std::string password = issue("mail");
+  ASSERT_EQ(call(req("revoke", {{"name", "mail"}}))->final.kind, ipc::Reply::Kind::ok);
+  ASSERT_EQ(deployment_->stop_daemon(), 0);
+  ASSERT_EQ(tamper(*deployment_, "UPDATE grants SET revoked = NULL, expires = 0"), SQLITE_OK);
+  ASSERT_TRUE(deployment_->start_daemon()) << deployment_->daemon_log();
+  EXPECT_EQ(verify("root", password, "imap"), Code::refused);
+  auto log = call(req("log", {{"verify", true}}));
+  ASSERT_TRUE(log && log->final.kind == ipc::Reply::Kind::ok);
+  EXPECT_FALSE(log->final.body["chain_ok"].get<bool>());
+  EXPECT_NE(log->final.body["chain_error"].get<std::string>().find("\"mail\""), std::string::npos)
+      << log->final.body.dump();
+  EXPECT_NE(deployment_->daemon_log().find("changed outside touchpassd"), std::string::npos);
+}
+
+TEST_F(VerifyTest, TheDaemonRefusesAStoreWhoseLogLostItsNewestEntries) {
+  ASSERT_EQ(call(req("enroll"))->final.kind, ipc::Reply::Kind::ok);
+  issue("mail");
+  ASSERT_EQ(call(req("revoke", {{"name", "mail"}}))->final.kind, ipc::Reply::Kind::ok);
+  ASSERT_EQ(deployment_->stop_daemon(), 0);
+  // The newest entry (the revoke) goes: the chain alone cannot tell, the anchor can.
+  ASSERT_EQ(tamper(*deployment_,
+                   "DROP TRIGGER audit_append_only_delete; "
+                   "DELETE FROM audit WHERE seq = (SELECT max(seq) FROM audit)"),
+            SQLITE_OK);
+  EXPECT_FALSE(deployment_->start_daemon());
+  EXPECT_NE(deployment_->daemon_log().find("removed from its end"), std::string::npos)
+      << deployment_->daemon_log();
+  // The admin who restored an older store on purpose moves the anchor aside, as told.
+  EXPECT_NE(deployment_->daemon_log().find(deployment_->audit_anchor().string()),
+            std::string::npos);
+  std::filesystem::rename(deployment_->audit_anchor(),
+                          deployment_->audit_anchor().string() + ".old");
+  ASSERT_TRUE(deployment_->start_daemon()) << deployment_->daemon_log();
+  auto log = call(req("log", {{"verify", true}}));
+  ASSERT_TRUE(log && log->final.kind == ipc::Reply::Kind::ok);
+  EXPECT_TRUE(log->final.body["chain_ok"].get<bool>()) << log->final.body.dump();
+}
+
 TEST_F(VerifyTest, LastUseIsRecordedInBatches) {
   ASSERT_EQ(call(req("enroll"))->final.kind, ipc::Reply::Kind::ok);
   const std::string password = issue("mail");
   EXPECT_EQ(verify("root", password, "imap", "192.0.2.10"), Code::ok);
   ASSERT_EQ(deployment_->stop_daemon(), 0);  // a clean stop writes what is pending
-  auto store = store::SqliteStore::open(deployment_->store());
+  auto store = deployment_->open_store();
   ASSERT_TRUE(store.ok());
   auto grant = (*store)->find_grant("root", "mail");
   ASSERT_TRUE(grant.ok());

@@ -4,6 +4,7 @@
 #include "daemon/verify_handler.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -11,6 +12,7 @@
 #include <thread>
 
 #include "core/verifier.h"
+#include "store/integrity.h"
 #include "store/sqlite_store.h"
 
 namespace touchpass::daemon {
@@ -33,6 +35,9 @@ class VerifyHandlerTest : public ::testing::Test {
     auto s = store::SqliteStore::open(dir_ / "store.db");
     ASSERT_TRUE(s.ok()) << s.error().message;
     store_ = std::move(*s);
+    auto keys = store::StoreKeys::derive(pepper_.bytes());
+    ASSERT_TRUE(keys.ok());
+    ASSERT_TRUE(store_->use_keys(std::move(*keys), kNow, true).ok());
     ThrottlePolicy policy;
     policy.base_delay = 100ms;
     policy.source_failures = 10;
@@ -155,6 +160,21 @@ TEST_F(VerifyHandlerTest, ExpiredRevokedAndRevokedTokenPasswordsAreRefused) {
   ASSERT_TRUE(store_->revoke_token(token_id_, kNow, e).ok());
   EXPECT_EQ(verify("alice", "b7qm-x9fj-4tca-2hwe-p3vn"), Code::refused);
   EXPECT_NE(audit_details().find("expired app password \"short\""), std::string::npos);
+}
+
+TEST_F(VerifyHandlerTest, AGrantRevivedInTheDatabaseIsRefused) {
+  store::AuditEvent e;
+  e.action = "revoke";
+  ASSERT_TRUE(store_->revoke_grant("alice", "mail", kNow, e).ok());
+  // Someone with write access to the database file, but not the pepper, revives it.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "store.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE grants SET revoked = NULL", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  EXPECT_EQ(verify("alice", kPassword), Code::refused);
+  EXPECT_NE(audit_details().find("was changed outside touchpassd"), std::string::npos)
+      << audit_details();
 }
 
 TEST_F(VerifyHandlerTest, OnlyVerifiersMayAsk) {

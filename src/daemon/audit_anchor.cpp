@@ -1,0 +1,145 @@
+#include "daemon/audit_anchor.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "core/bytes.h"
+#include "daemon/log.h"
+
+namespace touchpass::daemon {
+
+namespace {
+
+constexpr std::string_view kMagic = "touchpass audit head v1";
+
+Error io_error(const std::filesystem::path& path, const std::string& what) {
+  return Error{Code::io_error, "The audit anchor " + path.string() + " " + what + ": " +
+                                   std::strerror(errno) + "."};
+}
+
+Status write_file(const std::filesystem::path& path, const std::string& text, bool durable) {
+  const std::filesystem::path temporary = path.string() + ".new";
+  const int fd =
+      ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return io_error(temporary, "cannot be created");
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const Error e = io_error(temporary, "cannot be written");
+      ::close(fd);
+      return e;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (durable && ::fdatasync(fd) != 0) {
+    const Error e = io_error(temporary, "cannot be synced");
+    ::close(fd);
+    return e;
+  }
+  ::close(fd);
+  if (::rename(temporary.c_str(), path.c_str()) != 0) return io_error(path, "cannot be replaced");
+  if (durable) {
+    const int dir = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir >= 0) {
+      ::fsync(dir);
+      ::close(dir);
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<std::optional<store::AuditHead>> AuditAnchor::load() const {
+  const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    if (errno == ENOENT) return std::optional<store::AuditHead>();
+    return io_error(path_, "cannot be opened");
+  }
+  std::string text;
+  char buf[512];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const Error e = io_error(path_, "cannot be read");
+      ::close(fd);
+      return e;
+    }
+    if (n == 0 || text.size() > 4096) break;
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  const Error bad{Code::integrity, "The audit anchor " + path_.string() +
+                                       " is damaged (not a touchpass audit head); restore it "
+                                       "from a backup, or move it aside to anchor the store's "
+                                       "current head."};
+  std::istringstream in(text);
+  std::string magic, k1, k2, k3, hash;
+  store::AuditHead head;
+  if (!std::getline(in, magic) || magic != kMagic || !(in >> k1 >> head.keyed_from) ||
+      k1 != "keyed_from" || !(in >> k2 >> head.seq) || k2 != "seq" || !(in >> k3 >> hash) ||
+      k3 != "hash" || head.seq < 0 || head.keyed_from < 0) {
+    return bad;
+  }
+  if (head.seq > 0) {
+    auto bytes = from_hex(hash);
+    if (!bytes || bytes->size() != 32) return bad;
+    head.hash = std::move(*bytes);
+  } else if (hash != "-") {
+    return bad;
+  }
+  return std::optional<store::AuditHead>(std::move(head));
+}
+
+Status AuditAnchor::record(const store::AuditHead& head, bool durable) const {
+  const std::string hash = head.seq > 0 ? to_hex(head.hash) : "-";
+  const std::string seq = std::to_string(head.seq);
+  log(LogLevel::info, "audit log head: entry " + seq + " " + hash,
+      {{"TOUCHPASS_AUDIT_SEQ", seq},
+       {"TOUCHPASS_AUDIT_HEAD", hash},
+       {"TOUCHPASS_AUDIT_KEYED_FROM", std::to_string(head.keyed_from)}});
+  std::ostringstream text;
+  text << kMagic << "\nkeyed_from " << head.keyed_from << "\nseq " << seq << "\nhash " << hash
+       << "\n";
+  return write_file(path_, text.str(), durable);
+}
+
+Status protect_store(store::Store& store, std::shared_ptr<const store::StoreKeys> keys,
+                     const AuditAnchor& anchor, store::UnixTime now) {
+  auto anchored = anchor.load();
+  if (!anchored.ok()) return anchored.error();
+  const bool anchored_keyed = anchored->has_value() && (*anchored)->keyed_from > 0;
+  if (Status s = store.use_keys(std::move(keys), now, !anchored_keyed); !s.ok()) return s;
+  if (anchored->has_value()) {
+    if (Status s = store.check_audit_anchor(**anchored); !s.ok()) {
+      return Error{s.code(), std::string(s.message()) +
+                                 " Restore the store from a backup. If you "
+                                 "restored an older backup on purpose, "
+                                 "move " +
+                                 anchor.path().string() + " aside and start touchpassd again."};
+    }
+  } else {
+    log_warning("no audit anchor at " + anchor.path().string() +
+                "; anchoring the store's current head there");
+  }
+  auto head = store.audit_head();
+  if (!head.ok()) return head.error();
+  if (Status s = anchor.record(*head, true); !s.ok()) return s;
+  store.set_audit_observer([&anchor](const store::AuditHead& h, bool durable) {
+    if (Status s = anchor.record(h, durable); !s.ok()) {
+      log_error("the audit head could not be anchored: " + std::string(s.message()));
+    }
+  });
+  return {};
+}
+
+}  // namespace touchpass::daemon

@@ -1,0 +1,153 @@
+// The store tests' fixture: a fresh store with its keys in a temporary directory, and the
+// means of an attacker with write access to the database file.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <memory>
+#include <random>
+#include <string>
+
+#include "store/audit_chain.h"
+#include "store/integrity.h"
+#include "store/sqlite_store.h"
+
+namespace touchpass::store {
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  using path = std::filesystem::path;
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("touchpass-store-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++));
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    path_ = dir_ / "store.db";
+    auto s = open_keyed(path_);
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    store_ = std::move(*s);
+  }
+
+  // The keys a daemon would derive from its pepper.
+  static std::shared_ptr<const StoreKeys> keys() {
+    static const auto derived = StoreKeys::derive(Bytes(32, 0x5a));
+    return *derived;
+  }
+
+  // Opens the store at `path` and gives it its keys, as touchpassd does at start.
+  static Result<std::unique_ptr<SqliteStore>> open_keyed(const std::filesystem::path& path) {
+    auto s = SqliteStore::open(path);
+    if (!s.ok()) return s;
+    if (Status k = (*s)->use_keys(keys(), 1764000000, true); !k.ok()) return k.error();
+    return s;
+  }
+
+  // Turns the store (closed here) into one a touchpass before schema v6 would have left: no
+  // MACs, no record of keying, every audit link plain SHA-256.
+  void downgrade_to_legacy() {
+    auto entries = store_->list_audit("", 0);
+    ASSERT_TRUE(entries.ok());
+    store_.reset();
+    ASSERT_EQ(raw_exec("DROP TRIGGER audit_append_only_update; "
+                       "ALTER TABLE tokens DROP COLUMN mac; ALTER TABLE grants DROP COLUMN mac; "
+                       "DELETE FROM meta WHERE key = 'audit_keyed_from'; PRAGMA user_version=5"),
+              SQLITE_OK);
+    Bytes prev(32, 0);
+    for (const AuditEntry& e : *entries) {
+      const Bytes hash = audit_entry_hash(prev, e.seq, e.event);
+      ASSERT_EQ(raw_exec("UPDATE audit SET prev_hash = x'" + to_hex(prev) + "', hash = x'" +
+                         to_hex(hash) + "' WHERE seq = " + std::to_string(e.seq)),
+                SQLITE_OK);
+      prev = hash;
+    }
+    ASSERT_EQ(raw_exec("CREATE TRIGGER audit_append_only_update BEFORE UPDATE ON audit BEGIN "
+                       "SELECT RAISE(ABORT, 'the audit log is append-only'); END;"),
+              SQLITE_OK);
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  static AuditEvent event(std::string action, std::string user, std::string object = "") {
+    AuditEvent e;
+    e.time = 1764000000;
+    e.actor_uid = 1000;
+    e.actor = user;
+    e.action = std::move(action);
+    e.user = std::move(user);
+    e.object = std::move(object);
+    e.result = "ok";
+    return e;
+  }
+
+  static TokenRecord token(std::string user, std::string label) {
+    TokenRecord t;
+    t.user = std::move(user);
+    t.label = std::move(label);
+    t.kind = "fido2";
+    t.credential = Bytes(32, 0xaa);
+    t.rp_id = "touchpass:host";
+    t.algorithm = -7;
+    t.public_key = Bytes(64, 0x04);
+    t.uv = "pin";
+    t.sign_count = 1;
+    t.aaguid = Bytes(16, 0x11);
+    t.attestation_format = "packed";
+    t.device = "touchpass virtual token";
+    t.is_virtual = true;
+    t.created = 1764000000;
+    return t;
+  }
+
+  GrantRecord grant(std::int64_t token_id, std::string user, std::string name) {
+    GrantRecord g;
+    g.grant_id = Bytes(16);
+    for (auto& b : g.grant_id) b = static_cast<std::uint8_t>(rng_());
+    g.user = std::move(user);
+    g.name = std::move(name);
+    g.scopes = {"imap", "smtp"};
+    g.created = 1764000000;
+    g.expires = 0;
+    g.token_id = token_id;
+    g.kind = "fido2";
+    g.credential = Bytes(32, 0xaa);
+    g.verifier = Bytes(32);
+    for (auto& b : g.verifier) b = static_cast<std::uint8_t>(rng_());
+    g.proof_auth_data = Bytes(37, 0x01);
+    g.proof_signature = Bytes(70, 0x02);
+    return g;
+  }
+
+  std::int64_t enroll(const std::string& user, const std::string& label) {
+    auto id = store_->add_token(token(user, label), event("enroll", user, label));
+    EXPECT_TRUE(id.ok()) << id.error().message;
+    return id.ok() ? *id : 0;
+  }
+
+  std::size_t audit_count() {
+    auto entries = store_->list_audit("", 0);
+    EXPECT_TRUE(entries.ok());
+    return entries.ok() ? entries->size() : 0;
+  }
+
+  // Runs raw SQL on the database file through a separate connection (an attacker or a bug).
+  int raw_exec(const std::string& sql) {
+    sqlite3* db = nullptr;
+    sqlite3_open(path_.c_str(), &db);
+    const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+    return rc;
+  }
+
+  static inline int counter_ = 0;
+  std::mt19937 rng_{42};
+  std::filesystem::path dir_;
+  std::filesystem::path path_;
+  std::unique_ptr<SqliteStore> store_;
+};
+
+}  // namespace touchpass::store
