@@ -150,6 +150,8 @@ StmtPtr prepare(sqlite3* db, const char* sql) {
 // all of the first active token, in one transaction through one prepared statement: random
 // 16-byte grant ids and 32-byte verifiers (which no password hashes to), names bulk-I, users
 // spread over 10,000 names. Returns the seconds it took, or a negative number with `error` set.
+// The filler rows carry no MAC (store/integrity.h): no password finds them, so none is checked;
+// they are there to make the table and its index as big as a deployment's.
 double fill_grants(const fs::path& path, long total, std::string& error) {
   const auto start = Clock::now();
   sqlite3* raw = nullptr;
