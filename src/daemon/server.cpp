@@ -126,6 +126,9 @@ Server::Server(std::vector<Listener> listeners, Service& service, IdentityCache&
       ids_(ids),
       groups_(std::move(groups)),
       admission_(limits) {
+  for (std::size_t i = 0; i < listeners_.size(); ++i) {
+    sessions_.push_back(std::make_unique<Sessions>());
+  }
   // Non-blocking, so that an accept loop can drain its queue without blocking on an empty one.
   for (const Listener& l : listeners_) {
     const int flags = ::fcntl(l.fd, F_GETFL);
@@ -134,20 +137,21 @@ Server::Server(std::vector<Listener> listeners, Service& service, IdentityCache&
 }
 
 Server::~Server() {
-  reap(true);
+  for (auto& sessions : sessions_) reap(*sessions, true);
 }
 
-void Server::reap(bool all) {
+void Server::reap(Sessions& sessions, bool all) {
   std::list<std::unique_ptr<Connection>> finished;
   {
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(sessions.mu);
+    auto& connections = sessions.connections;
     if (all) {
-      for (auto& c : connections_) c->shutdown();
-      finished.swap(connections_);
+      for (auto& c : connections) c->shutdown();
+      finished.swap(connections);
     } else {
-      for (auto it = connections_.begin(); it != connections_.end();) {
+      for (auto it = connections.begin(); it != connections.end();) {
         auto next = std::next(it);
-        if ((*it)->done()) finished.splice(finished.end(), connections_, it);
+        if ((*it)->done()) finished.splice(finished.end(), connections, it);
         it = next;
       }
     }
@@ -155,7 +159,7 @@ void Server::reap(bool all) {
   finished.clear();  // joins outside the lock
 }
 
-void Server::take(int fd) {
+void Server::take(int fd, Sessions& sessions) {
   auto peer = credentials_of(fd);
   if (!peer.ok()) {
     log_warning("refused a connection: " + peer.error().message);
@@ -188,22 +192,22 @@ void Server::take(int fd) {
     }
     return;
   }
-  std::lock_guard lock(mu_);
-  connections_.push_back(
-      std::make_unique<Connection>(fd, std::move(*peer), service_, ids_, admission_));
+  auto connection = std::make_unique<Connection>(fd, std::move(*peer), service_, ids_, admission_);
+  std::lock_guard lock(sessions.mu);
+  sessions.connections.push_back(std::move(connection));
 }
 
 void Server::run(int stop_fd) {
   std::vector<std::thread> loops;
-  for (const Listener& l : listeners_) {
-    loops.emplace_back([this, l, stop_fd] { accept_loop(l, stop_fd); });
+  for (std::size_t i = 0; i < listeners_.size(); ++i) {
+    loops.emplace_back([this, i, stop_fd] { accept_loop(listeners_[i], *sessions_[i], stop_fd); });
   }
   for (auto& t : loops) t.join();
   log_info("shutting down");
-  reap(true);
+  for (auto& sessions : sessions_) reap(*sessions, true);
 }
 
-void Server::accept_loop(Listener listener, int stop_fd) {
+void Server::accept_loop(Listener listener, Sessions& sessions, int stop_fd) {
   const int listen_fd = listener.fd;
   if (!listener.verification) {
     // This thread and the sessions it starts (threads inherit it) yield to verification.
@@ -213,7 +217,7 @@ void Server::accept_loop(Listener listener, int stop_fd) {
     pollfd fds[2] = {{listen_fd, POLLIN, 0}, {stop_fd, POLLIN, 0}};
     // Wake up now and then to join finished sessions even when nobody connects.
     const int ready = ::poll(fds, 2, 1000);
-    reap(false);
+    reap(sessions, false);
     if (ready < 0) {
       if (errno == EINTR) continue;
       log_error(std::string("poll failed: ") + std::strerror(errno));
@@ -226,7 +230,7 @@ void Server::accept_loop(Listener listener, int stop_fd) {
     for (int i = 0; i < 256; ++i) {
       const int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
       if (fd >= 0) {
-        take(fd);
+        take(fd, sessions);
         continue;
       }
       if (errno == EMFILE || errno == ENFILE || errno == ENOMEM || errno == ENOBUFS) {

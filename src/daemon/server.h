@@ -60,20 +60,26 @@ class Server {
 
  private:
   class Connection;
-  void reap(bool all);
-  // Admits or refuses the connection `fd` (which it then owns).
-  void take(int fd);
+  // The sessions of one listener. Each accept loop joins only its own finished sessions, so
+  // the verification loop never spends time on ordinary users' (a slowloris's) threads.
+  struct Sessions {
+    std::mutex mu;
+    std::list<std::unique_ptr<Connection>> connections;
+  };
+  // Joins `sessions`' finished connections (all of them, shutting them down, when `all`).
+  static void reap(Sessions& sessions, bool all);
+  // Admits or refuses the connection `fd` (which it then owns) into `sessions`.
+  void take(int fd, Sessions& sessions);
   // Accepts on `listener` until `stop_fd` becomes readable.
-  void accept_loop(Listener listener, int stop_fd);
+  void accept_loop(Listener listener, Sessions& sessions, int stop_fd);
 
   std::vector<Listener> listeners_;
   Service& service_;
   IdentityCache& ids_;
   Groups groups_;
   Admission admission_;
-  std::mutex mu_;
-  std::list<std::unique_ptr<Connection>> connections_;
-  std::atomic<std::int64_t> last_refusal_log_{0};  // steady-clock seconds
+  std::vector<std::unique_ptr<Sessions>> sessions_;  // one per listener
+  std::atomic<std::int64_t> last_refusal_log_{0};    // steady-clock seconds
 };
 
 }  // namespace touchpass::daemon

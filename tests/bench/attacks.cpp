@@ -1,5 +1,7 @@
 #include "attacks.h"
 
+#include "cpu_slices.h"
+
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
@@ -84,12 +86,17 @@ struct Conn {
 // The attacker child's whole life: drops to nobody, attacks until `lifetime` has passed or
 // SIGTERM came, reports on `report_fd`, and exits. Never returns.
 [[noreturn]] void attacker_main(AttackKind kind, const std::string& socket, int max_connections,
-                                std::chrono::seconds lifetime, int nice, int report_fd) {
+                                std::chrono::seconds lifetime, int nice,
+                                const std::string& cgroup_procs, int report_fd) {
   struct sigaction sa {};
   sa.sa_handler = on_term;
   ::sigaction(SIGTERM, &sa, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
   const auto deadline = Clock::now() + lifetime;
+  if (!cgroup_procs.empty() && !move_to_cgroup(cgroup_procs, ::getpid())) {
+    report(report_fd, "error cannot join " + cgroup_procs + "\n");
+    ::_exit(1);
+  }
   if (nice != 0 && ::setpriority(PRIO_PROCESS, 0, nice) != 0) {
     report(report_fd, "error cannot set niceness: " + std::string(std::strerror(errno)) + "\n");
     ::_exit(1);
@@ -188,13 +195,13 @@ struct Conn {
 }  // namespace
 
 Attacker Attacker::start(AttackKind kind, const std::string& socket, int max_connections,
-                         std::chrono::seconds lifetime, int nice) {
+                         std::chrono::seconds lifetime, int nice, const std::string& cgroup_procs) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return Attacker(-1, -1);
   const pid_t pid = ::fork();
   if (pid == 0) {
     ::close(fds[0]);
-    attacker_main(kind, socket, max_connections, lifetime, nice, fds[1]);
+    attacker_main(kind, socket, max_connections, lifetime, nice, cgroup_procs, fds[1]);
   }
   ::close(fds[1]);
   if (pid < 0) {

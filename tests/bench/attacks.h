@@ -41,9 +41,11 @@ class Attacker {
   // Forks the attacker against `socket` with at most `max_connections` open; it stops by
   // itself after `lifetime`. Call only while the calling process has no other threads.
   // `nice` is the child's scheduling niceness (0: as any user's process; 19: its own CPU use
-  // yields to everything else, so what remains is the daemon's cost of the attack).
+  // yields to everything else, so what remains is the daemon's cost of the attack). A non-empty
+  // `cgroup_procs` moves the child into that cgroup first (cpu_slices.h: the user slice).
   static Attacker start(AttackKind kind, const std::string& socket, int max_connections,
-                        std::chrono::seconds lifetime, int nice = 0);
+                        std::chrono::seconds lifetime, int nice = 0,
+                        const std::string& cgroup_procs = "");
   Attacker(Attacker&& other) noexcept;
   Attacker& operator=(Attacker&&) = delete;
   ~Attacker();  // kills and reaps the child if stop() was not called

@@ -38,6 +38,7 @@
 
 #include "attacks.h"
 #include "bench_clients.h"
+#include "cpu_slices.h"
 #include "daemon/daemon_harness.h"
 
 namespace {
@@ -59,7 +60,10 @@ constexpr const char* kUsage =
   --checks K             bcrypt and Argon2id checks timed (default 50, after 3 warm-ups)
   --flood-seconds S      length of the wrong-password flood (default 60)
   --attacks              only the attacks (same as --only attacks)
-  --only LIST            comma-separated sections: throughput,cpu,memory,grants,attacks
+  --only LIST            comma-separated sections: throughput,cpu,memory,grants,attacks,slices
+  --slices               also the section "slices": the connection attacks again with the
+                         attacker in a user slice and the daemon in a system slice of equal
+                         CPU weight (needs root and a cgroup file system with a CPU controller)
                          (default: all)
 )";
 
@@ -93,6 +97,8 @@ bool parse_args(int argc, char** argv, Options& out) {
     if (a == "--help" || a == "-h") {
       std::fputs(kUsage, stdout);
       std::exit(0);
+    } else if (a == "--slices") {
+      out.only.insert("slices");
     } else if (a == "--attacks") {
       out.only = {"attacks"};
     } else if (a == "--seconds" && has_value && number(args[++i], 1, v)) {
@@ -122,7 +128,7 @@ bool parse_args(int argc, char** argv, Options& out) {
            at = comma + 1) {
         const std::string name = list.substr(at, comma - at);
         if (name != "throughput" && name != "cpu" && name != "memory" && name != "grants" &&
-            name != "attacks") {
+            name != "attacks" && name != "slices") {
           std::fprintf(stderr, "unknown section \"%s\"\n%s", name.c_str(), kUsage);
           return false;
         }
@@ -550,13 +556,14 @@ void print_attack_row(const char* name, const std::string& attacker, const LoadR
 
 // A hog, slowloris or CPU-burn run on a fresh daemon with the default configuration; the
 // attacker runs at niceness `nice`.
-void connection_attack(const Options& o, AttackKind kind, const char* label, int nice) {
+void connection_attack(const Options& o, AttackKind kind, const char* label, int nice,
+                       const std::string& cgroup_procs = "") {
   auto s = start_setup("");
   if (!s) return;
   const auto window = std::chrono::seconds(std::max(o.seconds, 10));
   const LoadResult idle = run_load(service_spec(*s, window));
   // No other thread runs now: the attacker may be forked.
-  Attacker attacker = Attacker::start(kind, s->socket(), 5000, window + 30s, nice);
+  Attacker attacker = Attacker::start(kind, s->socket(), 5000, window + 30s, nice, cgroup_procs);
   const bool ready = attacker.wait_ready(10s);
   std::this_thread::sleep_for(2s);  // let the daemon take in what it will
   const LoadResult attacked = run_load(service_spec(*s, window));
@@ -573,6 +580,7 @@ void connection_attack(const Options& o, AttackKind kind, const char* label, int
     if (kind == AttackKind::slowloris) what += ", " + std::to_string(a.bytes_sent) + " bytes";
   }
   if (nice != 0) what += "; attacker at nice " + std::to_string(nice);
+  if (!cgroup_procs.empty()) what += "; attacker in the user slice";
   print_attack_row(label, what, idle, attacked, s->deployment->daemon_running());
 }
 
@@ -640,6 +648,23 @@ void attacks(const Options& o) {
   connection_attack(o, AttackKind::cpu_burn, "cpu burn only", 0);
 }
 
+// The connection attacks again, with the split systemd makes once a unit sets CPUWeight=
+// (touchpassd.service does): system services and users' sessions as sibling cgroups of equal
+// weight.
+void sliced_attacks(const Options& o) {
+  std::printf(
+      "\n== Attacks with system.slice and user.slice of equal CPU weight (cpu_slices.h) ==\n");
+  std::string error;
+  auto slices = CpuSlices::create(error);
+  if (!slices) {
+    std::printf("not measured: %s\n", error.c_str());
+    return;
+  }
+  connection_attack(o, AttackKind::hog, "hog, sliced", 0, slices->user_procs());
+  connection_attack(o, AttackKind::slowloris, "slowloris, sl.", 0, slices->user_procs());
+  connection_attack(o, AttackKind::cpu_burn, "cpu burn, sl.", 0, slices->user_procs());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -657,5 +682,6 @@ int main(int argc, char** argv) {
   if (o.only.count("memory")) memory(o);
   if (o.only.count("grants")) grants(o);
   if (o.only.count("attacks")) attacks(o);
+  if (o.only.count("slices")) sliced_attacks(o);
   return 0;
 }
