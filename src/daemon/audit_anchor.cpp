@@ -127,12 +127,20 @@ Status protect_store(store::Store& store, std::shared_ptr<const store::StoreKeys
                                  "move " +
                                  anchor.path().string() + " aside and start touchpassd again."};
     }
-  } else {
-    log_warning("no audit anchor at " + anchor.path().string() +
-                "; anchoring the store's current head there");
   }
   auto head = store.audit_head();
   if (!head.ok()) return head.error();
+  if (!anchored->has_value()) {
+    // A new store's first start is expected; an existing log without its anchor is worth a
+    // warning (the anchor was lost, or moved aside after a restore).
+    const std::string what = "the audit log is anchored at " + anchor.path().string();
+    if (head->seq == 0) {
+      log_info(what);
+    } else {
+      log_warning("no audit anchor was found; from entry " + std::to_string(head->seq) + " on, " +
+                  what);
+    }
+  }
   if (Status s = anchor.record(*head, true); !s.ok()) return s;
   store.set_audit_observer([&anchor](const store::AuditHead& h, bool durable) {
     if (Status s = anchor.record(h, durable); !s.ok()) {
