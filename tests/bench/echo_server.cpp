@@ -8,11 +8,14 @@
 // frame and one send() answers it. That is the most any daemon answering over this kind of
 // socket can do on this machine.
 //
-// Usage: touchpass-echo-server SOCKET_PATH
+// Usage: touchpass-echo-server [--refuse] SOCKET_PATH
+// With --refuse it closes every connection as soon as it accepts it: the least any daemon can
+// do for a connection it refuses (the baseline of a connection hog's own cost).
 // It ends when its parent (the bench) ends, or on SIGTERM/SIGKILL.
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -88,10 +91,12 @@ void serve(int fd) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: touchpass-echo-server SOCKET_PATH\n");
+  const bool refuse = argc == 3 && std::strcmp(argv[1], "--refuse") == 0;
+  if (argc != 2 && !refuse) {
+    std::fprintf(stderr, "usage: touchpass-echo-server [--refuse] SOCKET_PATH\n");
     return 2;
   }
+  const char* path = argv[argc - 1];
   // Never outlive the bench that started us.
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() == 1) return 1;
@@ -99,15 +104,15 @@ int main(int argc, char** argv) {
 
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
-  if (std::strlen(argv[1]) >= sizeof addr.sun_path) {
+  if (std::strlen(path) >= sizeof addr.sun_path) {
     std::fprintf(stderr, "touchpass-echo-server: the socket path is too long\n");
     return 2;
   }
-  std::strncpy(addr.sun_path, argv[1], sizeof addr.sun_path - 1);
-  ::unlink(argv[1]);
+  std::strncpy(addr.sun_path, path, sizeof addr.sun_path - 1);
+  ::unlink(path);
   const int listen_fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (listen_fd < 0 || ::bind(listen_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::listen(listen_fd, 128) != 0) {
+      ::listen(listen_fd, SOMAXCONN) != 0 || (refuse && ::chmod(path, 0777) != 0)) {
     std::perror("touchpass-echo-server");
     return 1;
   }
@@ -121,6 +126,10 @@ int main(int argc, char** argv) {
       }
       std::perror("touchpass-echo-server: accept");
       return 1;
+    }
+    if (refuse) {
+      ::close(fd);
+      continue;
     }
     std::thread(serve, fd).detach();
   }

@@ -556,14 +556,28 @@ void print_attack_row(const char* name, const std::string& attacker, const LoadR
 
 // A hog, slowloris or CPU-burn run on a fresh daemon with the default configuration; the
 // attacker runs at niceness `nice`.
+// With `at_bare_refuser` the attacker aims at touchpass-echo-server --refuse instead of the
+// daemon: what the same attack costs the service when each connection costs the least it can.
 void connection_attack(const Options& o, AttackKind kind, const char* label, int nice,
-                       const std::string& cgroup_procs = "") {
+                       const std::string& cgroup_procs = "", bool at_bare_refuser = false) {
   auto s = start_setup("");
   if (!s) return;
+  std::string target = s->socket();
+  std::optional<Process> refuser;
+  if (at_bare_refuser) {
+    const fs::path path = s->deployment->dir() / "refuser.sock";
+    refuser.emplace(Process::start({TOUCHPASS_ECHO_SERVER, "--refuse", path.string()},
+                                   s->deployment->dir() / "refuser.log"));
+    if (!touchpass::testing::wait_for_socket(path, 5000ms)) {
+      std::fprintf(stderr, "touchpass-echo-server --refuse did not start\n");
+      return;
+    }
+    target = path.string();
+  }
   const auto window = std::chrono::seconds(std::max(o.seconds, 10));
   const LoadResult idle = run_load(service_spec(*s, window));
   // No other thread runs now: the attacker may be forked.
-  Attacker attacker = Attacker::start(kind, s->socket(), 5000, window + 30s, nice, cgroup_procs);
+  Attacker attacker = Attacker::start(kind, target, 5000, window + 30s, nice, cgroup_procs);
   const bool ready = attacker.wait_ready(10s);
   std::this_thread::sleep_for(2s);  // let the daemon take in what it will
   const LoadResult attacked = run_load(service_spec(*s, window));
@@ -581,7 +595,9 @@ void connection_attack(const Options& o, AttackKind kind, const char* label, int
   }
   if (nice != 0) what += "; attacker at nice " + std::to_string(nice);
   if (!cgroup_procs.empty()) what += "; attacker in the user slice";
+  if (at_bare_refuser) what += "; at a bare refuser, not touchpassd";
   print_attack_row(label, what, idle, attacked, s->deployment->daemon_running());
+  if (refuser) refuser->stop(SIGTERM);
 }
 
 // The service during `o.flood_seconds` of wrong passwords from many addresses (attacks.h), on a
@@ -646,6 +662,9 @@ void attacks(const Options& o) {
   connection_attack(o, AttackKind::hog, "hog, nice 19", 19);
   connection_attack(o, AttackKind::slowloris, "slowloris, n 19", 19);
   connection_attack(o, AttackKind::cpu_burn, "cpu burn only", 0);
+  // The same hog aimed at a process that closes each connection at once: the part of the hog's
+  // effect that is the kernel's and the attacker's, whatever the daemon does.
+  connection_attack(o, AttackKind::hog, "hog, bare", 0, "", true);
 }
 
 // The connection attacks again, with the split systemd makes once a unit sets CPUWeight=
