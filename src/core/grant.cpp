@@ -20,8 +20,9 @@ enum GrantKey : std::uint64_t {
   kKeyExpires = 7,
   kKeyKind = 8,
   kKeyCredential = 9,
+  kKeyRpId = 10,
 };
-constexpr std::size_t kGrantMapEntries = 9;
+constexpr std::size_t kGrantMapEntries = 9;  // plus key 10 when the grant has an rp id
 
 Status invalid(std::string message) {
   return Status(Code::invalid_argument, std::move(message));
@@ -148,6 +149,35 @@ Status validate_credential(TokenKind kind, std::span<const std::uint8_t> credent
   return invalid("The token kind is unknown.");
 }
 
+// A relying party id as WebAuthn uses one: a registrable domain name, lower case.
+Status validate_rp_id(std::string_view rp_id) {
+  const Status bad =
+      invalid("The relying party id must be a lower-case DNS name such as \"mail.example.org\".");
+  if (rp_id.empty() || rp_id.size() > kMaxRpIdBytes) return bad;
+  std::size_t start = 0;
+  while (start <= rp_id.size()) {
+    const std::size_t dot = std::min(rp_id.find('.', start), rp_id.size());
+    const std::string_view label = rp_id.substr(start, dot - start);
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-')
+      return bad;
+    for (char c : label) {
+      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return bad;
+    }
+    start = dot + 1;
+  }
+  return Status::success();
+}
+
+Status validate_rp_id_for(const Grant& grant) {
+  if (grant.version == kGrantVersionV2 && grant.kind == TokenKind::fido2) {
+    return validate_rp_id(grant.rp_id);
+  }
+  if (!grant.rp_id.empty()) {
+    return invalid("Only version 2 FIDO2 grants carry a relying party id.");
+  }
+  return Status::success();
+}
+
 }  // namespace
 
 Result<GrantId> GrantId::from_bytes(std::span<const std::uint8_t> bytes) {
@@ -190,7 +220,8 @@ std::vector<std::string> canonical_scopes(std::vector<std::string> scopes) {
 Bytes encode_grant(const Grant& grant) {
   const std::vector<std::string> scopes = canonical_scopes(grant.scopes);
   CborWriter w;
-  w.map(kGrantMapEntries);
+  const bool has_rp_id = !grant.rp_id.empty();
+  w.map(kGrantMapEntries + (has_rp_id ? 1 : 0));
   w.uint(kKeyVersion).uint(grant.version);
   w.uint(kKeyGrantId).bytes(grant.grant_id.bytes());
   w.uint(kKeyUser).text(grant.user);
@@ -201,14 +232,14 @@ Bytes encode_grant(const Grant& grant) {
   w.uint(kKeyExpires).uint(grant.expires);
   w.uint(kKeyKind).text(token_kind_name(grant.kind));
   w.uint(kKeyCredential).bytes(grant.credential);
+  if (has_rp_id) w.uint(kKeyRpId).text(grant.rp_id);
   return w.take();
 }
 
 Status validate_grant(const Grant& grant) {
-  if (grant.version != kGrantVersion) {
+  if (grant.version != kGrantVersionV1 && grant.version != kGrantVersionV2) {
     return invalid("Grant format version " + std::to_string(grant.version) +
-                   " is not supported; this build writes version " + std::to_string(kGrantVersion) +
-                   ".");
+                   " is not supported; this build knows versions 1 and 2.");
   }
   if (grant.grant_id.is_zero()) return invalid("The grant id is not set (all zero).");
   if (Status s = validate_user(grant.user); !s.ok()) return s;
@@ -217,7 +248,8 @@ Status validate_grant(const Grant& grant) {
   if (grant.expires != 0 && grant.expires <= grant.created) {
     return invalid("The expiry time must be after the creation time (or 0 for never).");
   }
-  return validate_credential(grant.kind, grant.credential);
+  if (Status s = validate_credential(grant.kind, grant.credential); !s.ok()) return s;
+  return validate_rp_id_for(grant);
 }
 
 Bytes encode_yubikey_credential(const YubiKeyCredential& credential) {

@@ -1,10 +1,10 @@
 // Grant: the record of one app password, and its canonical encoding enc(G) (DESIGN.md §5.1,
 // normative). The password is derived from the token's answer to a request bound to enc(G)
-// and to the grant id, so every byte written here is part of the v1 format: change it only
+// and to the grant id, so every byte written here is part of the grant format: change it only
 // with a new version.
 //
 //   enc(G) = deterministic CBOR (RFC 8949 §4.2.1) of the map
-//     { 1: version            uint, always 1
+//     { 1: version            uint, 1 or 2
 //       2: grant_id           bstr, 16 random bytes
 //       3: user               tstr, the Unix user name
 //       4: name               tstr, e.g. "thunderbird"
@@ -13,7 +13,8 @@
 //       7: expires            uint, Unix seconds, 0 = never
 //       8: kind               tstr, "fido2" or "yubikey"
 //       9: credential         bstr, the FIDO2 credential id, or for a YubiKey
-//                                   serial (4 bytes, big-endian) || slot (1 byte, 1 or 2) }
+//                                   serial (4 bytes, big-endian) || slot (1 byte, 1 or 2)
+//      10: rp_id              tstr, the WebAuthn relying party id; v2 FIDO2 grants only }
 //
 // This header does no I/O and draws no randomness: callers supply the grant id and times.
 #pragma once
@@ -32,8 +33,13 @@
 
 namespace touchpass {
 
-// The only grant format version this code writes and accepts.
-inline constexpr std::uint64_t kGrantVersion = 1;
+// The grant format versions (DESIGN.md §5.2, §5.3): v1 grants keep verifying and can be shown
+// again; v2 is the browser-compatible derivation.
+inline constexpr std::uint64_t kGrantVersionV1 = 1;
+inline constexpr std::uint64_t kGrantVersionV2 = 2;
+// The version this build issues. Still v1: v2 FIDO2 grants need the relying-party ceremonies
+// (the client builds clientDataJSON), which are not built yet.
+inline constexpr std::uint64_t kGrantVersion = kGrantVersionV1;
 
 // Limits enforced by validate_grant.
 inline constexpr std::size_t kMaxUserBytes = 256;                // LOGIN_NAME_MAX on Linux
@@ -41,6 +47,7 @@ inline constexpr std::size_t kMaxNameChars = 64;                 // Unicode code
 inline constexpr std::size_t kMaxScopeChars = 32;                // ASCII, [a-z0-9_-]
 inline constexpr std::size_t kMaxFido2CredentialIdBytes = 1023;  // WebAuthn's bound
 inline constexpr std::size_t kYubiKeyCredentialBytes = 5;
+inline constexpr std::size_t kMaxRpIdBytes = 253;  // a DNS name
 
 // GrantId: the 16 random bytes that name a grant; also the HKDF salt and the input of the
 // hmac-secret salt and the YubiKey challenge. A distinct type so that a credential id or a
@@ -83,7 +90,8 @@ struct Grant {
   std::uint64_t created = 0;  // Unix seconds
   std::uint64_t expires = 0;  // Unix seconds; 0 = never
   TokenKind kind = TokenKind::fido2;
-  Bytes credential;  // see the header comment, key 9
+  Bytes credential;   // see the header comment, key 9
+  std::string rp_id;  // key 10: v2 FIDO2 grants only, empty otherwise
 };
 
 // The scopes as enc(G) writes them: sorted bytewise (std::string's ordering, which compares
@@ -98,7 +106,7 @@ Bytes encode_grant(const Grant& grant);
 
 // Success if `grant` may be issued, else invalid_argument with a sentence naming the problem.
 // Rules (the first one broken is reported):
-//   version    == 1
+//   version    1 or 2
 //   grant_id   not all zero (a default-constructed id was never set)
 //   user       1..256 bytes of valid UTF-8; no control characters, whitespace, ':' or '/';
 //              not starting with '-'
@@ -109,6 +117,8 @@ Bytes encode_grant(const Grant& grant);
 //              the request, so it is refused rather than silently merged); may be empty
 //   expires    0, or later than created
 //   credential fido2: 1..1023 bytes; yubikey: exactly 5 bytes with slot byte 1 or 2
+//   rp_id      v2 FIDO2: a lower-case DNS name of 1..253 bytes ([a-z0-9.-], no empty label,
+//              no label starting or ending with '-'); every other grant: empty
 Status validate_grant(const Grant& grant);
 
 // The two HMAC-SHA1 challenge-response slots of a YubiKey's OTP application.

@@ -484,7 +484,7 @@ Result<Service::TokenSecret> Service::token_secret(const Peer& peer,
                                                    const Bytes& client_data_hash, Interaction& io) {
   if (token.kind == "yubikey") return yubikey_secret(peer, token, grant, io);
   // DESIGN.md §5 step 2: one assertion; S is the hmac-secret output for the grant's salt.
-  auto salt = hmac_salt(grant.grant_id);
+  auto salt = hmac_salt(grant.version, grant.grant_id);
   if (!salt.ok()) return salt.error();
   auto assertion =
       assert_for_grant(peer, token, client_data_hash, Bytes(salt->begin(), salt->end()), io);
@@ -539,7 +539,7 @@ Result<Service::TokenSecret> Service::yubikey_secret(const Peer& peer,
                      " been reprogrammed?)."};
   }
   // 2. S for the grant (DESIGN.md §5 step 3).
-  auto challenge = yubikey_challenge(grant.grant_id);
+  auto challenge = yubikey_challenge(grant.version, grant.grant_id);
   if (!challenge.ok()) return challenge.error();
   auto s = respond(*challenge);
   if (!s.ok()) return s.error();
@@ -588,11 +588,11 @@ Result<Outcome> Service::issue(const Peer& peer, const Target& target, const ipc
                                                   "revoke the old one first."});
   }
 
-  auto cdh = client_data_hash_for_grant(encode_grant(grant));
+  auto cdh = grant_challenge(grant.version, encode_grant(grant));
   if (!cdh.ok()) return fail(cdh.error());
   auto secret = token_secret(peer, *token, grant, Bytes(cdh->begin(), cdh->end()), io);
   if (!secret.ok()) return fail(secret.error());
-  auto password = derive_app_password(secret->s.bytes(), grant.grant_id);
+  auto password = derive_app_password(grant.version, secret->s.bytes(), grant.grant_id);
   if (!password.ok()) return fail(password.error());
   auto verifier = verifier_for_typed_password(pepper_.bytes(), password->grouped());
   if (!verifier.ok()) return fail(verifier.error());
@@ -636,11 +636,11 @@ Result<Outcome> Service::show(const Peer& peer, const Target& target, const ipc:
   if (!grant.ok()) return fail(grant.error());
   auto nonce = random_bytes(kShowNonceMinBytes);
   if (!nonce.ok()) return fail(nonce.error());
-  auto cdh = client_data_hash_for_show(encode_grant(*grant), *nonce);
+  auto cdh = show_challenge(grant->version, encode_grant(*grant), *nonce);
   if (!cdh.ok()) return fail(cdh.error());
   auto secret = token_secret(peer, *token, *grant, Bytes(cdh->begin(), cdh->end()), io);
   if (!secret.ok()) return fail(secret.error());
-  auto password = derive_app_password(secret->s.bytes(), grant->grant_id);
+  auto password = derive_app_password(grant->version, secret->s.bytes(), grant->grant_id);
   if (!password.ok()) return fail(password.error());
   auto verifier = verifier_for_typed_password(pepper_.bytes(), password->grouped());
   auto stored = Verifier::from_bytes(record->verifier);

@@ -112,12 +112,13 @@ TEST_F(YubiKeyTest, EnrollProgramIssueShowAndVerify) {
   const auto grant_id = GrantId::from_bytes(*from_hex(grants[0]["grant_id"].get<std::string>()));
   ASSERT_TRUE(grant_id.ok());
   const auto key = *from_hex(read_state()["slots"]["2"]["key"].get<std::string>());
-  const auto challenge = yubikey_challenge(*grant_id);
+  const auto challenge = yubikey_challenge(kGrantVersion, *grant_id);
   std::uint8_t s[20];
   unsigned int len = 0;
   HMAC(EVP_sha1(), key.data(), static_cast<int>(key.size()), challenge->data(), challenge->size(),
        s, &len);
-  auto expected = derive_app_password(std::span<const std::uint8_t>(s, len), *grant_id);
+  auto expected =
+      derive_app_password(kGrantVersion, std::span<const std::uint8_t>(s, len), *grant_id);
   ASSERT_TRUE(expected.ok());
   EXPECT_EQ(expected->grouped(), password);
 

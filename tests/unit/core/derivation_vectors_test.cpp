@@ -110,17 +110,17 @@ TEST(DerivationVectors, ReproduceEveryIntermediateValue) {
     // The token's S, computed independently from the token-side secret.
     Bytes s;
     if (kind == "fido2") {
-      const Result<ClientDataHash> cdh = client_data_hash_for_grant(enc);
+      const Result<GrantChallenge> cdh = grant_challenge(grant.version, enc);
       ASSERT_TRUE(cdh.ok());
       EXPECT_EQ(hex(*cdh), c.at("client_data_hash").get<std::string>());
-      const Result<HmacSalt> salt = hmac_salt(grant.grant_id);
+      const Result<HmacSalt> salt = hmac_salt(grant.version, grant.grant_id);
       ASSERT_TRUE(salt.ok());
       EXPECT_EQ(hex(*salt), c.at("hmac_salt").get<std::string>());
       s = hmac("SHA256", hex_field(c, "cred_random"), *salt);
       EXPECT_EQ(s.size(), kFido2SecretBytes);
     } else {
       ASSERT_EQ(kind, "yubikey");
-      const Result<YubiKeyChallenge> challenge = yubikey_challenge(grant.grant_id);
+      const Result<YubiKeyChallenge> challenge = yubikey_challenge(grant.version, grant.grant_id);
       ASSERT_TRUE(challenge.ok());
       EXPECT_EQ(hex(*challenge), c.at("challenge").get<std::string>());
       s = hmac("SHA1", hex_field(c, "hmac_key"), *challenge);
@@ -129,7 +129,8 @@ TEST(DerivationVectors, ReproduceEveryIntermediateValue) {
     EXPECT_EQ(to_hex(s), c.at("S").get<std::string>());
 
     // K, from the vector's S (so K is checked even if the S computation above were wrong).
-    const Result<SecretBytes> key = derive_app_password_key(hex_field(c, "S"), grant.grant_id);
+    const Result<SecretBytes> key =
+        derive_app_password_key(grant.version, hex_field(c, "S"), grant.grant_id);
     ASSERT_TRUE(key.ok()) << key.error().message;
     EXPECT_EQ(to_hex(key->bytes()), c.at("K").get<std::string>());
 
@@ -138,7 +139,7 @@ TEST(DerivationVectors, ReproduceEveryIntermediateValue) {
     const Result<AppPassword> from_key = format_password(key->bytes());
     ASSERT_TRUE(from_key.ok());
     EXPECT_EQ(from_key->grouped(), password);
-    const Result<AppPassword> derived = derive_app_password(s, grant.grant_id);
+    const Result<AppPassword> derived = derive_app_password(grant.version, s, grant.grant_id);
     ASSERT_TRUE(derived.ok()) << derived.error().message;
     EXPECT_EQ(derived->grouped(), password);
 

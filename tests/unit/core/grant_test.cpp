@@ -62,6 +62,14 @@ TEST(EncodeGrant, SortsScopesBytewiseNotByEncodedLength) {
 TEST(EncodeGrant, EveryFieldChangesTheEncoding) {
   const std::vector<std::function<void(Grant&)>> changes = {
       [](Grant& g) { g.version = 2; },
+      [](Grant& g) {
+        g.version = 2;
+        g.rp_id = "example.org";
+      },
+      [](Grant& g) {
+        g.version = 2;
+        g.rp_id = "example.orh";
+      },
       [](Grant& g) { g.grant_id = *GrantId::from_bytes(Bytes(16, 0x11)); },
       [](Grant& g) { g.user = "alicf"; },
       [](Grant& g) { g.name = "thunderbire"; },
@@ -95,6 +103,20 @@ TEST(ValidateGrant, AcceptsTheVectorGrants) {
   EXPECT_TRUE(validate_grant(yubikey_grant()).ok()) << validate_grant(yubikey_grant()).message();
 }
 
+TEST(ValidateGrant, AcceptsVersion2WithAnRpIdForFido2Only) {
+  Grant g = fido2_grant();
+  g.version = kGrantVersionV2;
+  g.rp_id = "mail.example-1.org";
+  EXPECT_TRUE(validate_grant(g).ok()) << validate_grant(g).message();
+  g.rp_id = "localhost";
+  EXPECT_TRUE(validate_grant(g).ok()) << validate_grant(g).message();
+  Grant y = yubikey_grant();
+  y.version = kGrantVersionV2;
+  EXPECT_TRUE(validate_grant(y).ok()) << validate_grant(y).message();
+  y.rp_id = "example.org";
+  EXPECT_FALSE(validate_grant(y).ok());
+}
+
 TEST(ValidateGrant, AcceptsTheLimits) {
   Grant g = fido2_grant();
   g.name = "";
@@ -118,8 +140,39 @@ struct BadGrant {
 
 TEST(ValidateGrant, RejectsBadGrantsWithAClearSentence) {
   const std::vector<BadGrant> cases = {
-      {"version 2", [](Grant& g) { g.version = 2; }, "version 2"},
+      {"version 3", [](Grant& g) { g.version = 3; }, "version 3"},
       {"version 0", [](Grant& g) { g.version = 0; }, "version"},
+      {"v2 FIDO2 without rp id",
+       [](Grant& g) {
+         g.version = 2;
+         g.rp_id = "";
+       },
+       "relying party"},
+      {"v2 rp id upper case",
+       [](Grant& g) {
+         g.version = 2;
+         g.rp_id = "Example.org";
+       },
+       "relying party"},
+      {"v2 rp id empty label",
+       [](Grant& g) {
+         g.version = 2;
+         g.rp_id = "example..org";
+       },
+       "relying party"},
+      {"v2 rp id with port",
+       [](Grant& g) {
+         g.version = 2;
+         g.rp_id = "example.org:443";
+       },
+       "relying party"},
+      {"v2 rp id label ending in -",
+       [](Grant& g) {
+         g.version = 2;
+         g.rp_id = "mail-.example.org";
+       },
+       "relying party"},
+      {"v1 with rp id", [](Grant& g) { g.rp_id = "example.org"; }, "relying party"},
       {"unset id", [](Grant& g) { g.grant_id = GrantId(); }, "grant id"},
       {"empty user", [](Grant& g) { g.user = ""; }, "no user name"},
       {"user too long", [](Grant& g) { g.user = std::string(257, 'u'); }, "256"},

@@ -263,13 +263,13 @@ TEST_F(YubiKeyBackendTest, DerivationVectorForTheYubiKeyKind) {
   auto token = open_only_key();
   ASSERT_TRUE(token);
   EXPECT_EQ(token->info().serial, credential->serial);
-  auto challenge = yubikey_challenge(*grant_id);
+  auto challenge = yubikey_challenge(kGrantVersionV1, *grant_id);
   ASSERT_TRUE(challenge.ok());
   EXPECT_EQ(Bytes(challenge->begin(), challenge->end()), hex("challenge"));
   auto s = token->challenge_response(credential->slot, *challenge, 5s, nullptr);
   ASSERT_TRUE(s.ok()) << s.error().message;
   EXPECT_TRUE(s->equals(hex("S")));
-  auto password = derive_app_password(s->bytes(), *grant_id);
+  auto password = derive_app_password(kGrantVersionV1, s->bytes(), *grant_id);
   ASSERT_TRUE(password.ok());
   EXPECT_EQ(password->grouped(), vector->at("password").get<std::string>());
 }
