@@ -17,6 +17,7 @@
 #include "core/grant.h"
 #include "core/password.h"
 #include "core/verifier.h"
+#include "unit/core/vector_support.h"
 
 #ifndef TOUCHPASS_DERIVATION_V2_VECTORS
 #error "TOUCHPASS_DERIVATION_V2_VECTORS must name tests/vectors/derivation-v2.json"
@@ -26,6 +27,9 @@ namespace touchpass {
 namespace {
 
 using nlohmann::json;
+using testing::grant_from_vector;
+using testing::hex_field;
+using testing::vector_hmac;
 
 const json& cases() {
   static const json v = [] {
@@ -39,24 +43,8 @@ const json& cases() {
   return v.at("derivation_v2");
 }
 
-Bytes hex_field(const json& object, const char* key) {
-  const std::optional<Bytes> b = from_hex(object.at(key).get<std::string>());
-  EXPECT_TRUE(b.has_value()) << key << " is not hexadecimal";
-  return b.value_or(Bytes{});
-}
-
 std::string hex_of(const std::string& text) {
   return to_hex(bytes_of(text));
-}
-
-Bytes hmac(const char* digest, const Bytes& key, std::span<const std::uint8_t> message) {
-  Bytes out(64);
-  std::size_t written = 0;
-  EXPECT_NE(EVP_Q_mac(nullptr, "HMAC", nullptr, digest, nullptr, key.data(), key.size(),
-                      message.data(), message.size(), out.data(), out.size(), &written),
-            nullptr);
-  out.resize(written);
-  return out;
 }
 
 Bytes sha256(std::string_view text) {
@@ -65,23 +53,6 @@ Bytes sha256(std::string_view text) {
   EXPECT_EQ(
       EVP_Q_digest(nullptr, "SHA256", nullptr, text.data(), text.size(), out.data(), &written), 1);
   return out;
-}
-
-Grant grant_from_json(const json& j) {
-  Grant g;
-  g.version = j.at("version").get<std::uint64_t>();
-  g.grant_id = *GrantId::from_bytes(hex_field(j, "grant_id"));
-  g.user = j.at("user").get<std::string>();
-  g.name = j.at("name").get<std::string>();
-  g.scopes = j.at("scopes").get<std::vector<std::string>>();
-  g.created = j.at("created").get<std::uint64_t>();
-  g.expires = j.at("expires").get<std::uint64_t>();
-  const std::optional<TokenKind> kind = token_kind_from_name(j.at("kind").get<std::string>());
-  EXPECT_TRUE(kind.has_value());
-  g.kind = kind.value_or(TokenKind::fido2);
-  g.credential = hex_field(j, "credential");
-  if (j.contains("rp_id")) g.rp_id = j.at("rp_id").get<std::string>();
-  return g;
 }
 
 TEST(DerivationV2Vectors, CoverBothTokenKindsAndNoUnknownFields) {
@@ -122,7 +93,7 @@ TEST(DerivationV2Vectors, ReproduceEveryIntermediateValue) {
     const std::string kind = c.at("kind").get<std::string>();
     SCOPED_TRACE(kind);
 
-    const Grant grant = grant_from_json(c.at("grant"));
+    const Grant grant = grant_from_vector(c.at("grant"));
     EXPECT_TRUE(validate_grant(grant).ok()) << validate_grant(grant).message();
     if (c.contains("scopes_sorted")) {
       EXPECT_EQ(canonical_scopes(grant.scopes),
@@ -153,13 +124,13 @@ TEST(DerivationV2Vectors, ReproduceEveryIntermediateValue) {
       const Result<HmacSalt> salt = hmac_salt(grant.version, grant.grant_id);
       ASSERT_TRUE(salt.ok());
       EXPECT_EQ(to_hex(*salt), c.at("hmac_salt").get<std::string>());
-      s = hmac("SHA256", hex_field(c, "cred_random"), *salt);
+      s = vector_hmac("SHA256", hex_field(c, "cred_random"), *salt);
     } else {
       ASSERT_EQ(kind, "yubikey");
       const Result<YubiKeyChallenge> challenge = yubikey_challenge(grant.version, grant.grant_id);
       ASSERT_TRUE(challenge.ok());
       EXPECT_EQ(to_hex(*challenge), c.at("challenge").get<std::string>());
-      s = hmac("SHA1", hex_field(c, "hmac_key"), *challenge);
+      s = vector_hmac("SHA1", hex_field(c, "hmac_key"), *challenge);
     }
     EXPECT_EQ(to_hex(s), c.at("S").get<std::string>());
 
