@@ -1,0 +1,127 @@
+#include "core/assertion.h"
+
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
+
+#include <array>
+#include <memory>
+
+#include "core/crypto.h"
+
+namespace touchpass {
+
+namespace {
+
+struct PkeyFree {
+  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
+};
+struct PkeyCtxFree {
+  void operator()(EVP_PKEY_CTX* p) const { EVP_PKEY_CTX_free(p); }
+};
+struct ParamBldFree {
+  void operator()(OSSL_PARAM_BLD* p) const { OSSL_PARAM_BLD_free(p); }
+};
+struct ParamFree {
+  void operator()(OSSL_PARAM* p) const { OSSL_PARAM_free(p); }
+};
+struct MdCtxFree {
+  void operator()(EVP_MD_CTX* p) const { EVP_MD_CTX_free(p); }
+};
+
+Status refused(std::string sentence) {
+  return Status(Code::verification_failed, std::move(sentence));
+}
+
+// The public key (x, y) as an OpenSSL key; nullptr when it is not a point on P-256.
+std::unique_ptr<EVP_PKEY, PkeyFree> p256_public_key(const Es256PublicKey& key) {
+  std::array<std::uint8_t, 65> point{};
+  point[0] = 0x04;  // uncompressed
+  std::copy(key.x.begin(), key.x.end(), point.begin() + 1);
+  std::copy(key.y.begin(), key.y.end(), point.begin() + 33);
+  std::unique_ptr<OSSL_PARAM_BLD, ParamBldFree> bld(OSSL_PARAM_BLD_new());
+  if (!bld ||
+      OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) !=
+          1 ||
+      OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(),
+                                       point.size()) != 1) {
+    return nullptr;
+  }
+  std::unique_ptr<OSSL_PARAM, ParamFree> params(OSSL_PARAM_BLD_to_param(bld.get()));
+  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree> ctx(
+      EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
+  EVP_PKEY* raw = nullptr;
+  if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
+      EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
+    return nullptr;
+  }
+  std::unique_ptr<EVP_PKEY, PkeyFree> pkey(raw);
+  // EVP_PKEY_fromdata does not promise an on-curve check: ask for one.
+  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree> check(EVP_PKEY_CTX_new(pkey.get(), nullptr));
+  if (!check || EVP_PKEY_public_check(check.get()) != 1) return nullptr;
+  return pkey;
+}
+
+}  // namespace
+
+Status verify_es256_signature(const Es256PublicKey& key, std::span<const std::uint8_t> message,
+                              std::span<const std::uint8_t> der_signature) {
+  const auto pkey = p256_public_key(key);
+  if (!pkey) return refused("The credential's public key is not a point on P-256.");
+  std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
+  if (!ctx || EVP_DigestVerifyInit_ex(ctx.get(), nullptr, "SHA256", nullptr, nullptr, pkey.get(),
+                                      nullptr) != 1) {
+    return Status(Code::internal, "The cryptographic library cannot verify ES256 signatures.");
+  }
+  // 1: valid; 0: invalid; negative: malformed (e.g. not DER) — both are a refusal.
+  if (EVP_DigestVerify(ctx.get(), der_signature.data(), der_signature.size(), message.data(),
+                       message.size()) != 1) {
+    return refused("The key's signature does not verify with the enrolled credential.");
+  }
+  return Status::success();
+}
+
+Result<AuthenticatorData> verify_assertion(const SignedAssertion& assertion,
+                                           const Es256PublicKey& key,
+                                           const AssertionExpectation& expected) {
+  Result<AuthenticatorData> data = parse_authenticator_data(assertion.authenticator_data);
+  if (!data.ok()) return data.error();
+  const Result<std::array<std::uint8_t, 32>> rp_hash = rp_id_hash(expected.rp_id);
+  if (!rp_hash.ok()) return rp_hash.error();
+  if (data->rp_id_hash != *rp_hash) {
+    return Error{Code::verification_failed, "The key signed for another relying party than " +
+                                                std::string(expected.rp_id) + "."};
+  }
+  if (!data->user_present()) {
+    return Error{Code::verification_failed, "The key did not confirm a touch (UP flag unset)."};
+  }
+  if (expected.user_verification && !data->user_verified()) {
+    return Error{Code::verification_failed,
+                 "The credential was enrolled with user verification, and this assertion has "
+                 "none (UV flag unset)."};
+  }
+  const Result<ClientData> client = parse_client_data(assertion.client_data_json);
+  if (!client.ok()) return client.error();
+  if (Status s = check_client_data(*client, expected.client_data); !s.ok()) return s.error();
+
+  std::array<std::uint8_t, 32> client_hash{};
+  if (Status s = crypto::sha256({crypto::text_bytes(assertion.client_data_json)}, client_hash);
+      !s.ok()) {
+    return s.error();
+  }
+  Bytes message = assertion.authenticator_data;
+  message.insert(message.end(), client_hash.begin(), client_hash.end());
+  if (Status s = verify_es256_signature(key, message, assertion.signature); !s.ok()) {
+    return s.error();
+  }
+  if ((data->sign_count != 0 || expected.sign_count != 0) &&
+      data->sign_count <= expected.sign_count) {
+    return Error{Code::clone_suspected, "The key's signature counter did not move forward (" +
+                                            std::to_string(data->sign_count) + " after " +
+                                            std::to_string(expected.sign_count) +
+                                            "): the credential may have been cloned."};
+  }
+  return data;
+}
+
+}  // namespace touchpass
