@@ -2,6 +2,7 @@
 
 #include <limits>
 
+#include "core/cbor_extent.h"
 #include "devices/virtual/authenticator.h"
 
 namespace touchpass::vtoken {
@@ -12,51 +13,9 @@ namespace {
   throw CtapError(status);
 }
 
-// Checks that `data` is one well-formed definite-length CBOR item and nothing else, without
-// recursion: `pending` counts the items still to read.
+// Checks that `data` is one well-formed definite-length CBOR item and nothing else.
 bool well_formed(std::span<const std::uint8_t> data) {
-  std::size_t pos = 0;
-  std::uint64_t pending = 1;
-  while (pending > 0) {
-    if (pos >= data.size()) return false;
-    const std::uint8_t initial = data[pos++];
-    const int major = initial >> 5;
-    const std::uint8_t info = initial & 0x1f;
-    std::uint64_t value = info;
-    if (info >= 24) {
-      if (info > 27) return false;  // indefinite lengths and reserved values
-      const std::size_t width = std::size_t{1} << (info - 24);
-      if (data.size() - pos < width) return false;
-      value = 0;
-      for (std::size_t i = 0; i < width; ++i) value = (value << 8) | data[pos++];
-    }
-    const std::uint64_t remaining = data.size() - pos;
-    --pending;
-    switch (major) {
-      case 2:
-      case 3:
-        if (value > remaining) return false;
-        pos += static_cast<std::size_t>(value);
-        break;
-      case 4:
-        if (value > remaining) return false;
-        pending += value;
-        break;
-      case 5:
-        if (value > remaining / 2) return false;
-        pending += 2 * value;
-        break;
-      case 6:
-        pending += 1;
-        break;
-      case 7:
-        if (info == 24 && value < 32) return false;  // non-shortest simple value
-        break;
-      default:  // 0 and 1: the head is the whole item
-        break;
-    }
-  }
-  return pos == data.size();
+  return cbor_item_extent(data) == data.size();
 }
 
 }  // namespace

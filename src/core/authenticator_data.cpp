@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "core/cbor_extent.h"
 #include "core/crypto.h"
 
 namespace touchpass {
@@ -32,11 +33,13 @@ struct LoadedItem {
   CborItem item;
   std::size_t size = 0;
 };
+// The extent is measured first (cbor_extent.h): libcbor allocates what a header announces.
 std::optional<LoadedItem> load_item(std::span<const std::uint8_t> bytes) {
-  if (bytes.empty()) return std::nullopt;
+  const std::optional<std::size_t> extent = cbor_item_extent(bytes);
+  if (!extent) return std::nullopt;
   cbor_load_result result{};
-  CborItem item(cbor_load(bytes.data(), bytes.size(), &result));
-  if (!item || result.error.code != CBOR_ERR_NONE) return std::nullopt;
+  CborItem item(cbor_load(bytes.data(), *extent, &result));
+  if (!item || result.error.code != CBOR_ERR_NONE || result.read != *extent) return std::nullopt;
   return LoadedItem{std::move(item), result.read};
 }
 
