@@ -120,7 +120,9 @@ Result<Answer> Exchange::run() {
         return final_error(reply->error);
       case ipc::Reply::Kind::event:
         if (reply->event == ipc::kMoreEvent) {  // a piece of a large answer (paging.h)
-          if (Status s = pages_.absorb(reply->body); !s.ok()) return malformed(s.message());
+          if (Status s = pages_.absorb(std::move(reply->body)); !s.ok()) {
+            return malformed(s.message());
+          }
           break;
         }
         if (Status s = on_event(reply->event, reply->body); !s.ok()) return s.error();

@@ -320,7 +320,7 @@ int Runner::deliver_password(const Answer& answer) {
 void Runner::print_json_with_password(const Json& result, std::string_view password) {
   // The password is spliced into the text rather than put into the Json, so that it never
   // lands in a std::string. Keys are sorted and "password" follows "grant".
-  std::string head = result.dump(2, ' ', false, Json::error_handler_t::replace);
+  std::string head = terminal_safe_json(result.dump(2, ' ', false, Json::error_handler_t::replace));
   if (result.empty()) {
     head = "{\n";
   } else {

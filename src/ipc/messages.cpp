@@ -3,6 +3,8 @@
 #include <array>
 #include <utility>
 
+#include "ipc/frame.h"
+
 namespace touchpass::ipc {
 
 namespace {
@@ -92,10 +94,32 @@ Status check_version(const Json& j) {
   return {};
 }
 
-Result<Json> parse_object(std::string_view text) {
-  Json j = Json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return protocol("The message is not valid JSON.");
-  if (!j.is_object()) return protocol("The message is not a JSON object.");
+// The one parse of every message's text, bounded like a frame: at most kMaxJsonSize bytes and
+// kMaxJsonDepth levels. A value that would nest deeper is discarded as the parser meets its
+// first bracket, so no deep tree is ever built (nor later copied, dumped or destroyed
+// recursively). `subject` names the message in the error sentences ("The request").
+Result<Json> parse_object(std::string_view text, std::string_view subject) {
+  const std::string who(subject);
+  if (text.size() > kMaxJsonSize) {
+    return protocol(who + " is larger than a frame may be (" + std::to_string(kMaxJsonSize) +
+                    " bytes).");
+  }
+  bool too_deep = false;
+  // `depth` counts the containers around the value: 0 for the message itself.
+  const Json::parser_callback_t bound_depth = [&too_deep](int depth, Json::parse_event_t event,
+                                                          Json&) {
+    const bool opens =
+        event == Json::parse_event_t::object_start || event == Json::parse_event_t::array_start;
+    if (opens && depth >= kMaxJsonDepth) too_deep = true;
+    return !too_deep;
+  };
+  Json j = Json::parse(text, bound_depth, /*allow_exceptions=*/false);
+  if (too_deep) {
+    return protocol(who + " nests too deeply (more than " + std::to_string(kMaxJsonDepth) +
+                    " levels of objects and arrays).");
+  }
+  if (j.is_discarded()) return protocol(who + " is not valid JSON.");
+  if (!j.is_object()) return protocol(who + " is not a JSON object.");
   if (Status s = check_version(j); !s.ok()) return s.error();
   return j;
 }
@@ -119,7 +143,7 @@ bool is_interactive(Op op) {
 }
 
 Result<Request> Request::parse(std::string_view json_text) {
-  auto parsed = parse_object(json_text);
+  auto parsed = parse_object(json_text, "The request");
   if (!parsed.ok()) return parsed.error();
   const Json& j = *parsed;
   auto op_text = req_string(j, "op");
@@ -307,7 +331,7 @@ std::string Request::to_json() const {
 }
 
 Result<Reply> Reply::parse(std::string_view json_text) {
-  auto parsed = parse_object(json_text);
+  auto parsed = parse_object(json_text, "The daemon's reply");
   if (!parsed.ok()) return parsed.error();
   Json& j = *parsed;
   Reply r;
@@ -325,7 +349,7 @@ Result<Reply> Reply::parse(std::string_view json_text) {
   if (ok->get<bool>()) {
     r.kind = Kind::ok;
     const auto res = j.find("result");
-    r.body = (res != j.end() && res->is_object()) ? *res : Json::object();
+    r.body = (res != j.end() && res->is_object()) ? std::move(*res) : Json::object();
     return r;
   }
   r.kind = Kind::error;

@@ -20,6 +20,11 @@ using Json = nlohmann::json;
 
 inline constexpr int kProtocolVersion = 1;
 
+// How deeply the objects and arrays of a message may nest (the message itself is level 1); the
+// deepest message of the protocol needs 6. Deeper messages are refused while they are parsed,
+// before any of them is built, so that no party recurses over an untrusted tree.
+inline constexpr int kMaxJsonDepth = 16;
+
 enum class Op {
   devices,
   enroll,
@@ -65,7 +70,8 @@ struct Request {
   std::string remote;               // verify: the client's address, if known
   std::string source;               // unlock: a locked source (address or network)
 
-  // Parses and validates one request. Errors: unsupported_version, protocol_error.
+  // Parses and validates one request. Errors: unsupported_version; protocol_error, also for a
+  // message over kMaxJsonSize or nesting deeper than kMaxJsonDepth.
   static Result<Request> parse(std::string_view json_text);
   std::string to_json() const;
 };
@@ -78,7 +84,9 @@ struct Reply {
   Json body;          // the event's fields, or the final result
   Error error;        // Kind::error
 
-  // Errors: unsupported_version, protocol_error.
+  // Parses one message from the daemon; `body` takes the result or the event's fields without
+  // copying them. Errors: unsupported_version; protocol_error, also for a message over
+  // kMaxJsonSize or nesting deeper than kMaxJsonDepth.
   static Result<Reply> parse(std::string_view json_text);
 };
 

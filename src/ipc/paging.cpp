@@ -58,12 +58,12 @@ Result<std::vector<std::string>> paged_ok_messages(Json result, std::size_t limi
   }
 }
 
-Status PageAssembler::absorb(const Json& fields) {
+Status PageAssembler::absorb(Json fields) {
   if (!fields.is_object() || !fields.contains("key") || !fields.contains("items")) {
     return Status(Code::protocol_error, "A \"more\" event needs \"key\" and \"items\".");
   }
   const Json& key = fields.at("key");
-  const Json& items = fields.at("items");
+  Json& items = fields.at("items");
   if (!key.is_string() || !items.is_array()) {
     return Status(Code::protocol_error, "A \"more\" event needs \"key\" and \"items\".");
   }
@@ -72,8 +72,9 @@ Status PageAssembler::absorb(const Json& fields) {
     return Status(Code::protocol_error, "touchpassd sent an answer larger than a client takes.");
   }
   auto& pending = pending_[key.get_ref<const std::string&>()];
-  const Json::array_t& list = items.get_ref<const Json::array_t&>();
-  pending.insert(pending.end(), list.begin(), list.end());
+  Json::array_t& list = items.get_ref<Json::array_t&>();
+  pending.insert(pending.end(), std::make_move_iterator(list.begin()),
+                 std::make_move_iterator(list.end()));
   return {};
 }
 

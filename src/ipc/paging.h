@@ -30,9 +30,9 @@ class PageAssembler {
  public:
   explicit PageAssembler(std::size_t max_bytes = 64u << 20) : max_bytes_(max_bytes) {}
 
-  // Takes the fields of one `more` event. Error protocol_error when they are malformed or
-  // over the bound.
-  Status absorb(const Json& fields);
+  // Takes the fields of one `more` event, moving its items (pass an rvalue to avoid a copy).
+  // Error protocol_error when they are malformed or over the bound.
+  Status absorb(Json fields);
   // Puts what was absorbed before the final result's items. Error protocol_error when the
   // final result does not have the lists the events were for.
   Status complete(Json& result);

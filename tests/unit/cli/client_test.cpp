@@ -233,6 +233,38 @@ TEST_F(ExchangeTest, ClosedConnectionIsAnError) {
   EXPECT_EQ(answer.error().message, "touchpassd closed the connection without answering.");
 }
 
+// An ok answer whose JSON nests `levels` deep in all: the message, its result, and arrays.
+std::string nested_ok_reply(int levels) {
+  const auto arrays = static_cast<std::size_t>(levels - 2);
+  return R"({"v":1,"ok":true,"result":{"a":)" + std::string(arrays, '[') +
+         std::string(arrays, ']') + "}}";
+}
+
+TEST_F(ExchangeTest, AnAnswerNestedTooDeeplyIsAClearErrorNotACrash) {
+  const std::string deep = nested_ok_reply(32000);  // as deep as a frame allows
+  ASSERT_LE(deep.size(), ipc::kMaxJsonSize);
+  PairedDaemon daemon([&deep](const DaemonEnd& d) {
+    d.next();
+    d.send(deep);
+  });
+  auto answer = run(daemon, list_request(), never_asked_);
+  ASSERT_FALSE(answer.ok());
+  EXPECT_EQ(answer.code(), Code::protocol_error);
+  EXPECT_NE(answer.error().message.find("The daemon's reply nests too deeply"), std::string::npos)
+      << answer.error().message;
+}
+
+TEST_F(ExchangeTest, AnAnswerJustWithinTheDepthLimitIsReturned) {
+  const std::string shallow = nested_ok_reply(ipc::kMaxJsonDepth);
+  PairedDaemon daemon([&shallow](const DaemonEnd& d) {
+    d.next();
+    d.send(shallow);
+  });
+  auto answer = run(daemon, list_request(), never_asked_);
+  ASSERT_TRUE(answer.ok()) << answer.error().message;
+  EXPECT_EQ(answer->result, Json::parse(shallow)["result"]);
+}
+
 struct MalformedCase {
   const char* name;
   bool interactive;

@@ -29,6 +29,43 @@ TEST_F(FormatTest, PrintableReplacesControlCharacters) {
   EXPECT_EQ(printable("Schlüssel"), "Schlüssel");
 }
 
+TEST_F(FormatTest, PrintableReplacesC1Controls) {
+  // U+009B is CSI, in UTF-8 C2 9B: followed by "2J" it clears the screen on terminals that
+  // take 8-bit controls.
+  EXPECT_EQ(printable("a\u009B2Jb"), "a?2Jb");
+  EXPECT_EQ(printable("\xC2\x80\xC2\x85\xC2\x9F"), "???");
+  EXPECT_EQ(printable("\xC2\xA0"), "\xC2\xA0");  // U+00A0, just past C1, is kept
+}
+
+TEST_F(FormatTest, PrintableReplacesBidiOverridesAndIsolates) {
+  EXPECT_EQ(printable("key\u202Efdp.exe"), "key?fdp.exe");  // RLO
+  EXPECT_EQ(printable("\u202A\u202B\u202C\u202D"), "????");
+  EXPECT_EQ(printable("a\u2066b\u2067c\u2068d\u2069e"), "a?b?c?d?e");  // LRI, RLI, FSI, PDI
+  EXPECT_EQ(printable("\u200E\u200F\u061C"), "???");                   // the marks
+}
+
+TEST_F(FormatTest, PrintableReplacesLineAndParagraphSeparators) {
+  EXPECT_EQ(printable("one\u2028two\u2029three"), "one?two?three");
+}
+
+TEST_F(FormatTest, PrintableReplacesEachByteOfInvalidUtf8) {
+  EXPECT_EQ(printable("a\xFF-z"), "a?-z");
+  EXPECT_EQ(printable("a\x9Bz"), "a?z");        // a lone continuation byte (CSI in 8-bit encodings)
+  EXPECT_EQ(printable("\xC0\xAF"), "??");       // overlong '/'
+  EXPECT_EQ(printable("\xE0\x80\xAF"), "???");  // overlong, three bytes
+  EXPECT_EQ(printable("\xED\xA0\x80"), "???");  // a surrogate
+  EXPECT_EQ(printable("\xF4\x90\x80\x80"), "????");  // beyond U+10FFFF
+  EXPECT_EQ(printable("end\xE2\x82"), "end??");      // cut short
+  EXPECT_EQ(printable("\xE2(\xA1"), "?(?");
+}
+
+TEST_F(FormatTest, PrintableKeepsOrdinaryNonAscii) {
+  EXPECT_EQ(printable("é"), "é");
+  EXPECT_EQ(printable("caf\xC3\xA9 \u20AC 日本 \U0001F511\U0001F44D\U0001F3FD"),
+            "caf\xC3\xA9 \u20AC 日本 \U0001F511\U0001F44D\U0001F3FD");
+  EXPECT_EQ(printable("\u200D\uFEFF"), "\u200D\uFEFF");  // joiners and the BOM are no controls
+}
+
 TEST_F(FormatTest, TableAlignsColumnsByCharacters) {
   EXPECT_EQ(render_table({"NAME", "X"}, {{"äöü", "1"}, {"longer name", "2"}}),
             "NAME         X\n"
@@ -144,6 +181,15 @@ TEST_F(FormatTest, MalformedListingsAreProtocolErrors) {
 TEST_F(FormatTest, PrettyJsonIsSortedAndIndented) {
   EXPECT_EQ(pretty_json({{"b", 1}, {"a", {{"c", true}}}}),
             "{\n  \"a\": {\n    \"c\": true\n  },\n  \"b\": 1\n}\n");
+}
+
+TEST_F(FormatTest, PrettyJsonEscapesWhatWouldDisturbATerminal) {
+  const Json result = {{"product", "Key\u009B2J\u202E\u2066\u2028\x1B\x7F é \U0001F511"}};
+  const std::string text = pretty_json(result);
+  EXPECT_EQ(text,
+            "{\n  \"product\": \"Key\\u009b2J\\u202e\\u2066\\u2028\\u001b\\u007f é "
+            "\U0001F511\"\n}\n");
+  EXPECT_EQ(Json::parse(text), result);  // the same JSON
 }
 
 TEST_F(FormatTest, ThrottleSummaryNamesLockedSourcesAndRecentFailures) {

@@ -66,5 +66,34 @@ TEST_F(VerifyClientTest, TheDaemonUserAndRootAreAnswered) {
   EXPECT_EQ(verify(as_root, "touchpass-no-such-user").kind, Verdict::Kind::refused);
 }
 
+// An ok answer whose JSON nests `levels` deep in all: the message, its result, and arrays.
+std::string nested_ok_reply(int levels) {
+  const auto arrays = static_cast<std::size_t>(levels - 2);
+  return R"({"v":1,"ok":true,"result":{"a":)" + std::string(arrays, '[') +
+         std::string(arrays, ']') + "}}";
+}
+
+// The module's own user runs the fake daemon, so it is the daemon user here.
+std::string own_user_name() {
+  const passwd* own = ::getpwuid(::geteuid());
+  return own != nullptr ? own->pw_name : "root";
+}
+
+TEST(VerifyClientDepthTest, AnAnswerNestedTooDeeplyIsNoVerdictAndNoCrash) {
+  const std::string deep = nested_ok_reply(32000);  // as deep as a frame allows
+  ASSERT_LE(deep.size(), ipc::kMaxJsonSize);
+  FakeDaemon daemon([&deep](const DaemonEnd& d) { d.send(deep); });
+  const Verdict verdict = verify(daemon, own_user_name());
+  EXPECT_EQ(verdict.kind, Verdict::Kind::unavailable);
+  EXPECT_NE(verdict.detail.find("nests too deeply"), std::string::npos) << verdict.detail;
+}
+
+TEST(VerifyClientDepthTest, AnAnswerJustWithinTheDepthLimitIsAccepted) {
+  const std::string shallow = nested_ok_reply(ipc::kMaxJsonDepth);
+  FakeDaemon daemon([&shallow](const DaemonEnd& d) { d.send(shallow); });
+  const Verdict verdict = verify(daemon, own_user_name());
+  EXPECT_EQ(verdict.kind, Verdict::Kind::accepted) << verdict.detail;
+}
+
 }  // namespace
 }  // namespace touchpass::pam::testing
