@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <fido/es256.h>
-#include <openssl/rand.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -15,6 +14,7 @@
 #include <string>
 #include <utility>
 
+#include "core/random.h"
 #include "devices/fido2/attestation.h"
 #include "devices/fido2/errors.h"
 #include "devices/fido2/socket_io.h"
@@ -132,13 +132,6 @@ const char* c_str(const SecretBytes& pin) {
 
 const char* c_str(const std::optional<SecretBytes>& pin) {
   return pin ? c_str(*pin) : nullptr;
-}
-
-Result<Bytes> random_bytes(std::size_t n) {
-  Bytes out(n);
-  if (RAND_bytes(out.data(), static_cast<int>(n)) != 1)
-    return Error(Code::internal, "The system random number generator failed.");
-  return out;
 }
 
 bool path_exists(const std::string& path) {

@@ -1,13 +1,13 @@
 #include "devices/yubikey/yubikey_token.h"
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
 #include <array>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include "core/random.h"
 #include "devices/yubikey/crc16.h"
 #include "devices/yubikey/discovery.h"
 #include "devices/yubikey/errors.h"
@@ -286,8 +286,7 @@ Status YubiKeyToken::program_challenge_response(OtpSlot slot, bool require_touch
   if (ykp_configure_command(config.get(), command) == 0) return ykp_failure();
   {
     SecretBytes hmac_key(kOtpResponseBytes);
-    if (RAND_bytes(hmac_key.data(), static_cast<int>(hmac_key.size())) != 1)
-      return Status(Code::internal, "The system random number generator failed.");
+    if (Status s = fill_random(hmac_key.bytes()); !s.ok()) return s;
     ykp_HMAC_key_from_raw(config.get(), reinterpret_cast<const char*>(hmac_key.data()));
   }  // hmac_key is wiped here; the only copy left is in config (wiped by ConfigDeleter)
   if (ykp_set_tktflag_CHAL_RESP(config.get(), true) == 0 ||

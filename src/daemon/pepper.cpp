@@ -1,9 +1,9 @@
 #include "daemon/pepper.h"
 
 #include "core/crypto.h"
+#include "core/random.h"
 
 #include <fcntl.h>
-#include <openssl/rand.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -71,9 +71,7 @@ Result<SecretBytes> load_or_create_pepper(const std::filesystem::path& path, boo
   if (!may_create) return Error{Code::not_found, "The pepper " + path.string() + " is missing."};
 
   SecretBytes pepper(kPepperSize);
-  if (RAND_bytes(pepper.data(), static_cast<int>(kPepperSize)) != 1) {
-    return Error{Code::internal, "The random number generator failed."};
-  }
+  if (Status s = fill_random(pepper.bytes()); !s.ok()) return s.error();
   const std::filesystem::path tmp = path.string() + ".new";
   ::unlink(tmp.c_str());
   const int out = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);

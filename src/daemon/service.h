@@ -1,6 +1,11 @@
 // Service: touchpassd's request handlers — the policy between a client (already identified by
 // its peer credentials) and the store and the tokens. One Service serves every connection
-// concurrently; each call is independent.
+// concurrently; each call is independent. The handlers are defined by concern:
+//   service.cpp         dispatch, who acts on whom, auditing
+//   enrollment.cpp      devices, enroll (FIDO2 and YubiKey), tokens
+//   grant_secrets.cpp   the token's secret S for a grant (FIDO2 assertion, YubiKey rolling proof)
+//   issuance.cpp        issue, show
+//   administration.cpp  list, unlock, revoke, rename, log
 //
 // Who may do what (DESIGN.md §2, property 3): a user acts on their own tokens and grants;
 // root and members of the admin group act on anyone's (`user` field); a refused request is
@@ -47,7 +52,11 @@ class Service {
                          const SecretBytes& secret);
 
  private:
-  struct Target;  // whose tokens and grants a request acts on
+  // Whose tokens and grants a request acts on.
+  struct Target {
+    std::string user;        // the user acted on
+    bool all_users = false;  // listings: everyone (admins only)
+  };
 
   Result<Target> target_of(const Peer& peer, const ipc::Request& request);
 
@@ -89,7 +98,6 @@ class Service {
                                      const Grant& grant, Interaction& io);
   Result<Outcome> enroll_yubikey(const Peer& peer, const Target& target,
                                  const ipc::Request& request, Interaction& io);
-  Result<Bytes> rolling_hash(std::span<const std::uint8_t> response) const;
   Result<devices::Assertion> assert_for_grant(const Peer& peer, const store::TokenRecord& token,
                                               const Bytes& client_data_hash, const Bytes& salt,
                                               Interaction& io);

@@ -1,0 +1,150 @@
+#include "daemon/service.h"
+
+#include "core/bytes.h"
+#include "core/derivation.h"
+#include "core/grant.h"
+#include "core/password.h"
+#include "core/random.h"
+#include "core/rolling_challenge.h"
+#include "core/verifier.h"
+#include "daemon/audit_anchor.h"
+#include "daemon/log.h"
+#include "daemon/service_support.h"
+
+namespace touchpass::daemon {
+
+using ipc::Json;
+
+Result<Outcome> Service::list(const Target& target) {
+  const std::string user = target.all_users ? "" : target.user;
+  auto grants = store_.list_grants(user, false);
+  if (!grants.ok()) return grants.error();
+  auto tokens = store_.list_tokens(user, true);
+  if (!tokens.ok()) return tokens.error();
+  std::map<std::int64_t, std::string> labels;
+  for (const auto& t : *tokens) labels[t.id] = t.label;
+  Json out = Json::array();
+  for (const auto& g : *grants) out.push_back(grant_json(g, labels[g.token_id]));
+  // Brute-force protection as it stands for this user (every user's locks for all_users).
+  const store::UnixTime now = clock_();
+  Json locked = Json::array();
+  for (const Throttle::SourceState& s : throttle_.locked(user, now)) {
+    locked.push_back({{"source", s.source},
+                      {"failures", s.failures},
+                      {"locked_until", s.locked_until},
+                      {"users", s.users}});
+  }
+  Json throttle = {{"locked_sources", locked}};
+  if (!user.empty()) throttle["recent_failures"] = throttle_.user_failures(user, now);
+  return Outcome{{{"grants", out}, {"throttle", throttle}}, {}};
+}
+
+Result<Outcome> Service::unlock(const Peer& peer, const ipc::Request& request) {
+  const std::string what = request.all               ? std::string("--all")
+                           : !request.source.empty() ? "--source " + request.source
+                                                     : "--user " + request.user.value_or("");
+  if (!peer.admin) {
+    refusals_.refused({static_cast<std::int64_t>(peer.uid), peer.user}, "refuse",
+                      request.user.value_or(""), "unlock", "uid " + std::to_string(peer.uid),
+                      "not a member of the group \"" + config_.admin_group + "\"", clock_());
+    return Error{Code::permission_denied, "Only root and members of the group \"" +
+                                              config_.admin_group + "\" may unlock sources."};
+  }
+  const int unlocked = throttle_.unlock(request.source, request.user.value_or(""));
+  recorder_.flush();  // the store forgets the locks now, not at the next batch
+  store::AuditEvent e = audit(peer, "unlock", request.user.value_or(""), what);
+  e.detail = std::to_string(unlocked) + (unlocked == 1 ? " source" : " sources") + " unlocked";
+  if (Status s = store_.append_audit(e); !s.ok()) return s.error();
+  return Outcome{{{"unlocked", unlocked}}, {}};
+}
+
+Result<Outcome> Service::revoke(const Peer& peer, const Target& target,
+                                const ipc::Request& request) {
+  const store::UnixTime now = clock_();
+  if (!request.token.empty()) {
+    // A lost or retired key: the key and every password derived from it stop working.
+    auto tokens = store_.list_tokens(target.user, false);
+    if (!tokens.ok()) return tokens.error();
+    const auto it = std::find_if(tokens->begin(), tokens->end(), [&](const store::TokenRecord& t) {
+      return t.label == request.token;
+    });
+    if (it == tokens->end()) {
+      return audited_failure(
+          peer, "revoke-token", target.user, request.token,
+          Error{Code::not_found, "There is no enrolled token labelled \"" + request.token + "\"."});
+    }
+    const auto grants = store_.list_grants(target.user, false);
+    const auto derived =
+        grants.ok()
+            ? std::count_if(grants->begin(), grants->end(),
+                            [&](const store::GrantRecord& g) { return g.token_id == it->id; })
+            : 0;
+    if (Status s = store_.revoke_token(it->id, now,
+                                       audit(peer, "revoke-token", target.user, request.token));
+        !s.ok()) {
+      return audited_failure(peer, "revoke-token", target.user, request.token, s.error());
+    }
+    return Outcome{{{"revoked", derived}, {"token", request.token}}, {}};
+  }
+  if (request.all) {
+    auto n =
+        store_.revoke_all_grants(target.user, now, audit(peer, "revoke", target.user, "--all"));
+    if (!n.ok()) return audited_failure(peer, "revoke", target.user, "--all", n.error());
+    return Outcome{{{"revoked", *n}}, {}};
+  }
+  if (Status s = store_.revoke_grant(target.user, request.name, now,
+                                     audit(peer, "revoke", target.user, request.name));
+      !s.ok()) {
+    return audited_failure(peer, "revoke", target.user, request.name, s.error());
+  }
+  return Outcome{{{"revoked", 1}}, {}};
+}
+
+Result<Outcome> Service::rename(const Peer& peer, const Target& target,
+                                const ipc::Request& request) {
+  // Validate the new name with the grant rules (a placeholder grant carries it).
+  Grant probe;
+  probe.grant_id = GrantId(std::array<std::uint8_t, GrantId::kSize>{1});
+  probe.user = target.user;
+  probe.name = request.new_name;
+  probe.credential = Bytes{1};
+  if (Status s = validate_grant(probe); !s.ok()) {
+    return audited_failure(peer, "rename", target.user, request.name, s.error());
+  }
+  store::AuditEvent event = audit(peer, "rename", target.user, request.name);
+  event.detail = "to " + request.new_name;
+  if (Status s = store_.rename_grant(target.user, request.name, request.new_name, event); !s.ok()) {
+    return audited_failure(peer, "rename", target.user, request.name, s.error());
+  }
+  return Outcome{};
+}
+
+Result<Outcome> Service::log(const Target& target, const ipc::Request& request) {
+  recorder_.flush();  // refusals and lockouts of the last seconds are part of the log
+  auto entries = store_.list_audit(target.all_users ? "" : target.user, request.limit);
+  if (!entries.ok()) return entries.error();
+  Json out = Json::array();
+  for (const auto& e : *entries) {
+    out.push_back({{"seq", e.seq},
+                   {"time", e.event.time},
+                   {"actor_uid", e.event.actor_uid},
+                   {"actor", e.event.actor},
+                   {"action", e.event.action},
+                   {"user", e.event.user},
+                   {"object", e.event.object},
+                   {"result", e.event.result},
+                   {"detail", e.event.detail},
+                   {"hash", to_hex(e.hash)}});
+  }
+  Json result = {{"entries", out}};
+  if (request.verify_chain) {
+    // The anchor outside the database tells entries removed from the log's end.
+    auto anchored = AuditAnchor(config_.audit_anchor_path()).load();
+    Status s = anchored.ok() ? store_.verify_audit(*anchored) : Status(anchored.error());
+    result["chain_ok"] = s.ok();
+    if (!s.ok()) result["chain_error"] = std::string(s.message());
+  }
+  return Outcome{std::move(result), {}};
+}
+
+}  // namespace touchpass::daemon
