@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 
 #include <set>
+#include <string>
 
 #include "core/random.h"
 
@@ -16,8 +17,8 @@ TEST(RollingChallenge, TheStoredHashIsHmacOfTheLabelAndTheResponse) {
   const Bytes response(20, 0x33);
   const auto hash = rolling_response_hash(pepper, response);
   ASSERT_TRUE(hash.ok());
-  Bytes message = bytes_of("touchpass/v1/rolling");
-  message.insert(message.end(), response.begin(), response.end());
+  const Bytes message =
+      bytes_of("touchpass/v1/rolling" + std::string(response.begin(), response.end()));
   Bytes expected(32);
   std::size_t written = 0;
   ASSERT_NE(EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, pepper.data(), pepper.size(),
