@@ -1,0 +1,305 @@
+// The daemon's request handlers (Service) in one process: a real SQLite store, a fake clock,
+// the token broker over the in-process virtual token reached through the real libfido2, and an
+// Interaction that answers the PIN — no socket, no daemon process. What each handler stores,
+// answers and audits, and who may act on whom.
+#include "daemon/service.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <mutex>
+
+#include "devices/fido2/discovery.h"
+#include "devices/hotplug/hotplug.h"
+#include "store/integrity.h"
+#include "store/sqlite_store.h"
+#include "support/fake_discovery.h"
+#include "support/virtual_token.h"
+
+namespace touchpass::daemon {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr store::UnixTime kStart = 1764000000;
+constexpr const char* kPin = "4711-pin";
+
+// Answers every need-pin with the PIN it holds and records the events.
+class ScriptedInteraction final : public Interaction {
+ public:
+  explicit ScriptedInteraction(std::string pin) : pin_(std::move(pin)) {}
+  void send_event(std::string_view event, ipc::Json) override {
+    std::lock_guard lock(mu_);
+    events_.emplace_back(event);
+  }
+  Result<SecretBytes> receive_pin(std::chrono::seconds) override {
+    return SecretBytes::copy_of(pin_);
+  }
+  void begin_watch(devices::Token*) override {}
+  void end_watch() override {}
+  bool cancelled() const override { return false; }
+  std::vector<std::string> events() {
+    std::lock_guard lock(mu_);
+    return events_;
+  }
+
+ private:
+  std::string pin_;
+  std::mutex mu_;
+  std::vector<std::string> events_;
+};
+
+Peer root_peer() {
+  Peer p;
+  p.uid = 0;
+  p.gid = 0;
+  p.user = "root";
+  p.verifier = p.admin = p.token_user = true;
+  return p;
+}
+
+Peer user_peer(const std::string& name, uid_t uid) {
+  Peer p;
+  p.uid = uid;
+  p.gid = uid;
+  p.user = name;
+  return p;
+}
+
+ipc::Request request(ipc::Op op, const std::string& name = "") {
+  ipc::Request r;
+  r.op = op;
+  r.name = name;
+  return r;
+}
+
+class ServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    vtoken::Config token_config;
+    token_config.initial_pin = kPin;
+    auto token = testing::InProcessVirtualToken::start(dir_.path(), token_config);
+    ASSERT_TRUE(token.ok()) << token.error().message;
+    token_ = std::move(*token);
+    discovery_.add(token_->info());
+
+    auto s = store::SqliteStore::open(dir_.path() / "store.db");
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    store_ = std::move(*s);
+    auto keys = store::StoreKeys::derive(pepper_.bytes());
+    ASSERT_TRUE(keys.ok());
+    ASSERT_TRUE(store_->use_keys(std::move(*keys), kStart, true).ok());
+
+    config_.token_timeout = 5s;
+    broker_ = std::make_unique<TokenBroker>(discovery_, hotplug_, 5s);
+    throttle_ =
+        std::make_unique<Throttle>(ThrottlePolicy{}, std::vector<store::Throttle>{}, kStart);
+    recorder_ = std::make_unique<VerificationRecorder>(*store_, *throttle_, refusals_, 1h,
+                                                       [this] { return now_.load(); });
+    service_ = std::make_unique<Service>(
+        config_, *store_, *broker_, *throttle_, refusals_, *recorder_, pepper_.clone(),
+        [this] { return now_.load(); }, [](std::chrono::milliseconds) {});
+  }
+  void TearDown() override {
+    service_.reset();
+    recorder_.reset();
+    store_.reset();
+  }
+
+  Result<Outcome> handle(const Peer& peer, const ipc::Request& r,
+                         const SecretBytes& secret = SecretBytes()) {
+    return service_->handle(peer, r, io_, secret);
+  }
+
+  // Enrolls the virtual token for `user` (acting as root, who may use the token).
+  void enroll_for(const std::string& user) {
+    ipc::Request r = request(ipc::Op::enroll);
+    r.user = user;
+    r.label = user + "'s key";
+    const auto enrolled = handle(root_peer(), r);
+    ASSERT_TRUE(enrolled.ok()) << enrolled.error().message;
+  }
+
+  // Issues `name` for `user` and returns the password.
+  std::string issue_for(const std::string& user, const std::string& name) {
+    ipc::Request r = request(ipc::Op::issue, name);
+    r.user = user;
+    r.scopes = {"imap"};
+    const auto issued = handle(root_peer(), r);
+    EXPECT_TRUE(issued.ok()) << issued.error().message;
+    if (!issued.ok()) return "";
+    return std::string(issued->secret.view());
+  }
+
+  Status verify(const std::string& user, const std::string& password,
+                const std::string& service = "imap") {
+    ipc::Request r = request(ipc::Op::verify);
+    r.user = user;
+    r.service = service;
+    r.remote = "192.0.2.7";
+    const auto verdict = handle(root_peer(), r, SecretBytes::copy_of(password));
+    recorder_->flush();
+    return verdict.status();
+  }
+
+  std::vector<std::string> audit_actions() {
+    const auto entries = store_->list_audit("", 0);
+    std::vector<std::string> actions;
+    EXPECT_TRUE(entries.ok());
+    if (!entries.ok()) return actions;
+    for (const auto& e : *entries) {
+      actions.push_back(e.event.action + ":" + e.event.result);
+    }
+    return actions;
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<testing::InProcessVirtualToken> token_;
+  testing::FakeDiscovery discovery_{
+      [](const devices::TokenInfo& info) { return devices::fido2::open_fido2_token(info); }};
+  devices::FakeHotplug hotplug_;
+  Config config_;
+  SecretBytes pepper_ = SecretBytes::copy_of(std::string(32, '\x5e'));
+  std::unique_ptr<store::SqliteStore> store_;
+  std::unique_ptr<TokenBroker> broker_;
+  std::unique_ptr<Throttle> throttle_;
+  RefusalLog refusals_;
+  std::unique_ptr<VerificationRecorder> recorder_;
+  std::unique_ptr<Service> service_;
+  std::atomic<store::UnixTime> now_{kStart};
+  ScriptedInteraction io_{kPin};
+};
+
+TEST_F(ServiceTest, IssueShowAndVerifyAgreeOnThePassword) {
+  enroll_for("alice");
+  const std::string password = issue_for("alice", "mail");
+  ASSERT_EQ(password.size(), 24u);
+
+  ipc::Request show = request(ipc::Op::show, "mail");
+  show.user = "alice";
+  const auto shown = handle(root_peer(), show);
+  ASSERT_TRUE(shown.ok()) << shown.error().message;
+  EXPECT_EQ(shown->secret.view(), password);
+
+  EXPECT_TRUE(verify("alice", password).ok());
+  EXPECT_EQ(verify("alice", password, "smtp").code(), Code::refused);  // not in its scopes
+  EXPECT_EQ(verify("bob", password).code(), Code::refused);            // not bob's
+  const auto actions = audit_actions();
+  EXPECT_EQ(std::count(actions.begin(), actions.end(), "issue:ok"), 1);
+  EXPECT_EQ(std::count(actions.begin(), actions.end(), "show:ok"), 1);
+}
+
+TEST_F(ServiceTest, AUserMayNotActOnAnotherUsersPasswords) {
+  enroll_for("alice");
+  const std::string password = issue_for("alice", "mail");
+  const Peer mallory = user_peer("mallory", 4242);
+  for (ipc::Op op : {ipc::Op::list, ipc::Op::revoke, ipc::Op::show, ipc::Op::issue, ipc::Op::tokens,
+                     ipc::Op::log}) {
+    ipc::Request r = request(op, "mail");
+    r.user = "alice";
+    const auto answer = handle(mallory, r);
+    ASSERT_FALSE(answer.ok()) << ipc::op_name(op);
+    EXPECT_EQ(answer.code(), Code::permission_denied) << ipc::op_name(op);
+    EXPECT_NE(answer.error().message.find("touchpass-admin"), std::string::npos);
+  }
+  // Nothing changed: the password still verifies; the refusals were counted and reach the
+  // audit log aggregated.
+  EXPECT_TRUE(verify("alice", password).ok());
+  const auto actions = audit_actions();
+  EXPECT_TRUE(std::any_of(actions.begin(), actions.end(),
+                          [](const std::string& a) { return a.rfind("refuse:", 0) == 0; }));
+  EXPECT_EQ(std::count(actions.begin(), actions.end(), "issue:ok"), 1);
+}
+
+TEST_F(ServiceTest, RevokeRenameAndListChangeWhatTheyName) {
+  enroll_for("alice");
+  const std::string mail = issue_for("alice", "mail");
+  const std::string phone = issue_for("alice", "phone");
+  issue_for("alice", "desk");
+
+  ipc::Request rename = request(ipc::Op::rename, "phone");
+  rename.user = "alice";
+  rename.new_name = "tablet";
+  ASSERT_TRUE(handle(root_peer(), rename).ok());
+  ipc::Request revoke = request(ipc::Op::revoke, "mail");
+  revoke.user = "alice";
+  now_ = kStart + 60;
+  ASSERT_TRUE(handle(root_peer(), revoke).ok());
+
+  EXPECT_EQ(verify("alice", mail).code(), Code::refused);
+  EXPECT_TRUE(verify("alice", phone).ok());  // renaming keeps the password
+
+  ipc::Request list = request(ipc::Op::list);
+  list.user = "alice";
+  const auto listed = handle(root_peer(), list);
+  ASSERT_TRUE(listed.ok());
+  std::vector<std::string> names;  // the active ones
+  for (const auto& g : listed->result.at("grants")) {
+    EXPECT_FALSE(g.contains("revoked"));
+    names.push_back(g.at("name").get<std::string>());
+  }
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"desk", "tablet"}));
+
+  // A second revoke of the same name, and a rename to a taken name, change nothing.
+  const auto again = handle(root_peer(), revoke);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.code(), Code::not_found);
+  ipc::Request clash = request(ipc::Op::rename, "tablet");
+  clash.user = "alice";
+  clash.new_name = "desk";
+  EXPECT_FALSE(handle(root_peer(), clash).ok());
+  EXPECT_TRUE(verify("alice", phone).ok());
+}
+
+TEST_F(ServiceTest, IssueRefusesADuplicateNameAndAPastExpiryAndAudits) {
+  enroll_for("alice");
+  issue_for("alice", "mail");
+  ipc::Request again = request(ipc::Op::issue, "mail");
+  again.user = "alice";
+  const auto duplicate = handle(root_peer(), again);
+  ASSERT_FALSE(duplicate.ok());
+  EXPECT_EQ(duplicate.code(), Code::invalid_argument);
+  EXPECT_NE(duplicate.error().message.find("already exists"), std::string::npos);
+
+  ipc::Request expired = request(ipc::Op::issue, "old");
+  expired.user = "alice";
+  expired.expires = kStart - 1;
+  const auto past = handle(root_peer(), expired);
+  ASSERT_FALSE(past.ok());
+  EXPECT_EQ(past.code(), Code::invalid_argument);
+
+  const auto actions = audit_actions();
+  EXPECT_EQ(std::count(actions.begin(), actions.end(), "issue:invalid_argument"), 2);
+  ipc::Request list = request(ipc::Op::list);
+  list.user = "alice";
+  EXPECT_EQ(handle(root_peer(), list)->result.at("grants").size(), 1u);
+}
+
+TEST_F(ServiceTest, AnExpiredPasswordIsRefusedByTheClock) {
+  enroll_for("alice");
+  ipc::Request r = request(ipc::Op::issue, "short");
+  r.user = "alice";
+  r.expires = kStart + 3600;
+  const auto issued = handle(root_peer(), r);
+  ASSERT_TRUE(issued.ok()) << issued.error().message;
+  const std::string password(issued->secret.view());
+  EXPECT_TRUE(verify("alice", password).ok());
+  now_ = kStart + 3600;
+  EXPECT_EQ(verify("alice", password).code(), Code::refused);
+}
+
+TEST_F(ServiceTest, IssueWithoutAnEnrolledKeySaysToEnrollFirst) {
+  ipc::Request r = request(ipc::Op::issue, "mail");
+  r.user = "alice";
+  const auto answer = handle(root_peer(), r);
+  ASSERT_FALSE(answer.ok());
+  EXPECT_EQ(answer.code(), Code::not_found);
+  EXPECT_NE(answer.error().message.find("enroll"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace touchpass::daemon
