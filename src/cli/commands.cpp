@@ -429,6 +429,34 @@ int Runner::log() {
                 ExitCode::general);
   }
   if (!o_.json) env_.console.err("The audit log's hash chain is intact.\n");
+  // Every FIDO2 grant's proof re-verified by the daemon with the enrolled public key.
+  const auto errors = answer.result.find("proof_errors");
+  const auto checked = answer.result.find("proofs_checked");
+  if (errors == answer.result.end() || !errors->is_array() || checked == answer.result.end() ||
+      !checked->is_number_integer()) {
+    return fail(
+        Error{Code::protocol_error, "touchpassd sent a malformed answer (no proof_errors)."});
+  }
+  if (!errors->empty()) {
+    const auto text = [](const ipc::Json& e, const char* key) -> std::string {
+      const auto it = e.find(key);
+      return it != e.end() && it->is_string() ? printable(it->get<std::string>()) : "?";
+    };
+    for (const auto& e : *errors) {
+      if (!e.is_object()) continue;
+      env_.console.err("The proof of \"" + text(e, "name") + "\" (user " + text(e, "user") +
+                       ") does not verify: " + text(e, "error") + "\n");
+    }
+    return fail(Error{Code::verification_failed,
+                      std::to_string(errors->size()) +
+                          " app password(s) have a proof that does not verify with their key: "
+                          "their records were changed outside touchpassd."},
+                ExitCode::general);
+  }
+  if (!o_.json) {
+    env_.console.err("The proofs of " + std::to_string(checked->get<long>()) +
+                     " app password(s) verify with their security keys.\n");
+  }
   return 0;
 }
 

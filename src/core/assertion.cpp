@@ -81,39 +81,53 @@ Status verify_es256_signature(const Es256PublicKey& key, std::span<const std::ui
   return Status::success();
 }
 
-Result<AuthenticatorData> verify_assertion(const SignedAssertion& assertion,
-                                           const Es256PublicKey& key,
-                                           const AssertionExpectation& expected) {
-  Result<AuthenticatorData> data = parse_authenticator_data(assertion.authenticator_data);
+Result<AuthenticatorData> verify_signed_hash(std::span<const std::uint8_t> authenticator_data,
+                                             std::span<const std::uint8_t> client_data_hash,
+                                             std::span<const std::uint8_t> der_signature,
+                                             const Es256PublicKey& key, std::string_view rp_id,
+                                             bool user_verification) {
+  Result<AuthenticatorData> data = parse_authenticator_data(authenticator_data);
   if (!data.ok()) return data.error();
-  const Result<std::array<std::uint8_t, 32>> rp_hash = rp_id_hash(expected.rp_id);
+  const Result<std::array<std::uint8_t, 32>> rp_hash = rp_id_hash(rp_id);
   if (!rp_hash.ok()) return rp_hash.error();
   if (data->rp_id_hash != *rp_hash) {
-    return Error{Code::verification_failed, "The key signed for another relying party than " +
-                                                std::string(expected.rp_id) + "."};
+    return Error{Code::verification_failed,
+                 "The key signed for another relying party than " + std::string(rp_id) + "."};
   }
   if (!data->user_present()) {
     return Error{Code::verification_failed, "The key did not confirm a touch (UP flag unset)."};
   }
-  if (expected.user_verification && !data->user_verified()) {
+  if (user_verification && !data->user_verified()) {
     return Error{Code::verification_failed,
                  "The credential was enrolled with user verification, and this assertion has "
                  "none (UV flag unset)."};
   }
-  const Result<ClientData> client = parse_client_data(assertion.client_data_json);
-  if (!client.ok()) return client.error();
-  if (Status s = check_client_data(*client, expected.client_data); !s.ok()) return s.error();
+  Bytes message(authenticator_data.begin(), authenticator_data.end());
+  message.insert(message.end(), client_data_hash.begin(), client_data_hash.end());
+  if (Status s = verify_es256_signature(key, message, der_signature); !s.ok()) return s.error();
+  return data;
+}
 
+Result<AuthenticatorData> verify_assertion(const SignedAssertion& assertion,
+                                           const Es256PublicKey& key,
+                                           const AssertionExpectation& expected) {
+  // The authenticator data first, so that a malformed one is reported as such.
+  if (Result<AuthenticatorData> parsed = parse_authenticator_data(assertion.authenticator_data);
+      !parsed.ok()) {
+    return parsed.error();
+  }
+  const Result<ClientData> client = parse_client_data(assertion.client_data_json);
   std::array<std::uint8_t, 32> client_hash{};
   if (Status s = crypto::sha256({crypto::text_bytes(assertion.client_data_json)}, client_hash);
       !s.ok()) {
     return s.error();
   }
-  Bytes message = assertion.authenticator_data;
-  message.insert(message.end(), client_hash.begin(), client_hash.end());
-  if (Status s = verify_es256_signature(key, message, assertion.signature); !s.ok()) {
-    return s.error();
-  }
+  Result<AuthenticatorData> data =
+      verify_signed_hash(assertion.authenticator_data, client_hash, assertion.signature, key,
+                         expected.rp_id, expected.user_verification);
+  if (!data.ok()) return data.error();
+  if (!client.ok()) return client.error();
+  if (Status s = check_client_data(*client, expected.client_data); !s.ok()) return s.error();
   if ((data->sign_count != 0 || expected.sign_count != 0) &&
       data->sign_count <= expected.sign_count) {
     return Error{Code::clone_suspected, "The key's signature counter did not move forward (" +

@@ -39,6 +39,17 @@ struct AssertionExpectation {
 Status verify_es256_signature(const Es256PublicKey& key, std::span<const std::uint8_t> message,
                               std::span<const std::uint8_t> der_signature);
 
+// Checks an assertion over a raw clientDataHash (v1 grants sign H(label || enc(G)) directly):
+// the authenticator data parses; its rpIdHash is SHA-256(rp_id); UP is set; UV is set when
+// `user_verification`; the signature over authData || client_data_hash verifies under `key`.
+// Returns the parsed authenticator data. Errors as verify_assertion, without clone_suspected
+// (no counter is compared).
+Result<AuthenticatorData> verify_signed_hash(std::span<const std::uint8_t> authenticator_data,
+                                             std::span<const std::uint8_t> client_data_hash,
+                                             std::span<const std::uint8_t> der_signature,
+                                             const Es256PublicKey& key, std::string_view rp_id,
+                                             bool user_verification);
+
 // Checks, in this order: the authenticator data parses; its rpIdHash is SHA-256(rp_id); UP is
 // set; UV is set when the credential was enrolled with it; the client data parses and matches
 // (check_client_data); the signature over authData || SHA-256(clientDataJSON) verifies under

@@ -109,6 +109,15 @@ Bytes Es256PublicKey::raw() const {
   return out;
 }
 
+std::optional<Es256PublicKey> Es256PublicKey::from_raw(std::span<const std::uint8_t> stored) {
+  if (stored.size() == 65 && stored[0] == 0x04) stored = stored.subspan(1);
+  if (stored.size() != 64) return std::nullopt;
+  Es256PublicKey key;
+  std::copy_n(stored.begin(), 32, key.x.begin());
+  std::copy_n(stored.begin() + 32, 32, key.y.begin());
+  return key;
+}
+
 Result<Es256PublicKey> parse_cose_public_key(std::span<const std::uint8_t> cose_key) {
   const std::optional<LoadedItem> loaded = load_item(cose_key);
   if (!loaded || loaded->size != cose_key.size() || !cbor_isa_map(loaded->item.get()) ||

@@ -58,6 +58,9 @@ struct Es256PublicKey {
   std::array<std::uint8_t, 32> y{};
   // x || y, the form the store keeps.
   Bytes raw() const;
+  // The key stored as x || y (64 bytes), or 0x04 || x || y (65); nullopt for any other form.
+  // Whether it is a point on the curve is checked when it verifies a signature.
+  static std::optional<Es256PublicKey> from_raw(std::span<const std::uint8_t> stored);
 };
 
 // Reads a COSE_Key {1: 2 (EC2), 3: -7 (ES256), -1: 1 (P-256), -2: x, -3: y}. capability_missing

@@ -1,5 +1,9 @@
 #include "daemon/service.h"
 
+#include <map>
+
+#include "core/assertion.h"
+
 #include "core/bytes.h"
 #include "core/derivation.h"
 #include "core/grant.h"
@@ -143,8 +147,49 @@ Result<Outcome> Service::log(const Target& target, const ipc::Request& request) 
     Status s = anchored.ok() ? store_.verify_audit(*anchored) : Status(anchored.error());
     result["chain_ok"] = s.ok();
     if (!s.ok()) result["chain_error"] = std::string(s.message());
+    const auto proofs = check_grant_proofs(target.all_users ? "" : target.user);
+    if (!proofs.ok()) return proofs.error();
+    result["proofs_checked"] = proofs->checked;
+    result["proof_errors"] = proofs->errors;
   }
   return Outcome{std::move(result), {}};
+}
+
+Result<Service::ProofCheck> Service::check_grant_proofs(const std::string& user) {
+  auto grants = store_.list_grants(user, true);
+  if (!grants.ok()) return grants.error();
+  auto tokens = store_.list_tokens(user, true);
+  if (!tokens.ok()) return tokens.error();
+  std::map<std::int64_t, const store::TokenRecord*> by_id;
+  for (const auto& t : *tokens) by_id[t.id] = &t;
+  ProofCheck out;
+  out.errors = Json::array();
+  for (const store::GrantRecord& g : *grants) {
+    if (g.kind != token_kind_name(TokenKind::fido2)) continue;  // a YubiKey signs nothing
+    ++out.checked;
+    const auto failed = [&](const std::string& why) {
+      out.errors.push_back({{"user", g.user}, {"name", g.name}, {"error", why}});
+    };
+    const auto token = by_id.find(g.token_id);
+    const auto key =
+        token == by_id.end() ? std::nullopt : Es256PublicKey::from_raw(token->second->public_key);
+    if (!key) {
+      failed("its security key's public key is not in the store");
+      continue;
+    }
+    const auto grant = grant_of(g);
+    const auto challenge =
+        grant.ok() ? grant_challenge(grant->version, encode_grant(*grant)) : grant.error();
+    if (!challenge.ok()) {
+      failed(challenge.error().message);
+      continue;
+    }
+    const bool uv = uv_from_name(token->second->uv) == devices::UserVerification::pin;
+    const auto verified = verify_signed_hash(g.proof_auth_data, *challenge, g.proof_signature, *key,
+                                             token->second->rp_id, uv);
+    if (!verified.ok()) failed(verified.error().message);
+  }
+  return out;
 }
 
 }  // namespace touchpass::daemon

@@ -102,6 +102,14 @@ class Service {
                                               const Bytes& client_data_hash, const Bytes& salt,
                                               Interaction& io);
 
+  // log --verify: every FIDO2 grant's stored proof (the key's signature over the grant's
+  // challenge, DESIGN.md §5) re-verified with the enrolled public key; `user` empty: everyone's.
+  struct ProofCheck {
+    int checked = 0;
+    ipc::Json errors;  // [{"user", "name", "error"}] of the proofs that do not verify
+  };
+  Result<ProofCheck> check_grant_proofs(const std::string& user);
+
   store::AuditEvent audit(const Peer& peer, std::string action, const std::string& user,
                           std::string object) const;
   // Audits a failed request and passes its error on.

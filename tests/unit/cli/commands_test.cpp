@@ -370,6 +370,38 @@ TEST_F(CommandTest, LogVerifyFailsOnABrokenChain) {
   EXPECT_NE(console_.err_text.find("hash chain is broken"), std::string::npos);
 }
 
+TEST_F(CommandTest, LogVerifyFailsOnAProofThatDoesNotVerifyAndNamesIt) {
+  ListeningDaemon daemon([](const DaemonEnd& d) {
+    d.next_json();
+    d.ok({{"entries", Json::array()},
+          {"chain_ok", true},
+          {"proofs_checked", 2},
+          {"proof_errors", Json::array({{{"user", "alice"},
+                                         {"name", "mail\u009b2J"},
+                                         {"error", "The key's signature does not verify."}}})}});
+  });
+  EXPECT_EQ(run(daemon, {"log", "--verify"}), 1);
+  daemon.stop();
+  EXPECT_NE(console_.err_text.find("The proof of \"mail?2J\" (user alice) does not verify"),
+            std::string::npos)
+      << console_.err_text;
+  EXPECT_NE(console_.err_text.find("1 app password(s)"), std::string::npos);
+}
+
+TEST_F(CommandTest, LogVerifySaysHowManyProofsVerify) {
+  ListeningDaemon daemon([](const DaemonEnd& d) {
+    d.next_json();
+    d.ok({{"entries", Json::array()},
+          {"chain_ok", true},
+          {"proofs_checked", 3},
+          {"proof_errors", Json::array()}});
+  });
+  EXPECT_EQ(run(daemon, {"log", "--verify"}), 0);
+  daemon.stop();
+  EXPECT_NE(console_.err_text.find("The proofs of 3 app password(s) verify"), std::string::npos)
+      << console_.err_text;
+}
+
 TEST_F(CommandTest, UnlockSendsWhatToUnlockAndSaysHowMany) {
   Json request;
   ListeningDaemon daemon([&request](const DaemonEnd& d) {
