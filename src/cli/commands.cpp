@@ -432,12 +432,14 @@ int Runner::log() {
   // Every FIDO2 grant's proof re-verified by the daemon with the enrolled public key.
   const auto errors = answer.result.find("proof_errors");
   const auto checked = answer.result.find("proofs_checked");
+  const auto failed = answer.result.find("proofs_failed");
   if (errors == answer.result.end() || !errors->is_array() || checked == answer.result.end() ||
-      !checked->is_number_integer()) {
+      !checked->is_number_integer() || failed == answer.result.end() ||
+      !failed->is_number_integer()) {
     return fail(
         Error{Code::protocol_error, "touchpassd sent a malformed answer (no proof_errors)."});
   }
-  if (!errors->empty()) {
+  if (failed->get<long>() > 0 || !errors->empty()) {
     const auto text = [](const ipc::Json& e, const char* key) -> std::string {
       const auto it = e.find(key);
       return it != e.end() && it->is_string() ? printable(it->get<std::string>()) : "?";
@@ -447,8 +449,14 @@ int Runner::log() {
       env_.console.err("The proof of \"" + text(e, "name") + "\" (user " + text(e, "user") +
                        ") does not verify: " + text(e, "error") + "\n");
     }
+    if (failed->get<long>() > static_cast<long>(errors->size())) {
+      env_.console.err("… and " +
+                       std::to_string(failed->get<long>() - static_cast<long>(errors->size())) +
+                       " more.\n");
+    }
     return fail(Error{Code::verification_failed,
-                      std::to_string(errors->size()) +
+                      std::to_string(
+                          std::max<long>(failed->get<long>(), static_cast<long>(errors->size()))) +
                           " app password(s) have a proof that does not verify with their key: "
                           "their records were changed outside touchpassd."},
                 ExitCode::general);

@@ -117,13 +117,10 @@ Result<AuthenticatorData> verify_assertion(const SignedAssertion& assertion,
     return parsed.error();
   }
   const Result<ClientData> client = parse_client_data(assertion.client_data_json);
-  std::array<std::uint8_t, 32> client_hash{};
-  if (Status s = crypto::sha256({crypto::text_bytes(assertion.client_data_json)}, client_hash);
-      !s.ok()) {
-    return s.error();
-  }
+  const auto client_hash = client_data_hash(assertion.client_data_json);
+  if (!client_hash.ok()) return client_hash.error();
   Result<AuthenticatorData> data =
-      verify_signed_hash(assertion.authenticator_data, client_hash, assertion.signature, key,
+      verify_signed_hash(assertion.authenticator_data, *client_hash, assertion.signature, key,
                          expected.rp_id, expected.user_verification);
   if (!data.ok()) return data.error();
   if (!client.ok()) return client.error();

@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "core/crypto.h"
+
 namespace touchpass {
 
 namespace {
@@ -67,6 +69,12 @@ Result<ClientData> parse_client_data(std::string_view text) {
   data.challenge = std::move(*decoded);
   data.origin = *origin;
   return data;
+}
+
+Result<std::array<std::uint8_t, 32>> client_data_hash(std::string_view json) {
+  std::array<std::uint8_t, 32> hash{};
+  if (Status s = crypto::sha256({crypto::text_bytes(json)}, hash); !s.ok()) return s.error();
+  return hash;
 }
 
 Status check_client_data(const ClientData& data, const ClientDataExpectation& expected) {

@@ -4,7 +4,9 @@
 // type, the challenge and the origin. Pure: no I/O.
 #pragma once
 
+#include <array>
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
@@ -35,6 +37,10 @@ struct ClientData {
 // is not a JSON object, or lacks a string "type", "challenge" (strict base64url) or "origin", or
 // has a "crossOrigin" that is not a boolean. Unknown members are ignored, as WebAuthn requires.
 Result<ClientData> parse_client_data(std::string_view json);
+
+// SHA-256 of the client data exactly as received: the clientDataHash the key signs. internal if
+// OpenSSL fails.
+Result<std::array<std::uint8_t, 32>> client_data_hash(std::string_view json);
 
 // What a ceremony expects of the client data it gets back.
 struct ClientDataExpectation {

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "core/assertion.h"
+#include "core/client_data.h"
 
 #include "core/bytes.h"
 #include "core/derivation.h"
@@ -150,6 +151,7 @@ Result<Outcome> Service::log(const Target& target, const ipc::Request& request) 
     const auto proofs = check_grant_proofs(target.all_users ? "" : target.user);
     if (!proofs.ok()) return proofs.error();
     result["proofs_checked"] = proofs->checked;
+    result["proofs_failed"] = proofs->failed;
     result["proof_errors"] = proofs->errors;
   }
   return Outcome{std::move(result), {}};
@@ -168,7 +170,10 @@ Result<Service::ProofCheck> Service::check_grant_proofs(const std::string& user)
     if (g.kind != token_kind_name(TokenKind::fido2)) continue;  // a YubiKey signs nothing
     ++out.checked;
     const auto failed = [&](const std::string& why) {
-      out.errors.push_back({{"user", g.user}, {"name", g.name}, {"error", why}});
+      // Itemized up to a bound, so that the answer always fits a frame; counted all.
+      if (++out.failed <= kMaxItemizedProofErrors) {
+        out.errors.push_back({{"user", g.user}, {"name", g.name}, {"error", why}});
+      }
     };
     const auto token = by_id.find(g.token_id);
     const auto key =
@@ -184,9 +189,22 @@ Result<Service::ProofCheck> Service::check_grant_proofs(const std::string& user)
       failed(challenge.error().message);
       continue;
     }
+    // v1: the key signed the challenge itself; v2: a clientDataJSON carrying it.
+    Bytes signed_hash(challenge->begin(), challenge->end());
+    if (grant->version == kGrantVersionV2) {
+      const std::string client_json(g.proof_client_data.begin(), g.proof_client_data.end());
+      const auto client = parse_client_data(client_json);
+      if (!client.ok() || client->type != kClientDataGet || client->challenge != signed_hash) {
+        failed("its client data does not carry the grant's challenge");
+        continue;
+      }
+      const auto hashed = client_data_hash(client_json);
+      if (!hashed.ok()) return hashed.error();
+      signed_hash.assign(hashed->begin(), hashed->end());
+    }
     const bool uv = uv_from_name(token->second->uv) == devices::UserVerification::pin;
-    const auto verified = verify_signed_hash(g.proof_auth_data, *challenge, g.proof_signature, *key,
-                                             token->second->rp_id, uv);
+    const auto verified = verify_signed_hash(g.proof_auth_data, signed_hash, g.proof_signature,
+                                             *key, token->second->rp_id, uv);
     if (!verified.ok()) failed(verified.error().message);
   }
   return out;

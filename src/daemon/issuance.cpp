@@ -65,6 +65,8 @@ Result<Outcome> Service::issue(const Peer& peer, const Target& target, const ipc
   record.token_id = token->id;
   record.kind = token->kind;
   record.credential = grant.credential;
+  record.version = grant.version;
+  record.rp_id = grant.rp_id;
   record.verifier = Bytes(verifier->bytes().begin(), verifier->bytes().end());
   record.proof_auth_data = secret->proof_auth_data;
   record.proof_signature = secret->proof_signature;

@@ -104,9 +104,11 @@ class Service {
 
   // log --verify: every FIDO2 grant's stored proof (the key's signature over the grant's
   // challenge, DESIGN.md §5) re-verified with the enrolled public key; `user` empty: everyone's.
+  static constexpr int kMaxItemizedProofErrors = 50;
   struct ProofCheck {
     int checked = 0;
-    ipc::Json errors;  // [{"user", "name", "error"}] of the proofs that do not verify
+    int failed = 0;
+    ipc::Json errors;  // [{"user", "name", "error"}] of the first failed proofs, at most 50
   };
   Result<ProofCheck> check_grant_proofs(const std::string& user);
 

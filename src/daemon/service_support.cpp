@@ -78,6 +78,8 @@ Result<Grant> grant_of(const store::GrantRecord& record) {
   g.expires = static_cast<std::uint64_t>(record.expires);
   g.kind = *kind;
   g.credential = record.credential;
+  g.version = record.version;
+  g.rp_id = record.rp_id;
   return g;
 }
 

@@ -51,8 +51,11 @@ Result<Bytes> StoreKeys::audit_link(const Bytes& prev, std::int64_t seq,
 }
 
 Result<Bytes> StoreKeys::grant_mac(const GrantRecord& g) const {
+  // A version 1 grant without an rp id has the 11-entry map of stores before schema v7, so
+  // their MACs still match; any other grant has 13 entries, which no 11-entry map equals.
+  const bool v1_layout = g.version == 1 && g.rp_id.empty();
   CborWriter w;
-  w.map(11);
+  w.map(v1_layout ? 11 : 13);
   w.uint(1).bytes(g.grant_id);
   w.uint(2).text(g.user);
   w.uint(3).text(g.name);
@@ -64,6 +67,10 @@ Result<Bytes> StoreKeys::grant_mac(const GrantRecord& g) const {
   w.uint(9).bytes(g.credential);
   w.uint(10).bytes(g.verifier);
   w.uint(11).nint(g.revoked.value_or(-1));
+  if (!v1_layout) {
+    w.uint(12).uint(g.version);
+    w.uint(13).text(g.rp_id);
+  }
   return mac_of(rows_, "touchpass/v1/grant", w.take());
 }
 

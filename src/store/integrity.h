@@ -7,15 +7,22 @@
 //   link_n    = HMAC-SHA-256(audit key, "touchpass/v2/audit" || link_{n-1} || entry_n)
 //   grant MAC = HMAC-SHA-256(row key, "touchpass/v1/grant" || cbor({1: grant_id, 2: user,
 //               3: name, 4: scopes joined by ",", 5: created, 6: expires, 7: token_id, 8: kind,
-//               9: credential, 10: verifier, 11: revoked or -1}))
+//               9: credential, 10: verifier, 11: revoked or -1[, 12: version, 13: rp_id]}))
+//               where 12 and 13 are present unless version is 1 and rp_id is empty: the MAC of
+//               such a grant is the one written before schema v7 (which had neither field), and
+//               the map's size tells the two forms apart, so no grant's version or rp id can be
+//               changed, added or dropped without the row key.
 //   token MAC = HMAC-SHA-256(row key, "touchpass/v1/token" || cbor({1: id, 2: user, 3: label,
 //               4: kind, 5: credential, 6: rp_id, 7: algorithm, 8: public_key, 9: uv,
 //               10: sign_count, 11: aaguid, 12: attestation_format, 13: attestation_x5c,
 //               14: device, 15: is_virtual, 16: created, 17: revoked or -1,
 //               18: rolling_challenge, 19: rolling_hash}))
 //
-// with entry_n the canonical encoding of audit_chain.h. Without the pepper a database writer can
-// neither extend nor rewrite the audit log, nor add, revive or extend a grant.
+// with entry_n the canonical encoding of audit_chain.h and cbor() deterministic CBOR (RFC 8949
+// §4.2.1; -1 is a negative integer). Without the pepper a database writer can neither extend
+// nor rewrite the audit log, nor add, revive, extend or re-version a grant. A grant's usage
+// (last_used, last_service, last_remote) and its issue proof (proof_auth_data, proof_signature,
+// proof_client_data) are not covered.
 #pragma once
 
 #include <memory>
@@ -42,7 +49,8 @@ class StoreKeys {
 
   // link_n of the keyed audit chain for the entry `seq` after `prev`.
   Result<Bytes> audit_link(const Bytes& prev, std::int64_t seq, const AuditEvent& event) const;
-  // The MAC of a grant row (the fields listed above; usage and proofs are not covered).
+  // The MAC of a grant row (the fields listed above; usage and proofs are not covered). A
+  // version 1 grant without an rp id keeps the MAC of stores before schema v7.
   Result<Bytes> grant_mac(const GrantRecord& grant) const;
   // The MAC of a token row (every stored field).
   Result<Bytes> token_mac(const TokenRecord& token) const;

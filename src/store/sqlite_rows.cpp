@@ -39,7 +39,8 @@ TokenRecord read_token(const Stmt& s, const StoreKeys* keys) {
 
 const std::string_view kGrantColumns =
     "grant_id, user, name, scopes, created, expires, token_id, kind, credential, verifier, "
-    "proof_auth_data, proof_signature, revoked, last_used, last_service, last_remote, "
+    "proof_auth_data, proof_signature, revoked, last_used, last_service, last_remote, version, "
+    "rp_id, proof_client_data, "
     "(SELECT revoked IS NOT NULL FROM tokens WHERE tokens.id = grants.token_id), mac";
 
 GrantRecord read_grant(const Stmt& s, const StoreKeys* keys) {
@@ -60,10 +61,13 @@ GrantRecord read_grant(const Stmt& s, const StoreKeys* keys) {
   g.last_used = s.optional_integer(13);
   g.last_service = s.text(14);
   g.last_remote = s.text(15);
-  g.token_revoked = s.integer(16) != 0;
+  g.version = static_cast<std::uint64_t>(s.integer(16));
+  g.rp_id = s.text(17);
+  g.proof_client_data = s.blob(18);
+  g.token_revoked = s.integer(19) != 0;
   if (keys != nullptr) {
     auto mac = keys->grant_mac(g);
-    g.intact = mac.ok() && mac_matches(s.blob(17), *mac);
+    g.intact = mac.ok() && mac_matches(s.blob(20), *mac);
   } else {
     g.intact = false;
   }

@@ -15,7 +15,8 @@ namespace touchpass::store::sqlite {
 
 // Every column of a token row, in TokenRecord's order, then its MAC.
 extern const std::string_view kTokenColumns;
-// Every column of a grant row, then whether its token is revoked, then its MAC.
+// Every column of a grant row (in the order of the schema's versions), then whether its token
+// is revoked, then its MAC.
 extern const std::string_view kGrantColumns;
 
 // Reads a row of kTokenColumns / kGrantColumns; `intact` says whether its MAC matches under

@@ -106,6 +106,14 @@ CREATE TABLE IF NOT EXISTS meta (
 ALTER TABLE grants ADD COLUMN mac BLOB NOT NULL DEFAULT x'';
 ALTER TABLE tokens ADD COLUMN mac BLOB NOT NULL DEFAULT x'';
 )sql",
+    // v7: a grant's format version and relying-party id (both in its MAC unless 1 and empty,
+    // so the MACs of older rows still match), and the clientDataJSON a v2 FIDO2 issue proof
+    // was signed over. Every older grant is a version 1 grant without an rp id.
+    R"sql(
+ALTER TABLE grants ADD COLUMN version INTEGER NOT NULL DEFAULT 1 CHECK (version IN (1, 2));
+ALTER TABLE grants ADD COLUMN rp_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE grants ADD COLUMN proof_client_data BLOB;
+)sql",
 };
 static_assert(std::size(kMigrations) == static_cast<std::size_t>(kSchemaVersion));
 

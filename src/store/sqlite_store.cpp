@@ -14,6 +14,7 @@
 #include <thread>
 #include <utility>
 
+#include "core/grant.h"
 #include "store/audit_chain.h"
 #include "store/integrity.h"
 #include "store/sqlite_rows.h"
@@ -62,7 +63,8 @@ Status SqliteStore::open_readers(const std::filesystem::path& path, int count) {
   // Only what verification needs: no proofs or usage to copy on every login.
   const std::string sql =
       "SELECT grant_id, user, name, scopes, created, expires, token_id, kind, credential, "
-      "revoked, (SELECT revoked IS NOT NULL FROM tokens WHERE tokens.id = grants.token_id), mac "
+      "version, rp_id, revoked, "
+      "(SELECT revoked IS NOT NULL FROM tokens WHERE tokens.id = grants.token_id), mac "
       "FROM grants WHERE verifier = ?";
   for (int i = 0; i < count; ++i) {
     auto reader = std::make_unique<Reader>();
@@ -343,6 +345,11 @@ Status SqliteStore::write_token_state_locked(std::int64_t token_id, const TokenS
 Status SqliteStore::add_grant(const GrantRecord& g, const TokenState& token_state,
                               const AuditEvent& audit) {
   return audited_write(audit, [&](AuditEvent& entry) -> Status {
+    if (g.version != kGrantVersionV1 && g.version != kGrantVersionV2) {
+      return Error{Code::invalid_argument, "The grant has format version " +
+                                               std::to_string(g.version) +
+                                               ", which this store does not know (1 or 2)."};
+    }
     if (Status s = write_token_state_locked(g.token_id, token_state); !s.ok()) return s;
     GrantRecord stored = g;
     stored.revoked.reset();
@@ -350,8 +357,9 @@ Status SqliteStore::add_grant(const GrantRecord& g, const TokenState& token_stat
     if (!mac.ok()) return mac.error();
     Stmt ins(db_,
              "INSERT INTO grants (grant_id, user, name, scopes, created, expires, "
-             "token_id, kind, credential, verifier, proof_auth_data, proof_signature, mac) "
-             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
+             "token_id, kind, credential, verifier, proof_auth_data, proof_signature, mac, "
+             "version, rp_id, proof_client_data) "
+             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     ins.bind(1, g.grant_id)
         .bind(2, g.user)
         .bind(3, g.name)
@@ -364,7 +372,10 @@ Status SqliteStore::add_grant(const GrantRecord& g, const TokenState& token_stat
         .bind(10, g.verifier)
         .bind(11, g.proof_auth_data)
         .bind(12, g.proof_signature)
-        .bind(13, *mac);
+        .bind(13, *mac)
+        .bind(14, static_cast<std::int64_t>(g.version))
+        .bind(15, g.rp_id)
+        .bind_or_null(16, g.proof_client_data);
     const int rc = ins.step();
     if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
       return Error{Code::invalid_argument, "An app password named \"" + g.name +
@@ -444,13 +455,15 @@ Result<std::optional<GrantRecord>> SqliteStore::look_up_verifier(const Bytes& ve
       g.token_id = q.integer(6);
       g.kind = q.text(7);
       g.credential = q.blob(8);
-      g.revoked = q.optional_integer(9);
-      g.token_revoked = q.integer(10) != 0;
+      g.version = static_cast<std::uint64_t>(q.integer(9));
+      g.rp_id = q.text(10);
+      g.revoked = q.optional_integer(11);
+      g.token_revoked = q.integer(12) != 0;
       g.verifier = verifier;
       // keys_ is set once, before any verification is served.
       const StoreKeys* keys = keys_.get();
       auto mac = keys != nullptr ? keys->grant_mac(g) : Result<Bytes>(Bytes());
-      g.intact = keys != nullptr && mac.ok() && mac_matches(q.blob(11), *mac);
+      g.intact = keys != nullptr && mac.ok() && mac_matches(q.blob(13), *mac);
       return std::optional<GrantRecord>(std::move(g));
     }
     if (rc == SQLITE_DONE) return std::optional<GrantRecord>();

@@ -25,7 +25,7 @@ namespace touchpass::store {
 class SqliteStore final : public Store {
  public:
   // The schema version this build writes.
-  static constexpr int kSchemaVersion = 6;
+  static constexpr int kSchemaVersion = 7;
 
   // Opens (creating with mode 0600 if missing) and migrates the database at `path`. A file that
   // exists but is empty (0 bytes), or an SQLite database that is not a touchpass store, is

@@ -55,6 +55,10 @@ class Stmt {
   Stmt& bind(int i, const std::optional<std::int64_t>& v) {
     return v ? bind(i, *v) : check(sqlite3_bind_null(stmt_, i));
   }
+  // For a nullable blob column: NULL when `v` is empty.
+  Stmt& bind_or_null(int i, const Bytes& v) {
+    return v.empty() ? check(sqlite3_bind_null(stmt_, i)) : bind(i, v);
+  }
 
   // SQLITE_ROW, SQLITE_DONE, or an error code.
   int step() {

@@ -58,6 +58,9 @@ struct TokenState {
 
 // One grant: the record of one app password (DESIGN.md §5.1), its verifier and its proof.
 struct GrantRecord {
+  // The grant format version (core/grant.h: kGrantVersionV1 or kGrantVersionV2); it selects
+  // the derivation, so verification and show need it. Grants stored before schema v7 are 1.
+  std::uint64_t version = 1;
   Bytes grant_id;  // 16 bytes
   std::string user;
   std::string name;                 // unique among the user's active grants
@@ -65,11 +68,15 @@ struct GrantRecord {
   UnixTime created = 0;
   UnixTime expires = 0;  // 0 = never
   std::int64_t token_id = 0;
-  std::string kind;  // "fido2" or "yubikey", as in the grant encoding
-  Bytes credential;  // as in the grant encoding
-  Bytes verifier;    // 32 bytes: HMAC-SHA-256(pepper, normalized password)
+  std::string kind;   // "fido2" or "yubikey", as in the grant encoding
+  Bytes credential;   // as in the grant encoding
+  std::string rp_id;  // key 10 of the grant encoding: v2 FIDO2 grants only, empty otherwise
+  Bytes verifier;     // 32 bytes: HMAC-SHA-256(pepper, normalized password)
+  // The issue proof: the token's authenticator data and signature, and for a v2 FIDO2 grant
+  // the clientDataJSON it signed (DESIGN.md §5.2; empty for v1, whose proof signs a raw hash).
   Bytes proof_auth_data;
   Bytes proof_signature;
+  Bytes proof_client_data;
   std::optional<UnixTime> revoked;
   std::optional<UnixTime> last_used;
   std::string last_service;
@@ -157,8 +164,8 @@ class Store {
   // The user's active (unrevoked) grant of that name; not_found otherwise.
   virtual Result<GrantRecord> find_grant(const std::string& user, const std::string& name) = 0;
   // The grant with this verifier, if any, revoked or not (look-up for verification). Only the
-  // fields verification needs are filled: grant_id, user, name, scopes, expires, revoked,
-  // token_revoked and verifier.
+  // fields verification needs and the row's MAC covers are filled: every field but the proofs
+  // (proof_*) and the usage (last_used, last_service, last_remote).
   virtual Result<std::optional<GrantRecord>> find_grant_by_verifier(const Bytes& verifier) = 0;
   virtual Result<std::vector<GrantRecord>> list_grants(const std::string& user,
                                                        bool include_revoked) = 0;

@@ -618,6 +618,11 @@ TEST(LargeAnswerTest, ThreeHundredGrantsAndTenThousandAuditEntriesAreListedAndVe
   ASSERT_EQ(log->final.kind, ipc::Reply::Kind::ok) << log->final.error.message;
   EXPECT_GE(log->final.body["entries"].size(), 10301u);
   EXPECT_TRUE(log->final.body["chain_ok"].get<bool>());
+  // The 300 grants written here carry no proof: each is counted, the first 50 are named, and
+  // the answer still fits.
+  EXPECT_EQ(log->final.body["proofs_checked"], 300);
+  EXPECT_EQ(log->final.body["proofs_failed"], 300);
+  EXPECT_EQ(log->final.body["proof_errors"].size(), 50u);
   // In order, none lost between the pieces.
   std::int64_t seq = 0;
   for (const auto& e : log->final.body["entries"]) {
@@ -631,7 +636,11 @@ TEST(LargeAnswerTest, ThreeHundredGrantsAndTenThousandAuditEntriesAreListedAndVe
   EXPECT_EQ(list.exit_code, 0) << list.err;
   EXPECT_NE(list.out.find("password-299"), std::string::npos);
   CommandResult verified = run_command({TOUCHPASS_BINARY, "--socket", socket, "log", "--verify"});
-  EXPECT_EQ(verified.exit_code, 0) << verified.err;
+  EXPECT_EQ(verified.exit_code, 1) << verified.err;  // the proofless grants
+  EXPECT_NE(verified.err.find("hash chain is intact"), std::string::npos) << verified.err;
+  EXPECT_NE(verified.err.find("300 app password(s) have a proof that does not verify"),
+            std::string::npos)
+      << verified.err;
   EXPECT_GT(std::count(verified.out.begin(), verified.out.end(), '\n'), 10300);
   EXPECT_EQ(deployment.daemon_log().find("answer could not be sent"), std::string::npos)
       << deployment.daemon_log();

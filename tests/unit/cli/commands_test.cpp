@@ -376,6 +376,7 @@ TEST_F(CommandTest, LogVerifyFailsOnAProofThatDoesNotVerifyAndNamesIt) {
     d.ok({{"entries", Json::array()},
           {"chain_ok", true},
           {"proofs_checked", 2},
+          {"proofs_failed", 1},
           {"proof_errors", Json::array({{{"user", "alice"},
                                          {"name", "mail\u009b2J"},
                                          {"error", "The key's signature does not verify."}}})}});
@@ -394,6 +395,7 @@ TEST_F(CommandTest, LogVerifySaysHowManyProofsVerify) {
     d.ok({{"entries", Json::array()},
           {"chain_ok", true},
           {"proofs_checked", 3},
+          {"proofs_failed", 0},
           {"proof_errors", Json::array()}});
   });
   EXPECT_EQ(run(daemon, {"log", "--verify"}), 0);

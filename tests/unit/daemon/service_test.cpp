@@ -304,6 +304,7 @@ TEST_F(ServiceTest, LogVerifyReverifiesEveryGrantsProofWithTheEnrolledKey) {
   ASSERT_TRUE(clean.ok()) << clean.error().message;
   EXPECT_TRUE(clean->result.at("chain_ok").get<bool>());
   EXPECT_EQ(clean->result.at("proofs_checked"), 2);
+  EXPECT_EQ(clean->result.at("proofs_failed"), 0);
   EXPECT_TRUE(clean->result.at("proof_errors").empty());
 
   // A writer of the database swaps the proofs of the two grants (the signatures are real, but
@@ -320,6 +321,7 @@ TEST_F(ServiceTest, LogVerifyReverifiesEveryGrantsProofWithTheEnrolledKey) {
   ASSERT_TRUE(tampered.ok());
   const auto& errors = tampered->result.at("proof_errors");
   ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(tampered->result.at("proofs_failed"), 1);
   EXPECT_EQ(errors[0].at("name"), "mail");
   EXPECT_NE(errors[0].at("error").get<std::string>().find("signature"), std::string::npos);
 }

@@ -2,6 +2,11 @@
 // every change to what verification trusts, and every change to the audit log, is found.
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "store_fixture.h"
 
 namespace touchpass::store {
@@ -39,6 +44,80 @@ TEST_F(IntegrityTest, AnUntouchedStoreVerifiesAndItsRowsAreIntact) {
   auto found = store_->find_grant_by_verifier(g.verifier);
   EXPECT_TRUE((*found)->intact);
   EXPECT_TRUE(store_->get_token(1)->intact);
+}
+
+TEST_F(IntegrityTest, TheMacOfAVersion1GrantIsUnchanged) {
+  // Fixed vectors (computed independently of this code): a version 1 grant's MAC is the one
+  // stores before schema v7 wrote, so their rows keep verifying without being rewritten.
+  GrantRecord g;
+  for (std::uint8_t i = 0; i < 16; ++i) g.grant_id.push_back(i);
+  g.user = "alice";
+  g.name = "mail";
+  g.scopes = {"imap", "smtp"};
+  g.created = 1764000000;
+  g.token_id = 1;
+  g.kind = "fido2";
+  g.credential = Bytes(32, 0xaa);
+  g.verifier = Bytes(32, 0x55);
+  EXPECT_EQ(to_hex(*keys()->grant_mac(g)),
+            "cff21667d2684558f6860fb5b092efafbc4d2fbdf82c4db21ccd9c5794f61df9");
+  g.revoked = 1764000100;
+  EXPECT_EQ(to_hex(*keys()->grant_mac(g)),
+            "7e1a56a9d42f351da72ba06e8e61b18ee9d559a27a7bef1cb707bf35d71f9c38");
+  // A version 2 grant's MAC covers its version and rp id (keys 12 and 13).
+  g.revoked.reset();
+  g.version = 2;
+  g.rp_id = "example.org";
+  const Bytes v2 = *keys()->grant_mac(g);
+  EXPECT_EQ(to_hex(v2), "8a41765ccef825b1f2ac87aab2b59a99ae30c343b58d6b91042eabaf234a0899");
+  // No other version or rp id, nor the v1 form, gives the same MAC.
+  const std::vector<std::pair<std::uint64_t, std::string>> others = {
+      {1, "example.org"}, {1, ""}, {2, ""}, {2, "example.com"}};
+  for (const auto& [version, rp_id] : others) {
+    g.version = version;
+    g.rp_id = rp_id;
+    EXPECT_NE(*keys()->grant_mac(g), v2) << version << " " << rp_id;
+  }
+  g.version = 1;
+  g.rp_id = "example.org";
+  EXPECT_NE(to_hex(*keys()->grant_mac(g)),
+            "cff21667d2684558f6860fb5b092efafbc4d2fbdf82c4db21ccd9c5794f61df9");
+}
+
+TEST_F(IntegrityTest, AGrantsVersionOrRpIdChangedInTheDatabaseNoLongerVerifies) {
+  const GrantRecord v1 = issue_mail();
+  const GrantRecord v2 = grant_v2(1, "alice", "web");
+  ASSERT_TRUE(store_->add_grant(v2, 3, event("issue", "alice", "web")).ok());
+  ASSERT_TRUE(verifies(v1));
+  ASSERT_TRUE(verifies(v2));
+  // A v1 grant made v2, or given an rp id.
+  for (const std::string& change :
+       {std::string("version = 2"), std::string("rp_id = 'mail.example.org'")}) {
+    ASSERT_EQ(raw_exec("UPDATE grants SET " + change + " WHERE name = 'mail'"), SQLITE_OK);
+    EXPECT_FALSE(verifies(v1)) << change;
+    EXPECT_EQ(store_->find_grant("alice", "mail").code(), Code::integrity) << change;
+    const Status s = verify_all();
+    EXPECT_EQ(s.code(), Code::integrity) << change;
+    EXPECT_NE(s.message().find("MAC"), std::string_view::npos) << s.message();
+    ASSERT_EQ(raw_exec("UPDATE grants SET version = 1, rp_id = '' WHERE name = 'mail'"), SQLITE_OK);
+    EXPECT_TRUE(verifies(v1)) << change;
+  }
+  // A v2 grant made v1 (with or without its rp id), or moved to another relying party.
+  for (const std::string& change :
+       {std::string("version = 1"), std::string("version = 1, rp_id = ''"),
+        std::string("rp_id = ''"), std::string("rp_id = 'evil.example'")}) {
+    ASSERT_EQ(raw_exec("UPDATE grants SET " + change + " WHERE name = 'web'"), SQLITE_OK);
+    EXPECT_FALSE(verifies(v2)) << change;
+    auto listed = store_->list_grants("alice", false);
+    ASSERT_TRUE(listed.ok());
+    for (const GrantRecord& g : *listed) EXPECT_EQ(g.intact, g.name != "web") << change;
+    EXPECT_EQ(verify_all().code(), Code::integrity) << change;
+    ASSERT_EQ(raw_exec("UPDATE grants SET version = 2, rp_id = 'mail.example.org' "
+                       "WHERE name = 'web'"),
+              SQLITE_OK);
+    EXPECT_TRUE(verifies(v2)) << change;
+  }
+  EXPECT_TRUE(verify_all().ok()) << verify_all().message();
 }
 
 TEST_F(IntegrityTest, ARevivedGrantNoLongerVerifiesAndIsReported) {

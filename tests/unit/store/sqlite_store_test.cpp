@@ -133,6 +133,73 @@ TEST_F(SqliteStoreTest, AGrantRoundTripsAndRecordsTheSignCount) {
   EXPECT_EQ(store_->find_grant("bob", "thunderbird").code(), Code::not_found);
 }
 
+TEST_F(SqliteStoreTest, AVersion2GrantRoundTripsWithItsRpIdAndClientData) {
+  const std::int64_t key = enroll("alice", "key");
+  const GrantRecord g = grant_v2(key, "alice", "mail");
+  ASSERT_TRUE(store_->add_grant(g, 2, event("issue", "alice", "mail")).ok());
+  const GrantRecord v1 = grant(key, "alice", "old");
+  ASSERT_TRUE(store_->add_grant(v1, 3, event("issue", "alice", "old")).ok());
+  const auto check = [&](const GrantRecord& found, bool with_proof) {
+    EXPECT_EQ(found.version, 2u);
+    EXPECT_EQ(found.rp_id, "mail.example.org");
+    EXPECT_EQ(found.grant_id, g.grant_id);
+    EXPECT_TRUE(found.intact);
+    if (with_proof) {
+      EXPECT_EQ(found.proof_client_data, g.proof_client_data);
+      EXPECT_EQ(found.proof_auth_data, g.proof_auth_data);
+    }
+  };
+  auto found = store_->find_grant("alice", "mail");
+  ASSERT_TRUE(found.ok()) << found.error().message;
+  check(*found, true);
+  auto listed = store_->list_grants("alice", false);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 2u);
+  check(listed->front(), true);
+  EXPECT_EQ(listed->back().version, 1u);
+  EXPECT_TRUE(listed->back().rp_id.empty());
+  EXPECT_TRUE(listed->back().proof_client_data.empty());
+  // Verification's look-up (without proofs), fresh and then remembered, and after a restart.
+  for (int round = 0; round < 3; ++round) {
+    if (round == 2) {
+      store_.reset();
+      auto reopened = open_keyed(path_);
+      ASSERT_TRUE(reopened.ok());
+      store_ = std::move(*reopened);
+    }
+    auto by_verifier = store_->find_grant_by_verifier(g.verifier);
+    ASSERT_TRUE(by_verifier.ok() && by_verifier->has_value());
+    check(**by_verifier, false);
+  }
+  // A v1 proof has no client data: the column is NULL, not an empty blob.
+  EXPECT_EQ(raw_value("SELECT count(*) FROM grants WHERE proof_client_data IS NULL"), "1");
+  EXPECT_EQ(raw_value("SELECT name FROM grants WHERE proof_client_data IS NULL"), "old");
+  // Renaming and revoking rewrite the MAC with the version and rp id kept.
+  ASSERT_TRUE(store_->rename_grant("alice", "mail", "webmail", event("rename", "alice")).ok());
+  auto renamed = store_->find_grant("alice", "webmail");
+  ASSERT_TRUE(renamed.ok()) << renamed.error().message;
+  check(*renamed, true);
+  ASSERT_TRUE(store_->revoke_all_grants("alice", 1764000100, event("revoke", "alice")).ok());
+  auto revoked = store_->find_grant_by_verifier(g.verifier);
+  ASSERT_TRUE(revoked.ok() && revoked->has_value());
+  check(**revoked, false);
+  EXPECT_TRUE((*revoked)->revoked.has_value());
+  EXPECT_TRUE(store_->verify_audit(std::nullopt).ok());
+}
+
+TEST_F(SqliteStoreTest, AGrantOfAnUnknownVersionIsRefusedAndNothingIsStored) {
+  const std::int64_t key = enroll("alice", "key");
+  const std::size_t entries = audit_count();
+  GrantRecord g = grant_v2(key, "alice", "mail");
+  g.version = 3;
+  EXPECT_EQ(store_->add_grant(g, 2, event("issue", "alice")).code(), Code::invalid_argument);
+  EXPECT_EQ(store_->find_grant("alice", "mail").code(), Code::not_found);
+  EXPECT_EQ(audit_count(), entries);
+  // Nor can the database hold one.
+  ASSERT_TRUE(store_->add_grant(grant(key, "alice", "mail"), 2, event("issue", "alice")).ok());
+  EXPECT_EQ(raw_exec("UPDATE grants SET version = 3"), SQLITE_CONSTRAINT);
+}
+
 TEST_F(SqliteStoreTest, EmptyScopesMeanEveryService) {
   const std::int64_t key = enroll("alice", "key");
   GrantRecord g = grant(key, "alice", "all");
@@ -310,6 +377,51 @@ TEST_F(SqliteStoreTest, ASchemaVersion1StoreIsMigratedKeepingItsData) {
   EXPECT_TRUE((*migrated)->get_token(id).ok());
   EXPECT_TRUE((*migrated)->list_throttles().ok());
   EXPECT_TRUE((*migrated)->verify_audit(std::nullopt).ok());
+}
+
+TEST_F(SqliteStoreTest, ASchemaVersion6StoreIsMigratedAndItsGrantsKeepTheirMacs) {
+  const std::int64_t key = enroll("alice", "key");
+  const GrantRecord mail = grant(key, "alice", "mail");
+  ASSERT_TRUE(store_->add_grant(mail, 2, event("issue", "alice")).ok());
+  ASSERT_TRUE(store_->revoke_grant("alice", "mail", 1764000100, event("revoke", "alice")).ok());
+  const GrantRecord phone = grant(key, "alice", "phone");
+  ASSERT_TRUE(store_->add_grant(phone, 3, event("issue", "alice")).ok());
+  ASSERT_TRUE(store_->rename_grant("alice", "phone", "tablet", event("rename", "alice")).ok());
+  const std::string macs =
+      "SELECT group_concat(hex(mac), ',') FROM (SELECT mac FROM grants "
+      "ORDER BY grant_id)";
+  const std::string before = raw_value(macs);
+  downgrade_to_v6();
+  ASSERT_EQ(raw_value("PRAGMA user_version"), "6");
+  auto migrated = open_keyed(path_);
+  ASSERT_TRUE(migrated.ok()) << migrated.error().message;
+  store_ = std::move(*migrated);
+  EXPECT_EQ(raw_value("PRAGMA user_version"), std::to_string(SqliteStore::kSchemaVersion));
+  EXPECT_EQ(raw_value(macs), before);  // no row was rewritten
+  auto all = store_->list_grants("alice", true);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 2u);
+  for (const GrantRecord& g : *all) {
+    EXPECT_EQ(g.version, 1u) << g.name;
+    EXPECT_TRUE(g.rp_id.empty()) << g.name;
+    EXPECT_TRUE(g.proof_client_data.empty()) << g.name;
+    EXPECT_TRUE(g.intact) << g.name;
+  }
+  auto active = store_->find_grant_by_verifier(phone.verifier);
+  ASSERT_TRUE(active.ok() && active->has_value());
+  EXPECT_TRUE((*active)->intact);
+  EXPECT_EQ((*active)->name, "tablet");
+  EXPECT_FALSE((*active)->revoked.has_value());
+  auto revoked = store_->find_grant_by_verifier(mail.verifier);
+  ASSERT_TRUE(revoked.ok() && revoked->has_value());
+  EXPECT_TRUE((*revoked)->intact);
+  EXPECT_TRUE((*revoked)->revoked.has_value());
+  EXPECT_TRUE(store_->find_grant("alice", "tablet").ok());
+  EXPECT_TRUE(store_->verify_audit(std::nullopt).ok())
+      << store_->verify_audit(std::nullopt).message();
+  // The migrated store takes v2 grants.
+  ASSERT_TRUE(store_->add_grant(grant_v2(key, "alice", "web"), 4, event("issue", "alice")).ok());
+  EXPECT_EQ(store_->find_grant("alice", "web")->version, 2u);
 }
 
 TEST_F(SqliteStoreTest, ARollingChallengeIsReplacedWithTheGrantThatUsedIt) {

@@ -45,12 +45,22 @@ class SqliteStoreTest : public ::testing::Test {
     return s;
   }
 
+  // Turns the store (closed here) into one a touchpass of schema v6 would have left: grants
+  // without version, rp id or client data (its grants must be version 1 without an rp id).
+  void downgrade_to_v6() {
+    store_.reset();
+    ASSERT_EQ(raw_exec("ALTER TABLE grants DROP COLUMN version; "
+                       "ALTER TABLE grants DROP COLUMN rp_id; "
+                       "ALTER TABLE grants DROP COLUMN proof_client_data; PRAGMA user_version=6"),
+              SQLITE_OK);
+  }
+
   // Turns the store (closed here) into one a touchpass before schema v6 would have left: no
   // MACs, no record of keying, every audit link plain SHA-256.
   void downgrade_to_legacy() {
     auto entries = store_->list_audit("", 0);
     ASSERT_TRUE(entries.ok());
-    store_.reset();
+    downgrade_to_v6();
     ASSERT_EQ(raw_exec("DROP TRIGGER audit_append_only_update; "
                        "ALTER TABLE tokens DROP COLUMN mac; ALTER TABLE grants DROP COLUMN mac; "
                        "DELETE FROM meta WHERE key = 'audit_keyed_from'; PRAGMA user_version=5"),
@@ -122,6 +132,17 @@ class SqliteStoreTest : public ::testing::Test {
     return g;
   }
 
+  // A version 2 FIDO2 grant, with its relying party and the clientDataJSON its proof signed.
+  GrantRecord grant_v2(std::int64_t token_id, std::string user, std::string name) {
+    GrantRecord g = grant(token_id, std::move(user), std::move(name));
+    g.version = 2;
+    g.rp_id = "mail.example.org";
+    const std::string client_data =
+        R"({"type":"webauthn.get","challenge":"AAAA","origin":"https://mail.example.org"})";
+    g.proof_client_data.assign(client_data.begin(), client_data.end());
+    return g;
+  }
+
   std::int64_t enroll(const std::string& user, const std::string& label) {
     auto id = store_->add_token(token(user, label), event("enroll", user, label));
     EXPECT_TRUE(id.ok()) << id.error().message;
@@ -141,6 +162,22 @@ class SqliteStoreTest : public ::testing::Test {
     const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
     sqlite3_close(db);
     return rc;
+  }
+
+  // The first column of the first row of `sql`, as text ("" when there is no row), read
+  // through a separate connection.
+  std::string raw_value(const std::string& sql) {
+    sqlite3* db = nullptr;
+    sqlite3_open(path_.c_str(), &db);
+    sqlite3_stmt* stmt = nullptr;
+    std::string out;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_text(stmt, 0) != nullptr) {
+      out = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+    }
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return out;
   }
 
   static inline int counter_ = 0;
