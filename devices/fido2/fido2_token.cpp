@@ -14,7 +14,9 @@
 #include <string>
 #include <utility>
 
+#include "core/fd.h"
 #include "core/random.h"
+#include "core/utf8.h"
 #include "devices/fido2/attestation.h"
 #include "devices/fido2/errors.h"
 #include "devices/fido2/socket_io.h"
@@ -79,35 +81,13 @@ Result<SecretBytes> c_string_pin(const SecretBytes& pin) {
   return copy;
 }
 
-// Whether `text` is valid UTF-8 (RFC 3629: no overlong forms, surrogates or code points above
-// U+10FFFF).
-bool valid_utf8(std::span<const std::uint8_t> text) {
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const std::uint8_t lead = text[i];
-    const std::size_t n = lead < 0x80                    ? 1
-                          : lead >= 0xc2 && lead <= 0xdf ? 2
-                          : lead >= 0xe0 && lead <= 0xef ? 3
-                          : lead >= 0xf0 && lead <= 0xf4 ? 4
-                                                         : 0;
-    if (n == 0 || text.size() - i < n) return false;
-    for (std::size_t k = 1; k < n; ++k)
-      if ((text[i + k] & 0xc0) != 0x80) return false;
-    const std::uint8_t second = n > 1 ? text[i + 1] : 0;
-    if ((lead == 0xe0 && second < 0xa0) || (lead == 0xed && second > 0x9f) ||
-        (lead == 0xf0 && second < 0x90) || (lead == 0xf4 && second > 0x8f))
-      return false;
-    i += n;
-  }
-  return true;
-}
-
 // pin_policy unless `pin` meets CTAP's rule for a new PIN (4 to 63 bytes of UTF-8, no NUL). Checked
 // before a new PIN goes to the token, so that a bad one never costs a try of the old PIN.
 Status check_new_pin(const SecretBytes& pin) {
   const auto bytes = pin.bytes();
   if (bytes.size() < kMinPinBytes || bytes.size() > kMaxPinBytes ||
-      std::find(bytes.begin(), bytes.end(), std::uint8_t{0}) != bytes.end() || !valid_utf8(bytes)) {
+      std::find(bytes.begin(), bytes.end(), std::uint8_t{0}) != bytes.end() ||
+      !is_valid_utf8(bytes)) {
     return Status(Code::pin_policy,
                   "A security key PIN must be 4 to 63 bytes of UTF-8 text (for example 4 to 63 "
                   "letters and digits). Choose another PIN.");
@@ -118,12 +98,10 @@ Status check_new_pin(const SecretBytes& pin) {
 // The errno of opening the hidraw node `path` as libfido2 does (read-write, then an exclusive
 // non-blocking flock; a lock held elsewhere is EBUSY), or 0 when that works now.
 int usb_open_errno(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
-  if (fd < 0) return errno;
-  int error = 0;
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) error = errno == EWOULDBLOCK ? EBUSY : errno;
-  ::close(fd);
-  return error;
+  const UniqueFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
+  if (!fd.valid()) return errno;
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) return errno == EWOULDBLOCK ? EBUSY : errno;
+  return 0;
 }
 
 const char* c_str(const SecretBytes& pin) {

@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/fd.h"
 #include "devices/virtual/ctaphid.h"
 
 namespace touchpass::vtoken {
@@ -32,34 +33,6 @@ constexpr int kSendTimeoutSeconds = 2;
 constexpr int kListenBacklog = 16;
 // Back-off after a failing accept (e.g. out of file descriptors), instead of spinning.
 constexpr int kAcceptRetryMs = 100;
-
-// Owns one file descriptor.
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  UniqueFd& operator=(UniqueFd&& other) noexcept {
-    if (this != &other) {
-      reset();
-      fd_ = std::exchange(other.fd_, -1);
-    }
-    return *this;
-  }
-  ~UniqueFd() { reset(); }
-
-  int get() const { return fd_; }
-  explicit operator bool() const { return fd_ >= 0; }
-  void reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_ = -1;
-};
 
 std::string errno_text(int error) {
   return std::strerror(error);
@@ -191,7 +164,7 @@ void VirtualTokenServer::Impl::accept_loop() {
     if ((fds[0].revents & POLLIN) == 0) continue;
 
     UniqueFd fd(::accept4(listen_fd.get(), nullptr, nullptr, SOCK_CLOEXEC));
-    if (!fd) {
+    if (!fd.valid()) {
       if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK || errno == ECONNABORTED) {
         continue;
       }
@@ -258,7 +231,7 @@ void VirtualTokenServer::Impl::stop() {
     std::lock_guard lock(mutex);
     stopping = true;
     for (Connection& connection : connections) {
-      if (connection.fd) ::shutdown(connection.fd.get(), SHUT_RDWR);
+      if (connection.fd.valid()) ::shutdown(connection.fd.get(), SHUT_RDWR);
     }
   }
   const std::uint64_t one = 1;
@@ -304,7 +277,7 @@ Result<std::unique_ptr<VirtualTokenServer>> VirtualTokenServer::start(
   }
 
   UniqueFd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-  if (!fd) return io_error("cannot create a socket for", socket_path, errno);
+  if (!fd.valid()) return io_error("cannot create a socket for", socket_path, errno);
 
   // Replace a stale socket file, but nothing else, and not a socket someone still serves.
   struct stat st {};
@@ -314,7 +287,7 @@ Result<std::unique_ptr<VirtualTokenServer>> VirtualTokenServer::start(
                    native + " exists and is not a socket; not replacing it"};
     }
     UniqueFd probe(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-    if (probe &&
+    if (probe.valid() &&
         ::connect(probe.get(), reinterpret_cast<const sockaddr*>(&address), address_size) == 0) {
       return Error{Code::invalid_argument, "a virtual token is already serving " + native};
     }
@@ -339,7 +312,7 @@ Result<std::unique_ptr<VirtualTokenServer>> VirtualTokenServer::start(
     return io_error("cannot listen on", impl->path, error);
   }
   impl->stop_fd = UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-  if (!impl->stop_fd) {
+  if (!impl->stop_fd.valid()) {
     const int error = errno;
     ::unlink(native.c_str());
     return io_error("cannot create an eventfd for", impl->path, error);
@@ -376,7 +349,7 @@ void VirtualTokenServer::drop_connections() {
   std::unique_lock lock(impl_->mutex);
   std::vector<const Impl::Connection*> dropped;
   for (Impl::Connection& connection : impl_->connections) {
-    if (!connection.fd) continue;
+    if (!connection.fd.valid()) continue;
     ::shutdown(connection.fd.get(), SHUT_RDWR);
     dropped.push_back(&connection);
   }

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "core/fd.h"
 #include "devices/virtual/crypto.h"
 
 namespace touchpass::vtoken {
@@ -36,14 +37,6 @@ struct FileText {
 std::string errno_text() {
   return std::strerror(errno);
 }
-
-// Closes a file descriptor on scope exit.
-struct Fd {
-  int fd = -1;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
 
 const json& field(const json& object, const char* name) {
   auto it = object.find(name);
@@ -186,15 +179,15 @@ json state_json(const State& state) {
 }
 
 Status read_file(const std::filesystem::path& path, std::string& out) {
-  Fd file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
-  if (file.fd < 0) {
+  const UniqueFd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!file.valid()) {
     const Code code = errno == ENOENT ? Code::not_found : Code::io_error;
     return Status(code,
                   "cannot open the virtual token state " + path.string() + ": " + errno_text());
   }
   char buffer[4096];
   for (;;) {
-    const ssize_t n = ::read(file.fd, buffer, sizeof buffer);
+    const ssize_t n = ::read(file.get(), buffer, sizeof buffer);
     if (n == 0) break;
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -219,8 +212,8 @@ bool write_all(int fd, std::string_view data) {
 }
 
 bool fsync_directory(const std::filesystem::path& dir) {
-  Fd d{::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
-  return d.fd >= 0 && ::fsync(d.fd) == 0;
+  const UniqueFd d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  return d.valid() && ::fsync(d.get()) == 0;
 }
 
 }  // namespace
@@ -242,18 +235,18 @@ Status save_state(const State& state, const std::filesystem::path& path) {
   std::filesystem::path dir = path.parent_path();
   if (dir.empty()) dir = ".";
   std::string temp = (dir / ("." + path.filename().string() + ".XXXXXX")).string();
-  Fd out{::mkstemp(temp.data())};  // mode 0600
+  UniqueFd out(::mkstemp(temp.data()));  // mode 0600
   const auto fail = [&](const char* what) {
     const std::string reason = errno_text();
-    if (out.fd >= 0) ::unlink(temp.c_str());
+    if (out.valid()) ::unlink(temp.c_str());
     return Status(Code::io_error, std::string("cannot save the virtual token state ") +
                                       path.string() + " (" + what + "): " + reason);
   };
-  if (out.fd < 0) return fail("create a temporary file");
-  if (::fchmod(out.fd, S_IRUSR | S_IWUSR) != 0) return fail("chmod");
-  if (!write_all(out.fd, file.text)) return fail("write");
-  if (::fsync(out.fd) != 0) return fail("fsync");
-  if (::close(std::exchange(out.fd, -1)) != 0) {
+  if (!out.valid()) return fail("create a temporary file");
+  if (::fchmod(out.get(), S_IRUSR | S_IWUSR) != 0) return fail("chmod");
+  if (!write_all(out.get(), file.text)) return fail("write");
+  if (::fsync(out.get()) != 0) return fail("fsync");
+  if (::close(out.release()) != 0) {
     ::unlink(temp.c_str());
     return Status(Code::io_error, "cannot save the virtual token state " + path.string() +
                                       " (close): " + errno_text());

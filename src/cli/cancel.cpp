@@ -26,23 +26,18 @@ void on_cancel_signal(int /*signal*/) {
 }  // namespace
 
 CancelFlag::CancelFlag() {
-  if (::pipe2(pipe_, O_CLOEXEC | O_NONBLOCK) != 0) {
-    pipe_[0] = -1;
-    pipe_[1] = -1;
-  }
-}
-
-CancelFlag::~CancelFlag() {
-  for (int fd : pipe_) {
-    if (fd >= 0) ::close(fd);
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) == 0) {
+    read_end_.reset(pipe_fds[0]);
+    write_end_.reset(pipe_fds[1]);
   }
 }
 
 void CancelFlag::raise() noexcept {
   if (raised_.exchange(true)) return;
-  if (pipe_[1] >= 0) {
+  if (write_end_.valid()) {
     const char byte = 1;
-    (void)!::write(pipe_[1], &byte, 1);
+    (void)!::write(write_end_.get(), &byte, 1);
   }
 }
 

@@ -7,6 +7,8 @@
 
 #include <atomic>
 
+#include "core/fd.h"
+
 namespace touchpass::cli {
 
 class CancelFlag {
@@ -14,7 +16,6 @@ class CancelFlag {
   // Creates the wake pipe (non-blocking, close-on-exec). If that fails the flag still works,
   // and waiters notice it by polling with a short timeout.
   CancelFlag();
-  ~CancelFlag();
   CancelFlag(const CancelFlag&) = delete;
   CancelFlag& operator=(const CancelFlag&) = delete;
 
@@ -22,11 +23,12 @@ class CancelFlag {
   void raise() noexcept;
   bool raised() const noexcept { return raised_.load(); }
   // Readable once raised; -1 if the pipe could not be created. Never read it: it stays readable.
-  int wake_fd() const { return pipe_[0]; }
+  int wake_fd() const { return read_end_.get(); }
 
  private:
   std::atomic<bool> raised_{false};
-  int pipe_[2] = {-1, -1};
+  UniqueFd read_end_;   // of the wake pipe
+  UniqueFd write_end_;  // written once by raise()
 };
 
 // While alive, SIGINT, SIGTERM, SIGHUP and SIGQUIT raise `flag` instead of their default

@@ -12,8 +12,8 @@
 
 #include "cli/cancel.h"
 #include "cli/console.h"
-#include "cli/fd.h"
 #include "cli/prompt.h"
+#include "core/fd.h"
 #include "core/secret.h"
 #include "core/status.h"
 #include "ipc/messages.h"

@@ -1,5 +1,7 @@
 #include "cli/fd.h"
 
+#include <unistd.h>
+
 #include <cerrno>
 
 namespace touchpass::cli {

@@ -5,6 +5,8 @@
 #include <ctime>
 #include <optional>
 
+#include "core/utf8.h"
+
 namespace touchpass::cli {
 
 namespace {
@@ -137,43 +139,6 @@ Result<std::string> table(const Json& result, const char* key, std::string_view 
   return render_table(headers, rows);
 }
 
-struct Decoded {
-  char32_t code_point;
-  std::size_t length;  // in bytes, 1 to 4
-};
-
-// The character at the start of `text` (not empty) when it is well-formed UTF-8: the shortest
-// encoding of a code point up to U+10FFFF that is not a surrogate. nullopt otherwise.
-std::optional<Decoded> decode_utf8(std::string_view text) {
-  const auto byte = [&text](std::size_t i) { return static_cast<unsigned char>(text[i]); };
-  const unsigned char lead = byte(0);
-  if (lead < 0x80) return Decoded{lead, 1};
-  std::size_t length = 0;
-  char32_t min = 0;  // the smallest code point of that length: anything less is overlong
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2;
-    min = 0x80;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3;
-    min = 0x800;
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4;
-    min = 0x10000;
-  } else {
-    return std::nullopt;  // a continuation byte, an overlong lead (C0, C1) or F5..FF
-  }
-  if (text.size() < length) return std::nullopt;
-  char32_t code_point = lead & (0x7FU >> length);
-  for (std::size_t i = 1; i < length; ++i) {
-    if ((byte(i) & 0xC0U) != 0x80U) return std::nullopt;
-    code_point = code_point << 6 | (byte(i) & 0x3FU);
-  }
-  if (code_point < min || code_point > 0x10FFFF || (code_point >= 0xD800 && code_point <= 0xDFFF)) {
-    return std::nullopt;
-  }
-  return Decoded{code_point, length};
-}
-
 // Characters other than C0 controls that can change a terminal or the order in which it shows
 // text: DEL, the C1 controls (U+009B is CSI), the bidirectional controls (Unicode's
 // Bidi_Control: marks, embeddings, overrides and isolates) and the line and paragraph
@@ -194,7 +159,7 @@ std::string printable(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (std::size_t at = 0; at < text.size();) {
-    const auto decoded = decode_utf8(text.substr(at));
+    const auto decoded = decode_utf8_char(text.substr(at));
     if (!decoded) {
       out += '?';
       ++at;
@@ -340,7 +305,7 @@ std::string terminal_safe_json(std::string_view json_text) {
   std::string out;
   out.reserve(json_text.size());
   for (std::size_t at = 0; at < json_text.size();) {
-    const auto decoded = decode_utf8(json_text.substr(at));
+    const auto decoded = decode_utf8_char(json_text.substr(at));
     if (!decoded || disturbs_terminal(decoded->code_point)) {
       // Only strings hold such characters, and there a \u escape means the same; invalid UTF-8
       // becomes U+FFFD.

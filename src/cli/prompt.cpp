@@ -9,6 +9,7 @@
 #include <cstring>
 #include <string>
 
+#include "cli/fd.h"
 #include "cli/format.h"
 
 namespace touchpass::cli {

@@ -12,7 +12,7 @@
 #include <string_view>
 
 #include "cli/cancel.h"
-#include "cli/fd.h"
+#include "core/fd.h"
 #include "core/secret.h"
 #include "core/status.h"
 #include "ipc/frame.h"

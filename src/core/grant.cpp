@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "core/cbor_writer.h"
+#include "core/utf8.h"
 
 namespace touchpass {
 
@@ -26,45 +27,6 @@ constexpr std::size_t kGrantMapEntries = 9;  // plus key 10 when the grant has a
 
 Status invalid(std::string message) {
   return Status(Code::invalid_argument, std::move(message));
-}
-
-// Decodes strict UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF).
-std::optional<std::u32string> decode_utf8(std::string_view text) {
-  std::u32string out;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const auto b0 = static_cast<unsigned char>(text[i]);
-    std::size_t extra = 0;
-    char32_t cp = 0;
-    char32_t min = 0;
-    if (b0 < 0x80) {
-      cp = b0;
-    } else if ((b0 & 0xe0) == 0xc0) {
-      extra = 1;
-      cp = b0 & 0x1fu;
-      min = 0x80;
-    } else if ((b0 & 0xf0) == 0xe0) {
-      extra = 2;
-      cp = b0 & 0x0fu;
-      min = 0x800;
-    } else if ((b0 & 0xf8) == 0xf0) {
-      extra = 3;
-      cp = b0 & 0x07u;
-      min = 0x10000;
-    } else {
-      return std::nullopt;
-    }
-    if (text.size() - i <= extra) return std::nullopt;
-    for (std::size_t k = 1; k <= extra; ++k) {
-      const auto b = static_cast<unsigned char>(text[i + k]);
-      if ((b & 0xc0) != 0x80) return std::nullopt;
-      cp = (cp << 6) | (b & 0x3fu);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return std::nullopt;
-    out.push_back(cp);
-    i += extra + 1;
-  }
-  return out;
 }
 
 // C0, DEL, C1, the line and paragraph separators, and the bidirectional embedding, override

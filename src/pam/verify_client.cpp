@@ -12,6 +12,7 @@
 #include <optional>
 #include <vector>
 
+#include "core/fd.h"
 #include "core/status.h"
 #include "ipc/frame.h"
 #include "ipc/messages.h"
@@ -21,21 +22,6 @@ namespace touchpass::pam {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// Closes the descriptor on every path.
-class Socket {
- public:
-  explicit Socket(int fd) : fd_(fd) {}
-  Socket(const Socket&) = delete;
-  Socket& operator=(const Socket&) = delete;
-  ~Socket() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 Verdict unavailable(std::string detail) {
   return Verdict{Verdict::Kind::unavailable, std::move(detail)};
@@ -149,8 +135,8 @@ Verdict verify_with_daemon(const std::string& socket, const std::string& daemon_
 
   // Non-blocking: a Unix socket whose listen queue is full fails with EAGAIN instead of
   // blocking, so a stuck daemon cannot hold the service beyond the deadline.
-  Socket fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-  if (fd.get() < 0) return unavailable("cannot create a socket: " + errno_text());
+  const UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!fd.valid()) return unavailable("cannot create a socket: " + errno_text());
   if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
     return unavailable("cannot connect to touchpassd at " + socket + ": " + errno_text());
   }
