@@ -51,9 +51,10 @@ Result<AuthenticatorData> verify_signed_hash(std::span<const std::uint8_t> authe
                                              bool user_verification);
 
 // Checks, in this order: the authenticator data parses; its rpIdHash is SHA-256(rp_id); UP is
-// set; UV is set when the credential was enrolled with it; the client data parses and matches
-// (check_client_data); the signature over authData || SHA-256(clientDataJSON) verifies under
-// `key`; the signature counter moved forward when either counter is non-zero. Returns the
+// set; UV is set when the credential was enrolled with it; the signature over
+// authData || SHA-256(clientDataJSON) verifies under `key` (verify_signed_hash); the client data
+// parses and matches (check_client_data); the signature counter moved forward when either
+// counter is non-zero. Returns the
 // parsed authenticator data (its sign_count is the one to store). Errors: malformed_reply for
 // data that does not parse, clone_suspected for a counter that did not move forward,
 // verification_failed (with a sentence naming the check) for everything else.
