@@ -216,6 +216,12 @@ class Token {
   // returning: a counter that did not increase (unless both are 0) gives clone_suspected.
   virtual Result<Assertion> assert_hmac_secret(const AssertRequest& request) = 0;
 
+  // Whether this token holds `credential`, asked silently: one getAssertion without user
+  // presence, without extensions and without a touch (CTAP 2 "up": false). With `pin` the PIN is
+  // sent too, which a credential enrolled with credProtect UV_REQUIRED needs to be found. Errors:
+  // pin_invalid (retries_left set), pin_blocked, token_removed, io_error, cancelled.
+  virtual Result<bool> holds_credential(const Credential& credential, const SecretBytes* pin);
+
   // Waits until a person touches this token, without creating a credential or sending a PIN
   // (CTAP "touch to select", libfido2's fido_dev_get_touch_begin/status). Used to pick one of
   // several present tokens. on_touch is not called (the caller prompts once for all tokens).
@@ -269,6 +275,10 @@ inline Result<SecretBytes> Token::challenge_response(OtpSlot, std::span<const st
   return Error(Code::capability_missing,
                "This security key cannot do YubiKey HMAC-SHA1 challenge-response. Use a YubiKey "
                "with a programmed challenge-response slot.");
+}
+
+inline Result<bool> Token::holds_credential(const Credential&, const SecretBytes*) {
+  return Error(Code::capability_missing, "This security key holds no FIDO2 credentials.");
 }
 
 inline Status Token::program_challenge_response(OtpSlot, bool, bool) {

@@ -499,7 +499,7 @@ Result<Enrollment> Fido2Token::enroll(const EnrollRequest& request) {
   return enrollment;
 }
 
-Status Fido2Token::probe_uv_required(const Credential& credential) {
+Result<AssertPtr> Fido2Token::silent_assertion(const Credential& credential) {
   auto challenge = random_bytes(kHashSize);
   if (!challenge) return challenge.error();
   AssertPtr probe(fido_assert_new());
@@ -510,8 +510,15 @@ Status Fido2Token::probe_uv_required(const Credential& credential) {
       fido_assert_allow_cred(a, credential.id.data(), credential.id.size()) != FIDO_OK ||
       fido_assert_set_up(a, FIDO_OPT_FALSE) != FIDO_OK ||
       fido_assert_set_uv(a, FIDO_OPT_OMIT) != FIDO_OK) {
-    return Error(Code::internal, "libfido2 refused the credProtect probe.");
+    return Error(Code::invalid_argument, "Invalid credential to look for (rejected by libfido2).");
   }
+  return probe;
+}
+
+Status Fido2Token::probe_uv_required(const Credential& credential) {
+  auto probe = silent_assertion(credential);
+  if (!probe) return probe.error();
+  fido_assert_t* a = probe->get();
   constexpr int kNotSent = INT_MIN;
   int answer = kNotSent;
   // No PIN, no extensions, no touch: a token that applied credProtect UV_REQUIRED must not see
@@ -536,6 +543,29 @@ Status Fido2Token::probe_uv_required(const Credential& credential) {
                "The security key gave an unexpected answer (" + library_error_name(answer) +
                    ") when touchpass checked that the new credential needs the PIN. Do not use "
                    "this key.");
+}
+
+Result<bool> Fido2Token::holds_credential(const Credential& credential, const SecretBytes* pin) {
+  Operation operation(*this);
+  std::optional<SecretBytes> pin_text;
+  if (pin != nullptr) {
+    auto copy = c_string_pin(*pin);
+    if (!copy) return copy.error();
+    pin_text = std::move(copy).value();
+  }
+  auto probe = silent_assertion(credential);
+  if (!probe) return probe.error();
+  fido_assert_t* a = probe->get();
+  int answer = FIDO_OK;
+  Status probed = run(
+      [&](fido_dev_t* dev) {
+        answer = fido_dev_get_assert(dev, a, c_str(pin_text));
+        return answer == FIDO_ERR_NO_CREDENTIALS || answer == FIDO_ERR_INVALID_CREDENTIAL ? FIDO_OK
+                                                                                          : answer;
+      },
+      kCommandTimeout, false);
+  if (!probed.ok()) return probed.error();
+  return answer == FIDO_OK;
 }
 
 Status Fido2Token::wait_for_touch(milliseconds timeout) {

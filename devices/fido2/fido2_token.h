@@ -67,6 +67,7 @@ class Fido2Token final : public Token {
   Status change_pin(const SecretBytes& old_pin, const SecretBytes& new_pin) override;
   Result<Enrollment> enroll(const EnrollRequest& request) override;
   Result<Assertion> assert_hmac_secret(const AssertRequest& request) override;
+  Result<bool> holds_credential(const Credential& credential, const SecretBytes* pin) override;
   Status wait_for_touch(std::chrono::milliseconds timeout) override;
   void cancel() override;
 
@@ -91,6 +92,9 @@ class Fido2Token final : public Token {
   // PIN, extensions or touch must answer NO_CREDENTIALS. capability_missing when the credential
   // is usable that way, verification_failed for any other answer of the token.
   Status probe_uv_required(const Credential& credential);
+  // A getAssertion for `credential` alone, without user presence, extensions or a touch, over a
+  // random challenge: how a token is asked whether it holds a credential.
+  static Result<AssertPtr> silent_assertion(const Credential& credential);
   // Whether the open device's connection (virtual) or device node (USB) has gone.
   bool token_gone();
   // Ends a request the token may still be working on: CTAPHID_CANCEL, then close (a late reply

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <optional>
 
+#include "cli/event_text.h"
 #include "cli/format.h"
 #include "ipc/frame.h"
 #include "ipc/paging.h"
@@ -24,23 +25,10 @@ constexpr std::chrono::milliseconds kStall = 5000ms;
 // Bounds on event fields; anything outside is a malformed message.
 constexpr int kMaxPinRetries = 255;
 constexpr int kMaxPinLength = 255;
-constexpr int kMaxSteps = 16;
 
 Error malformed(std::string_view what) {
   return Error{Code::protocol_error,
                "touchpassd sent a malformed message (" + std::string(what) + ")."};
-}
-
-// An integer field of an event in [min, max]; nullopt when absent, mistyped or out of range.
-std::optional<int> int_field(const ipc::Json& body, const char* key, int min, int max) {
-  const auto it = body.find(key);
-  if (it == body.end() || !it->is_number_integer()) return std::nullopt;
-  if (it->is_number_unsigned() && it->get<std::uint64_t>() > static_cast<std::uint64_t>(max)) {
-    return std::nullopt;
-  }
-  const auto v = it->get<std::int64_t>();
-  if (v < min || v > max) return std::nullopt;
-  return static_cast<int>(v);
 }
 
 // One request and its replies. See exchange().
@@ -146,34 +134,20 @@ Status Exchange::on_event(const std::string& event, const ipc::Json& body) {
     return malformed("the event \"" + printable(event) + "\" answers a request without events");
   }
   if (cancelled_because_) return {};  // the daemon has not seen our cancel yet
-  if (event == "insert-token") {
-    console_.err("Insert your security key…\n");
-  } else if (event == "select-token") {
-    console_.err("Several security keys are plugged in: touch the one you want to use…\n");
-  } else if (event == "need-pin") {
-    const auto retries = int_field(body, "retries", 0, kMaxPinRetries);
+  if (event == "need-pin") {
+    const auto retries = event_int_field(body, "retries", 0, kMaxPinRetries);
     if (!retries) return malformed("need-pin without a valid \"retries\"");
     return answer_pin(pins_.current_pin(*retries));
-  } else if (event == "need-new-pin") {
-    const auto min_length = int_field(body, "min_length", 1, kMaxPinLength);
+  }
+  if (event == "need-new-pin") {
+    const auto min_length = event_int_field(body, "min_length", 1, kMaxPinLength);
     if (!min_length) return malformed("need-new-pin without a valid \"min_length\"");
     return answer_pin(pins_.new_pin(*min_length));
-  } else if (event == "touch-token") {
-    const auto steps = int_field(body, "steps", 1, kMaxSteps);
-    const auto step = int_field(body, "step", 1, steps.value_or(1));
-    if (!steps || !step) return malformed("touch-token without a valid \"step\" and \"steps\"");
-    std::string line = "Touch your security key…";
-    if (*steps > 1) {
-      line += " (step " + std::to_string(*step) + " of " + std::to_string(*steps) + ")";
-    }
-    console_.err(line + "\n");
-  } else if (event == "progress") {
-    const auto it = body.find("message");
-    if (it == body.end() || !it->is_string()) return malformed("progress without a \"message\"");
-    console_.err(printable(it->get<std::string>()) + "\n");
-  } else {
-    return malformed("the unknown event \"" + printable(event) + "\"");
   }
+  auto line = display_event_line(event, body);
+  if (!line.ok()) return line.error();
+  if (!*line) return malformed("the unknown event \"" + printable(event) + "\"");
+  console_.err(**line);
   return {};
 }
 

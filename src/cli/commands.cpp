@@ -10,6 +10,7 @@
 #include <optional>
 #include <sstream>
 
+#include "cli/ceremony.h"
 #include "cli/exit_code.h"
 #include "cli/expiry.h"
 #include "cli/format.h"
@@ -28,7 +29,10 @@ constexpr std::string_view kRefused = "Refused.";
 // Everything the command line can say; each command reads the fields it declared.
 struct Options {
   std::string socket{kDefaultSocket};
-  std::string user;  // --user: act on another user's tokens and passwords (admins)
+  // Where this client looks for keys (issue, show).
+  std::string virtual_tokens;  // a directory of virtual tokens (development, tests)
+  bool no_usb = false;         // do not look for USB keys
+  std::string user;            // --user: act on another user's tokens and passwords (admins)
   bool json = false;
   bool all_users = false;
   bool pin_stdin = false;
@@ -117,10 +121,14 @@ class Runner {
   // Sends `request` (connecting first if needed) and fills `answer`. Returns 0, or the exit
   // status after printing the error.
   int call(const ipc::Request& request, Answer& answer);
+  // Issue and show: the ceremony with the key (ceremony.h), then the password delivered.
+  int ceremony(const ipc::Request& begin);
+  // Connects if not yet connected; 0 or the exit status after printing the error.
+  int connect();
   int fail(const Error& error, std::optional<ExitCode> code = std::nullopt);
   int print_listing(const Json& result, const Result<std::string>& table);
   // Issue and show: prints (or copies) the password from `answer` and the hint.
-  int deliver_password(const Answer& answer);
+  int deliver_password(const Answer& answer, bool issued);
   void print_json_with_password(const Json& result, std::string_view password);
   int revoke_all();
   int revoke_token();
@@ -145,15 +153,33 @@ int Runner::fail(const Error& error, std::optional<ExitCode> code) {
   return to_int(code.value_or(exit_code_for(error.code)));
 }
 
-int Runner::call(const ipc::Request& request, Answer& answer) {
-  if (!connection_.valid()) {
-    auto connected = connect_to_daemon(o_.socket);
-    if (!connected.ok()) {
-      const bool denied = connected.code() == Code::permission_denied;
-      return fail(connected.error(), denied ? ExitCode::permission : ExitCode::unreachable);
-    }
-    connection_ = std::move(*connected);
+int Runner::connect() {
+  if (connection_.valid()) return 0;
+  auto connected = connect_to_daemon(o_.socket);
+  if (!connected.ok()) {
+    const bool denied = connected.code() == Code::permission_denied;
+    return fail(connected.error(), denied ? ExitCode::permission : ExitCode::unreachable);
   }
+  connection_ = std::move(*connected);
+  return 0;
+}
+
+int Runner::ceremony(const ipc::Request& begin) {
+  if (int code = connect(); code != 0) return code;
+  std::unique_ptr<PinSource> pins = env_.make_pins(o_.pin_stdin);
+  std::optional<SignalCancelScope> signals;
+  if (env_.catch_signals) signals.emplace(env_.cancel);
+  CeremonyContext context{env_.console, *pins, env_.cancel,
+                          env_.timing,  {},    std::chrono::seconds(30)};
+  context.keys.usb = !o_.no_usb;
+  context.keys.virtual_dir = o_.virtual_tokens;
+  auto answer = run_ceremony(connection_.get(), begin, context);
+  if (!answer.ok()) return fail(answer.error());
+  return deliver_password(*answer, begin.op == Op::issue_begin);
+}
+
+int Runner::call(const ipc::Request& request, Answer& answer) {
+  if (int code = connect(); code != 0) return code;
   const bool interactive = ipc::is_interactive(request.op);
   std::unique_ptr<PinSource> pins =
       interactive ? env_.make_pins(o_.pin_stdin) : std::make_unique<NoTerminalPinSource>();
@@ -269,24 +295,20 @@ int Runner::unlock() {
 int Runner::issue() {
   auto expires = parse_expiry(o_.expires, env_.now());
   if (!expires.ok()) return fail(expires.error());
-  ipc::Request r = request(Op::issue);
+  ipc::Request r = request(Op::issue_begin);
   r.name = o_.name;
   r.scopes = clean_scopes(o_.scopes);
   r.expires = *expires;
-  Answer answer;
-  if (int code = call(r, answer); code != 0) return code;
-  return deliver_password(answer);
+  return ceremony(r);
 }
 
 int Runner::show() {
-  ipc::Request r = request(Op::show);
+  ipc::Request r = request(Op::show_begin);
   r.name = o_.name;
-  Answer answer;
-  if (int code = call(r, answer); code != 0) return code;
-  return deliver_password(answer);
+  return ceremony(r);
 }
 
-int Runner::deliver_password(const Answer& answer) {
+int Runner::deliver_password(const Answer& answer, bool issued) {
   const auto grant = answer.result.find("grant");
   if (grant == answer.result.end() || !grant->is_object()) {
     return fail(Error{Code::protocol_error, "touchpassd sent a malformed answer (no grant)."});
@@ -312,8 +334,13 @@ int Runner::deliver_password(const Answer& answer) {
   }
   std::string again = "touchpass show " + printable(o_.name);
   if (!o_.user.empty()) again += " --user " + printable(o_.user);
-  env_.console.err("This password is shown once. `" + again +
-                   "` shows it again with your security key.\n");
+  if (issued) {
+    env_.console.err("Store it in your mail client now. `" + again +
+                     "` shows it again, with your security key.\n");
+  } else {
+    env_.console.err("It is the same password as when it was issued; `" + again +
+                     "` shows it again, with your security key.\n");
+  }
   return 0;
 }
 
@@ -526,6 +553,11 @@ std::vector<std::pair<CLI::App*, int (Runner::*)()>> define_commands(CLI::App& a
   app.fallthrough();  // global options may follow the subcommand
   app.footer(std::string(kExitCodeHelp));
   app.add_option("--socket", o.socket, "The socket of touchpassd")->capture_default_str();
+  app.add_option("--virtual-tokens", o.virtual_tokens,
+                 "Also look for virtual tokens (development devices) in this directory")
+      ->envname("TOUCHPASS_VIRTUAL_TOKENS");
+  app.add_flag("--no-usb", o.no_usb, "Do not look for USB security keys")
+      ->envname("TOUCHPASS_NO_USB");
 
   const auto add_user = [&o](CLI::App* sub) {
     sub->add_option("--user", o.user, "Act on this user's tokens and passwords (admins only)");

@@ -10,7 +10,7 @@ _touchpass() {
   local command="" i
   for ((i = 1; i < cword; i++)); do
     case ${words[i]} in
-      --socket) ((i++)) ;;
+      --socket | --virtual-tokens) ((i++)) ;;
       -*) ;;
       *) command=${words[i]}; break ;;
     esac
@@ -19,6 +19,10 @@ _touchpass() {
   case $prev in
     --socket)
       _filedir
+      return
+      ;;
+    --virtual-tokens)
+      _filedir -d
       return
       ;;
     --user)
@@ -44,7 +48,7 @@ _touchpass() {
 
   local options
   case $command in
-    "") options="--help --socket --version"
+    "") options="--help --socket --virtual-tokens --no-usb --version"
         [[ $cur == -* ]] || { COMPREPLY=($(compgen -W "$commands" -- "$cur")); return; } ;;
     enroll) options="--help --label --no-pin --kind --slot --program --force --yes --pin-stdin --user --json" ;;
     tokens) options="--help --all-users --user --json" ;;

@@ -1,5 +1,7 @@
 #include "core/assertion.h"
 
+#include "core/grant.h"
+
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
@@ -122,14 +124,53 @@ Result<AuthenticatorData> verify_assertion(const SignedAssertion& assertion,
   if (!data.ok()) return data.error();
   if (!client.ok()) return client.error();
   if (Status s = check_client_data(*client, expected.client_data); !s.ok()) return s.error();
-  if ((data->sign_count != 0 || expected.sign_count != 0) &&
-      data->sign_count <= expected.sign_count) {
-    return Error{Code::clone_suspected, "The key's signature counter did not move forward (" +
-                                            std::to_string(data->sign_count) + " after " +
-                                            std::to_string(expected.sign_count) +
-                                            "): the credential may have been cloned."};
+  if (Status s = check_sign_count(data->sign_count, expected.sign_count); !s.ok()) {
+    return s.error();
   }
   return data;
+}
+
+Status check_sign_count(std::uint32_t seen, std::uint32_t stored) {
+  if ((seen != 0 || stored != 0) && seen <= stored) {
+    return Error{Code::clone_suspected, "The key's signature counter did not move forward (" +
+                                            std::to_string(seen) + " after " +
+                                            std::to_string(stored) +
+                                            "): the credential may have been cloned."};
+  }
+  return Status::success();
+}
+
+Result<AuthenticatorData> verify_grant_assertion(std::uint64_t version,
+                                                 const SignedAssertion& assertion,
+                                                 const EnrolledCredential& credential,
+                                                 std::span<const std::uint8_t> challenge,
+                                                 std::span<const std::string> origins) {
+  const auto key = Es256PublicKey::from_raw(credential.public_key);
+  if (!key) {
+    return Error{Code::verification_failed, "The enrolled public key is not an ES256 key."};
+  }
+  if (version == kGrantVersionV1) {
+    if (!assertion.client_data_json.empty()) {
+      return Error{Code::verification_failed,
+                   "A version 1 grant signs a raw hash; the client sent client data."};
+    }
+    auto data = verify_signed_hash(assertion.authenticator_data, challenge, assertion.signature,
+                                   *key, credential.rp_id, credential.user_verification);
+    if (!data.ok()) return data.error();
+    if (Status s = check_sign_count(data->sign_count, credential.sign_count); !s.ok()) {
+      return s.error();
+    }
+    return data;
+  }
+  if (assertion.client_data_json.empty()) {
+    return Error{Code::verification_failed, "The client sent no client data."};
+  }
+  AssertionExpectation expected;
+  expected.rp_id = credential.rp_id;
+  expected.client_data = {kClientDataGet, challenge, origins};
+  expected.user_verification = credential.user_verification;
+  expected.sign_count = credential.sign_count;
+  return verify_assertion(assertion, *key, expected);
 }
 
 }  // namespace touchpass

@@ -62,4 +62,27 @@ Result<AuthenticatorData> verify_assertion(const SignedAssertion& assertion,
                                            const Es256PublicKey& key,
                                            const AssertionExpectation& expected);
 
+// Success when a counter `seen` in an assertion moved forward from the `stored` one, or both are
+// 0 (the key keeps no counter); clone_suspected otherwise.
+Status check_sign_count(std::uint32_t seen, std::uint32_t stored);
+
+// The credential a grant ceremony's assertion must come from, as enrolled.
+struct EnrolledCredential {
+  std::span<const std::uint8_t> public_key;  // ES256 x || y, 64 bytes
+  std::string_view rp_id;
+  bool user_verification = false;
+  std::uint32_t sign_count = 0;
+};
+
+// The check of a grant ceremony's assertion (issue or show, DESIGN.md §5.2 and §5.3), for a grant
+// of `version`: v1 signs `challenge` as the raw clientDataHash and carries no client data; v2
+// signs a clientDataJSON of type webauthn.get whose challenge is `challenge` and whose origin is
+// one of `origins`. Errors as verify_assertion; verification_failed for a stored key that is not
+// an ES256 point, or client data where the version has none (or none where it needs it).
+Result<AuthenticatorData> verify_grant_assertion(std::uint64_t version,
+                                                 const SignedAssertion& assertion,
+                                                 const EnrolledCredential& credential,
+                                                 std::span<const std::uint8_t> challenge,
+                                                 std::span<const std::string> origins);
+
 }  // namespace touchpass

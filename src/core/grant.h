@@ -37,9 +37,8 @@ namespace touchpass {
 // again; v2 is the browser-compatible derivation.
 inline constexpr std::uint64_t kGrantVersionV1 = 1;
 inline constexpr std::uint64_t kGrantVersionV2 = 2;
-// The version this build issues. Still v1: v2 FIDO2 grants need the relying-party ceremonies
-// (the client builds clientDataJSON), which are not built yet.
-inline constexpr std::uint64_t kGrantVersion = kGrantVersionV1;
+// The version this build issues (DESIGN.md §5: new grants are v2).
+inline constexpr std::uint64_t kGrantVersion = kGrantVersionV2;
 
 // Limits enforced by validate_grant.
 inline constexpr std::size_t kMaxUserBytes = 256;                // LOGIN_NAME_MAX on Linux
@@ -81,7 +80,7 @@ std::string_view token_kind_name(TokenKind kind);
 std::optional<TokenKind> token_kind_from_name(std::string_view name);
 
 struct Grant {
-  std::uint64_t version = kGrantVersion;
+  std::uint64_t version = kGrantVersionV1;  // new grants: kGrantVersion
   GrantId grant_id;
   std::string user;  // Unix user name (from the peer's credentials, never from the client)
   std::string name;  // what the user calls this password, e.g. "thunderbird" or "phone mail"

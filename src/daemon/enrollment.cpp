@@ -48,6 +48,21 @@ Result<Outcome> Service::devices() {
   return Outcome{{{"devices", list}}, {}};
 }
 
+TokenBroker::Usable Service::usable_by(const Peer& peer, TokenKind kind,
+                                       std::uint32_t serial) const {
+  return [peer, kind, serial](const devices::TokenInfo& info) {
+    const bool otp = info.transport == devices::Transport::yubikey_otp;
+    if (otp != (kind == TokenKind::yubikey)) return false;
+    if (otp) {
+      // libykpers reaches keys through libusb and names no device node whose ACL (udev's
+      // uaccess) could be checked: YubiKey OTP tokens serve root and the token group.
+      if (serial != 0 && info.serial != serial) return false;
+      return peer.token_user;
+    }
+    return may_access(peer, info.path, info.is_virtual() ? Access::write : Access::read_write);
+  };
+}
+
 Result<SecretBytes> Service::ask_pin(devices::Token& token, Interaction& io) {
   auto retries = token.pin_retries();
   if (!retries.ok()) return retries.error();

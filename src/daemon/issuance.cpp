@@ -1,86 +1,152 @@
-#include "daemon/service.h"
-
+// issue-begin and show-begin: the first half of the issue and show ceremonies (DESIGN.md §2,
+// §5). touchpassd decides what every allowed key must sign and answer, keeps it in the ceremony
+// table, and hands the client an offer; finish (ceremony_finish.cpp) checks what came back.
 #include "core/bytes.h"
 #include "core/derivation.h"
 #include "core/grant.h"
-#include "core/password.h"
 #include "core/random.h"
-#include "core/rolling_challenge.h"
-#include "core/verifier.h"
-#include "daemon/log.h"
+#include "daemon/service.h"
 #include "daemon/service_support.h"
 
 namespace touchpass::daemon {
 
-using ipc::Json;
+namespace {
 
-Result<Outcome> Service::issue(const Peer& peer, const Target& target, const ipc::Request& request,
-                               Interaction& io) {
+// The offer entry of one candidate.
+ipc::OfferedCredential offered(const CeremonyCandidate& c) {
+  ipc::OfferedCredential o;
+  o.kind = c.grant.kind;
+  o.token = c.token.label;
+  o.credential = c.grant.credential;
+  if (o.kind == TokenKind::yubikey) {
+    o.rolling_challenge = c.token.rolling_challenge;
+    o.next_challenge = c.next_challenge;
+    return o;
+  }
+  o.rp_id = c.token.rp_id;
+  o.user_verification = uv_from_name(c.token.uv) == devices::UserVerification::pin;
+  o.public_key = c.token.public_key;
+  o.sign_count = c.token.sign_count;
+  if (c.grant.version == kGrantVersionV1) {
+    o.client_data_hash = c.challenge;
+  } else {
+    o.challenge = c.challenge;
+  }
+  return o;
+}
+
+}  // namespace
+
+Result<CeremonyCandidate> Service::candidate(const store::TokenRecord& token, Grant grant,
+                                             std::span<const std::uint8_t> nonce) {
+  CeremonyCandidate c;
+  grant.kind = token.kind == "yubikey" ? TokenKind::yubikey : TokenKind::fido2;
+  grant.credential = token.credential;
+  if (grant.kind == TokenKind::yubikey) {
+    if (token.rolling_challenge.size() != 64) {
+      return Error{Code::internal,
+                   "The YubiKey \"" + token.label + "\" has no rolling challenge; re-enroll it."};
+    }
+    auto next = random_bytes(64);
+    if (!next.ok()) return next.error();
+    c.next_challenge = std::move(*next);
+  }
+  if (grant.kind == TokenKind::fido2 && grant.version != kGrantVersionV1) {
+    grant.rp_id = token.rp_id;
+  }
+  if (Status s = validate_grant(grant); !s.ok()) return s.error();
+  if (grant.kind == TokenKind::fido2) {
+    const Bytes encoded = encode_grant(grant);
+    auto challenge = nonce.empty() ? grant_challenge(grant.version, encoded)
+                                   : show_challenge(grant.version, encoded, nonce);
+    if (!challenge.ok()) return challenge.error();
+    c.challenge.assign(challenge->begin(), challenge->end());
+  }
+  c.token = token;
+  c.grant = std::move(grant);
+  return c;
+}
+
+Result<Outcome> Service::offer(const Peer& peer, PendingCeremony ceremony) {
+  const Grant& grant = ceremony.candidates.front().grant;
+  ipc::CeremonyOffer o;
+  o.expires_in = ceremonies_.lifetime().count();
+  o.origin = config_.rp_id;
+  for (const auto& c : ceremony.candidates) {
+    o.credentials.push_back(offered(c));
+    if (c.grant.kind == TokenKind::fido2 && o.salt.empty()) {
+      auto salt = hmac_salt(grant.version, grant.grant_id);
+      if (!salt.ok()) return salt.error();
+      o.salt.assign(salt->begin(), salt->end());
+      if (grant.version != kGrantVersionV1) o.prf_input = prf_input(grant.grant_id);
+    }
+    if (c.grant.kind == TokenKind::yubikey && o.yubikey_challenge.empty()) {
+      auto challenge = yubikey_challenge(grant.version, grant.grant_id);
+      if (!challenge.ok()) return challenge.error();
+      o.yubikey_challenge.assign(challenge->begin(), challenge->end());
+    }
+  }
+  ceremony.uid = peer.uid;
+  ceremony.pid = peer.pid;
+  auto id = ceremonies_.add(std::move(ceremony));
+  if (!id.ok()) return id.error();
+  o.ceremony = std::move(*id);
+  return Outcome{o.to_json(), {}};
+}
+
+Result<Outcome> Service::issue_begin(const Peer& peer, const Target& target,
+                                     const ipc::Request& request) {
   const auto fail = [&](Error e) {
     return audited_failure(peer, "issue", target.user, request.name, std::move(e));
   };
-  auto token = token_for_issue(target.user);
-  if (!token.ok()) return fail(token.error());
-  auto grant_id_bytes = random_bytes(GrantId::kSize);
-  if (!grant_id_bytes.ok()) return fail(grant_id_bytes.error());
-  auto grant_id = GrantId::from_bytes(*grant_id_bytes);
-  if (!grant_id.ok()) return fail(grant_id.error());
-
+  auto tokens = store_.list_tokens(target.user, false);
+  if (!tokens.ok()) return fail(tokens.error());
+  if (tokens->empty()) {
+    return fail(Error{Code::not_found,
+                      target.user == peer.user
+                          ? "You have no security key enrolled. Run `touchpass enroll` first."
+                          : "The user \"" + target.user + "\" has no security key enrolled."});
+  }
   const store::UnixTime now = clock_();
   if (request.expires != 0 && request.expires <= now) {
     return fail(Error{Code::invalid_argument, "The expiry date is in the past."});
   }
+  if (store_.find_grant(target.user, request.name).ok()) {
+    return fail(Error{Code::invalid_argument, "An app password named \"" + request.name +
+                                                  "\" already exists; choose another name or "
+                                                  "revoke the old one first."});
+  }
+  auto grant_id_bytes = random_bytes(GrantId::kSize);
+  if (!grant_id_bytes.ok()) return fail(grant_id_bytes.error());
+  auto grant_id = GrantId::from_bytes(*grant_id_bytes);
+  if (!grant_id.ok()) return fail(grant_id.error());
   Grant grant;
+  grant.version = kGrantVersion;
   grant.grant_id = *grant_id;
   grant.user = target.user;
   grant.name = request.name;
   grant.scopes = request.scopes;
   grant.created = static_cast<std::uint64_t>(now);
   grant.expires = static_cast<std::uint64_t>(request.expires);
-  grant.kind = token->kind == "yubikey" ? TokenKind::yubikey : TokenKind::fido2;
-  grant.credential = token->credential;
-  if (Status s = validate_grant(grant); !s.ok()) return fail(s.error());
-  if (store_.find_grant(target.user, request.name).ok()) {
-    return fail(Error{Code::invalid_argument, "An app password named \"" + request.name +
-                                                  "\" already exists; choose another name or "
-                                                  "revoke the old one first."});
-  }
 
-  auto cdh = grant_challenge(grant.version, encode_grant(grant));
-  if (!cdh.ok()) return fail(cdh.error());
-  auto secret = token_secret(peer, *token, grant, Bytes(cdh->begin(), cdh->end()), io);
-  if (!secret.ok()) return fail(secret.error());
-  auto password = derive_app_password(grant.version, secret->s.bytes(), grant.grant_id);
-  if (!password.ok()) return fail(password.error());
-  auto verifier = verifier_for_typed_password(pepper_.bytes(), password->grouped());
-  if (!verifier.ok()) return fail(verifier.error());
-
-  store::GrantRecord record;
-  record.grant_id = *grant_id_bytes;
-  record.user = grant.user;
-  record.name = grant.name;
-  record.scopes = canonical_scopes(grant.scopes);
-  record.created = now;
-  record.expires = request.expires;
-  record.token_id = token->id;
-  record.kind = token->kind;
-  record.credential = grant.credential;
-  record.version = grant.version;
-  record.rp_id = grant.rp_id;
-  record.verifier = Bytes(verifier->bytes().begin(), verifier->bytes().end());
-  record.proof_auth_data = secret->proof_auth_data;
-  record.proof_signature = secret->proof_signature;
-  store::AuditEvent event = audit(peer, "issue", target.user, request.name);
-  event.detail = "grant " + to_hex(record.grant_id);
-  if (!record.proof_signature.empty()) event.detail += " proof " + to_hex(record.proof_signature);
-  if (Status s = store_.add_grant(record, secret->next, event); !s.ok()) {
-    return fail(s.error());
+  PendingCeremony ceremony;
+  ceremony.kind = PendingCeremony::Kind::issue;
+  ceremony.user = target.user;
+  ceremony.name = request.name;
+  // Every active credential of the user (WebAuthn's allow list): the key that answers decides
+  // which one the grant is bound to. Never another user's credential, even for an admin.
+  for (const auto& token : *tokens) {
+    auto c = candidate(token, grant, {});
+    if (!c.ok()) return fail(c.error());
+    ceremony.candidates.push_back(std::move(*c));
   }
-  return Outcome{{{"grant", grant_json(record, token->label)}}, password_secret(*password)};
+  auto out = offer(peer, std::move(ceremony));
+  if (!out.ok()) return fail(out.error());
+  return out;
 }
 
-Result<Outcome> Service::show(const Peer& peer, const Target& target, const ipc::Request& request,
-                              Interaction& io) {
+Result<Outcome> Service::show_begin(const Peer& peer, const Target& target,
+                                    const ipc::Request& request) {
   const auto fail = [&](Error e) {
     return audited_failure(peer, "show", target.user, request.name, std::move(e));
   };
@@ -96,25 +162,17 @@ Result<Outcome> Service::show(const Peer& peer, const Target& target, const ipc:
   if (!grant.ok()) return fail(grant.error());
   auto nonce = random_bytes(kShowNonceMinBytes);
   if (!nonce.ok()) return fail(nonce.error());
-  auto cdh = show_challenge(grant->version, encode_grant(*grant), *nonce);
-  if (!cdh.ok()) return fail(cdh.error());
-  auto secret = token_secret(peer, *token, *grant, Bytes(cdh->begin(), cdh->end()), io);
-  if (!secret.ok()) return fail(secret.error());
-  auto password = derive_app_password(grant->version, secret->s.bytes(), grant->grant_id);
-  if (!password.ok()) return fail(password.error());
-  auto verifier = verifier_for_typed_password(pepper_.bytes(), password->grouped());
-  auto stored = Verifier::from_bytes(record->verifier);
-  if (!verifier.ok() || !stored.ok() || !(*verifier == *stored)) {
-    return fail(Error{Code::verification_failed,
-                      "This security key gives a different password for \"" + request.name +
-                          "\". Is it the key the password was issued with?"});
-  }
-  if (Status s = store_.update_token_state(token->id, secret->next,
-                                           audit(peer, "show", target.user, request.name));
-      !s.ok()) {
-    return fail(s.error());
-  }
-  return Outcome{{{"grant", grant_json(*record, token->label)}}, password_secret(*password)};
+  auto c = candidate(*token, std::move(*grant), *nonce);
+  if (!c.ok()) return fail(c.error());
+  PendingCeremony ceremony;
+  ceremony.kind = PendingCeremony::Kind::show;
+  ceremony.user = target.user;
+  ceremony.name = request.name;
+  ceremony.nonce = std::move(*nonce);
+  ceremony.candidates.push_back(std::move(*c));
+  auto out = offer(peer, std::move(ceremony));
+  if (!out.ok()) return fail(out.error());
+  return out;
 }
 
 }  // namespace touchpass::daemon

@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "client/token_broker.h"
 #include "daemon/admission.h"
 #include "daemon/audit_anchor.h"
 #include "daemon/config.h"
@@ -25,7 +26,6 @@
 #include "daemon/pepper.h"
 #include "daemon/server.h"
 #include "daemon/service.h"
-#include "daemon/token_broker.h"
 #include "devices/fido2/discovery.h"
 #include "devices/hotplug/hotplug.h"
 #include "devices/yubikey/discovery.h"

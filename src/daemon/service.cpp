@@ -27,7 +27,9 @@ Service::Service(const Config& config, store::Store& store, TokenBroker& broker,
       clock_(clock),
       verify_(store, throttle, refusals, recorder, pepper_,
               VerifyHandler::Settings{config.ipv6_prefix, config.service_group}, clock,
-              std::move(sleep)) {}
+              std::move(sleep)),
+      ceremonies_(CeremonyTable::Limits{config.token_timeout + config.pin_timeout +
+                                        config.token_timeout}) {}
 
 store::AuditEvent Service::audit(const Peer& peer, std::string action, const std::string& user,
                                  std::string object) const {
@@ -77,6 +79,8 @@ Result<Outcome> Service::handle(const Peer& peer, const ipc::Request& request, I
     return Outcome{};
   }
   if (request.op == ipc::Op::unlock) return unlock(peer, request);
+  // A ceremony acts on the user it was begun for; whoever began it finishes it.
+  if (request.op == ipc::Op::finish) return finish(peer, request, secret);
   auto target = target_of(peer, request);
   if (!target.ok()) return target.error();
   switch (request.op) {
@@ -84,10 +88,10 @@ Result<Outcome> Service::handle(const Peer& peer, const ipc::Request& request, I
       return enroll(peer, *target, request, io);
     case ipc::Op::tokens:
       return tokens(*target);
-    case ipc::Op::issue:
-      return issue(peer, *target, request, io);
-    case ipc::Op::show:
-      return show(peer, *target, request, io);
+    case ipc::Op::issue_begin:
+      return issue_begin(peer, *target, request);
+    case ipc::Op::show_begin:
+      return show_begin(peer, *target, request);
     case ipc::Op::list:
       return list(*target);
     case ipc::Op::revoke:

@@ -3,8 +3,8 @@
 // concurrently; each call is independent. The handlers are defined by concern:
 //   service.cpp         dispatch, who acts on whom, auditing
 //   enrollment.cpp      devices, enroll (FIDO2 and YubiKey), tokens
-//   grant_secrets.cpp   the token's secret S for a grant (FIDO2 assertion, YubiKey rolling proof)
-//   issuance.cpp        issue, show
+//   issuance.cpp        issue-begin, show-begin: the offers of the issue and show ceremonies
+//   ceremony_finish.cpp finish: what the key produced checked, then the grant stored or shown
 //   administration.cpp  list, unlock, revoke, rename, log
 //
 // Who may do what (DESIGN.md §2, property 3): a user acts on their own tokens and grants;
@@ -15,20 +15,28 @@
 #include <functional>
 #include <optional>
 
+#include "client/interaction.h"
+#include "client/token_broker.h"
 #include "core/grant.h"
+#include "core/password.h"
 #include "core/secret.h"
+#include "core/verifier.h"
+#include "daemon/ceremonies.h"
 #include "daemon/config.h"
-#include "daemon/interaction.h"
 #include "daemon/peer.h"
 #include "daemon/refusal_log.h"
 #include "daemon/throttle.h"
-#include "daemon/token_broker.h"
 #include "daemon/verification_recorder.h"
 #include "daemon/verify_handler.h"
 #include "ipc/messages.h"
 #include "store/store.h"
 
 namespace touchpass::daemon {
+
+// Enrollment still opens the key in the daemon, through the client library's broker.
+using client::Interaction;
+using client::TokenBroker;
+using client::WatchScope;
 
 // The final answer to one request: the JSON result, and for issue and show the password.
 struct Outcome {
@@ -64,10 +72,11 @@ class Service {
   Result<Outcome> enroll(const Peer& peer, const Target& target, const ipc::Request& request,
                          Interaction& io);
   Result<Outcome> tokens(const Target& target);
-  Result<Outcome> issue(const Peer& peer, const Target& target, const ipc::Request& request,
-                        Interaction& io);
-  Result<Outcome> show(const Peer& peer, const Target& target, const ipc::Request& request,
-                       Interaction& io);
+  Result<Outcome> issue_begin(const Peer& peer, const Target& target, const ipc::Request& request);
+  Result<Outcome> show_begin(const Peer& peer, const Target& target, const ipc::Request& request);
+  // Checks what the client relays for a begun ceremony and completes it. `secret` is S
+  // (ipc::Finish).
+  Result<Outcome> finish(const Peer& peer, const ipc::Request& request, const SecretBytes& secret);
   Result<Outcome> list(const Target& target);
   Result<Outcome> revoke(const Peer& peer, const Target& target, const ipc::Request& request);
   Result<Outcome> rename(const Peer& peer, const Target& target, const ipc::Request& request);
@@ -77,30 +86,33 @@ class Service {
 
   // Asks the client for the token's PIN (need-pin with the tries left).
   Result<SecretBytes> ask_pin(devices::Token& token, Interaction& io);
-  // The user's one active FIDO2 token to use for a new grant.
-  Result<store::TokenRecord> token_for_issue(const std::string& user);
-  // Runs the FIDO2 assertion of DESIGN.md §5.2 for `token` with the given clientDataHash.
   // The tokens of `kind` that `peer` may use (see may_access); for YubiKeys optionally only the
-  // one with `serial`.
+  // one with `serial`. (Enrollment still opens the key in the daemon.)
   TokenBroker::Usable usable_by(const Peer& peer, TokenKind kind, std::uint32_t serial = 0) const;
-  // The token's secret S for `grant` (DESIGN.md §5 steps 2 and 3), the token's next state and,
-  // for FIDO2, the signed proof.
-  struct TokenSecret {
+  // The ceremony candidate of `token` for `grant` (its kind, credential and rp id filled in):
+  // the challenge its key must sign (an issue's, or a show's with `nonce`) or, for a YubiKey, the
+  // next rolling challenge.
+  Result<CeremonyCandidate> candidate(const store::TokenRecord& token, Grant grant,
+                                      std::span<const std::uint8_t> nonce);
+  // Opens `ceremony` for `peer` and answers its offer.
+  Result<Outcome> offer(const Peer& peer, PendingCeremony ceremony);
+  // S as the key proved it, and the token's state after the ceremony.
+  struct ProvenSecret {
     SecretBytes s;
     store::TokenState next;
-    Bytes proof_auth_data;
-    Bytes proof_signature;
   };
-  Result<TokenSecret> token_secret(const Peer& peer, const store::TokenRecord& token,
-                                   const Grant& grant, const Bytes& client_data_hash,
-                                   Interaction& io);
-  Result<TokenSecret> yubikey_secret(const Peer& peer, const store::TokenRecord& token,
-                                     const Grant& grant, Interaction& io);
+  Result<ProvenSecret> prove_fido2(const CeremonyCandidate& c, const ipc::Finish& finish,
+                                   const SecretBytes& secret);
+  Result<ProvenSecret> prove_yubikey(const CeremonyCandidate& c, const SecretBytes& secret);
+  Result<Outcome> complete_issue(const Peer& peer, const CeremonyCandidate& c,
+                                 const ipc::Finish& finish, const ProvenSecret& proven,
+                                 const AppPassword& password, const Verifier& verifier);
+  Result<Outcome> complete_show(const Peer& peer, const PendingCeremony& ceremony,
+                                const CeremonyCandidate& c, const ipc::Finish& finish,
+                                const ProvenSecret& proven, const AppPassword& password,
+                                const Verifier& verifier);
   Result<Outcome> enroll_yubikey(const Peer& peer, const Target& target,
                                  const ipc::Request& request, Interaction& io);
-  Result<devices::Assertion> assert_for_grant(const Peer& peer, const store::TokenRecord& token,
-                                              const Bytes& client_data_hash, const Bytes& salt,
-                                              Interaction& io);
 
   // log --verify: every FIDO2 grant's stored proof (the key's signature over the grant's
   // challenge, DESIGN.md §5) re-verified with the enrolled public key; `user` empty: everyone's.
@@ -127,6 +139,7 @@ class Service {
   SecretBytes pepper_;
   Clock clock_;
   VerifyHandler verify_;
+  CeremonyTable ceremonies_;
 };
 
 }  // namespace touchpass::daemon

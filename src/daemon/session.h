@@ -9,7 +9,7 @@
 #include <mutex>
 #include <thread>
 
-#include "daemon/interaction.h"
+#include "client/interaction.h"
 #include "daemon/peer.h"
 #include "daemon/service.h"
 #include "ipc/frame.h"

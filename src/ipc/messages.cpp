@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "ipc/frame.h"
+#include "ipc/json_fields.h"
 
 namespace touchpass::ipc {
 
@@ -15,12 +16,13 @@ std::string dump(const Json& j) {
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
-constexpr std::array<std::pair<Op, std::string_view>, 13> kOps = {{
+constexpr std::array<std::pair<Op, std::string_view>, 14> kOps = {{
     {Op::devices, "devices"},
     {Op::enroll, "enroll"},
     {Op::tokens, "tokens"},
-    {Op::issue, "issue"},
-    {Op::show, "show"},
+    {Op::issue_begin, "issue-begin"},
+    {Op::show_begin, "show-begin"},
+    {Op::finish, "finish"},
     {Op::list, "list"},
     {Op::revoke, "revoke"},
     {Op::rename, "rename"},
@@ -31,54 +33,13 @@ constexpr std::array<std::pair<Op, std::string_view>, 13> kOps = {{
     {Op::unlock, "unlock"},
 }};
 
-// Limits on untrusted strings; the core validates names further.
-constexpr std::size_t kMaxFieldBytes = 1024;
+using fields::kMaxFieldBytes;
+using fields::opt_bool;
+using fields::opt_int;
+using fields::opt_string;
+using fields::protocol;
+using fields::req_string;
 constexpr std::size_t kMaxScopes = 32;
-
-Error protocol(std::string sentence) {
-  return Error{Code::protocol_error, std::move(sentence)};
-}
-
-// Reads an optional string field; an error when present with another type or too long.
-Result<std::optional<std::string>> opt_string(const Json& j, const char* key) {
-  const auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return std::optional<std::string>();
-  if (!it->is_string()) return protocol(std::string("\"") + key + "\" must be a string.");
-  const auto& s = it->get_ref<const std::string&>();
-  if (s.size() > kMaxFieldBytes) return protocol(std::string("\"") + key + "\" is too long.");
-  return std::optional<std::string>(s);
-}
-
-Result<std::string> req_string(const Json& j, const char* key) {
-  auto v = opt_string(j, key);
-  if (!v.ok()) return v.error();
-  if (!v->has_value() || (*v)->empty()) {
-    return protocol(std::string("\"") + key + "\" is required.");
-  }
-  return **v;
-}
-
-Result<bool> opt_bool(const Json& j, const char* key) {
-  const auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return false;
-  if (!it->is_boolean()) return protocol(std::string("\"") + key + "\" must be true or false.");
-  return it->get<bool>();
-}
-
-Result<std::int64_t> opt_int(const Json& j, const char* key, std::int64_t min, std::int64_t max) {
-  const auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return std::int64_t{0};
-  if (!it->is_number_integer()) {
-    return protocol(std::string("\"") + key + "\" must be a whole number.");
-  }
-  // Unsigned values above INT64_MAX are out of range as well.
-  if (it->is_number_unsigned() && it->get<std::uint64_t>() > static_cast<std::uint64_t>(max)) {
-    return protocol(std::string("\"") + key + "\" is out of range.");
-  }
-  const auto v = it->get<std::int64_t>();
-  if (v < min || v > max) return protocol(std::string("\"") + key + "\" is out of range.");
-  return v;
-}
 
 // Checks the "v" field of any message.
 Status check_version(const Json& j) {
@@ -139,7 +100,7 @@ std::optional<Op> op_from_name(std::string_view name) {
 }
 
 bool is_interactive(Op op) {
-  return op == Op::enroll || op == Op::issue || op == Op::show;
+  return op == Op::enroll;
 }
 
 Result<Request> Request::parse(std::string_view json_text) {
@@ -188,7 +149,7 @@ Result<Request> Request::parse(std::string_view json_text) {
       r.force = *force;
       break;
     }
-    case Op::issue: {
+    case Op::issue_begin: {
       auto name = req_string(j, "name");
       if (!name.ok()) return name.error();
       r.name = *name;
@@ -208,10 +169,16 @@ Result<Request> Request::parse(std::string_view json_text) {
       r.expires = *expires;
       break;
     }
-    case Op::show: {
+    case Op::show_begin: {
       auto name = req_string(j, "name");
       if (!name.ok()) return name.error();
       r.name = *name;
+      break;
+    }
+    case Op::finish: {
+      auto finish = Finish::parse(j);
+      if (!finish.ok()) return finish.error();
+      r.finish = std::move(*finish);
       break;
     }
     case Op::revoke: {
@@ -295,13 +262,16 @@ std::string Request::to_json() const {
         if (force) j["force"] = true;
       }
       break;
-    case Op::issue:
+    case Op::issue_begin:
       j["name"] = name;
       j["scopes"] = scopes;
       j["expires"] = expires;
       break;
-    case Op::show:
+    case Op::show_begin:
       j["name"] = name;
+      break;
+    case Op::finish:
+      finish.add_to(j);
       break;
     case Op::revoke:
       if (all) j["all"] = true;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "ipc/ceremony.h"
 
 namespace touchpass::ipc {
 
@@ -29,8 +30,9 @@ enum class Op {
   devices,
   enroll,
   tokens,
-  issue,
-  show,
+  issue_begin,  // "issue-begin": the first half of the issue ceremony (ceremony.h)
+  show_begin,   // "show-begin"
+  finish,       // the second half of an issue or show ceremony
   list,
   revoke,
   rename,
@@ -69,6 +71,7 @@ struct Request {
   std::string service;              // verify
   std::string remote;               // verify: the client's address, if known
   std::string source;               // unlock: a locked source (address or network)
+  Finish finish;                    // finish: what the key produced
 
   // Parses and validates one request. Errors: unsupported_version; protocol_error, also for a
   // message over kMaxJsonSize or nesting deeper than kMaxJsonDepth.

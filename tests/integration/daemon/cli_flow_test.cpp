@@ -19,7 +19,8 @@ class CliFlowTest : public ::testing::Test {
 
   CommandResult touchpass(std::vector<std::string> args, const std::string& input = "",
                           std::optional<std::pair<uid_t, gid_t>> as = std::nullopt) {
-    args.insert(args.begin(), {TOUCHPASS_BINARY, "--socket", deployment_.socket().string()});
+    const auto cli = deployment_.cli();
+    args.insert(args.begin(), cli.begin(), cli.end());
     return run_command(args, input, as);
   }
 

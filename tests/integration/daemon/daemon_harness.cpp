@@ -15,6 +15,8 @@
 #include <sstream>
 #include <thread>
 
+#include "client/ceremony_driver.h"
+#include "client/key_discovery.h"
 #include "ipc/frame.h"
 #include "ipc/paging.h"
 #include "store/integrity.h"
@@ -39,6 +41,7 @@ Process Process::start(const std::vector<std::string>& argv, const fs::path& log
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
+    for (const auto& e : env) ::putenv(const_cast<char*>(e.c_str()));
     ::execv(args[0], args.data());
     ::_exit(127);
   }
@@ -118,10 +121,12 @@ bool wait_for_socket(const fs::path& path, std::chrono::milliseconds timeout) {
 std::optional<Client> Client::connect(const fs::path& socket) {
   const int fd = connect_unix(socket);
   if (fd < 0) return std::nullopt;
-  return Client(fd);
+  // A deployment's layout: <dir>/run/touchpassd.sock and <dir>/virtual/ (Deployment).
+  return Client(fd, socket.parent_path().parent_path() / "virtual");
 }
 
-Client::Client(Client&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+Client::Client(Client&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)), virtual_dir_(std::move(other.virtual_dir_)) {}
 
 Client::~Client() {
   if (fd_ >= 0) ::close(fd_);
@@ -136,7 +141,68 @@ std::optional<Exchange> Client::send(const ipc::Json& request, const std::string
   return call({}, "");
 }
 
+namespace {
+
+// The client library's prompts, recorded as the events a test sees; need-pin is answered with
+// the test's PIN, or cancelled when it has none.
+class RecordingInteraction final : public client::Interaction {
+ public:
+  RecordingInteraction(std::string pin, std::vector<std::string>& events)
+      : pin_(std::move(pin)), events_(events) {}
+  void send_event(std::string_view event, ipc::Json) override { events_.emplace_back(event); }
+  // The PIN once: a test's wrong PIN is not tried again.
+  Result<SecretBytes> receive_pin(std::chrono::seconds) override {
+    if (pin_.empty()) return Error{Code::cancelled, "Cancelled."};
+    if (asked_++ > 0) return Error{Code::pin_required, "No other PIN."};
+    return SecretBytes::copy_of(std::string_view(pin_));
+  }
+  void begin_watch(devices::Token*) override {}
+  void end_watch() override {}
+  bool cancelled() const override { return false; }
+
+ private:
+  std::string pin_;
+  std::vector<std::string>& events_;
+  int asked_ = 0;
+};
+
+}  // namespace
+
+std::optional<Exchange> Client::ceremony(ipc::Json request, const std::string& pin) {
+  request["op"] = request["op"] == "issue" ? "issue-begin" : "show-begin";
+  auto begun = call(request, "");
+  if (!begun || begun->final.kind != ipc::Reply::Kind::ok) return begun;
+  Exchange ex;
+  const auto fail = [&ex](Error e) {
+    ex.final.kind = ipc::Reply::Kind::error;
+    ex.final.error = std::move(e);
+    return ex;
+  };
+  auto offer = ipc::CeremonyOffer::parse(begun->final.body);
+  if (!offer.ok()) return fail(offer.error());
+  client::KeySources sources;
+  sources.usb = false;
+  sources.virtual_dir = virtual_dir_;
+  auto access = client::KeyAccess::open(sources, 10s);
+  if (!access.ok()) return fail(access.error());
+  RecordingInteraction io(pin, ex.events);
+  auto answer = client::answer_offer(*offer, (*access)->broker(), io, client::DriverSettings{10s});
+  if (!answer.ok()) return fail(answer.error());
+  ipc::Request finish;
+  finish.op = ipc::Op::finish;
+  finish.finish = std::move(answer->finish);
+  if (!ipc::write_frame(fd_, finish.to_json(), answer->secret.bytes()).ok()) return std::nullopt;
+  auto finished = call({}, "");
+  if (!finished) return std::nullopt;
+  finished->events.insert(finished->events.begin(), ex.events.begin(), ex.events.end());
+  return finished;
+}
+
 std::optional<Exchange> Client::call(const ipc::Json& request, const std::string& pin) {
+  if (request.is_object() &&
+      (request.value("op", "") == "issue" || request.value("op", "") == "show")) {
+    return ceremony(request, pin);
+  }
   if (!request.is_null() && !ipc::write_frame(fd_, request.dump()).ok()) return std::nullopt;
   Exchange ex;
   ipc::PageAssembler pages;
@@ -253,7 +319,8 @@ bool Deployment::start_daemon() {
 }
 
 CommandResult run_command(const std::vector<std::string>& argv, const std::string& input,
-                          std::optional<std::pair<uid_t, gid_t>> as) {
+                          std::optional<std::pair<uid_t, gid_t>> as,
+                          const std::vector<std::string>& env) {
   int in[2], out[2], err[2];
   if (::pipe(in) != 0 || ::pipe(out) != 0 || ::pipe(err) != 0) return {};
   const pid_t child = ::fork();
@@ -271,6 +338,7 @@ CommandResult run_command(const std::vector<std::string>& argv, const std::strin
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
+    for (const auto& e : env) ::putenv(const_cast<char*>(e.c_str()));
     ::execv(args[0], args.data());
     ::_exit(127);
   }

@@ -85,12 +85,16 @@ class Client {
   // Sends `request` with `secret` in the frame's secret part and returns the final answer.
   std::optional<Exchange> send(const ipc::Json& request, const std::string& secret);
   // Sends `request` and answers need-pin / need-new-pin with `pin` (if any; otherwise cancels).
-  // nullopt when the connection broke.
+  // nullopt when the connection broke. An "issue" or "show" request runs the ceremony as the
+  // CLI does: issue-begin / show-begin, the deployment's virtual tokens driven by the client
+  // library (its prompts recorded as events), then finish.
   std::optional<Exchange> call(const ipc::Json& request, const std::string& pin = "");
 
  private:
-  explicit Client(int fd) : fd_(fd) {}
+  Client(int fd, fs::path virtual_dir) : fd_(fd), virtual_dir_(std::move(virtual_dir)) {}
+  std::optional<Exchange> ceremony(ipc::Json request, const std::string& pin);
   int fd_;
+  fs::path virtual_dir_;  // the deployment's virtual-token directory
 };
 
 // Runs `call` in a forked child as `uid`/`gid` and returns its exchange, serialized through a
@@ -107,9 +111,11 @@ struct CommandResult {
 };
 
 // Runs `argv` to completion in a new session (so it has no controlling terminal), feeding it
-// `input` on standard input, optionally as another uid/gid.
+// `input` on standard input, optionally as another uid/gid, with `env` ("NAME=value") added to
+// the environment.
 CommandResult run_command(const std::vector<std::string>& argv, const std::string& input = "",
-                          std::optional<std::pair<uid_t, gid_t>> as = std::nullopt);
+                          std::optional<std::pair<uid_t, gid_t>> as = std::nullopt,
+                          const std::vector<std::string>& env = {});
 
 // A daemon and a virtual token in a temporary directory.
 class Deployment {
@@ -149,6 +155,14 @@ class Deployment {
   Result<std::unique_ptr<store::SqliteStore>> open_store() const;
   fs::path token_socket(const std::string& name = "token0") const {
     return dir_ / "virtual" / name;
+  }
+  // Where the virtual tokens' sockets are: what a client passes as --virtual-tokens.
+  fs::path virtual_dir() const { return dir_ / "virtual"; }
+  // The arguments that start the CLI against this deployment: its socket, its virtual tokens,
+  // no USB keys.
+  std::vector<std::string> cli() const {
+    return {TOUCHPASS_BINARY,       "--socket", socket().string(), "--virtual-tokens",
+            virtual_dir().string(), "--no-usb"};
   }
   std::string daemon_log() const;
 

@@ -32,6 +32,7 @@ class YubiKeyTest : public ::testing::Test {
     preload = std::string(TOUCHPASS_PRELOAD_FIRST) + ":" + preload;  // the ASan runtime first
 #endif
     options.daemon_env = {"LD_PRELOAD=" + preload, "TOUCHPASS_YKEMU_STATE=" + state_.string()};
+    client_env_ = options.daemon_env;  // the CLI drives the key for issue and show
     deployment_ = std::make_unique<Deployment>(options);
     ASSERT_TRUE(deployment_->start_daemon()) << deployment_->daemon_log();
   }
@@ -58,10 +59,11 @@ class YubiKeyTest : public ::testing::Test {
 
   CommandResult touchpass(std::vector<std::string> args) {
     args.insert(args.begin(), {TOUCHPASS_BINARY, "--socket", deployment_->socket().string()});
-    return run_command(args);
+    return run_command(args, "", std::nullopt, client_env_);
   }
 
   fs::path state_;
+  std::vector<std::string> client_env_;
   std::unique_ptr<Deployment> deployment_;
 };
 

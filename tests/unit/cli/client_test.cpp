@@ -40,11 +40,11 @@ class InputPipe {
   int fds_[2] = {-1, -1};
 };
 
-ipc::Request issue_request() {
+// An interactive request (the daemon still drives the key for enroll).
+ipc::Request interactive_request() {
   ipc::Request r;
-  r.op = ipc::Op::issue;
-  r.name = "thunderbird";
-  r.scopes = {"imap", "smtp"};
+  r.op = ipc::Op::enroll;
+  r.label = "thunderbird";
   return r;
 }
 
@@ -94,7 +94,7 @@ TEST_F(ExchangeTest, PinFromStdinTravelsOnlyInTheSecretPart) {
     d.event("touch-token", {{"step", 1}, {"steps", 1}});
     d.ok({{"grant", {{"name", "thunderbird"}}}}, "k7qm-x9fj-4tca-2hwe-p3vn");
   });
-  auto answer = run(daemon, issue_request(), pins);
+  auto answer = run(daemon, interactive_request(), pins);
   ASSERT_TRUE(answer.ok()) << answer.error().message;
   EXPECT_EQ(answer->secret.view(), "k7qm-x9fj-4tca-2hwe-p3vn");
   EXPECT_EQ(console_.err_text.find("482916"), std::string::npos);
@@ -130,7 +130,7 @@ TEST_F(ExchangeTest, NeedPinWithoutTerminalCancelsWithAClearError) {
     EXPECT_TRUE(reply.secret.empty());
     d.error(Code::cancelled, "Cancelled.");
   });
-  auto answer = run(daemon, issue_request(), pins);
+  auto answer = run(daemon, interactive_request(), pins);
   ASSERT_FALSE(answer.ok());
   EXPECT_EQ(answer.error().message,
             "A PIN is needed but there is no terminal to ask on; use --pin-stdin.");
@@ -147,7 +147,7 @@ TEST_F(ExchangeTest, RaisedCancelFlagSendsCancelAndEndsCancelled) {
     EXPECT_EQ(d.next_json()["op"], "cancel");
     d.error(Code::cancelled, "Cancelled.");
   });
-  auto answer = run(daemon, issue_request(), never_asked_);
+  auto answer = run(daemon, interactive_request(), never_asked_);
   ASSERT_FALSE(answer.ok());
   EXPECT_EQ(answer.code(), Code::cancelled);
   EXPECT_EQ(exit_code_for(answer.code()), ExitCode::cancelled);
@@ -163,7 +163,7 @@ TEST_F(ExchangeTest, CancelGivesUpWhenTheDaemonDoesNotAnswerIt) {
     std::this_thread::sleep_for(1s);  // a daemon that does not notice the cancel
   });
   const auto start = std::chrono::steady_clock::now();
-  auto answer = run(daemon, issue_request(), never_asked_);
+  auto answer = run(daemon, interactive_request(), never_asked_);
   EXPECT_LT(std::chrono::steady_clock::now() - start, 900ms);
   ASSERT_FALSE(answer.ok());
   EXPECT_EQ(answer.code(), Code::cancelled);
@@ -177,7 +177,7 @@ TEST_F(ExchangeTest, EventsAfterTheCancelAreNotAnswered) {
     d.event("need-pin", {{"retries", 8}});  // sent before the daemon saw the cancel
     d.error(Code::cancelled, "Cancelled.");
   });
-  auto answer = run(daemon, issue_request(), never_asked_);
+  auto answer = run(daemon, interactive_request(), never_asked_);
   EXPECT_EQ(answer.code(), Code::cancelled);
 }
 
@@ -189,7 +189,7 @@ TEST_F(ExchangeTest, TokenPromptsAreShown) {
     d.event("touch-token", {{"step", 1}, {"steps", 1}});
     d.ok({{"grant", Json::object()}}, "k7qm-x9fj-4tca-2hwe-p3vn");
   });
-  auto answer = run(daemon, issue_request(), never_asked_);
+  auto answer = run(daemon, interactive_request(), never_asked_);
   ASSERT_TRUE(answer.ok());
   EXPECT_EQ(console_.err_text,
             "Insert your security key…\n"
@@ -206,7 +206,7 @@ TEST_F(ExchangeTest, DaemonErrorsKeepTheirCodeAndSentence) {
   });
   InputPipe stdin_pipe("0000\n");
   LinePinSource pins(stdin_pipe.fd(), cancel_);
-  auto answer = run(daemon, issue_request(), pins);
+  auto answer = run(daemon, interactive_request(), pins);
   ASSERT_FALSE(answer.ok());
   EXPECT_EQ(answer.code(), Code::pin_invalid);
   EXPECT_EQ(answer.error().message, "Wrong PIN. 6 tries left.");
@@ -219,7 +219,7 @@ TEST_F(ExchangeTest, ControlCharactersInDaemonMessagesAreNeutralized) {
     d.event("progress", {{"message", "evil\x1b]0;title\x07"}});
     d.error(Code::not_found, "No \x1b[2Japp password.");
   });
-  auto answer = run(daemon, issue_request(), never_asked_);
+  auto answer = run(daemon, interactive_request(), never_asked_);
   ASSERT_FALSE(answer.ok());
   EXPECT_EQ(answer.error().message, "No ?[2Japp password.");
   EXPECT_EQ(console_.err_text, "evil?]0;title?\n");
@@ -280,7 +280,7 @@ TEST_P(MalformedReplyTest, EndsWithAProtocolError) {
     d.send(GetParam().message);
   });
   auto answer =
-      run(daemon, GetParam().interactive ? issue_request() : list_request(), never_asked_);
+      run(daemon, GetParam().interactive ? interactive_request() : list_request(), never_asked_);
   ASSERT_FALSE(answer.ok());
   EXPECT_EQ(answer.code(), Code::protocol_error) << answer.error().message;
   EXPECT_EQ(exit_code_for(answer.code()), ExitCode::general);

@@ -10,6 +10,9 @@
 
 #include "cli/exit_code.h"
 #include "cli_test_support.h"
+#include "devices/fido2/fido2_token.h"
+#include "ipc/ceremony.h"
+#include "support/virtual_token.h"
 
 namespace touchpass::cli {
 namespace {
@@ -63,18 +66,80 @@ class CommandTest : public ::testing::Test {
   int stdin_[2] = {-1, -1};
 };
 
-// A daemon that answers an issue or show request with one need-pin and the password.
-Script issuing_daemon(Json* request_seen) {
-  return [request_seen](const DaemonEnd& d) {
-    *request_seen = d.next_json();
-    d.event("need-pin", {{"retries", 8}});
-    EXPECT_EQ(d.next().secret.view(), "1234");
-    d.event("touch-token", {{"step", 1}, {"steps", 1}});
-    d.ok({{"grant", kGrant}}, kPassword);
-  };
-}
+// Issue and show drive a real key: the in-process virtual token, reached through the real
+// libfido2 by the client library, holding a credential enrolled with PIN "1234". The daemon end
+// is a script that offers that credential and answers the finish with a password.
+class CeremonyCommandTest : public CommandTest {
+ protected:
+  void SetUp() override {
+    vtoken::Config config;
+    config.initial_pin = "1234";
+    auto token = touchpass::testing::InProcessVirtualToken::start(tokens_.path(), config);
+    ASSERT_TRUE(token.ok()) << token.error().message;
+    token_ = std::move(*token);
+    auto opened = token_->open();
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    const SecretBytes pin = SecretBytes::copy_of(std::string_view("1234"));
+    devices::EnrollRequest request;
+    request.rp_id = "touchpass";
+    request.rp_name = "touchpass";
+    request.user_id = Bytes(16, 7);
+    request.user_name = "alice";
+    request.client_data_hash = Bytes(32, 9);
+    request.pin = &pin;
+    auto enrolled = (*opened)->enroll(request);
+    ASSERT_TRUE(enrolled.ok()) << enrolled.error().message;
+    credential_ = enrolled->credential;
+  }
 
-TEST_F(CommandTest, IssuePrintsThePasswordExactlyOnceOnStdout) {
+  int run(const ListeningDaemon& daemon, std::vector<std::string> args) {
+    args.insert(args.begin(), {"--virtual-tokens", tokens_.path().string(), "--no-usb"});
+    return CommandTest::run(daemon, std::move(args));
+  }
+
+  // The offer of a v2 ceremony for the enrolled credential.
+  Json offer() const {
+    ipc::CeremonyOffer o;
+    o.ceremony = Bytes(ipc::kCeremonyIdBytes, 1);
+    o.expires_in = 60;
+    o.origin = "touchpass";
+    o.salt = Bytes(32, 2);
+    ipc::OfferedCredential c;
+    c.token = "desk key";
+    c.credential = credential_.id;
+    c.rp_id = credential_.rp_id;
+    c.user_verification = true;
+    c.public_key = credential_.public_key;
+    c.sign_count = credential_.sign_count;
+    c.challenge = Bytes(32, 3);
+    o.credentials.push_back(c);
+    return o.to_json();
+  }
+
+  // A daemon that offers the credential, checks that the finish carries what the key signed and
+  // a 32-byte secret, and answers with the password.
+  Script issuing_daemon(Json* request_seen) const {
+    return [this, request_seen](const DaemonEnd& d) {
+      *request_seen = d.next_json();
+      d.ok(offer());
+      const ipc::Frame finish = d.next();
+      const Json f = Json::parse(finish.json);
+      EXPECT_EQ(f["op"], "finish");
+      EXPECT_EQ(f["credential"], to_base64url(credential_.id));
+      EXPECT_NE(f["client_data_json"].get<std::string>().find(to_base64url(Bytes(32, 3))),
+                std::string::npos);
+      EXPECT_TRUE(f.contains("signature") && f.contains("authenticator_data"));
+      EXPECT_EQ(finish.secret.size(), 32u);
+      d.ok({{"grant", kGrant}}, kPassword);
+    };
+  }
+
+  touchpass::testing::TempDir tokens_;
+  std::unique_ptr<touchpass::testing::InProcessVirtualToken> token_;
+  devices::Credential credential_;
+};
+
+TEST_F(CeremonyCommandTest, IssuePrintsThePasswordExactlyOnceOnStdout) {
   Json request;
   ListeningDaemon daemon(issuing_daemon(&request));
   type_on_stdin("1234\n");
@@ -82,7 +147,7 @@ TEST_F(CommandTest, IssuePrintsThePasswordExactlyOnceOnStdout) {
       daemon, {"issue", "thunderbird", "--scope", "imap, smtp", "--expires", "90d", "--pin-stdin"});
   daemon.stop();
   EXPECT_EQ(code, 0) << console_.err_text;
-  EXPECT_EQ(request["op"], "issue");
+  EXPECT_EQ(request["op"], "issue-begin");
   EXPECT_EQ(request["name"], "thunderbird");
   EXPECT_EQ(request["scopes"], Json({"imap", "smtp"}));
   EXPECT_EQ(request["expires"], kNow + 90 * 86400);
@@ -90,12 +155,13 @@ TEST_F(CommandTest, IssuePrintsThePasswordExactlyOnceOnStdout) {
   EXPECT_EQ(console_.secrets_written, 1);
   EXPECT_EQ(occurrences(console_.err_text, kPassword), 0);
   EXPECT_NE(console_.err_text.find("Touch your security key…"), std::string::npos);
-  EXPECT_NE(console_.err_text.find("This password is shown once. `touchpass show thunderbird` "
-                                   "shows it again with your security key."),
+  EXPECT_NE(console_.err_text.find("Store it in your mail client now. `touchpass show thunderbird` "
+                                   "shows it again, with your security key."),
             std::string::npos);
+  EXPECT_EQ(console_.err_text.find("shown once"), std::string::npos);
 }
 
-TEST_F(CommandTest, IssueDefaultsToNeverExpiring) {
+TEST_F(CeremonyCommandTest, IssueDefaultsToNeverExpiring) {
   Json request;
   ListeningDaemon daemon(issuing_daemon(&request));
   type_on_stdin("1234\n");
@@ -105,13 +171,13 @@ TEST_F(CommandTest, IssueDefaultsToNeverExpiring) {
   EXPECT_EQ(request["scopes"], Json::array());
 }
 
-TEST_F(CommandTest, ShowWithJsonPutsThePasswordIntoTheGrantJson) {
+TEST_F(CeremonyCommandTest, ShowWithJsonPutsThePasswordIntoTheGrantJson) {
   Json request;
   ListeningDaemon daemon(issuing_daemon(&request));
   type_on_stdin("1234\n");
   EXPECT_EQ(run(daemon, {"show", "thunderbird", "--pin-stdin", "--json", "--user", "alice"}), 0);
   daemon.stop();
-  EXPECT_EQ(request["op"], "show");
+  EXPECT_EQ(request["op"], "show-begin");
   EXPECT_EQ(request["user"], "alice");
   const Json printed = Json::parse(console_.out_text);
   EXPECT_EQ(printed, Json({{"grant", kGrant}, {"password", kPassword}}));
@@ -119,31 +185,33 @@ TEST_F(CommandTest, ShowWithJsonPutsThePasswordIntoTheGrantJson) {
   EXPECT_NE(console_.err_text.find("`touchpass show thunderbird --user alice`"), std::string::npos);
 }
 
-TEST_F(CommandTest, NeedPinWithoutTerminalFailsClearlyAndCancels) {
-  bool cancelled = false;
-  ListeningDaemon daemon([&cancelled](const DaemonEnd& d) {
+TEST_F(CeremonyCommandTest, NeedPinWithoutTerminalFailsClearlyAndCancels) {
+  // The PIN is asked here, by the client, before the key is asked anything; without a terminal
+  // or --pin-stdin the command fails and never finishes the ceremony.
+  ListeningDaemon daemon([&](const DaemonEnd& d) {
     d.next();
-    d.event("need-pin", {{"retries", 8}});
-    cancelled = d.next_json()["op"] == "cancel";
-    d.error(Code::cancelled, "Cancelled.");
+    d.ok(offer());
   });
   EXPECT_EQ(run(daemon, {"show", "thunderbird"}), 5);
   daemon.stop();
-  EXPECT_TRUE(cancelled);
   EXPECT_EQ(console_.err_text,
             "A PIN is needed but there is no terminal to ask on; use --pin-stdin.\n");
   EXPECT_EQ(console_.out_text, "");
 }
 
-TEST_F(CommandTest, MalformedPasswordIsNotPrinted) {
-  ListeningDaemon daemon([](const DaemonEnd& d) {
+TEST_F(CeremonyCommandTest, MalformedPasswordIsNotPrinted) {
+  ListeningDaemon daemon([this](const DaemonEnd& d) {
+    d.next();
+    d.ok(offer());
     d.next();
     d.ok({{"grant", kGrant}}, "\x1b]52;c;evil\x07");
   });
-  EXPECT_EQ(run(daemon, {"show", "thunderbird"}), 1);
+  type_on_stdin("1234\n");
+  EXPECT_EQ(run(daemon, {"show", "thunderbird", "--pin-stdin"}), 1);
   daemon.stop();
   EXPECT_EQ(console_.out_text, "");
-  EXPECT_EQ(console_.err_text, "touchpassd sent no valid password.\n");
+  EXPECT_NE(console_.err_text.find("touchpassd sent no valid password.\n"), std::string::npos);
+  EXPECT_EQ(console_.err_text.find("evil"), std::string::npos);
 }
 
 // A directory of fake clipboard programs for --copy.
@@ -171,7 +239,7 @@ class FakeTools {
   std::string dir_;
 };
 
-TEST_F(CommandTest, CopyUsesTheFirstClipboardToolThatWorks) {
+TEST_F(CeremonyCommandTest, CopyUsesTheFirstClipboardToolThatWorks) {
   FakeTools tools;
   tools.add("wl-copy", "exit 1");
   tools.add("xclip",
@@ -190,7 +258,7 @@ TEST_F(CommandTest, CopyUsesTheFirstClipboardToolThatWorks) {
             std::string::npos);
 }
 
-TEST_F(CommandTest, CopyWithoutToolsSaysSoAndPrints) {
+TEST_F(CeremonyCommandTest, CopyWithoutToolsSaysSoAndPrints) {
   FakeTools empty;
   env_.clipboard_tools = default_clipboard_tools();
   env_.search_path = empty.dir();

@@ -10,9 +10,11 @@
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <mutex>
 
+#include "client/ceremony_driver.h"
 #include "devices/fido2/discovery.h"
 #include "devices/hotplug/hotplug.h"
 #include "store/integrity.h"
@@ -115,6 +117,23 @@ class ServiceTest : public ::testing::Test {
     return service_->handle(peer, r, io_, secret);
   }
 
+  // Begins a ceremony with `begin`, answers the offer with the virtual token through the client
+  // library (as the CLI does), and finishes it; `tamper` may change the finish first.
+  Result<Outcome> ceremony(const Peer& peer, const ipc::Request& begin,
+                           const std::function<void(client::KeyAnswer&)>& tamper = {}) {
+    auto offered = handle(peer, begin);
+    if (!offered.ok()) return offered.error();
+    auto offer = ipc::CeremonyOffer::parse(offered->result);
+    if (!offer.ok()) return offer.error();
+    auto answer = client::answer_offer(*offer, *broker_, io_, client::DriverSettings{5s});
+    if (!answer.ok()) return answer.error();
+    if (tamper) tamper(*answer);
+    last_finish_ = request(ipc::Op::finish);
+    last_finish_.finish = answer->finish;
+    last_secret_ = answer->secret.clone();
+    return handle(peer, last_finish_, answer->secret);
+  }
+
   // Enrolls the virtual token for `user` (acting as root, who may use the token).
   void enroll_for(const std::string& user) {
     ipc::Request r = request(ipc::Op::enroll);
@@ -126,10 +145,10 @@ class ServiceTest : public ::testing::Test {
 
   // Issues `name` for `user` and returns the password.
   std::string issue_for(const std::string& user, const std::string& name) {
-    ipc::Request r = request(ipc::Op::issue, name);
+    ipc::Request r = request(ipc::Op::issue_begin, name);
     r.user = user;
     r.scopes = {"imap"};
-    const auto issued = handle(root_peer(), r);
+    const auto issued = ceremony(root_peer(), r);
     EXPECT_TRUE(issued.ok()) << issued.error().message;
     if (!issued.ok()) return "";
     return std::string(issued->secret.view());
@@ -172,6 +191,8 @@ class ServiceTest : public ::testing::Test {
   std::unique_ptr<Service> service_;
   std::atomic<store::UnixTime> now_{kStart};
   ScriptedInteraction io_{kPin};
+  ipc::Request last_finish_;  // the last finish sent, and its secret part
+  SecretBytes last_secret_;
 };
 
 TEST_F(ServiceTest, IssueShowAndVerifyAgreeOnThePassword) {
@@ -179,9 +200,9 @@ TEST_F(ServiceTest, IssueShowAndVerifyAgreeOnThePassword) {
   const std::string password = issue_for("alice", "mail");
   ASSERT_EQ(password.size(), 24u);
 
-  ipc::Request show = request(ipc::Op::show, "mail");
+  ipc::Request show = request(ipc::Op::show_begin, "mail");
   show.user = "alice";
-  const auto shown = handle(root_peer(), show);
+  const auto shown = ceremony(root_peer(), show);
   ASSERT_TRUE(shown.ok()) << shown.error().message;
   EXPECT_EQ(shown->secret.view(), password);
 
@@ -197,8 +218,8 @@ TEST_F(ServiceTest, AUserMayNotActOnAnotherUsersPasswords) {
   enroll_for("alice");
   const std::string password = issue_for("alice", "mail");
   const Peer mallory = user_peer("mallory", 4242);
-  for (ipc::Op op : {ipc::Op::list, ipc::Op::revoke, ipc::Op::show, ipc::Op::issue, ipc::Op::tokens,
-                     ipc::Op::log}) {
+  for (ipc::Op op : {ipc::Op::list, ipc::Op::revoke, ipc::Op::show_begin, ipc::Op::issue_begin,
+                     ipc::Op::tokens, ipc::Op::log}) {
     ipc::Request r = request(op, "mail");
     r.user = "alice";
     const auto answer = handle(mallory, r);
@@ -259,14 +280,14 @@ TEST_F(ServiceTest, RevokeRenameAndListChangeWhatTheyName) {
 TEST_F(ServiceTest, IssueRefusesADuplicateNameAndAPastExpiryAndAudits) {
   enroll_for("alice");
   issue_for("alice", "mail");
-  ipc::Request again = request(ipc::Op::issue, "mail");
+  ipc::Request again = request(ipc::Op::issue_begin, "mail");
   again.user = "alice";
   const auto duplicate = handle(root_peer(), again);
   ASSERT_FALSE(duplicate.ok());
   EXPECT_EQ(duplicate.code(), Code::invalid_argument);
   EXPECT_NE(duplicate.error().message.find("already exists"), std::string::npos);
 
-  ipc::Request expired = request(ipc::Op::issue, "old");
+  ipc::Request expired = request(ipc::Op::issue_begin, "old");
   expired.user = "alice";
   expired.expires = kStart - 1;
   const auto past = handle(root_peer(), expired);
@@ -282,10 +303,10 @@ TEST_F(ServiceTest, IssueRefusesADuplicateNameAndAPastExpiryAndAudits) {
 
 TEST_F(ServiceTest, AnExpiredPasswordIsRefusedByTheClock) {
   enroll_for("alice");
-  ipc::Request r = request(ipc::Op::issue, "short");
+  ipc::Request r = request(ipc::Op::issue_begin, "short");
   r.user = "alice";
   r.expires = kStart + 3600;
-  const auto issued = handle(root_peer(), r);
+  const auto issued = ceremony(root_peer(), r);
   ASSERT_TRUE(issued.ok()) << issued.error().message;
   const std::string password(issued->secret.view());
   EXPECT_TRUE(verify("alice", password).ok());
@@ -327,12 +348,115 @@ TEST_F(ServiceTest, LogVerifyReverifiesEveryGrantsProofWithTheEnrolledKey) {
 }
 
 TEST_F(ServiceTest, IssueWithoutAnEnrolledKeySaysToEnrollFirst) {
-  ipc::Request r = request(ipc::Op::issue, "mail");
+  ipc::Request r = request(ipc::Op::issue_begin, "mail");
   r.user = "alice";
   const auto answer = handle(root_peer(), r);
   ASSERT_FALSE(answer.ok());
   EXPECT_EQ(answer.code(), Code::not_found);
   EXPECT_NE(answer.error().message.find("enroll"), std::string::npos);
+}
+
+// What a hostile client may send as `finish`: each is refused with a clear error, and nothing is
+// stored (the grant does not exist afterwards, and the audit log says why).
+class HostileFinishTest : public ServiceTest {
+ protected:
+  void SetUp() override {
+    ServiceTest::SetUp();
+    enroll_for("alice");
+  }
+  ipc::Request begin_issue(const std::string& name = "mail") {
+    ipc::Request r = request(ipc::Op::issue_begin, name);
+    r.user = "alice";
+    return r;
+  }
+  void expect_nothing_stored(const std::string& name = "mail") {
+    EXPECT_EQ(store_->find_grant("alice", name).code(), Code::not_found);
+  }
+};
+
+TEST_F(HostileFinishTest, AForgedSignatureIsRefused) {
+  const auto answer = ceremony(root_peer(), begin_issue(), [](client::KeyAnswer& a) {
+    a.finish.signature[a.finish.signature.size() / 2] ^= 0x01;
+  });
+  ASSERT_FALSE(answer.ok());
+  EXPECT_EQ(answer.code(), Code::verification_failed);
+  expect_nothing_stored();
+}
+
+TEST_F(HostileFinishTest, AFinishedCeremonyCannotBeReplayed) {
+  ASSERT_TRUE(ceremony(root_peer(), begin_issue()).ok());
+  const auto replay = handle(root_peer(), last_finish_, last_secret_);
+  ASSERT_FALSE(replay.ok());
+  EXPECT_EQ(replay.code(), Code::not_found);
+  EXPECT_NE(replay.error().message.find("start again"), std::string::npos);
+}
+
+TEST_F(HostileFinishTest, AnotherProcessCannotFinishTheCeremony) {
+  Peer thief = root_peer();
+  thief.pid = 99999;
+  const auto offered = handle(root_peer(), begin_issue());
+  ASSERT_TRUE(offered.ok());
+  auto offer = ipc::CeremonyOffer::parse(offered->result);
+  ASSERT_TRUE(offer.ok());
+  auto answer = client::answer_offer(*offer, *broker_, io_, client::DriverSettings{5s});
+  ASSERT_TRUE(answer.ok()) << answer.error().message;
+  ipc::Request finish = request(ipc::Op::finish);
+  finish.finish = answer->finish;
+  const auto stolen = handle(thief, finish, answer->secret);
+  ASSERT_FALSE(stolen.ok());
+  EXPECT_EQ(stolen.code(), Code::permission_denied);
+  expect_nothing_stored();
+  // The owner still may finish it.
+  EXPECT_TRUE(handle(root_peer(), finish, answer->secret).ok());
+}
+
+TEST_F(HostileFinishTest, ClientDataWithAnotherOriginOrTypeIsRefused) {
+  for (const char* bad : {"\"origin\":\"https://evil.example\"", "\"type\":\"webauthn.create\""}) {
+    const auto answer = ceremony(root_peer(), begin_issue(), [&](client::KeyAnswer& a) {
+      // The key signed the real client data; a client that relays other data breaks the
+      // signature, and one whose signed data is wrong is refused by the field check. Both fail.
+      auto& json = a.finish.client_data_json;
+      const std::string field = std::string(bad).substr(0, std::string(bad).find(':') + 1);
+      const auto at = json.find(field);
+      ASSERT_NE(at, std::string::npos);
+      const auto end = json.find(',', at);
+      json.replace(at, end - at, bad);
+    });
+    ASSERT_FALSE(answer.ok());
+    EXPECT_EQ(answer.code(), Code::verification_failed);
+    expect_nothing_stored();
+  }
+}
+
+TEST_F(HostileFinishTest, ACredentialTheCeremonyDidNotOfferIsRefused) {
+  const auto answer = ceremony(root_peer(), begin_issue(),
+                               [](client::KeyAnswer& a) { a.finish.credential[0] ^= 0xff; });
+  ASSERT_FALSE(answer.ok());
+  EXPECT_EQ(answer.code(), Code::verification_failed);
+  EXPECT_NE(answer.error().message.find("did not offer"), std::string::npos);
+  expect_nothing_stored();
+}
+
+TEST_F(HostileFinishTest, AWrongSecretGivesNoShow) {
+  ASSERT_TRUE(ceremony(root_peer(), begin_issue()).ok());
+  ipc::Request show = request(ipc::Op::show_begin, "mail");
+  show.user = "alice";
+  const auto shown = ceremony(root_peer(), show, [](client::KeyAnswer& a) {
+    a.secret.bytes()[0] ^= 0x01;  // not what the key derived
+  });
+  ASSERT_FALSE(shown.ok());
+  EXPECT_EQ(shown.code(), Code::verification_failed);
+  EXPECT_NE(shown.error().message.find("different password"), std::string::npos);
+}
+
+TEST_F(HostileFinishTest, AnIssueBoundToAnotherUsersCredentialCannotBeBegunByAnAdmin) {
+  // The admin acting for bob, who has no key, is not offered alice's (or the admin's) key.
+  ipc::Request r = request(ipc::Op::issue_begin, "mail");
+  r.user = "bob";
+  const auto offered = handle(root_peer(), r);
+  ASSERT_FALSE(offered.ok());
+  EXPECT_EQ(offered.code(), Code::not_found);
+  EXPECT_NE(offered.error().message.find("bob"), std::string::npos);
 }
 
 }  // namespace

@@ -11,11 +11,11 @@
 #include <set>
 #include <string>
 
-#include "daemon/interaction.h"
+#include "client/interaction.h"
 #include "devices/hotplug/hotplug.h"
 #include "devices/token.h"
 
-namespace touchpass::daemon {
+namespace touchpass::client {
 
 class TokenBroker {
  public:
@@ -69,4 +69,4 @@ class TokenBroker {
   std::set<std::string> busy_;  // paths of leased tokens
 };
 
-}  // namespace touchpass::daemon
+}  // namespace touchpass::client

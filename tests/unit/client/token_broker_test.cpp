@@ -1,6 +1,6 @@
 // The token broker with a fake discovery and a fake hot-plug source standing in for udev: a
 // waiting request wakes on the event, unusable tokens are never opened, a cancel ends the wait.
-#include "daemon/token_broker.h"
+#include "client/token_broker.h"
 
 #include <gtest/gtest.h>
 
@@ -11,7 +11,7 @@
 #include "support/fake_discovery.h"
 #include "support/virtual_token.h"
 
-namespace touchpass::daemon {
+namespace touchpass::client {
 namespace {
 
 using namespace std::chrono_literals;
@@ -118,4 +118,4 @@ TEST_F(TokenBrokerTest, ACancelEndsTheWait) {
 }
 
 }  // namespace
-}  // namespace touchpass::daemon
+}  // namespace touchpass::client

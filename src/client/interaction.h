@@ -12,7 +12,7 @@
 #include "devices/token.h"
 #include "ipc/messages.h"
 
-namespace touchpass::daemon {
+namespace touchpass::client {
 
 class Interaction {
  public:
@@ -47,4 +47,4 @@ class WatchScope {
   Interaction& io_;
 };
 
-}  // namespace touchpass::daemon
+}  // namespace touchpass::client

@@ -1,4 +1,4 @@
-#include "daemon/token_broker.h"
+#include "client/token_broker.h"
 
 #include <algorithm>
 #include <condition_variable>
@@ -6,7 +6,7 @@
 #include <thread>
 #include <vector>
 
-namespace touchpass::daemon {
+namespace touchpass::client {
 
 namespace {
 // How often a waiting request checks for a cancel, and rescans without a hot-plug event (a
@@ -193,4 +193,4 @@ Result<TokenBroker::Lease> TokenBroker::select(std::vector<std::unique_ptr<devic
   return first_error;
 }
 
-}  // namespace touchpass::daemon
+}  // namespace touchpass::client

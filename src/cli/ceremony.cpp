@@ -1,0 +1,92 @@
+#include "cli/ceremony.h"
+
+#include <poll.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include "cli/event_text.h"
+#include "client/ceremony_driver.h"
+
+namespace touchpass::cli {
+
+namespace {
+
+// The client library's prompts on the console; the CancelFlag (Ctrl-C) cancels the key.
+class ConsoleInteraction final : public client::Interaction {
+ public:
+  ConsoleInteraction(Console& console, PinSource& pins, const CancelFlag& cancel)
+      : console_(console), pins_(pins), cancel_(cancel) {}
+  ~ConsoleInteraction() override { end_watch(); }
+
+  void send_event(std::string_view event, ipc::Json fields) override {
+    if (event == "need-pin") {
+      retries_ = fields.value("retries", 0);
+      return;
+    }
+    if (auto line = display_event_line(event, fields); line.ok() && *line) console_.err(**line);
+  }
+
+  Result<SecretBytes> receive_pin(std::chrono::seconds) override {
+    if (cancel_.raised()) return Error{Code::cancelled, "Cancelled."};
+    return pins_.current_pin(retries_);
+  }
+
+  void begin_watch(devices::Token* token) override {
+    end_watch();
+    stop_ = false;
+    watcher_ = std::thread([this, token] {
+      while (!stop_.load()) {
+        pollfd fd{cancel_.wake_fd(), POLLIN, 0};
+        (void)::poll(&fd, fd.fd >= 0 ? 1 : 0, 100);
+        if (cancel_.raised()) {
+          if (token != nullptr) token->cancel();
+          return;
+        }
+      }
+    });
+  }
+
+  void end_watch() override {
+    stop_ = true;
+    if (watcher_.joinable()) watcher_.join();
+  }
+
+  bool cancelled() const override { return cancel_.raised(); }
+
+ private:
+  Console& console_;
+  PinSource& pins_;
+  const CancelFlag& cancel_;
+  int retries_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread watcher_;
+};
+
+}  // namespace
+
+Result<Answer> run_ceremony(int fd, const ipc::Request& begin, CeremonyContext& context) {
+  NoTerminalPinSource no_pins;  // begin and finish have no events
+  auto offered = exchange(fd, begin, context.console, no_pins, context.cancel, context.timing);
+  if (!offered.ok()) return offered.error();
+  auto offer = ipc::CeremonyOffer::parse(offered->result);
+  if (!offer.ok()) {
+    return Error{Code::protocol_error,
+                 "touchpassd sent a malformed ceremony (" + offer.error().message + ")"};
+  }
+  auto access = client::KeyAccess::open(context.keys, context.token_wait);
+  if (!access.ok()) return access.error();
+  ConsoleInteraction io(context.console, context.pins, context.cancel);
+  client::DriverSettings settings;
+  settings.token_timeout = context.token_wait;
+  auto answer = client::answer_offer(*offer, (*access)->broker(), io, settings);
+  if (!answer.ok()) return answer.error();
+  ipc::Request finish;
+  finish.op = ipc::Op::finish;
+  finish.finish = std::move(answer->finish);
+  return exchange(fd, finish, context.console, no_pins, context.cancel, context.timing,
+                  answer->secret.bytes());
+}
+
+}  // namespace touchpass::cli

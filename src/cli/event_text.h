@@ -1,0 +1,25 @@
+// The lines the CLI shows for the display events of an interactive operation (PROTOCOL.md
+// "Events"): insert-token, select-token, touch-token and progress — whether the daemon sent
+// them (enroll) or the client library raised them while it drives the key (issue, show).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+#include "ipc/messages.h"
+
+namespace touchpass::cli {
+
+// The integer field `key` of an event in [min, max]; nullopt when absent, mistyped or out of
+// range.
+std::optional<int> event_int_field(const ipc::Json& body, const char* key, int min, int max);
+
+// The line (with its newline) for `event`; nullopt when `event` is not a display event (need-pin
+// and need-new-pin are answered, not shown). protocol_error naming the field for a display event
+// whose fields are malformed. Text from the event is made printable.
+Result<std::optional<std::string>> display_event_line(std::string_view event,
+                                                      const ipc::Json& body);
+
+}  // namespace touchpass::cli

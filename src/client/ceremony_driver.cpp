@@ -1,0 +1,232 @@
+#include "client/ceremony_driver.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <optional>
+#include <vector>
+
+#include "core/client_data.h"
+#include "core/grant.h"
+
+namespace touchpass::client {
+
+namespace {
+
+using devices::Token;
+
+constexpr int kMaxPinAttempts = 8;  // a key blocks its PIN sooner
+
+devices::Credential credential_of(const ipc::OfferedCredential& c) {
+  devices::Credential out;
+  out.rp_id = c.rp_id;
+  out.id = c.credential;
+  out.algorithm = devices::kCoseEs256;
+  out.public_key = c.public_key;
+  out.uv = c.user_verification ? devices::UserVerification::pin
+                               : devices::UserVerification::presence_only;
+  out.sign_count = c.sign_count;
+  return out;
+}
+
+Error not_held() {
+  return Error{Code::no_credentials,
+               "This security key does not hold any of your enrolled credentials: it is "
+               "probably another key. Use the key you enrolled (`touchpass tokens` lists them)."};
+}
+
+// Asks for the PIN, telling the tries left.
+Result<SecretBytes> ask_pin(Token& token, Interaction& io, std::chrono::seconds timeout) {
+  auto retries = token.pin_retries();
+  if (!retries.ok()) return retries.error();
+  if (*retries == 0) {
+    return Error{Code::pin_blocked,
+                 "The PIN of this security key is blocked; the key must be reset."};
+  }
+  io.send_event("need-pin", {{"retries", *retries}});
+  return io.receive_pin(timeout);
+}
+
+// Runs `attempt` with a PIN from the user, asking again after a wrong one while the key has
+// tries left.
+template <class Attempt>
+auto with_pin(Token& token, Interaction& io, Attempt&& attempt)
+    -> decltype(attempt(std::declval<const SecretBytes&>())) {
+  std::optional<Error> wrong;  // the last wrong-PIN error
+  for (int i = 0;; ++i) {
+    auto pin = ask_pin(token, io, std::chrono::seconds(120));
+    if (!pin.ok()) {
+      // No PIN again (e.g. --pin-stdin at its end): the wrong PIN is the news, unless the user
+      // cancelled.
+      if (wrong && pin.error().code != Code::cancelled) return *wrong;
+      return pin.error();
+    }
+    auto result = attempt(*pin);
+    if (result.ok() || result.error().code != Code::pin_invalid || i + 1 >= kMaxPinAttempts) {
+      return result;
+    }
+    if (result.error().retries_left && *result.error().retries_left == 0) return result;
+    wrong = result.error();
+    io.send_event("progress", {{"message", result.error().message}});
+  }
+}
+
+struct Chosen {
+  const ipc::OfferedCredential* credential = nullptr;
+  std::optional<SecretBytes> pin;  // when the search already needed it
+};
+
+// Which offered FIDO2 credential `token` holds: the only one without asking; otherwise a silent
+// look-up, first of the touch-only credentials, then (with the PIN) of those that need it.
+Result<Chosen> choose_fido2(Token& token, const std::vector<const ipc::OfferedCredential*>& offered,
+                            Interaction& io) {
+  if (offered.size() == 1) return Chosen{offered.front(), std::nullopt};
+  bool any_uv = false;
+  for (const auto* c : offered) {
+    if (c->user_verification) {
+      any_uv = true;
+      continue;
+    }
+    auto held = token.holds_credential(credential_of(*c), nullptr);
+    if (!held.ok()) return held.error();
+    if (*held) return Chosen{c, std::nullopt};
+  }
+  if (!any_uv) return not_held();
+  return with_pin(token, io, [&](const SecretBytes& pin) -> Result<Chosen> {
+    for (const auto* c : offered) {
+      if (!c->user_verification) continue;
+      auto held = token.holds_credential(credential_of(*c), &pin);
+      if (!held.ok()) return held.error();
+      if (*held) return Chosen{c, pin.clone()};
+    }
+    return not_held();
+  });
+}
+
+Result<KeyAnswer> answer_fido2(const ipc::CeremonyOffer& offer, Token& token, Interaction& io,
+                               const DriverSettings& settings) {
+  std::vector<const ipc::OfferedCredential*> offered;
+  for (const auto& c : offer.credentials) {
+    if (c.kind == TokenKind::fido2) offered.push_back(&c);
+  }
+  auto chosen = choose_fido2(token, offered, io);
+  if (!chosen.ok()) return chosen.error();
+  const ipc::OfferedCredential& c = *chosen->credential;
+
+  KeyAnswer answer;
+  answer.finish.ceremony = offer.ceremony;
+  answer.finish.credential = c.credential;
+  Bytes hash = c.client_data_hash;
+  if (hash.empty()) {
+    answer.finish.client_data_json = client_data_json(c.challenge, offer.origin);
+    auto digest = client_data_hash(answer.finish.client_data_json);
+    if (!digest.ok()) return digest.error();
+    hash.assign(digest->begin(), digest->end());
+  }
+  devices::AssertRequest request;
+  request.credential = credential_of(c);
+  request.client_data_hash = std::move(hash);
+  request.salt = offer.salt;
+  request.timeout = settings.token_timeout;
+  request.on_touch = [&] { io.send_event("touch-token", {{"step", 1}, {"steps", 1}}); };
+  const auto assert_with = [&](const SecretBytes* pin) {
+    request.pin = pin;
+    WatchScope watch(io, &token);
+    return token.assert_hmac_secret(request);
+  };
+  Result<devices::Assertion> assertion = Error{Code::internal, "No assertion."};
+  if (!c.user_verification) {
+    assertion = assert_with(nullptr);
+  } else if (chosen->pin) {
+    assertion = assert_with(&*chosen->pin);
+  } else {
+    assertion = with_pin(token, io, [&](const SecretBytes& pin) { return assert_with(&pin); });
+  }
+  if (!assertion.ok()) return assertion.error();
+  answer.finish.authenticator_data = std::move(assertion->auth_data);
+  answer.finish.signature = std::move(assertion->signature);
+  answer.secret = std::move(assertion->hmac_secret);
+  return answer;
+}
+
+Result<KeyAnswer> answer_yubikey(const ipc::CeremonyOffer& offer, Token& key, Interaction& io,
+                                 const DriverSettings& settings) {
+  const ipc::OfferedCredential* chosen = nullptr;
+  YubiKeySlot slot = YubiKeySlot::two;
+  for (const auto& c : offer.credentials) {
+    if (c.kind != TokenKind::yubikey) continue;
+    auto parsed = parse_yubikey_credential(c.credential);
+    if (parsed.ok() && parsed->serial == key.info().serial) {
+      chosen = &c;
+      slot = parsed->slot;
+      break;
+    }
+  }
+  if (chosen == nullptr) return not_held();
+  WatchScope watch(io, &key);
+  int step = 0;
+  SecretBytes responses(ipc::kYubiKeyFinishSecretBytes);
+  // 1. the rolling proof, 2. S, 3. the next rolling challenge (DESIGN.md §4.2).
+  const Bytes* challenges[] = {&chosen->rolling_challenge, &offer.yubikey_challenge,
+                               &chosen->next_challenge};
+  for (const Bytes* challenge : challenges) {
+    if (challenge->size() != devices::kOtpChallengeBytes) {
+      return Error{Code::protocol_error, "touchpassd offered a YubiKey challenge of a wrong size."};
+    }
+    auto response =
+        key.challenge_response(slot, std::span<const std::uint8_t, 64>(challenge->data(), 64),
+                               settings.token_timeout, [&] {
+                                 io.send_event("touch-token", {{"step", step + 1}, {"steps", 3}});
+                               });
+    if (!response.ok()) return response.error();
+    if (response->size() != devices::kOtpResponseBytes) {
+      return Error{Code::malformed_reply, "The YubiKey's response has a wrong length."};
+    }
+    std::copy(
+        response->bytes().begin(), response->bytes().end(),
+        responses.bytes().begin() + step * static_cast<std::ptrdiff_t>(devices::kOtpResponseBytes));
+    ++step;
+  }
+  KeyAnswer answer;
+  answer.finish.ceremony = offer.ceremony;
+  answer.finish.credential = chosen->credential;
+  answer.secret = std::move(responses);
+  return answer;
+}
+
+}  // namespace
+
+std::string client_data_json(std::span<const std::uint8_t> challenge, std::string_view origin) {
+  // nlohmann::json keeps members sorted; touchpassd parses the text, so any order is right.
+  const nlohmann::json j = {{"type", kClientDataGet},
+                            {"challenge", to_base64url(challenge)},
+                            {"origin", origin},
+                            {"crossOrigin", false}};
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+Result<KeyAnswer> answer_offer(const ipc::CeremonyOffer& offer, TokenBroker& broker,
+                               Interaction& io, const DriverSettings& settings) {
+  bool any_fido2 = false;
+  std::vector<std::uint32_t> serials;
+  for (const auto& c : offer.credentials) {
+    if (c.kind == TokenKind::fido2) any_fido2 = true;
+    if (c.kind != TokenKind::yubikey) continue;
+    if (auto parsed = parse_yubikey_credential(c.credential); parsed.ok()) {
+      serials.push_back(parsed->serial);
+    }
+  }
+  const TokenBroker::Usable offered = [&](const devices::TokenInfo& info) {
+    if (info.transport != devices::Transport::yubikey_otp) return any_fido2;
+    return std::find(serials.begin(), serials.end(), info.serial) != serials.end();
+  };
+  auto lease = broker.acquire(io, offered);
+  if (!lease.ok()) return lease.error();
+  Token& token = lease->token();
+  if (token.info().transport == devices::Transport::yubikey_otp) {
+    return answer_yubikey(offer, token, io, settings);
+  }
+  return answer_fido2(offer, token, io, settings);
+}
+
+}  // namespace touchpass::client

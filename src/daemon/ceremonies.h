@@ -1,0 +1,81 @@
+// CeremonyTable: the issue and show ceremonies touchpassd has begun and not yet finished
+// (DESIGN.md §2). A ceremony is single-use (taking it removes it), expires, and may be finished
+// only by the peer that began it (same uid and pid). The table is bounded per uid and in total,
+// so no local user can fill the daemon's memory or crowd out the others' ceremonies.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/bytes.h"
+#include "core/grant.h"
+#include "core/status.h"
+#include "store/store.h"
+
+namespace touchpass::daemon {
+
+// One credential a begun ceremony allows, and what its key was asked.
+struct CeremonyCandidate {
+  store::TokenRecord token;
+  Grant grant;      // the grant as it will be (issue) or was (show) encoded with this credential
+  Bytes challenge;  // FIDO2: the WebAuthn challenge (v2) or the raw clientDataHash (v1)
+  Bytes next_challenge;  // YubiKey: the next rolling challenge
+};
+
+struct PendingCeremony {
+  enum class Kind { issue, show };
+  Kind kind = Kind::issue;
+  uid_t uid = static_cast<uid_t>(-1);  // the peer that began it
+  pid_t pid = 0;
+  std::string user;  // whose grant it issues or shows
+  std::string name;  // the grant's name
+  Bytes nonce;       // show: the nonce in the challenge (kept in the audit log)
+  std::vector<CeremonyCandidate> candidates;
+};
+
+class CeremonyTable {
+ public:
+  using SteadyClock = std::function<std::chrono::steady_clock::time_point()>;
+
+  struct Limits {
+    std::chrono::seconds lifetime{180};
+    std::size_t per_uid = 4;
+    std::size_t total = 256;
+  };
+
+  explicit CeremonyTable(Limits limits, SteadyClock clock = std::chrono::steady_clock::now);
+
+  // Stores `ceremony` under a fresh random id (ipc::kCeremonyIdBytes) and returns the id.
+  // Expired ceremonies are dropped first. Errors: busy when the uid already has
+  // Limits::per_uid ceremonies open or the table is full; internal without randomness.
+  Result<Bytes> add(PendingCeremony ceremony);
+
+  // Removes and returns the ceremony `id` if `uid`/`pid` began it and it has not expired.
+  // Errors: not_found ("…has expired or was already finished; start again.") for an unknown,
+  // expired or used id; permission_denied when another process began it (it stays usable by
+  // its owner).
+  Result<PendingCeremony> take(const Bytes& id, uid_t uid, pid_t pid);
+
+  std::chrono::seconds lifetime() const { return limits_.lifetime; }
+
+ private:
+  struct Entry {
+    PendingCeremony ceremony;
+    std::chrono::steady_clock::time_point expires;
+  };
+  void drop_expired(std::chrono::steady_clock::time_point now);
+
+  Limits limits_;
+  SteadyClock clock_;
+  std::mutex mu_;
+  std::map<Bytes, Entry> open_;
+};
+
+}  // namespace touchpass::daemon
