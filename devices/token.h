@@ -207,8 +207,8 @@ class Token {
 
   // Creates a non-resident ES256 credential with hmac-secret and credProtect (UV_REQUIRED for
   // uv == pin, else UV_OPTIONAL_WITH_ID), after checking capabilities; verifies the attestation
-  // (x5c[0] or self); then proves the credential with one assertion carrying an hmac-secret
-  // salt. Needs two touches; on_touch is called before each.
+  // (x5c[0] or self), and for uv == pin proves with a silent probe (no touch) that the key
+  // applies credProtect. Needs one touch; on_touch is called before it.
   virtual Result<Enrollment> enroll(const EnrollRequest& request) = 0;
 
   // One assertion for request.credential with the hmac-secret salt, in the credential's UV mode.

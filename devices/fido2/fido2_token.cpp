@@ -475,27 +475,9 @@ Result<Enrollment> Fido2Token::enroll(const EnrollRequest& request) {
       return protected_by_uv;
   }
 
-  // Prove the credential and hmac-secret with one assertion on a random challenge and salt.
-  AssertRequest proof;
-  proof.credential = credential;
-  auto challenge = random_bytes(kHashSize);
-  auto salt = random_bytes(kHashSize);
-  if (!challenge) return challenge.error();
-  if (!salt) return salt.error();
-  proof.client_data_hash = std::move(challenge).value();
-  proof.salt = std::move(salt).value();
-  proof.pin = request.pin;
-  proof.timeout = request.timeout;
-  proof.on_touch = request.on_touch;
-  auto proven = assert_locked(proof);
-  if (!proven) return proven.error();
-  if (request.uv == UserVerification::presence_only && proven->user_verified) {
-    return Error(Code::token_error,
-                 "This security key verified the user although touchpass asked for touch only, "
-                 "so a touch-only credential would not give a stable secret on it. Enroll with "
-                 "the PIN instead.");
-  }
-  credential.sign_count = proven->sign_count;
+  // One touch: no proof assertion. The relying party verifies the attestation (its signature
+  // covers the credential key and the hmac-secret extension output); a touch-only credential
+  // that the key would answer with UV is refused by the first assertion that uses it.
   return enrollment;
 }
 

@@ -167,7 +167,9 @@ bool virtual_socket_accepts(const std::string& path) {
   const int fd = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return false;
   const int r = ::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address));
-  const bool accepts = r == 0 || errno == EINPROGRESS || errno == EAGAIN;
+  // EACCES: a token is listening there but is not this user's to use (the caller decides
+  // what to say about it); ECONNREFUSED or ENOENT: a stopped token's leftover socket file.
+  const bool accepts = r == 0 || errno == EINPROGRESS || errno == EAGAIN || errno == EACCES;
   ::close(fd);
   return accepts;
 }

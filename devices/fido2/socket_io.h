@@ -34,7 +34,8 @@ void reset_socket_io_flags(void* handle);
 int socket_io_last_open_errno();
 
 // Whether something accepts connections at `path` now: a non-blocking connect succeeds or is in
-// progress. A socket file with nobody listening (a removed token) refuses and gives false.
+// progress, or it is refused for lack of permission (a token that is not this user's). A socket
+// file with nobody listening (a removed token) refuses and gives false.
 bool virtual_socket_accepts(const std::string& path);
 
 }  // namespace touchpass::devices::fido2

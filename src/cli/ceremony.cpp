@@ -8,6 +8,7 @@
 
 #include "cli/event_text.h"
 #include "client/ceremony_driver.h"
+#include "client/devices_listing.h"
 
 namespace touchpass::cli {
 
@@ -23,6 +24,12 @@ class ConsoleInteraction final : public client::Interaction {
   void send_event(std::string_view event, ipc::Json fields) override {
     if (event == "need-pin") {
       retries_ = fields.value("retries", 0);
+      new_pin_ = false;
+      return;
+    }
+    if (event == "need-new-pin") {
+      min_length_ = fields.value("min_length", 4);
+      new_pin_ = true;
       return;
     }
     if (auto line = display_event_line(event, fields); line.ok() && *line) console_.err(**line);
@@ -30,7 +37,7 @@ class ConsoleInteraction final : public client::Interaction {
 
   Result<SecretBytes> receive_pin(std::chrono::seconds) override {
     if (cancel_.raised()) return Error{Code::cancelled, "Cancelled."};
-    return pins_.current_pin(retries_);
+    return new_pin_ ? pins_.new_pin(min_length_) : pins_.current_pin(retries_);
   }
 
   void begin_watch(devices::Token* token) override {
@@ -60,17 +67,19 @@ class ConsoleInteraction final : public client::Interaction {
   PinSource& pins_;
   const CancelFlag& cancel_;
   int retries_ = 0;
+  bool new_pin_ = false;
+  int min_length_ = 4;
   std::atomic<bool> stop_{false};
   std::thread watcher_;
 };
 
-}  // namespace
-
-Result<Answer> run_ceremony(int fd, const ipc::Request& begin, CeremonyContext& context) {
-  NoTerminalPinSource no_pins;  // begin and finish have no events
-  auto offered = exchange(fd, begin, context.console, no_pins, context.cancel, context.timing);
+// begin → offer → the key answers → finish. `Offer` is the offer type, `answer` the driver.
+template <class Offer, class Driver>
+Result<Answer> ceremony(int fd, const ipc::Request& begin, CeremonyContext& context,
+                        Driver&& answer_with) {
+  auto offered = exchange(fd, begin, context.cancel, context.timing);
   if (!offered.ok()) return offered.error();
-  auto offer = ipc::CeremonyOffer::parse(offered->result);
+  auto offer = Offer::parse(offered->result);
   if (!offer.ok()) {
     return Error{Code::protocol_error,
                  "touchpassd sent a malformed ceremony (" + offer.error().message + ")"};
@@ -80,13 +89,28 @@ Result<Answer> run_ceremony(int fd, const ipc::Request& begin, CeremonyContext& 
   ConsoleInteraction io(context.console, context.pins, context.cancel);
   client::DriverSettings settings;
   settings.token_timeout = context.token_wait;
-  auto answer = client::answer_offer(*offer, (*access)->broker(), io, settings);
+  auto answer = answer_with(*offer, (*access)->broker(), io, settings);
   if (!answer.ok()) return answer.error();
   ipc::Request finish;
   finish.op = ipc::Op::finish;
   finish.finish = std::move(answer->finish);
-  return exchange(fd, finish, context.console, no_pins, context.cancel, context.timing,
-                  answer->secret.bytes());
+  return exchange(fd, finish, context.cancel, context.timing, answer->secret.bytes());
+}
+
+}  // namespace
+
+Result<Answer> run_ceremony(int fd, const ipc::Request& begin, CeremonyContext& context) {
+  return ceremony<ipc::CeremonyOffer>(fd, begin, context, client::answer_offer);
+}
+
+Result<Answer> run_enroll_ceremony(int fd, const ipc::Request& begin, CeremonyContext& context) {
+  return ceremony<ipc::EnrollOffer>(fd, begin, context, client::answer_enroll);
+}
+
+Result<ipc::Json> list_devices(const client::KeySources& keys) {
+  auto access = client::KeyAccess::open(keys, std::chrono::seconds(0));
+  if (!access.ok()) return access.error();
+  return client::describe_devices((*access)->broker());
 }
 
 }  // namespace touchpass::cli

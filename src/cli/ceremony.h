@@ -1,6 +1,6 @@
-// Issue and show from the CLI (DESIGN.md §2): begin with touchpassd, drive the key here through
-// the client library (prompts on the console, PINs from the PinSource, Ctrl-C cancels), then
-// finish with what the key produced. The daemon never sees the key or the PIN.
+// Enroll, issue and show from the CLI (DESIGN.md §2): begin with touchpassd, drive the key here
+// through the client library (prompts on the console, PINs from the PinSource, Ctrl-C cancels),
+// then finish with what the key produced. The daemon never sees the key or the PIN.
 #pragma once
 
 #include "cli/cancel.h"
@@ -26,5 +26,13 @@ struct CeremonyContext {
 // password). Errors: touchpassd's, the key's (no_token, cancelled, pin_invalid, …) and
 // protocol_error for a malformed offer.
 Result<Answer> run_ceremony(int fd, const ipc::Request& begin, CeremonyContext& context);
+
+// The same for enroll-begin: the key creates the credential (or proves the YubiKey slot) here.
+// Returns touchpassd's final answer (the token).
+Result<Answer> run_enroll_ceremony(int fd, const ipc::Request& begin, CeremonyContext& context);
+
+// The keys this computer sees now, as `touchpass devices` lists them: {"devices": [Device…]}
+// (PROTOCOL.md "Objects").
+Result<ipc::Json> list_devices(const client::KeySources& keys);
 
 }  // namespace touchpass::cli

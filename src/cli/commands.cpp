@@ -125,6 +125,19 @@ class Runner {
   int ceremony(const ipc::Request& begin);
   // Connects if not yet connected; 0 or the exit status after printing the error.
   int connect();
+  // Where this client looks for keys (--virtual-tokens, --no-usb).
+  client::KeySources key_sources() const;
+  // Runs `run(context)` with what a ceremony needs here: the console, a PIN source, the key
+  // sources, and Ctrl-C routed to the cancel flag meanwhile.
+  template <class Run>
+  auto with_ceremony(Run&& run) {
+    std::unique_ptr<PinSource> pins = env_.make_pins(o_.pin_stdin);
+    std::optional<SignalCancelScope> signals;
+    if (env_.catch_signals) signals.emplace(env_.cancel);
+    CeremonyContext context{env_.console, *pins,         env_.cancel,
+                            env_.timing,  key_sources(), std::chrono::seconds(30)};
+    return run(context);
+  }
   int fail(const Error& error, std::optional<ExitCode> code = std::nullopt);
   int print_listing(const Json& result, const Result<std::string>& table);
   // Issue and show: prints (or copies) the password from `answer` and the hint.
@@ -164,28 +177,24 @@ int Runner::connect() {
   return 0;
 }
 
+client::KeySources Runner::key_sources() const {
+  client::KeySources keys;
+  keys.usb = !o_.no_usb;
+  keys.virtual_dir = o_.virtual_tokens;
+  return keys;
+}
+
 int Runner::ceremony(const ipc::Request& begin) {
   if (int code = connect(); code != 0) return code;
-  std::unique_ptr<PinSource> pins = env_.make_pins(o_.pin_stdin);
-  std::optional<SignalCancelScope> signals;
-  if (env_.catch_signals) signals.emplace(env_.cancel);
-  CeremonyContext context{env_.console, *pins, env_.cancel,
-                          env_.timing,  {},    std::chrono::seconds(30)};
-  context.keys.usb = !o_.no_usb;
-  context.keys.virtual_dir = o_.virtual_tokens;
-  auto answer = run_ceremony(connection_.get(), begin, context);
+  auto answer = with_ceremony(
+      [&](CeremonyContext& context) { return run_ceremony(connection_.get(), begin, context); });
   if (!answer.ok()) return fail(answer.error());
   return deliver_password(*answer, begin.op == Op::issue_begin);
 }
 
 int Runner::call(const ipc::Request& request, Answer& answer) {
   if (int code = connect(); code != 0) return code;
-  const bool interactive = ipc::is_interactive(request.op);
-  std::unique_ptr<PinSource> pins =
-      interactive ? env_.make_pins(o_.pin_stdin) : std::make_unique<NoTerminalPinSource>();
-  std::optional<SignalCancelScope> signals;
-  if (interactive && env_.catch_signals) signals.emplace(env_.cancel);
-  auto result = exchange(connection_.get(), request, env_.console, *pins, env_.cancel, env_.timing);
+  auto result = exchange(connection_.get(), request, env_.cancel, env_.timing);
   if (!result.ok()) return fail(result.error());
   answer = std::move(*result);
   return 0;
@@ -202,7 +211,7 @@ int Runner::print_listing(const Json& result, const Result<std::string>& table) 
 }
 
 int Runner::enroll() {
-  ipc::Request r = request(Op::enroll);
+  ipc::Request r = request(Op::enroll_begin);
   r.label = o_.label;
   if (o_.no_pin) r.uv = "presence";
   r.kind = o_.kind;
@@ -222,8 +231,11 @@ int Runner::enroll() {
       if (!*answer) return fail(Error{Code::cancelled, "Nothing was programmed."});
     }
   }
-  Answer answer;
-  if (int code = call(r, answer); code != 0) return code;
+  if (int code = connect(); code != 0) return code;
+  auto ran = with_ceremony(
+      [&](CeremonyContext& context) { return run_enroll_ceremony(connection_.get(), r, context); });
+  if (!ran.ok()) return fail(ran.error());
+  const Answer& answer = *ran;
   const auto token = answer.result.find("token");
   if (token == answer.result.end() || !token->is_object()) {
     return fail(Error{Code::protocol_error, "touchpassd sent a malformed answer (no token)."});
@@ -250,9 +262,9 @@ int Runner::tokens() {
 }
 
 int Runner::devices() {
-  Answer answer;
-  if (int code = call(request(Op::devices), answer); code != 0) return code;
-  return print_listing(answer.result, devices_table(answer.result));
+  auto listed = list_devices(key_sources());
+  if (!listed.ok()) return fail(listed.error());
+  return print_listing(*listed, devices_table(*listed));
 }
 
 int Runner::list() {
@@ -526,9 +538,7 @@ int Runner::verify() {
   ipc::Request r = request(Op::verify);
   r.service = o_.service;
   r.remote = o_.remote;
-  NoTerminalPinSource no_pins;  // verify has no events; a need-pin would be a protocol error
-  auto answer = exchange(connected->get(), r, env_.console, no_pins, env_.cancel, env_.timing,
-                         password->bytes());
+  auto answer = exchange(connected->get(), r, env_.cancel, env_.timing, password->bytes());
   if (answer.ok()) return to_int(ExitCode::success);
   const Error& error = answer.error();
   if (error.code == Code::refused) return refused();

@@ -6,6 +6,7 @@
 #include <optional>
 #include <vector>
 
+#include "client/key_discovery.h"
 #include "core/client_data.h"
 #include "core/grant.h"
 
@@ -194,11 +195,101 @@ Result<KeyAnswer> answer_yubikey(const ipc::CeremonyOffer& offer, Token& key, In
   return answer;
 }
 
+Result<KeyAnswer> enroll_fido2(const ipc::EnrollOffer& offer, Token& token, Interaction& io,
+                               const DriverSettings& settings) {
+  auto caps = token.capabilities();
+  if (!caps.ok()) return caps.error();
+  KeyAnswer answer;
+  answer.finish.ceremony = offer.ceremony;
+  answer.finish.client_data_json =
+      client_data_json(offer.challenge, offer.origin, kClientDataCreate);
+  auto hash = client_data_hash(answer.finish.client_data_json);
+  if (!hash.ok()) return hash.error();
+  devices::EnrollRequest request;
+  request.rp_id = offer.rp_id;
+  request.rp_name = offer.rp_name;
+  request.user_id = offer.user_id;
+  request.user_name = offer.user_name;
+  request.client_data_hash.assign(hash->begin(), hash->end());
+  request.uv = offer.user_verification ? devices::UserVerification::pin
+                                       : devices::UserVerification::presence_only;
+  request.timeout = settings.token_timeout;
+  request.on_touch = [&] { io.send_event("touch-token", {{"step", 1}, {"steps", 1}}); };
+  const auto enroll_with = [&](const SecretBytes* pin) {
+    request.pin = pin;
+    WatchScope watch(io, &token);
+    return token.enroll(request);
+  };
+  Result<devices::Enrollment> enrolled = Error{Code::internal, "Not enrolled."};
+  if (caps->client_pin && !caps->pin_set && offer.user_verification) {
+    io.send_event("need-new-pin", {{"min_length", 4}});
+    auto new_pin = io.receive_pin(std::chrono::seconds(120));
+    if (!new_pin.ok()) return new_pin.error();
+    if (Status s = token.set_pin(*new_pin); !s.ok()) return s.error();
+    enrolled = enroll_with(&*new_pin);
+  } else if (caps->pin_set) {
+    enrolled = with_pin(token, io, [&](const SecretBytes& pin) { return enroll_with(&pin); });
+  } else {
+    enrolled = enroll_with(nullptr);
+  }
+  if (!enrolled.ok()) return enrolled.error();
+  answer.finish.credential = enrolled->credential.id;
+  answer.finish.authenticator_data = std::move(enrolled->auth_data);
+  answer.finish.signature = std::move(enrolled->attestation_signature);
+  answer.finish.attestation_format = enrolled->attestation_format;
+  if (!enrolled->x5c.empty()) answer.finish.attestation_certificate = enrolled->x5c.front();
+  answer.finish.device = token.info().product;
+  answer.finish.virtual_token = token.info().is_virtual();
+  return answer;
+}
+
+Result<KeyAnswer> enroll_yubikey(const ipc::EnrollOffer& offer, Token& key, Interaction& io,
+                                 const DriverSettings& settings) {
+  const YubiKeySlot slot = offer.slot == 1 ? YubiKeySlot::one : YubiKeySlot::two;
+  auto status = key.otp_status();
+  if (!status.ok()) return status.error();
+  if (status->serial == 0) {
+    return Error{Code::capability_missing,
+                 "This YubiKey does not reveal its serial number, which touchpass needs to tell "
+                 "keys apart; enable it with the YubiKey Manager (serial visible over the API)."};
+  }
+  if (offer.program) {
+    // A fresh random key that requires a touch; it never leaves this process's memory, which is
+    // wiped at once (YubiKeyToken::program_challenge_response).
+    if (Status s = key.program_challenge_response(slot, /*require_touch=*/true, offer.force);
+        !s.ok()) {
+      return s.error();
+    }
+  } else if (!status->slot(slot).programmed) {
+    return Error{Code::not_found, "Slot " + std::to_string(offer.slot) +
+                                      " of this YubiKey is not programmed for challenge-response; "
+                                      "program it with `touchpass enroll --kind yubikey "
+                                      "--program`."};
+  }
+  if (offer.rolling_challenge.size() != devices::kOtpChallengeBytes) {
+    return Error{Code::protocol_error, "touchpassd offered a YubiKey challenge of a wrong size."};
+  }
+  WatchScope watch(io, &key);
+  auto response = key.challenge_response(
+      slot, std::span<const std::uint8_t, 64>(offer.rolling_challenge.data(), 64),
+      settings.token_timeout, [&] {
+        io.send_event("touch-token", {{"step", 1}, {"steps", 1}});
+      });
+  if (!response.ok()) return response.error();
+  KeyAnswer answer;
+  answer.finish.ceremony = offer.ceremony;
+  answer.finish.credential = encode_yubikey_credential({status->serial, slot});
+  answer.finish.device = "YubiKey " + status->firmware.to_string();
+  answer.secret = std::move(*response);
+  return answer;
+}
+
 }  // namespace
 
-std::string client_data_json(std::span<const std::uint8_t> challenge, std::string_view origin) {
+std::string client_data_json(std::span<const std::uint8_t> challenge, std::string_view origin,
+                             std::string_view type) {
   // nlohmann::json keeps members sorted; touchpassd parses the text, so any order is right.
-  const nlohmann::json j = {{"type", kClientDataGet},
+  const nlohmann::json j = {{"type", type},
                             {"challenge", to_base64url(challenge)},
                             {"origin", origin},
                             {"crossOrigin", false}};
@@ -217,6 +308,7 @@ Result<KeyAnswer> answer_offer(const ipc::CeremonyOffer& offer, TokenBroker& bro
     }
   }
   const TokenBroker::Usable offered = [&](const devices::TokenInfo& info) {
+    if (!may_open(info)) return false;
     if (info.transport != devices::Transport::yubikey_otp) return any_fido2;
     return std::find(serials.begin(), serials.end(), info.serial) != serials.end();
   };
@@ -227,6 +319,17 @@ Result<KeyAnswer> answer_offer(const ipc::CeremonyOffer& offer, TokenBroker& bro
     return answer_yubikey(offer, token, io, settings);
   }
   return answer_fido2(offer, token, io, settings);
+}
+
+Result<KeyAnswer> answer_enroll(const ipc::EnrollOffer& offer, TokenBroker& broker, Interaction& io,
+                                const DriverSettings& settings) {
+  const bool otp = offer.kind == TokenKind::yubikey;
+  auto lease = broker.acquire(io, [otp](const devices::TokenInfo& info) {
+    return may_open(info) && (info.transport == devices::Transport::yubikey_otp) == otp;
+  });
+  if (!lease.ok()) return lease.error();
+  return otp ? enroll_yubikey(offer, lease->token(), io, settings)
+             : enroll_fido2(offer, lease->token(), io, settings);
 }
 
 }  // namespace touchpass::client

@@ -28,9 +28,10 @@ struct DriverSettings {
   std::chrono::milliseconds token_timeout{30000};  // each key operation, touch included
 };
 
-// The clientDataJSON (WebAuthn L3 §5.8.1) the client signs for a v2 challenge: type
-// webauthn.get, the challenge in base64url, `origin`, crossOrigin false.
-std::string client_data_json(std::span<const std::uint8_t> challenge, std::string_view origin);
+// The clientDataJSON (WebAuthn L3 §5.8.1) the client signs: `type` (webauthn.get or
+// webauthn.create), the challenge in base64url, `origin`, crossOrigin false.
+std::string client_data_json(std::span<const std::uint8_t> challenge, std::string_view origin,
+                             std::string_view type = "webauthn.get");
 
 // Answers `offer` with a key leased from `broker`. Errors: those of the broker (no_token,
 // cancelled, …) and of the key; no_credentials when the presented key holds none of the offered
@@ -38,5 +39,13 @@ std::string client_data_json(std::span<const std::uint8_t> challenge, std::strin
 // needs the PIN must be looked for; pin_blocked when no tries are left.
 Result<KeyAnswer> answer_offer(const ipc::CeremonyOffer& offer, TokenBroker& broker,
                                Interaction& io, const DriverSettings& settings);
+
+// Answers an enroll offer with a key leased from `broker`: FIDO2 — creates the credential (one
+// touch), setting the key's first PIN when it has none and the offer needs one (need-new-pin),
+// or asking the PIN when the key has one (asked again after a wrong one); YubiKey — programs the
+// slot when the offer says so, then answers the rolling challenge. Errors: the broker's and the
+// key's; capability_missing when a YubiKey hides its serial; not_found for an unprogrammed slot.
+Result<KeyAnswer> answer_enroll(const ipc::EnrollOffer& offer, TokenBroker& broker, Interaction& io,
+                                const DriverSettings& settings);
 
 }  // namespace touchpass::client

@@ -1,11 +1,19 @@
 #include "client/key_discovery.h"
 
+#include <unistd.h>
+
 #include <vector>
 
 #include "devices/fido2/discovery.h"
 #include "devices/yubikey/discovery.h"
 
 namespace touchpass::client {
+
+bool may_open(const devices::TokenInfo& info) {
+  if (info.transport == devices::Transport::yubikey_otp) return true;
+  const int mode = info.is_virtual() ? W_OK : (R_OK | W_OK);  // connecting to a socket writes
+  return ::access(info.path.c_str(), mode) == 0;
+}
 
 Result<std::unique_ptr<KeyAccess>> KeyAccess::open(const KeySources& sources,
                                                    std::chrono::seconds wait) {

@@ -21,6 +21,11 @@ struct KeySources {
   std::filesystem::path devices_dir = "/dev";  // where USB device nodes appear
 };
 
+// Whether this process may open the key `info` names: read and write access to its device node
+// or virtual-token socket (udev's uaccess or the device's group decide). YubiKey OTP interfaces
+// are reached through libusb, which finds only what this process may open.
+bool may_open(const devices::TokenInfo& info);
+
 // The discovery, the hot-plug monitor and the broker, alive together.
 class KeyAccess {
  public:

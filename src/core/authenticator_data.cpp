@@ -55,6 +55,22 @@ std::optional<std::int64_t> integer_of(const cbor_item_t* item) {
 
 }  // namespace
 
+bool extension_is_true(const AuthenticatorData& data, std::string_view name) {
+  if (data.extensions.empty()) return false;
+  auto loaded = load_item(data.extensions);
+  if (!loaded || !cbor_isa_map(loaded->item.get())) return false;
+  const std::size_t count = cbor_map_size(loaded->item.get());
+  const cbor_pair* pairs = cbor_map_handle(loaded->item.get());
+  for (std::size_t i = 0; i < count; ++i) {
+    const cbor_item_t* key = pairs[i].key;
+    if (!cbor_isa_string(key) || !cbor_string_is_definite(key)) continue;
+    const std::string_view text(reinterpret_cast<const char*>(cbor_string_handle(key)),
+                                cbor_string_length(key));
+    if (text == name) return cbor_is_bool(pairs[i].value) && cbor_get_bool(pairs[i].value);
+  }
+  return false;
+}
+
 Result<AuthenticatorData> parse_authenticator_data(std::span<const std::uint8_t> bytes) {
   if (bytes.size() > kMaxAuthenticatorDataBytes) {
     return malformed("The authenticator data is larger than " +

@@ -69,6 +69,10 @@ struct Es256PublicKey {
 // checked to be on the curve here: verify_es256_signature does that.
 Result<Es256PublicKey> parse_cose_public_key(std::span<const std::uint8_t> cose_key);
 
+// Whether the extension outputs of `data` hold `name` with the value true (e.g. "hmac-secret"
+// after makeCredential); false when there are none or it is absent or not true.
+bool extension_is_true(const AuthenticatorData& data, std::string_view name);
+
 // SHA-256 of the relying party id, as the key puts in rpIdHash. internal if OpenSSL fails.
 Result<std::array<std::uint8_t, 32>> rp_id_hash(std::string_view rp_id);
 

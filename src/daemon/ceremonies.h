@@ -1,4 +1,4 @@
-// CeremonyTable: the issue and show ceremonies touchpassd has begun and not yet finished
+// CeremonyTable: the enroll, issue and show ceremonies touchpassd has begun and not yet finished
 // (DESIGN.md §2). A ceremony is single-use (taking it removes it), expires, and may be finished
 // only by the peer that began it (same uid and pid). The table is bounded per uid and in total,
 // so no local user can fill the daemon's memory or crowd out the others' ceremonies.
@@ -29,15 +29,26 @@ struct CeremonyCandidate {
   Bytes next_challenge;  // YubiKey: the next rolling challenge
 };
 
+// What an enroll ceremony asked the key.
+struct PendingEnrollment {
+  TokenKind kind = TokenKind::fido2;
+  std::string label;  // empty: a default one
+  bool user_verification = true;
+  Bytes challenge;  // FIDO2: the WebAuthn challenge of the client data
+  YubiKeySlot slot = YubiKeySlot::two;
+  Bytes rolling_challenge;  // YubiKey: the first rolling challenge
+};
+
 struct PendingCeremony {
-  enum class Kind { issue, show };
+  enum class Kind { issue, show, enroll };
   Kind kind = Kind::issue;
   uid_t uid = static_cast<uid_t>(-1);  // the peer that began it
   pid_t pid = 0;
   std::string user;  // whose grant it issues or shows
   std::string name;  // the grant's name
   Bytes nonce;       // show: the nonce in the challenge (kept in the audit log)
-  std::vector<CeremonyCandidate> candidates;
+  std::vector<CeremonyCandidate> candidates;  // issue, show
+  PendingEnrollment enrollment;               // enroll
 };
 
 class CeremonyTable {

@@ -69,6 +69,9 @@ Result<Outcome> Service::finish(const Peer& peer, const ipc::Request& request,
                                 const SecretBytes& secret) {
   auto ceremony = ceremonies_.take(request.finish.ceremony, peer.uid, peer.pid);
   if (!ceremony.ok()) return ceremony.error();
+  if (ceremony->kind == PendingCeremony::Kind::enroll) {
+    return complete_enroll(peer, *ceremony, request.finish, secret);
+  }
   const bool issuing = ceremony->kind == PendingCeremony::Kind::issue;
   const auto fail = [&](Error e) {
     return audited_failure(peer, issuing ? "issue" : "show", ceremony->user, ceremony->name,

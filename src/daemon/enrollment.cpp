@@ -1,233 +1,185 @@
-#include "daemon/service.h"
+// enroll-begin and its finish: the enroll ceremony (DESIGN.md §2). touchpassd never opens the
+// key: the client creates the credential (FIDO2) or proves the slot (YubiKey) and relays the
+// result, which touchpassd verifies — the attestation with its signature, the rp id, the flags
+// and hmac-secret — before it stores the token. Also `tokens`.
+#include <algorithm>
 
+#include "core/attestation.h"
 #include "core/bytes.h"
-#include "core/derivation.h"
-#include "core/grant.h"
-#include "core/password.h"
 #include "core/random.h"
 #include "core/rolling_challenge.h"
-#include "core/verifier.h"
-#include "daemon/log.h"
+#include "daemon/service.h"
 #include "daemon/service_support.h"
-#include "devices/catalog/catalog.h"
 
 namespace touchpass::daemon {
 
 using ipc::Json;
 
-Result<Outcome> Service::devices() {
-  auto present = broker_.present();
-  if (!present.ok()) return present.error();
-  Json list = Json::array();
-  for (const auto& d : *present) {
-    const bool otp = d.transport == devices::Transport::yubikey_otp;
-    Json device = {{"path", d.path},
-                   {"product", d.product},
-                   {"manufacturer", d.manufacturer},
-                   {"vendor_id", d.vendor_id},
-                   {"product_id", d.product_id},
-                   {"kind", otp ? "yubikey" : "fido2"},
-                   {"virtual", d.is_virtual()}};
-    // The model, from the device catalog (devices/catalog/tokens.json).
-    if (const auto* known = devices::catalog::find_token(d.vendor_id, d.product_id)) {
-      device["model"] = std::string(known->vendor) + " " + std::string(known->product);
-    }
-    if (otp) {
-      device["serial"] = d.serial;
-      device["firmware"] = d.firmware.to_string();
-      if (auto status = broker_.otp_status(d); status.ok()) {
-        Json slots = Json::array();
-        for (std::size_t i = 0; i < status->slots.size(); ++i) {
-          slots.push_back({{"slot", i + 1}, {"programmed", status->slots[i].programmed}});
-        }
-        device["slots"] = slots;
-      }
-    }
-    list.push_back(std::move(device));
-  }
-  return Outcome{{{"devices", list}}, {}};
+namespace {
+
+constexpr std::size_t kUserIdBytes = 16;
+constexpr std::size_t kEnrollChallengeBytes = 32;
+
+// What the client says the key is: shown in listings only, so made printable and short.
+std::string device_text(const std::string& reported, const std::string& fallback) {
+  if (reported.empty() || !validate_label(reported).ok()) return fallback;
+  return utf8_prefix(reported, kMaxLabelBytes);
 }
 
-TokenBroker::Usable Service::usable_by(const Peer& peer, TokenKind kind,
-                                       std::uint32_t serial) const {
-  return [peer, kind, serial](const devices::TokenInfo& info) {
-    const bool otp = info.transport == devices::Transport::yubikey_otp;
-    if (otp != (kind == TokenKind::yubikey)) return false;
-    if (otp) {
-      // libykpers reaches keys through libusb and names no device node whose ACL (udev's
-      // uaccess) could be checked: YubiKey OTP tokens serve root and the token group.
-      if (serial != 0 && info.serial != serial) return false;
-      return peer.token_user;
-    }
-    return may_access(peer, info.path, info.is_virtual() ? Access::write : Access::read_write);
-  };
-}
+}  // namespace
 
-Result<SecretBytes> Service::ask_pin(devices::Token& token, Interaction& io) {
-  auto retries = token.pin_retries();
-  if (!retries.ok()) return retries.error();
-  if (*retries == 0) {
-    return Error{Code::pin_blocked,
-                 "The PIN of this security key is blocked; the key must be reset."};
-  }
-  io.send_event("need-pin", {{"retries", *retries}});
-  return io.receive_pin(config_.pin_timeout);
-}
-
-Result<Outcome> Service::enroll(const Peer& peer, const Target& target, const ipc::Request& request,
-                                Interaction& io) {
-  if (request.kind == "yubikey") return enroll_yubikey(peer, target, request, io);
-  const std::string uv = request.uv.value_or("pin");
+Result<Outcome> Service::enroll_begin(const Peer& peer, const Target& target,
+                                      const ipc::Request& request) {
   const auto fail = [&](Error e) {
     return audited_failure(peer, "enroll", target.user, request.label, std::move(e));
   };
-  if (uv == "presence" && config_.uv == UvPolicy::required) {
-    return fail(Error{Code::invalid_argument,
-                      "This system requires a PIN for every security key (uv = required in "
-                      "touchpassd.conf); enroll without --no-pin."});
-  }
   if (!request.label.empty()) {
     if (Status s = validate_label(request.label); !s.ok()) return fail(s.error());
   }
-  auto lease = broker_.acquire(io, usable_by(peer, TokenKind::fido2));
-  if (!lease.ok()) return fail(lease.error());
-  devices::Token& token = lease->token();
-  auto caps = token.capabilities();
-  if (!caps.ok()) return fail(caps.error());
-
-  SecretBytes pin;
-  if (caps->client_pin && !caps->pin_set && uv == "pin") {
-    io.send_event("need-new-pin", {{"min_length", 4}});
-    auto new_pin = io.receive_pin(config_.pin_timeout);
-    if (!new_pin.ok()) return fail(new_pin.error());
-    if (Status s = token.set_pin(*new_pin); !s.ok()) return fail(s.error());
-    pin = std::move(*new_pin);
-  } else if (caps->pin_set) {
-    auto got = ask_pin(token, io);
-    if (!got.ok()) return fail(got.error());
-    pin = std::move(*got);
+  PendingCeremony ceremony;
+  ceremony.kind = PendingCeremony::Kind::enroll;
+  ceremony.user = target.user;
+  ceremony.name = request.label;
+  PendingEnrollment& e = ceremony.enrollment;
+  e.label = request.label;
+  ipc::EnrollOffer offer;
+  offer.expires_in = ceremonies_.lifetime().count();
+  if (request.kind == "yubikey") {
+    e.kind = TokenKind::yubikey;
+    e.slot = request.slot == 1 ? YubiKeySlot::one : YubiKeySlot::two;
+    e.user_verification = false;
+    auto rolling = random_bytes(64);
+    if (!rolling.ok()) return fail(rolling.error());
+    e.rolling_challenge = std::move(*rolling);
+    offer.kind = TokenKind::yubikey;
+    offer.slot = request.slot == 1 ? 1 : 2;
+    offer.program = request.program;
+    offer.force = request.force;
+    offer.rolling_challenge = e.rolling_challenge;
+  } else {
+    const std::string uv = request.uv.value_or("pin");
+    if (uv == "presence" && config_.uv == UvPolicy::required) {
+      return fail(Error{Code::invalid_argument,
+                        "This system requires a PIN for every security key (uv = required in "
+                        "touchpassd.conf); enroll without --no-pin."});
+    }
+    e.user_verification = uv != "presence";
+    auto user_id = random_bytes(kUserIdBytes);
+    auto challenge = random_bytes(kEnrollChallengeBytes);
+    if (!user_id.ok()) return fail(user_id.error());
+    if (!challenge.ok()) return fail(challenge.error());
+    e.challenge = *challenge;
+    offer.rp_id = config_.rp_id;
+    offer.rp_name = "touchpass";
+    offer.user_id = std::move(*user_id);
+    offer.user_name = target.user;
+    offer.origin = config_.rp_id;
+    offer.challenge = std::move(*challenge);
+    offer.user_verification = e.user_verification;
   }
+  ceremony.uid = peer.uid;
+  ceremony.pid = peer.pid;
+  auto id = ceremonies_.add(std::move(ceremony));
+  if (!id.ok()) return fail(id.error());
+  offer.ceremony = std::move(*id);
+  return Outcome{offer.to_json(), {}};
+}
 
-  auto user_id = random_bytes(16);
-  auto challenge = random_bytes(32);
-  if (!user_id.ok() || !challenge.ok()) return fail(Error{Code::internal, "No randomness."});
-  int step = 0;
-  devices::EnrollRequest er;
-  er.rp_id = config_.rp_id;
-  er.rp_name = "touchpass";
-  er.user_id = *user_id;
-  er.user_name = target.user;
-  er.client_data_hash = *challenge;
-  er.uv = uv_from_name(uv);
-  er.pin = pin.empty() ? nullptr : &pin;
-  er.timeout = config_.token_timeout;
-  er.on_touch = [&] { io.send_event("touch-token", {{"step", ++step}, {"steps", 2}}); };
-  Result<devices::Enrollment> enrolled = [&] {
-    WatchScope watch(io, &token);
-    return token.enroll(er);
-  }();
-  if (!enrolled.ok()) return fail(enrolled.error());
-
+Result<store::TokenRecord> Service::enrolled_fido2(const PendingEnrollment& e,
+                                                   const ipc::Finish& finish) {
+  AttestationStatement statement{finish.attestation_format, finish.authenticator_data,
+                                 finish.signature, finish.attestation_certificate,
+                                 finish.client_data_json};
+  const std::string origins[] = {config_.rp_id};
+  AttestationExpectation expected{
+      config_.rp_id, {kClientDataCreate, e.challenge, origins}, e.user_verification};
+  auto attested = verify_attestation(statement, expected);
+  if (!attested.ok()) return attested.error();
+  if (attested->credential_id != finish.credential) {
+    return Error{Code::verification_failed,
+                 "The finish names another credential than the key created."};
+  }
   store::TokenRecord record;
-  record.user = target.user;
   record.kind = "fido2";
-  record.credential = enrolled->credential.id;
-  record.rp_id = enrolled->credential.rp_id;
-  record.algorithm = enrolled->credential.algorithm;
-  record.public_key = enrolled->credential.public_key;
-  record.uv = uv_name(enrolled->credential.uv);
-  record.sign_count = enrolled->credential.sign_count;
-  record.aaguid = enrolled->aaguid;
-  record.attestation_format = enrolled->attestation_format;
-  if (!enrolled->x5c.empty()) record.attestation_x5c = enrolled->x5c.front();
-  const auto& info = token.info();
-  record.device = info.product.empty() ? "security key" : info.product;
-  record.is_virtual = info.is_virtual();
+  record.credential = attested->credential_id;
+  record.rp_id = config_.rp_id;
+  record.algorithm = kCoseAlgEs256;
+  record.public_key = attested->public_key.raw();
+  record.uv = e.user_verification ? "pin" : "presence";
+  record.sign_count = attested->sign_count;
+  record.aaguid.assign(attested->aaguid.begin(), attested->aaguid.end());
+  record.attestation_format = attested->format;
+  record.attestation_x5c = finish.attestation_certificate;
+  record.device = device_text(finish.device, "security key");
+  record.is_virtual = finish.virtual_token;
+  return record;
+}
+
+Result<store::TokenRecord> Service::enrolled_yubikey(const PendingEnrollment& e,
+                                                     const ipc::Finish& finish,
+                                                     const SecretBytes& secret) {
+  auto credential = parse_yubikey_credential(finish.credential);
+  if (!credential.ok()) return credential.error();
+  if (credential->slot != e.slot || credential->serial == 0) {
+    return Error{Code::verification_failed,
+                 "The finish names another YubiKey slot than the ceremony asked for."};
+  }
+  if (secret.size() != 20) {
+    return Error{Code::protocol_error,
+                 "The finish message must carry the YubiKey's 20-byte response."};
+  }
+  auto hash = rolling_response_hash(pepper_.bytes(), secret.bytes());
+  if (!hash.ok()) return hash.error();
+  const int slot_number = e.slot == YubiKeySlot::one ? 1 : 2;
+  const std::string serial = std::to_string(credential->serial);
+  store::TokenRecord record;
+  record.kind = "yubikey";
+  record.credential = finish.credential;
+  record.uv = "presence";
+  record.attestation_format = "none";
+  record.device = device_text(finish.device, "YubiKey") + " #" + serial + " slot " +
+                  std::to_string(slot_number);
+  record.rolling_challenge = e.rolling_challenge;
+  record.rolling_hash = std::move(*hash);
+  if (e.label.empty()) record.label = "YubiKey " + serial + " slot " + std::to_string(slot_number);
+  return record;
+}
+
+Result<Outcome> Service::complete_enroll(const Peer& peer, const PendingCeremony& ceremony,
+                                         const ipc::Finish& finish, const SecretBytes& secret) {
+  const auto fail = [&](Error e) {
+    return audited_failure(peer, "enroll", ceremony.user, ceremony.name, std::move(e));
+  };
+  const PendingEnrollment& e = ceremony.enrollment;
+  auto made = e.kind == TokenKind::yubikey ? enrolled_yubikey(e, finish, secret)
+                                           : enrolled_fido2(e, finish);
+  if (!made.ok()) return fail(made.error());
+  store::TokenRecord record = std::move(*made);
+  record.user = ceremony.user;
   record.created = clock_();
 
   // A label the user gave must be free; a default one gets a number when taken.
-  auto existing = store_.list_tokens(target.user, false);
+  auto existing = store_.list_tokens(ceremony.user, false);
   if (!existing.ok()) return fail(existing.error());
   const auto taken = [&](const std::string& l) {
     return std::any_of(existing->begin(), existing->end(),
                        [&](const store::TokenRecord& t) { return t.label == l; });
   };
-  if (!request.label.empty()) {
-    record.label = request.label;
-  } else {
-    const std::string base = utf8_prefix(record.device, kMaxLabelBytes - 4);
-    record.label = base;
+  if (std::any_of(existing->begin(), existing->end(), [&](const store::TokenRecord& t) {
+        return t.kind == record.kind && t.credential == record.credential;
+      })) {
+    return fail(Error{Code::invalid_argument, "This credential is enrolled already."});
+  }
+  if (!e.label.empty()) {
+    record.label = e.label;
+  } else if (record.label.empty()) {
+    record.label = utf8_prefix(record.device, kMaxLabelBytes - 4);
+  }
+  if (e.label.empty()) {
+    const std::string base = record.label;
     for (int n = 2; taken(record.label); ++n) record.label = base + " " + std::to_string(n);
   }
-  auto id = store_.add_token(record, audit(peer, "enroll", target.user, record.label));
-  if (!id.ok()) return fail(id.error());
-  record.id = *id;
-  return Outcome{{{"token", token_json(record)}}, {}};
-}
-
-Result<Outcome> Service::enroll_yubikey(const Peer& peer, const Target& target,
-                                        const ipc::Request& request, Interaction& io) {
-  const auto fail = [&](Error e) {
-    return audited_failure(peer, "enroll", target.user, request.label, std::move(e));
-  };
-  if (!request.label.empty()) {
-    if (Status s = validate_label(request.label); !s.ok()) return fail(s.error());
-  }
-  const YubiKeySlot slot = request.slot == 1 ? YubiKeySlot::one : YubiKeySlot::two;
-  const int slot_number = request.slot == 1 ? 1 : 2;
-  auto lease = broker_.acquire(io, usable_by(peer, TokenKind::yubikey));
-  if (!lease.ok()) return fail(lease.error());
-  devices::Token& key = lease->token();
-  auto status = key.otp_status();
-  if (!status.ok()) return fail(status.error());
-  if (status->serial == 0) {
-    return fail(Error{Code::capability_missing,
-                      "This YubiKey does not reveal its serial number, which touchpass needs to "
-                      "tell keys apart; enable it with the YubiKey Manager (serial visible over "
-                      "the API)."});
-  }
-  if (request.program) {
-    // A fresh random key that requires a touch; it never leaves the daemon's memory, which is
-    // wiped at once (YubiKeyToken::program_challenge_response).
-    if (Status s = key.program_challenge_response(slot, /*require_touch=*/true, request.force);
-        !s.ok()) {
-      return fail(s.error());
-    }
-  } else if (!status->slot(slot).programmed) {
-    return fail(Error{Code::not_found,
-                      "Slot " + std::to_string(slot_number) +
-                          " of this YubiKey is not programmed for challenge-response; program it "
-                          "with `touchpass enroll --kind yubikey --program`."});
-  }
-  // The first rolling challenge, which also proves that the slot answers.
-  auto challenge = random_bytes(64);
-  if (!challenge.ok()) return fail(challenge.error());
-  Result<SecretBytes> response = [&] {
-    WatchScope watch(io, &key);
-    return key.challenge_response(slot, std::span<const std::uint8_t, 64>(challenge->data(), 64),
-                                  config_.token_timeout, [&] {
-                                    io.send_event("touch-token", {{"step", 1}, {"steps", 1}});
-                                  });
-  }();
-  if (!response.ok()) return fail(response.error());
-  auto hash = rolling_response_hash(pepper_.bytes(), response->bytes());
-  if (!hash.ok()) return fail(hash.error());
-
-  store::TokenRecord record;
-  record.user = target.user;
-  record.kind = "yubikey";
-  record.credential = encode_yubikey_credential({status->serial, slot});
-  record.uv = "presence";
-  record.attestation_format = "none";
-  record.device = "YubiKey " + status->firmware.to_string() + " #" +
-                  std::to_string(status->serial) + " slot " + std::to_string(slot_number);
-  record.created = clock_();
-  record.rolling_challenge = std::move(*challenge);
-  record.rolling_hash = std::move(*hash);
-  record.label = request.label.empty() ? "YubiKey " + std::to_string(status->serial) + " slot " +
-                                             std::to_string(slot_number)
-                                       : request.label;
-  auto id = store_.add_token(record, audit(peer, "enroll", target.user, record.label));
+  auto id = store_.add_token(record, audit(peer, "enroll", ceremony.user, record.label));
   if (!id.ok()) return fail(id.error());
   record.id = *id;
   return Outcome{{{"token", token_json(record)}}, {}};

@@ -17,7 +17,6 @@
 #include <thread>
 #include <vector>
 
-#include "client/token_broker.h"
 #include "daemon/admission.h"
 #include "daemon/audit_anchor.h"
 #include "daemon/config.h"
@@ -26,9 +25,6 @@
 #include "daemon/pepper.h"
 #include "daemon/server.h"
 #include "daemon/service.h"
-#include "devices/fido2/discovery.h"
-#include "devices/hotplug/hotplug.h"
-#include "devices/yubikey/discovery.h"
 #include "store/integrity.h"
 #include "store/sqlite_store.h"
 
@@ -124,8 +120,7 @@ int main(int argc, char** argv) {
 
   for (const auto& [dir, mode] :
        {std::pair{config->store.parent_path(), 0700}, std::pair{config->pepper.parent_path(), 0700},
-        std::pair{config->socket.parent_path(), 0755},
-        std::pair{config->virtual_token_dir, 0755}}) {
+        std::pair{config->socket.parent_path(), 0755}}) {
     if (Status s = ensure_directory(dir, static_cast<mode_t>(mode)); !s.ok()) {
       return fail(std::string(s.message()));
     }
@@ -146,22 +141,12 @@ int main(int argc, char** argv) {
     return fail(std::string(s.message()));
   }
 
-  std::vector<std::unique_ptr<devices::Discovery>> parts;
+  // touchpassd opens no key (DESIGN.md §2): the client finds and drives it.
   if (!config->virtual_token_dir.empty()) {
-    parts.push_back(
-        std::make_unique<devices::fido2::VirtualDirectoryDiscovery>(config->virtual_token_dir));
-    log_info("virtual tokens (development devices) are looked for in " +
-             config->virtual_token_dir.string());
+    log_warning(
+        "virtual_token_dir in touchpassd.conf is ignored: touchpassd opens no security key; the "
+        "touchpass CLI finds them (--virtual-tokens, --no-usb)");
   }
-  if (config->usb_tokens) {
-    parts.push_back(std::make_unique<devices::fido2::UsbDiscovery>());
-    parts.push_back(std::make_unique<devices::yubikey::YubiKeyDiscovery>());
-  }
-  devices::fido2::CompositeDiscovery discovery(std::move(parts));
-  auto hotplug = devices::HotplugMonitor::start(config->virtual_token_dir, config->usb_tokens,
-                                                config->usb_tokens ? "/dev" : "");
-  if (!hotplug.ok()) return fail(hotplug.error().message);
-  TokenBroker broker(discovery, **hotplug, config->token_timeout);
   const auto clock = [] { return static_cast<store::UnixTime>(std::time(nullptr)); };
   auto locks = (*store)->list_throttles();
   if (!locks.ok()) return fail(locks.error().message);
@@ -174,7 +159,7 @@ int main(int argc, char** argv) {
   Throttle throttle(policy, *locks, clock());
   RefusalLog refusals;
   VerificationRecorder recorder(**store, throttle, refusals, kRecordInterval, clock);
-  Service service(*config, **store, broker, throttle, refusals, recorder, std::move(*pepper), clock,
+  Service service(*config, **store, throttle, refusals, recorder, std::move(*pepper), clock,
                   [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); });
 
   int listen_fd = -1;

@@ -14,12 +14,11 @@ namespace touchpass::daemon {
 
 using ipc::Json;
 
-Service::Service(const Config& config, store::Store& store, TokenBroker& broker, Throttle& throttle,
+Service::Service(const Config& config, store::Store& store, Throttle& throttle,
                  RefusalLog& refusals, VerificationRecorder& recorder, SecretBytes pepper,
                  Clock clock, VerifyHandler::Sleep sleep)
     : config_(config),
       store_(store),
-      broker_(broker),
       throttle_(throttle),
       refusals_(refusals),
       recorder_(recorder),
@@ -67,9 +66,13 @@ Result<Service::Target> Service::target_of(const Peer& peer, const ipc::Request&
   return target;
 }
 
-Result<Outcome> Service::handle(const Peer& peer, const ipc::Request& request, Interaction& io,
+Result<Outcome> Service::handle(const Peer& peer, const ipc::Request& request,
                                 const SecretBytes& secret) {
-  if (request.op == ipc::Op::devices) return devices();
+  if (request.op == ipc::Op::devices) {
+    return Error{Code::invalid_argument,
+                 "touchpassd opens no security key; `touchpass devices` lists the keys this "
+                 "computer sees."};
+  }
   if (request.op == ipc::Op::pin || request.op == ipc::Op::cancel) {
     return Error{Code::protocol_error, "There is no operation in progress to send that to."};
   }
@@ -84,8 +87,8 @@ Result<Outcome> Service::handle(const Peer& peer, const ipc::Request& request, I
   auto target = target_of(peer, request);
   if (!target.ok()) return target.error();
   switch (request.op) {
-    case ipc::Op::enroll:
-      return enroll(peer, *target, request, io);
+    case ipc::Op::enroll_begin:
+      return enroll_begin(peer, *target, request);
     case ipc::Op::tokens:
       return tokens(*target);
     case ipc::Op::issue_begin:

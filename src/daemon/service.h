@@ -1,8 +1,9 @@
 // Service: touchpassd's request handlers — the policy between a client (already identified by
-// its peer credentials) and the store and the tokens. One Service serves every connection
+// its peer credentials) and the store. It never opens a key: every key operation is a ceremony
+// whose result it verifies (DESIGN.md §2). One Service serves every connection
 // concurrently; each call is independent. The handlers are defined by concern:
 //   service.cpp         dispatch, who acts on whom, auditing
-//   enrollment.cpp      devices, enroll (FIDO2 and YubiKey), tokens
+//   enrollment.cpp      enroll-begin and the enroll finish (FIDO2 and YubiKey), tokens
 //   issuance.cpp        issue-begin, show-begin: the offers of the issue and show ceremonies
 //   ceremony_finish.cpp finish: what the key produced checked, then the grant stored or shown
 //   administration.cpp  list, unlock, revoke, rename, log
@@ -16,7 +17,6 @@
 #include <optional>
 
 #include "client/interaction.h"
-#include "client/token_broker.h"
 #include "core/grant.h"
 #include "core/password.h"
 #include "core/secret.h"
@@ -33,11 +33,6 @@
 
 namespace touchpass::daemon {
 
-// Enrollment still opens the key in the daemon, through the client library's broker.
-using client::Interaction;
-using client::TokenBroker;
-using client::WatchScope;
-
 // The final answer to one request: the JSON result, and for issue and show the password.
 struct Outcome {
   ipc::Json result = ipc::Json::object();
@@ -50,14 +45,13 @@ class Service {
 
   // All references must outlive the service. `pepper` is the verifier key (32 bytes); `sleep`
   // delays the answer to a refused verification.
-  Service(const Config& config, store::Store& store, TokenBroker& broker, Throttle& throttle,
-          RefusalLog& refusals, VerificationRecorder& recorder, SecretBytes pepper, Clock clock,
+  Service(const Config& config, store::Store& store, Throttle& throttle, RefusalLog& refusals,
+          VerificationRecorder& recorder, SecretBytes pepper, Clock clock,
           VerifyHandler::Sleep sleep);
 
-  // Handles one request from `peer`. Interactive requests use `io`; `secret` is the frame's
+  // Handles one request from `peer`; `secret` is the frame's
   // secret part (the password of a verify request).
-  Result<Outcome> handle(const Peer& peer, const ipc::Request& request, Interaction& io,
-                         const SecretBytes& secret);
+  Result<Outcome> handle(const Peer& peer, const ipc::Request& request, const SecretBytes& secret);
 
  private:
   // Whose tokens and grants a request acts on.
@@ -68,9 +62,7 @@ class Service {
 
   Result<Target> target_of(const Peer& peer, const ipc::Request& request);
 
-  Result<Outcome> devices();
-  Result<Outcome> enroll(const Peer& peer, const Target& target, const ipc::Request& request,
-                         Interaction& io);
+  Result<Outcome> enroll_begin(const Peer& peer, const Target& target, const ipc::Request& request);
   Result<Outcome> tokens(const Target& target);
   Result<Outcome> issue_begin(const Peer& peer, const Target& target, const ipc::Request& request);
   Result<Outcome> show_begin(const Peer& peer, const Target& target, const ipc::Request& request);
@@ -84,11 +76,6 @@ class Service {
   // Lifts locks of sources (admins only).
   Result<Outcome> unlock(const Peer& peer, const ipc::Request& request);
 
-  // Asks the client for the token's PIN (need-pin with the tries left).
-  Result<SecretBytes> ask_pin(devices::Token& token, Interaction& io);
-  // The tokens of `kind` that `peer` may use (see may_access); for YubiKeys optionally only the
-  // one with `serial`. (Enrollment still opens the key in the daemon.)
-  TokenBroker::Usable usable_by(const Peer& peer, TokenKind kind, std::uint32_t serial = 0) const;
   // The ceremony candidate of `token` for `grant` (its kind, credential and rp id filled in):
   // the challenge its key must sign (an issue's, or a show's with `nonce`) or, for a YubiKey, the
   // next rolling challenge.
@@ -111,8 +98,12 @@ class Service {
                                 const CeremonyCandidate& c, const ipc::Finish& finish,
                                 const ProvenSecret& proven, const AppPassword& password,
                                 const Verifier& verifier);
-  Result<Outcome> enroll_yubikey(const Peer& peer, const Target& target,
-                                 const ipc::Request& request, Interaction& io);
+  // The token an enroll ceremony's finish proves (not yet stored), or why not.
+  Result<store::TokenRecord> enrolled_fido2(const PendingEnrollment& e, const ipc::Finish& finish);
+  Result<store::TokenRecord> enrolled_yubikey(const PendingEnrollment& e, const ipc::Finish& finish,
+                                              const SecretBytes& secret);
+  Result<Outcome> complete_enroll(const Peer& peer, const PendingCeremony& ceremony,
+                                  const ipc::Finish& finish, const SecretBytes& secret);
 
   // log --verify: every FIDO2 grant's stored proof (the key's signature over the grant's
   // challenge, DESIGN.md §5) re-verified with the enrolled public key; `user` empty: everyone's.
@@ -132,7 +123,6 @@ class Service {
 
   const Config& config_;
   store::Store& store_;
-  TokenBroker& broker_;
   Throttle& throttle_;
   RefusalLog& refusals_;
   VerificationRecorder& recorder_;

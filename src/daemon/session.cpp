@@ -1,7 +1,6 @@
 #include "daemon/session.h"
 
 #include <poll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -37,19 +36,15 @@ Session::~Session() {
 }
 
 void Session::close_connection() {
-  end_watch();
   std::lock_guard lock(fd_mu_);
   if (fd_closed_) return;
   fd_closed_ = true;
-  if (wake_fd_ >= 0) ::close(wake_fd_);
-  wake_fd_ = -1;
   ::close(fd_);
 }
 
 void Session::shutdown() {
   closed_ = true;
-  cancelled_ = true;
-  // Wakes a blocked read in run() or the watcher; the watcher then cancels the token call.
+  // Wakes a blocked read in run().
   std::lock_guard lock(fd_mu_);
   if (!fd_closed_) ::shutdown(fd_, SHUT_RDWR);
 }
@@ -59,7 +54,6 @@ bool Session::send(std::string_view json, std::span<const std::uint8_t> secret) 
   if (closed_) return false;
   if (!ipc::write_frame(fd_, json, secret, kWriteDeadline).ok()) {
     closed_ = true;  // gone, or not reading its answers: the stream is out of step
-    cancelled_ = true;
     return false;
   }
   return true;
@@ -106,8 +100,7 @@ void Session::serve() {
       if (request.code() == Code::unsupported_version) continue;
       return;  // a client that breaks the protocol is not served further
     }
-    cancelled_ = false;
-    Result<Outcome> outcome = service_.handle(peer, *request, *this, frame->secret);
+    Result<Outcome> outcome = service_.handle(peer, *request, frame->secret);
     const Status sent = closed_ ? Status(Code::io_error, "the client went away") : answer(outcome);
     if (!sent.ok() && outcome.ok()) {
       // Done, but the client never learned it: never logged as a plain "ok".
@@ -154,85 +147,6 @@ Status Session::answer(const Result<Outcome>& outcome) {
     }
   }
   return {};
-}
-
-void Session::send_event(std::string_view event, ipc::Json fields) {
-  (void)send(ipc::event_message(event, std::move(fields)));
-}
-
-Result<SecretBytes> Session::receive_pin(std::chrono::seconds timeout) {
-  if (closed_) return Error{Code::cancelled, "The client went away."};
-  auto frame = reader_.read({timeout, kFrameDeadline});
-  if (!frame.ok()) {
-    cancelled_ = true;
-    if (frame.code() == Code::io_error) {  // nothing arrived: the stream is still in step
-      return Error{Code::cancelled, "No PIN was entered in time; the operation was cancelled."};
-    }
-    closed_ = true;  // gone, or a broken message: nothing more can be read from this stream
-    return Error{Code::cancelled, "The client went away."};
-  }
-  auto message = ipc::Request::parse(frame->json);
-  if (message.ok() && message->op == ipc::Op::pin) {
-    if (frame->secret.empty()) return Error{Code::pin_invalid, "The PIN is empty."};
-    return std::move(frame->secret);
-  }
-  cancelled_ = true;
-  if (message.ok() && message->op == ipc::Op::cancel) {
-    return Error{Code::cancelled, "Cancelled."};
-  }
-  closed_ = true;
-  return Error{Code::protocol_error, "Expected a PIN from the client."};
-}
-
-void Session::begin_watch(devices::Token* token) {
-  end_watch();
-  if (wake_fd_ < 0) wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (wake_fd_ < 0) {
-    log_error(std::string("cannot watch the client during a token call: eventfd: ") +
-              std::strerror(errno));
-    return;  // the call still ends by the token's own timeout
-  }
-  std::uint64_t drain = 0;
-  (void)!::read(wake_fd_, &drain, sizeof drain);
-  watcher_ = std::thread([this, token] { watch(token); });
-}
-
-void Session::end_watch() {
-  if (!watcher_.joinable() || wake_fd_ < 0) return;
-  const std::uint64_t one = 1;
-  (void)!::write(wake_fd_, &one, sizeof one);
-  watcher_.join();
-}
-
-void Session::watch(devices::Token* token) {
-  // While the token call blocks, the client may only cancel (or go away).
-  while (!cancelled_) {
-    if (!reader_.has_buffered()) {  // else a message arrived together with the request
-      pollfd fds[2] = {{fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
-      if (::poll(fds, 2, -1) < 0) {
-        if (errno == EINTR) continue;
-        return;
-      }
-      if (fds[1].revents != 0) return;
-      if (fds[0].revents == 0) continue;
-    }
-    auto frame = reader_.read({0ms, kFrameDeadline});
-    if (!frame.ok()) {
-      closed_ = true;  // went away or broke the frame: nobody is left to answer
-    } else {
-      auto message = ipc::Request::parse(frame->json);
-      if (!message.ok() || message->op != ipc::Op::cancel) closed_ = true;
-    }
-    cancelled_ = true;
-  }
-  if (token == nullptr) return;
-  // A cancel that reaches the token while libfido2 is still in its PIN exchange is ignored by
-  // the token, which then waits for a touch: repeat it until the call has returned.
-  while (true) {
-    token->cancel();
-    pollfd wake{wake_fd_, POLLIN, 0};
-    if (::poll(&wake, 1, 200) > 0 && wake.revents != 0) return;
-  }
 }
 
 }  // namespace touchpass::daemon

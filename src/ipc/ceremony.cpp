@@ -17,6 +17,25 @@ using fields::req_string;
 constexpr std::size_t kMaxRpIdBytes = 255;
 constexpr std::size_t kMaxLabelBytes = 256;
 
+// The fields every offer starts with: the ceremony's id and how long it stays open.
+Status read_head(const Json& j, Bytes& ceremony, std::int64_t& expires_in) {
+  auto id = req_bytes(j, "ceremony", kCeremonyIdBytes, kCeremonyIdBytes);
+  if (!id.ok()) return id.error();
+  ceremony = std::move(*id);
+  auto expires = opt_int(j, "expires_in", 1, 86400);
+  if (!expires.ok()) return expires.error();
+  expires_in = *expires;
+  return Status::success();
+}
+
+Result<TokenKind> read_kind(const Json& j) {
+  auto text = req_string(j, "kind");
+  if (!text.ok()) return text.error();
+  const auto kind = token_kind_from_name(*text);
+  if (!kind) return protocol("\"kind\" must be \"fido2\" or \"yubikey\".");
+  return *kind;
+}
+
 void put_bytes(Json& j, const char* key, const Bytes& bytes) {
   if (!bytes.empty()) j[key] = to_base64url(bytes);
 }
@@ -42,10 +61,8 @@ Json credential_json(const OfferedCredential& c) {
 Result<OfferedCredential> parse_credential(const Json& j) {
   if (!j.is_object()) return protocol("Every offered credential must be an object.");
   OfferedCredential c;
-  auto kind_text = req_string(j, "kind");
-  if (!kind_text.ok()) return kind_text.error();
-  const auto kind = token_kind_from_name(*kind_text);
-  if (!kind) return protocol("\"kind\" must be \"fido2\" or \"yubikey\".");
+  auto kind = read_kind(j);
+  if (!kind.ok()) return kind.error();
   c.kind = *kind;
   auto token = req_string(j, "token", kMaxLabelBytes);
   if (!token.ok()) return token.error();
@@ -106,12 +123,7 @@ Json CeremonyOffer::to_json() const {
 Result<CeremonyOffer> CeremonyOffer::parse(const Json& j) {
   if (!j.is_object()) return protocol("The ceremony offer is not a JSON object.");
   CeremonyOffer o;
-  auto id = req_bytes(j, "ceremony", kCeremonyIdBytes, kCeremonyIdBytes);
-  if (!id.ok()) return id.error();
-  o.ceremony = std::move(*id);
-  auto expires = opt_int(j, "expires_in", 1, 86400);
-  if (!expires.ok()) return expires.error();
-  o.expires_in = *expires;
+  if (Status s = read_head(j, o.ceremony, o.expires_in); !s.ok()) return s.error();
   auto origin = opt_string(j, "origin");
   if (!origin.ok()) return origin.error();
   o.origin = origin->value_or("");
@@ -147,12 +159,84 @@ Result<CeremonyOffer> CeremonyOffer::parse(const Json& j) {
   return o;
 }
 
+Json EnrollOffer::to_json() const {
+  Json j = {{"ceremony", to_base64url(ceremony)},
+            {"expires_in", expires_in},
+            {"kind", token_kind_name(kind)}};
+  if (kind == TokenKind::fido2) {
+    j["rp_id"] = rp_id;
+    j["rp_name"] = rp_name;
+    j["user_id"] = to_base64url(user_id);
+    j["user_name"] = user_name;
+    j["origin"] = origin;
+    j["challenge"] = to_base64url(challenge);
+    j["uv"] = user_verification;
+  } else {
+    j["slot"] = slot;
+    j["program"] = program;
+    j["force"] = force;
+    j["rolling_challenge"] = to_base64url(rolling_challenge);
+  }
+  return j;
+}
+
+Result<EnrollOffer> EnrollOffer::parse(const Json& j) {
+  if (!j.is_object()) return protocol("The enroll offer is not a JSON object.");
+  EnrollOffer o;
+  if (Status s = read_head(j, o.ceremony, o.expires_in); !s.ok()) return s.error();
+  auto kind = read_kind(j);
+  if (!kind.ok()) return kind.error();
+  o.kind = *kind;
+  if (o.kind == TokenKind::yubikey) {
+    auto slot = opt_int(j, "slot", 1, 2);
+    if (!slot.ok()) return slot.error();
+    if (*slot == 0) return protocol("\"slot\" is required.");
+    o.slot = static_cast<int>(*slot);
+    auto program = opt_bool(j, "program");
+    if (!program.ok()) return program.error();
+    auto force = opt_bool(j, "force");
+    if (!force.ok()) return force.error();
+    o.program = *program;
+    o.force = *force;
+    auto rolling = req_bytes(j, "rolling_challenge", 64, 64);
+    if (!rolling.ok()) return rolling.error();
+    o.rolling_challenge = std::move(*rolling);
+    return o;
+  }
+  auto rp_id = req_string(j, "rp_id", kMaxRpIdBytes);
+  if (!rp_id.ok()) return rp_id.error();
+  o.rp_id = std::move(*rp_id);
+  auto rp_name = opt_string(j, "rp_name", kMaxLabelBytes);
+  if (!rp_name.ok()) return rp_name.error();
+  o.rp_name = rp_name->value_or("");
+  auto user_id = req_bytes(j, "user_id", 1, 64);
+  if (!user_id.ok()) return user_id.error();
+  o.user_id = std::move(*user_id);
+  auto user_name = req_string(j, "user_name", kMaxLabelBytes);
+  if (!user_name.ok()) return user_name.error();
+  o.user_name = std::move(*user_name);
+  auto origin = req_string(j, "origin");
+  if (!origin.ok()) return origin.error();
+  o.origin = std::move(*origin);
+  auto challenge = req_bytes(j, "challenge", 32, 32);
+  if (!challenge.ok()) return challenge.error();
+  o.challenge = std::move(*challenge);
+  auto uv = opt_bool(j, "uv");
+  if (!uv.ok()) return uv.error();
+  o.user_verification = *uv;
+  return o;
+}
+
 void Finish::add_to(Json& request) const {
   request["ceremony"] = to_base64url(ceremony);
   request["credential"] = to_base64url(credential);
   put_bytes(request, "authenticator_data", authenticator_data);
   put_bytes(request, "signature", signature);
   if (!client_data_json.empty()) request["client_data_json"] = client_data_json;
+  if (!attestation_format.empty()) request["attestation_format"] = attestation_format;
+  put_bytes(request, "attestation_certificate", attestation_certificate);
+  if (!device.empty()) request["device"] = device;
+  if (virtual_token) request["virtual"] = true;
 }
 
 Result<Finish> Finish::parse(const Json& j) {
@@ -172,6 +256,18 @@ Result<Finish> Finish::parse(const Json& j) {
   auto client_data = opt_string(j, "client_data_json", kMaxFinishClientDataBytes);
   if (!client_data.ok()) return client_data.error();
   f.client_data_json = client_data->value_or("");
+  auto format = opt_string(j, "attestation_format", 32);
+  if (!format.ok()) return format.error();
+  f.attestation_format = format->value_or("");
+  auto certificate = opt_bytes(j, "attestation_certificate", 1, kMaxCertificateBytes);
+  if (!certificate.ok()) return certificate.error();
+  f.attestation_certificate = std::move(*certificate);
+  auto device = opt_string(j, "device", kMaxDeviceTextBytes);
+  if (!device.ok()) return device.error();
+  f.device = device->value_or("");
+  auto is_virtual = opt_bool(j, "virtual");
+  if (!is_virtual.ok()) return is_virtual.error();
+  f.virtual_token = *is_virtual;
   return f;
 }
 

@@ -28,6 +28,8 @@ inline constexpr std::size_t kMaxCredentialIdBytes = 1023;
 inline constexpr std::size_t kMaxAuthenticatorDataBytes = 2048;
 inline constexpr std::size_t kMaxSignatureBytes = 256;
 inline constexpr std::size_t kMaxFinishClientDataBytes = 4096;
+inline constexpr std::size_t kMaxCertificateBytes = 4096;
+inline constexpr std::size_t kMaxDeviceTextBytes = 128;
 
 // One credential an offer allows, with everything its key must be asked.
 struct OfferedCredential {
@@ -69,6 +71,32 @@ struct CeremonyOffer {
   static Result<CeremonyOffer> parse(const Json& j);
 };
 
+// What touchpassd answers to enroll-begin: how the key must create the credential (FIDO2) or
+// which slot to prove (YubiKey).
+struct EnrollOffer {
+  Bytes ceremony;
+  std::int64_t expires_in = 0;
+  TokenKind kind = TokenKind::fido2;
+  // FIDO2: makeCredential for rp_id and user_id, over the clientDataJSON of type webauthn.create
+  // with `challenge` and `origin`; with the PIN when user_verification.
+  std::string rp_id;
+  std::string rp_name;
+  Bytes user_id;  // 16 random bytes
+  std::string user_name;
+  std::string origin;
+  Bytes challenge;  // 32 bytes
+  bool user_verification = true;
+  // YubiKey: answer rolling_challenge with `slot`, programming the slot first when `program`
+  // (over a programmed one only with `force`).
+  int slot = 2;
+  bool program = false;
+  bool force = false;
+  Bytes rolling_challenge;  // 64 bytes
+
+  Json to_json() const;
+  static Result<EnrollOffer> parse(const Json& j);
+};
+
 // The client's `finish`: which credential answered and what its key produced. The token secret S
 // travels in the frame's secret part: FIDO2 the 32-byte hmac-secret output; YubiKey the three
 // 20-byte responses to the rolling challenge, the grant's challenge and the next challenge.
@@ -77,14 +105,20 @@ struct Finish {
   Bytes credential;
   Bytes authenticator_data;      // FIDO2
   Bytes signature;               // FIDO2, DER
-  std::string client_data_json;  // FIDO2 v2; empty for v1
+  std::string client_data_json;  // FIDO2 v2 and enroll; empty for v1
+  // Enroll only: the attestation statement's format and certificate (x5c[0], DER; empty for
+  // self attestation and "none"), and what the client saw of the key (shown in listings only).
+  std::string attestation_format;
+  Bytes attestation_certificate;
+  std::string device;
+  bool virtual_token = false;
 
   void add_to(Json& request) const;
   // Reads the finish fields of a request; protocol_error naming the field.
   static Result<Finish> parse(const Json& j);
 };
 
-// The secret part of a YubiKey finish: three HMAC-SHA1 responses.
+// The secret part of a YubiKey finish: three HMAC-SHA1 responses (issue, show), or one (enroll).
 inline constexpr std::size_t kYubiKeyFinishSecretBytes = 60;
 
 }  // namespace touchpass::ipc

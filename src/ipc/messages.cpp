@@ -18,7 +18,7 @@ std::string dump(const Json& j) {
 
 constexpr std::array<std::pair<Op, std::string_view>, 14> kOps = {{
     {Op::devices, "devices"},
-    {Op::enroll, "enroll"},
+    {Op::enroll_begin, "enroll-begin"},
     {Op::tokens, "tokens"},
     {Op::issue_begin, "issue-begin"},
     {Op::show_begin, "show-begin"},
@@ -100,7 +100,8 @@ std::optional<Op> op_from_name(std::string_view name) {
 }
 
 bool is_interactive(Op op) {
-  return op == Op::enroll;
+  (void)op;
+  return false;
 }
 
 Result<Request> Request::parse(std::string_view json_text) {
@@ -122,7 +123,7 @@ Result<Request> Request::parse(std::string_view json_text) {
   r.all_users = *all_users;
 
   switch (r.op) {
-    case Op::enroll: {
+    case Op::enroll_begin: {
       auto label = opt_string(j, "label");
       if (!label.ok()) return label.error();
       r.label = label->value_or("");
@@ -252,7 +253,7 @@ std::string Request::to_json() const {
   if (user) j["user"] = *user;
   if (all_users) j["all_users"] = true;
   switch (op) {
-    case Op::enroll:
+    case Op::enroll_begin:
       if (!label.empty()) j["label"] = label;
       if (uv) j["uv"] = *uv;
       if (kind == "yubikey") {

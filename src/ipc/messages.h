@@ -28,7 +28,7 @@ inline constexpr int kMaxJsonDepth = 16;
 
 enum class Op {
   devices,
-  enroll,
+  enroll_begin,  // "enroll-begin": the first half of the enroll ceremony (ceremony.h)
   tokens,
   issue_begin,  // "issue-begin": the first half of the issue ceremony (ceremony.h)
   show_begin,   // "show-begin"

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <fstream>
 #include <regex>
 
 #include "daemon/daemon_harness.h"
@@ -135,6 +136,52 @@ TEST_F(CliFlowTest, DaemonNotRunningIsExitCode3) {
   auto result = touchpass({"list"});
   EXPECT_EQ(result.exit_code, 3);
   EXPECT_NE(result.err.find("not running"), std::string::npos) << result.err;
+}
+
+// touchpassd opens no key (DESIGN.md §2): traced through enroll, issue and show, it opens no
+// device node and connects to no virtual token; the CLI does all of that.
+TEST(TracedDaemonTest, OpensNoDeviceAndConnectsToNoTokenDuringEnrollIssueAndShow) {
+  const char* strace = "/usr/bin/strace";
+  if (!fs::exists(strace)) GTEST_SKIP() << "strace is not installed (.ci/install-deps --tests)";
+  if (run_command({strace, "-o", "/dev/null", "/bin/true"}).exit_code != 0) {
+    GTEST_SKIP() << "this machine does not allow tracing (ptrace)";
+  }
+  const fs::path trace =
+      fs::temp_directory_path() / ("touchpass-trace-" + std::to_string(::getpid()) + ".txt");
+  Deployment::Options options;
+  options.daemon_wrapper = {strace, "-f",          "-qq", "-e", "trace=open,openat,openat2,connect",
+                            "-o",   trace.string()};
+  Deployment deployment(options);
+  ASSERT_TRUE(deployment.start_token());
+  ASSERT_TRUE(deployment.start_daemon()) << deployment.daemon_log();
+  const auto touchpass = [&](std::vector<std::string> args) {
+    auto argv = deployment.cli();
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_command(argv, "123456\n");
+  };
+  const auto enrolled = touchpass({"enroll", "--pin-stdin"});
+  ASSERT_EQ(enrolled.exit_code, 0) << enrolled.err;
+  const auto issued = touchpass({"issue", "mail", "--pin-stdin"});
+  ASSERT_EQ(issued.exit_code, 0) << issued.err;
+  const auto shown = touchpass({"show", "mail", "--pin-stdin"});
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  EXPECT_EQ(shown.out, issued.out);
+  // strace blocks fatal signals while it runs a program: stop the daemon itself, then strace
+  // ends with it.
+  const std::string tracer = std::to_string(deployment.daemon_pid());
+  pid_t daemon = 0;
+  std::ifstream("/proc/" + tracer + "/task/" + tracer + "/children") >> daemon;
+  ASSERT_GT(daemon, 0);
+  ASSERT_EQ(::kill(daemon, SIGTERM), 0);
+  deployment.stop_daemon();
+
+  const std::string traced = read_file(trace);
+  fs::remove(trace);
+  ASSERT_NE(traced.find("touchpass.db"), std::string::npos) << "the trace caught nothing";
+  EXPECT_EQ(traced.find(deployment.virtual_dir().string()), std::string::npos) << traced;
+  for (const char* device : {"\"/dev/hidraw", "\"/dev/bus/usb", "\"/dev/uhid", "\"/dev/usb"}) {
+    EXPECT_EQ(traced.find(device), std::string::npos) << device << " in\n" << traced;
+  }
 }
 
 }  // namespace

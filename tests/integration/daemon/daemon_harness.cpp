@@ -169,7 +169,8 @@ class RecordingInteraction final : public client::Interaction {
 }  // namespace
 
 std::optional<Exchange> Client::ceremony(ipc::Json request, const std::string& pin) {
-  request["op"] = request["op"] == "issue" ? "issue-begin" : "show-begin";
+  const std::string op = request["op"];
+  request["op"] = op + "-begin";
   auto begun = call(request, "");
   if (!begun || begun->final.kind != ipc::Reply::Kind::ok) return begun;
   Exchange ex;
@@ -178,15 +179,23 @@ std::optional<Exchange> Client::ceremony(ipc::Json request, const std::string& p
     ex.final.error = std::move(e);
     return ex;
   };
-  auto offer = ipc::CeremonyOffer::parse(begun->final.body);
-  if (!offer.ok()) return fail(offer.error());
   client::KeySources sources;
   sources.usb = false;
   sources.virtual_dir = virtual_dir_;
   auto access = client::KeyAccess::open(sources, 10s);
   if (!access.ok()) return fail(access.error());
   RecordingInteraction io(pin, ex.events);
-  auto answer = client::answer_offer(*offer, (*access)->broker(), io, client::DriverSettings{10s});
+  const client::DriverSettings settings{10s};
+  Result<client::KeyAnswer> answer = Error{Code::internal, "No answer."};
+  if (op == "enroll") {
+    auto offer = ipc::EnrollOffer::parse(begun->final.body);
+    if (!offer.ok()) return fail(offer.error());
+    answer = client::answer_enroll(*offer, (*access)->broker(), io, settings);
+  } else {
+    auto offer = ipc::CeremonyOffer::parse(begun->final.body);
+    if (!offer.ok()) return fail(offer.error());
+    answer = client::answer_offer(*offer, (*access)->broker(), io, settings);
+  }
   if (!answer.ok()) return fail(answer.error());
   ipc::Request finish;
   finish.op = ipc::Op::finish;
@@ -200,7 +209,8 @@ std::optional<Exchange> Client::ceremony(ipc::Json request, const std::string& p
 
 std::optional<Exchange> Client::call(const ipc::Json& request, const std::string& pin) {
   if (request.is_object() &&
-      (request.value("op", "") == "issue" || request.value("op", "") == "show")) {
+      (request.value("op", "") == "issue" || request.value("op", "") == "show" ||
+       request.value("op", "") == "enroll")) {
     return ceremony(request, pin);
   }
   if (!request.is_null() && !ipc::write_frame(fd_, request.dump()).ok()) return std::nullopt;
@@ -313,8 +323,9 @@ bool Deployment::start_token(const std::string& name, const std::string& presenc
 }
 
 bool Deployment::start_daemon() {
-  daemon_ = Process::start({TOUCHPASSD_BINARY, "--config", config().string()}, dir_ / "daemon.log",
-                           options_.daemon_env);
+  std::vector<std::string> argv = options_.daemon_wrapper;
+  argv.insert(argv.end(), {TOUCHPASSD_BINARY, "--config", config().string()});
+  daemon_ = Process::start(argv, dir_ / "daemon.log", options_.daemon_env);
   return wait_for_socket(socket(), 5000ms);
 }
 

@@ -85,9 +85,9 @@ class Client {
   // Sends `request` with `secret` in the frame's secret part and returns the final answer.
   std::optional<Exchange> send(const ipc::Json& request, const std::string& secret);
   // Sends `request` and answers need-pin / need-new-pin with `pin` (if any; otherwise cancels).
-  // nullopt when the connection broke. An "issue" or "show" request runs the ceremony as the
-  // CLI does: issue-begin / show-begin, the deployment's virtual tokens driven by the client
-  // library (its prompts recorded as events), then finish.
+  // nullopt when the connection broke. An "enroll", "issue" or "show" request runs the ceremony as
+  // the CLI does: <op>-begin, the deployment's virtual tokens driven by the client library (its
+  // prompts recorded as events), then finish.
   std::optional<Exchange> call(const ipc::Json& request, const std::string& pin = "");
 
  private:
@@ -127,6 +127,8 @@ class Deployment {
     std::string extra_config;             // more `key = value` lines for touchpassd.conf
     bool usb_tokens = false;              // true: the daemon also looks for USB keys and YubiKeys
     std::vector<std::string> daemon_env;  // e.g. LD_PRELOAD of the YubiKey emulator
+    // A program (and its arguments) that runs the daemon, e.g. strace; empty: none.
+    std::vector<std::string> daemon_wrapper;
   };
   explicit Deployment(Options options);
   Deployment() : Deployment(Options{}) {}
@@ -140,6 +142,8 @@ class Deployment {
   void kill_daemon() { daemon_.stop(SIGKILL); }
   int stop_daemon() { return daemon_.stop(SIGTERM); }
   bool daemon_running() { return daemon_.running(); }
+  // The process started for the daemon (its wrapper's, when there is one).
+  pid_t daemon_pid() const { return daemon_.pid(); }
 
   const fs::path& dir() const { return dir_; }
   fs::path socket() const { return dir_ / "run" / "touchpassd.sock"; }

@@ -44,7 +44,7 @@ class CommandTest : public ::testing::Test {
     };
     env_.now = [] { return kNow; };
     env_.catch_signals = false;
-    env_.timing = {.poll_interval = 20ms, .cancel_grace = 300ms, .reply_timeout = 2000ms};
+    env_.timing = {.poll_interval = 20ms, .reply_timeout = 2000ms};
   }
   ~CommandTest() override {
     ::close(stdin_[0]);
@@ -404,27 +404,35 @@ TEST_F(CommandTest, RevokeAllWithYesDoesNotAsk) {
   EXPECT_TRUE(console_.questions.empty());
 }
 
-TEST_F(CommandTest, EnrollWithoutPinAsksForPresenceOnly) {
-  ListeningDaemon daemon([](const DaemonEnd& d) {
-    EXPECT_EQ(d.next_json(),
-              Json({{"v", 1}, {"op", "enroll"}, {"label", "backup"}, {"uv", "presence"}}));
-    d.event("touch-token", {{"step", 1}, {"steps", 2}});
-    d.event("touch-token", {{"step", 2}, {"steps", 2}});
-    d.ok({{"token", {{"label", "backup"}, {"uv", "presence"}}}});
+TEST_F(CeremonyCommandTest, EnrollCreatesTheCredentialHereWithOneTouch) {
+  Json begin;
+  Json finish;
+  ListeningDaemon daemon([&](const DaemonEnd& d) {
+    begin = d.next_json();
+    ipc::EnrollOffer offer;
+    offer.ceremony = Bytes(ipc::kCeremonyIdBytes, 4);
+    offer.expires_in = 60;
+    offer.rp_id = "touchpass";
+    offer.user_id = Bytes(16, 5);
+    offer.user_name = "alice";
+    offer.origin = "touchpass";
+    offer.challenge = Bytes(32, 6);
+    offer.user_verification = false;
+    d.ok(offer.to_json());
+    finish = d.next_json();
+    d.ok({{"token", {{"label", 42}, {"uv", Json::array()}}}});  // odd fields are tolerated
   });
-  EXPECT_EQ(run(daemon, {"enroll", "--label", "backup", "--no-pin"}), 0);
+  type_on_stdin("1234\n");
+  EXPECT_EQ(run(daemon, {"enroll", "--label", "backup", "--no-pin", "--pin-stdin"}), 0)
+      << console_.err_text;
   daemon.stop();
-  EXPECT_EQ(console_.out_text, "Enrolled \"backup\" (touch only, no PIN).\n");
-  EXPECT_NE(console_.err_text.find("(step 2 of 2)"), std::string::npos);
-}
-
-TEST_F(CommandTest, EnrollToleratesOddTokenFields) {
-  ListeningDaemon daemon([](const DaemonEnd& d) {
-    d.next();
-    d.ok({{"token", {{"label", 42}, {"uv", Json::array()}}}});
-  });
-  EXPECT_EQ(run(daemon, {"enroll"}), 0);
-  daemon.stop();
+  EXPECT_EQ(begin,
+            Json({{"v", 1}, {"op", "enroll-begin"}, {"label", "backup"}, {"uv", "presence"}}));
+  EXPECT_EQ(finish["op"], "finish");
+  EXPECT_EQ(finish["attestation_format"], "packed");
+  EXPECT_NE(finish["client_data_json"].get<std::string>().find("webauthn.create"),
+            std::string::npos);
+  EXPECT_EQ(occurrences(console_.err_text, "Touch your security key"), 1);
   EXPECT_EQ(console_.out_text, "Enrolled \"security key\" (PIN and touch).\n");
 }
 

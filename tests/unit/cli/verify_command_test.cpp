@@ -25,7 +25,7 @@ class VerifyCommandTest : public ::testing::Test {
     EXPECT_EQ(::pipe(stdin_), 0);
     env_.password_fd = stdin_[0];
     env_.catch_signals = false;
-    env_.timing = {.poll_interval = 20ms, .cancel_grace = 300ms, .reply_timeout = 1000ms};
+    env_.timing = {.poll_interval = 20ms, .reply_timeout = 1000ms};
   }
   ~VerifyCommandTest() override {
     ::close(stdin_[0]);

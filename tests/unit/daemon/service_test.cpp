@@ -31,7 +31,7 @@ constexpr store::UnixTime kStart = 1764000000;
 constexpr const char* kPin = "4711-pin";
 
 // Answers every need-pin with the PIN it holds and records the events.
-class ScriptedInteraction final : public Interaction {
+class ScriptedInteraction final : public client::Interaction {
  public:
   explicit ScriptedInteraction(std::string pin) : pin_(std::move(pin)) {}
   void send_event(std::string_view event, ipc::Json) override {
@@ -97,13 +97,13 @@ class ServiceTest : public ::testing::Test {
     ASSERT_TRUE(store_->use_keys(std::move(*keys), kStart, true).ok());
 
     config_.token_timeout = 5s;
-    broker_ = std::make_unique<TokenBroker>(discovery_, hotplug_, 5s);
+    broker_ = std::make_unique<client::TokenBroker>(discovery_, hotplug_, 5s);
     throttle_ =
         std::make_unique<Throttle>(ThrottlePolicy{}, std::vector<store::Throttle>{}, kStart);
     recorder_ = std::make_unique<VerificationRecorder>(*store_, *throttle_, refusals_, 1h,
                                                        [this] { return now_.load(); });
     service_ = std::make_unique<Service>(
-        config_, *store_, *broker_, *throttle_, refusals_, *recorder_, pepper_.clone(),
+        config_, *store_, *throttle_, refusals_, *recorder_, pepper_.clone(),
         [this] { return now_.load(); }, [](std::chrono::milliseconds) {});
   }
   void TearDown() override {
@@ -114,7 +114,7 @@ class ServiceTest : public ::testing::Test {
 
   Result<Outcome> handle(const Peer& peer, const ipc::Request& r,
                          const SecretBytes& secret = SecretBytes()) {
-    return service_->handle(peer, r, io_, secret);
+    return service_->handle(peer, r, secret);
   }
 
   // Begins a ceremony with `begin`, answers the offer with the virtual token through the client
@@ -134,12 +134,27 @@ class ServiceTest : public ::testing::Test {
     return handle(peer, last_finish_, answer->secret);
   }
 
+  // The enroll ceremony, as the CLI runs it.
+  Result<Outcome> enroll_ceremony(const Peer& peer, const ipc::Request& begin,
+                                  const std::function<void(client::KeyAnswer&)>& tamper = {}) {
+    auto offered = handle(peer, begin);
+    if (!offered.ok()) return offered.error();
+    auto offer = ipc::EnrollOffer::parse(offered->result);
+    if (!offer.ok()) return offer.error();
+    auto answer = client::answer_enroll(*offer, *broker_, io_, client::DriverSettings{5s});
+    if (!answer.ok()) return answer.error();
+    if (tamper) tamper(*answer);
+    ipc::Request finish = request(ipc::Op::finish);
+    finish.finish = answer->finish;
+    return handle(peer, finish, answer->secret);
+  }
+
   // Enrolls the virtual token for `user` (acting as root, who may use the token).
   void enroll_for(const std::string& user) {
-    ipc::Request r = request(ipc::Op::enroll);
+    ipc::Request r = request(ipc::Op::enroll_begin);
     r.user = user;
     r.label = user + "'s key";
-    const auto enrolled = handle(root_peer(), r);
+    const auto enrolled = enroll_ceremony(root_peer(), r);
     ASSERT_TRUE(enrolled.ok()) << enrolled.error().message;
   }
 
@@ -184,7 +199,7 @@ class ServiceTest : public ::testing::Test {
   Config config_;
   SecretBytes pepper_ = SecretBytes::copy_of(std::string(32, '\x5e'));
   std::unique_ptr<store::SqliteStore> store_;
-  std::unique_ptr<TokenBroker> broker_;
+  std::unique_ptr<client::TokenBroker> broker_;
   std::unique_ptr<Throttle> throttle_;
   RefusalLog refusals_;
   std::unique_ptr<VerificationRecorder> recorder_;
@@ -373,6 +388,36 @@ class HostileFinishTest : public ServiceTest {
     EXPECT_EQ(store_->find_grant("alice", name).code(), Code::not_found);
   }
 };
+
+TEST_F(ServiceTest, EnrollVerifiesTheAttestationAndStoresNothingWhenItDoesNotHold) {
+  ipc::Request r = request(ipc::Op::enroll_begin);
+  r.user = "alice";
+  // A forged attestation signature, another challenge in the client data, a credential id that
+  // is not the one created: each refused, nothing stored.
+  const std::vector<std::function<void(client::KeyAnswer&)>> forgeries = {
+      [](client::KeyAnswer& a) { a.finish.signature[a.finish.signature.size() / 2] ^= 1; },
+      [](client::KeyAnswer& a) {
+        auto& json = a.finish.client_data_json;
+        json[json.find("\"challenge\":\"") + 13] ^= 1;
+      },
+      [](client::KeyAnswer& a) { a.finish.credential[0] ^= 0xff; },
+      [](client::KeyAnswer& a) { a.finish.authenticator_data[0] ^= 1; },  // rpIdHash
+  };
+  for (const auto& forge : forgeries) {
+    const auto refused = enroll_ceremony(root_peer(), r, forge);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.code(), Code::verification_failed) << refused.error().message;
+  }
+  ipc::Request tokens = request(ipc::Op::tokens);
+  tokens.user = "alice";
+  EXPECT_TRUE(handle(root_peer(), tokens)->result.at("tokens").empty());
+  // The key itself is fine: the genuine answer enrolls it, with one touch.
+  const auto enrolled = enroll_ceremony(root_peer(), r);
+  ASSERT_TRUE(enrolled.ok()) << enrolled.error().message;
+  const auto events = io_.events();
+  EXPECT_EQ(std::count(events.begin(), events.end(), "touch-token"), 5);  // 1 per attempt
+  EXPECT_EQ(handle(root_peer(), tokens)->result.at("tokens").size(), 1u);
+}
 
 TEST_F(HostileFinishTest, AForgedSignatureIsRefused) {
   const auto answer = ceremony(root_peer(), begin_issue(), [](client::KeyAnswer& a) {

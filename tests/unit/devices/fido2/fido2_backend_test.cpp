@@ -216,7 +216,7 @@ TEST_F(Fido2BackendTest, PackedX5cAttestationVerifiesWithLibfido2CredVerify) {
   EXPECT_EQ(enrollment->aaguid.size(), 16u);
   EXPECT_EQ(enrollment->cred_protect, FIDO_CRED_PROT_UV_REQUIRED);
   EXPECT_EQ(enrollment->credential.public_key.size(), 64u);
-  EXPECT_EQ(touches_, 2) << "enroll prompts before makeCredential and before the proof";
+  EXPECT_EQ(touches_, 1) << "enroll prompts once, before makeCredential (no proof assertion)";
   EXPECT_EQ(verify_enrollment_independently(*enrollment, request.client_data_hash), FIDO_OK);
 
   Enrollment tampered = *enrollment;
@@ -384,15 +384,18 @@ TEST_F(Fido2BackendTest, TouchOnlyAssertionThatTheTokenVerifiedIsRefused) {
             "only; its secret would differ. Re-enroll the key.");
 }
 
-TEST_F(Fido2BackendTest, TokenThatAlwaysVerifiesEnrollsOnlyWithPin) {
+TEST_F(Fido2BackendTest, TokenThatAlwaysVerifiesIsUsableOnlyWithPin) {
   Config config = config_with_pin();
   config.always_uv = true;
   start(config);
+  // Enrolling takes one touch and no proof assertion, so a touch-only credential on such a key
+  // is refused by its first use, before any secret comes out of it.
   auto touch_only = backend_->enroll(enroll_request(UserVerification::presence_only));
-  ASSERT_FALSE(touch_only.ok());
-  EXPECT_EQ(touch_only.code(), Code::token_error);
-  EXPECT_NE(touch_only.error().message.find("Enroll with the PIN"), std::string::npos)
-      << touch_only.error().message;
+  ASSERT_TRUE(touch_only.ok()) << touch_only.error().message;
+  auto used = backend_->assert_hmac_secret(assert_request(touch_only->credential));
+  ASSERT_FALSE(used.ok());
+  EXPECT_EQ(used.code(), Code::token_error);
+  EXPECT_NE(used.error().message.find("Re-enroll"), std::string::npos) << used.error().message;
 
   const Enrollment with_pin = enroll(UserVerification::pin);
   const Bytes first = secret(with_pin.credential);
@@ -503,7 +506,7 @@ TEST_F(Fido2BackendTest, PinCredentialWithoutPinIsPinRequiredInTheBackend) {
   auto assertion = backend_->assert_hmac_secret(request);
   ASSERT_FALSE(assertion.ok());
   EXPECT_EQ(assertion.code(), Code::pin_required);
-  EXPECT_EQ(touches_, 2) << "refused before asking for a touch";
+  EXPECT_EQ(touches_, 1) << "refused before asking for a touch";
 
   // A stored record whose UV mode was tampered with does not get around credProtect either.
   Credential downgraded = enrollment.credential;
