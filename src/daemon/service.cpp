@@ -73,9 +73,6 @@ Result<Outcome> Service::handle(const Peer& peer, const ipc::Request& request,
                  "touchpassd opens no security key; `touchpass devices` lists the keys this "
                  "computer sees."};
   }
-  if (request.op == ipc::Op::pin || request.op == ipc::Op::cancel) {
-    return Error{Code::protocol_error, "There is no operation in progress to send that to."};
-  }
   if (request.op == ipc::Op::verify) {
     Status verdict = verify_.verify(peer, request, secret);
     if (!verdict.ok()) return verdict.error();

@@ -16,7 +16,7 @@ std::string dump(const Json& j) {
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
-constexpr std::array<std::pair<Op, std::string_view>, 14> kOps = {{
+constexpr std::array<std::pair<Op, std::string_view>, 12> kOps = {{
     {Op::devices, "devices"},
     {Op::enroll_begin, "enroll-begin"},
     {Op::tokens, "tokens"},
@@ -28,8 +28,6 @@ constexpr std::array<std::pair<Op, std::string_view>, 14> kOps = {{
     {Op::rename, "rename"},
     {Op::log, "log"},
     {Op::verify, "verify"},
-    {Op::pin, "pin"},
-    {Op::cancel, "cancel"},
     {Op::unlock, "unlock"},
 }};
 
@@ -97,11 +95,6 @@ std::optional<Op> op_from_name(std::string_view name) {
   for (const auto& [o, n] : kOps)
     if (n == name) return o;
   return std::nullopt;
-}
-
-bool is_interactive(Op op) {
-  (void)op;
-  return false;
 }
 
 Result<Request> Request::parse(std::string_view json_text) {
@@ -241,8 +234,6 @@ Result<Request> Request::parse(std::string_view json_text) {
     case Op::devices:
     case Op::tokens:
     case Op::list:
-    case Op::pin:
-    case Op::cancel:
       break;
   }
   return r;

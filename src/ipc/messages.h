@@ -38,16 +38,11 @@ enum class Op {
   rename,
   log,
   verify,
-  pin,
-  cancel,
   unlock
 };
 
 std::string_view op_name(Op op);
 std::optional<Op> op_from_name(std::string_view name);
-
-// Ops that stream events and accept pin/cancel while they run.
-bool is_interactive(Op op);
 
 // One client message. Which fields matter depends on `op` (PROTOCOL.md).
 struct Request {
