@@ -71,6 +71,8 @@ Result<Answer> Exchange::run() {
     }
     auto frame = ipc::read_frame(fd_, {0ms, kStall});
     if (!frame.ok()) {
+      // The user's cancel is the news, even if the connection ended meanwhile.
+      if (cancel_.raised()) return Error{Code::cancelled, "Cancelled."};
       if (frame.code() == Code::not_found) {
         return Error{Code::io_error, "touchpassd closed the connection without answering."};
       }
