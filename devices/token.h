@@ -187,14 +187,17 @@ struct Assertion {
   bool user_verified = false;
 };
 
-// One opened token. Methods other than cancel() are called from one thread at a time.
-class Token {
+// The FIDO2 application of a token (CTAP2 through libfido2). Its methods are called from one
+// thread at a time, the token's operation thread.
+class Fido2Facet {
  public:
-  virtual ~Token() = default;
+  virtual ~Fido2Facet() = default;
 
-  virtual const TokenInfo& info() const = 0;
+  // Whether the token has a PIN set, as it said when it was opened (or since set_pin): known
+  // without sending a command.
+  virtual bool pin_set() const = 0;
 
-  // The token's capabilities (from getInfo at open).
+  // The token's capabilities (its getInfo, asked once per opened token).
   virtual Result<Capabilities> capabilities() = 0;
 
   // PIN tries left. Error pin_not_set when the token has no PIN.
@@ -208,34 +211,32 @@ class Token {
   // Creates a non-resident ES256 credential with hmac-secret and credProtect (UV_REQUIRED for
   // uv == pin, else UV_OPTIONAL_WITH_ID), after checking capabilities; verifies the attestation
   // (x5c[0] or self), and for uv == pin proves with a silent probe (no touch) that the key
-  // applies credProtect. Needs one touch; on_touch is called before it.
+  // applies credProtect. Needs one touch; on_touch is called when the request that waits for it
+  // is sent (after any PIN token).
   virtual Result<Enrollment> enroll(const EnrollRequest& request) = 0;
 
   // One assertion for request.credential with the hmac-secret salt, in the credential's UV mode.
   // The signature is verified against the stored public key and the counter checked before
   // returning: a counter that did not increase (unless both are 0) gives clone_suspected.
+  // on_touch is called when the request that waits for the touch is sent (after any PIN token).
   virtual Result<Assertion> assert_hmac_secret(const AssertRequest& request) = 0;
 
   // Whether this token holds `credential`, asked silently: one getAssertion without user
   // presence, without extensions and without a touch (CTAP 2 "up": false). With `pin` the PIN is
   // sent too, which a credential enrolled with credProtect UV_REQUIRED needs to be found. Errors:
   // pin_invalid (retries_left set), pin_blocked, token_removed, io_error, cancelled.
-  virtual Result<bool> holds_credential(const Credential& credential, const SecretBytes* pin);
+  virtual Result<bool> holds_credential(const Credential& credential, const SecretBytes* pin) = 0;
+};
 
-  // Waits until a person touches this token, without creating a credential or sending a PIN
-  // (CTAP "touch to select", libfido2's fido_dev_get_touch_begin/status). Used to pick one of
-  // several present tokens. on_touch is not called (the caller prompts once for all tokens).
-  // Errors: presence_timeout, cancelled (cancel() from another thread), token_removed;
-  // presence_denied when the token reports that the touch was refused (a key with a "deny"
-  // gesture, or the virtual token set to deny): that token was not chosen.
-  virtual Status wait_for_touch(std::chrono::milliseconds timeout) = 0;
-
-  // --- The YubiKey OTP application (DESIGN.md §4.2). Tokens without one (FIDO2 tokens) keep the
-  // default implementations, which fail with capability_missing.
+// The OTP application of a YubiKey (DESIGN.md §4.2). Its methods are called from one thread at a
+// time, the token's operation thread.
+class OtpFacet {
+ public:
+  virtual ~OtpFacet() = default;
 
   // Firmware version, serial (0 when hidden) and which slots are programmed.
   // Errors: token_removed, io_error, malformed_reply, token_error.
-  virtual Result<OtpStatus> otp_status();
+  virtual Result<OtpStatus> otp_status() = 0;
 
   // HMAC-SHA1 challenge-response with `slot`: the 20-byte HMAC-SHA1 of the 64-byte `challenge`
   // under the slot's secret key, which never leaves the token. When the key reports that it waits
@@ -248,7 +249,7 @@ class Token {
   virtual Result<SecretBytes> challenge_response(OtpSlot slot,
                                                  std::span<const std::uint8_t, 64> challenge,
                                                  std::chrono::milliseconds timeout,
-                                                 TouchPrompt on_touch);
+                                                 TouchPrompt on_touch) = 0;
 
   // Programs `slot` for HMAC-SHA1 challenge-response with a fresh random 20-byte key (drawn from
   // OpenSSL's RAND_bytes), fixed 64-byte challenges (no HMAC_LT64), and "a touch is required for
@@ -258,33 +259,37 @@ class Token {
   // derived from it). Succeeds only if the key reports a new programming sequence and the slot as
   // programmed afterwards; otherwise token_error (e.g. the slot is protected by an access code).
   // Needs no touch. Errors also: capability_missing (firmware too old), token_removed, io_error.
-  virtual Status program_challenge_response(OtpSlot slot, bool require_touch, bool force);
+  virtual Status program_challenge_response(OtpSlot slot, bool require_touch, bool force) = 0;
+};
+
+// One opened token: what every token does, and the applications it has (facets). Methods other
+// than cancel() are called from one thread at a time.
+class Token {
+ public:
+  virtual ~Token() = default;
+
+  virtual const TokenInfo& info() const = 0;
+
+  // The token's FIDO2 application; null when it has none (a YubiKey's OTP interface). Owned by
+  // the token and valid as long as it is.
+  virtual Fido2Facet* fido2() { return nullptr; }
+  // The token's YubiKey OTP application; null when it has none (FIDO2 tokens). Owned by the token
+  // and valid as long as it is.
+  virtual OtpFacet* otp() { return nullptr; }
+
+  // Waits until a person touches this token, without creating a credential or sending a PIN
+  // (CTAP "touch to select", libfido2's fido_dev_get_touch_begin/status). Used to pick one of
+  // several present tokens. on_touch is not called (the caller prompts once for all tokens).
+  // Errors: presence_timeout, cancelled (cancel() from another thread), token_removed;
+  // presence_denied when the token reports that the touch was refused (a key with a "deny"
+  // gesture, or the virtual token set to deny): that token was not chosen; capability_missing
+  // for a token that cannot be selected by touch (YubiKey OTP).
+  virtual Status wait_for_touch(std::chrono::milliseconds timeout) = 0;
 
   // Cancels the operation in progress, if any; safe from any thread. The operation then fails
   // with Code::cancelled.
   virtual void cancel() = 0;
 };
-
-inline Result<OtpStatus> Token::otp_status() {
-  return Error(Code::capability_missing,
-               "This security key has no YubiKey OTP application (challenge-response slots).");
-}
-
-inline Result<SecretBytes> Token::challenge_response(OtpSlot, std::span<const std::uint8_t, 64>,
-                                                     std::chrono::milliseconds, TouchPrompt) {
-  return Error(Code::capability_missing,
-               "This security key cannot do YubiKey HMAC-SHA1 challenge-response. Use a YubiKey "
-               "with a programmed challenge-response slot.");
-}
-
-inline Result<bool> Token::holds_credential(const Credential&, const SecretBytes*) {
-  return Error(Code::capability_missing, "This security key holds no FIDO2 credentials.");
-}
-
-inline Status Token::program_challenge_response(OtpSlot, bool, bool) {
-  return Status(Code::capability_missing,
-                "This security key has no YubiKey challenge-response slots to program.");
-}
 
 // Finds the tokens present now and opens them.
 class Discovery {

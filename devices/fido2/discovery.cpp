@@ -11,7 +11,7 @@
 #include "devices/fido2/errors.h"
 #include "devices/fido2/fido2_token.h"
 #include "devices/fido2/handles.h"
-#include "devices/fido2/socket_io.h"
+#include "devices/fido2/report_io.h"
 
 namespace touchpass::devices::fido2 {
 namespace {

@@ -19,7 +19,7 @@
 #include "core/utf8.h"
 #include "devices/fido2/attestation.h"
 #include "devices/fido2/errors.h"
-#include "devices/fido2/socket_io.h"
+#include "devices/fido2/report_io.h"
 
 namespace touchpass::devices::fido2 {
 namespace {
@@ -95,15 +95,6 @@ Status check_new_pin(const SecretBytes& pin) {
   return Status::success();
 }
 
-// The errno of opening the hidraw node `path` as libfido2 does (read-write, then an exclusive
-// non-blocking flock; a lock held elsewhere is EBUSY), or 0 when that works now.
-int usb_open_errno(const std::string& path) {
-  const UniqueFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
-  if (!fd.valid()) return errno;
-  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) return errno == EWOULDBLOCK ? EBUSY : errno;
-  return 0;
-}
-
 const char* c_str(const SecretBytes& pin) {
   return reinterpret_cast<const char*>(pin.data());
 }
@@ -164,14 +155,15 @@ Status Fido2Token::ensure_open() {
 
   DevicePtr dev(fido_dev_new());
   if (!dev) return Status(Code::internal, "Out of memory while opening the security key.");
-  if (is_virtual && fido_dev_set_io_functions(dev.get(), &virtual_socket_io()) != FIDO_OK)
-    return Status(Code::internal, "Could not install the virtual token's I/O functions.");
+  if (fido_dev_set_io_functions(dev.get(), is_virtual ? &virtual_socket_io() : &hidraw_io()) !=
+      FIDO_OK)
+    return Status(Code::internal, "Could not install the security key's I/O functions.");
   fido_dev_set_timeout(dev.get(), to_fido_ms(kCommandTimeout));
 
   const int r = fido_dev_open(dev.get(), info_.path.c_str());
   if (r != FIDO_OK) {
     // libfido2 reports a failed io.open as FIDO_ERR_INTERNAL: find out why from the system.
-    const int open_errno = is_virtual ? socket_io_last_open_errno() : usb_open_errno(info_.path);
+    const int open_errno = report_io_last_open_errno();
     if (open_errno != 0) return translate_open_errno(info_, open_errno);
     return translate_fido_error(r);
   }
@@ -180,13 +172,16 @@ Status Fido2Token::ensure_open() {
                   "This security key only speaks U2F (CTAP1); touchpass needs a FIDO2 key with "
                   "the hmac-secret extension.");
   }
+  // libfido2 read the key's getInfo while opening; its flags tell whether a PIN is set.
+  pin_set_ = pin_set_ || fido_dev_has_pin(dev.get());
   std::lock_guard lock(mutex_);
   dev_ = std::move(dev);
   return Status::success();
 }
 
 template <class Call>
-Status Fido2Token::run(Call&& call, milliseconds timeout, bool presence_expected) {
+Status Fido2Token::run(Call&& call, milliseconds timeout, bool presence_expected,
+                       const TouchPrompt& on_touch) {
   if (Status opened = ensure_open(); !opened.ok()) return opened;
   fido_dev_t* dev = nullptr;
   {
@@ -194,15 +189,17 @@ Status Fido2Token::run(Call&& call, milliseconds timeout, bool presence_expected
     if (cancel_requested_) return Status(Code::cancelled, "The operation was cancelled.");
     dev = dev_.get();
     fido_dev_set_timeout(dev, to_fido_ms(timeout));
-    if (info_.transport == Transport::virtual_socket)
-      reset_socket_io_flags(fido_dev_io_handle(dev));
+    reset_report_io_flags(fido_dev_io_handle(dev));
     busy_ = true;
   }
+  // The prompt comes when the request that waits for the touch is sent, after any PIN token.
+  arm_touch_hook(fido_dev_io_handle(dev), on_touch);
   // dev_ is only replaced by the operation's own thread, so `dev` stays valid during the call;
   // cancel() may use it concurrently (fido_dev_cancel only writes one report).
   const auto start = Clock::now();
   const int r = call(dev);
   const auto elapsed = Clock::now() - start;
+  arm_touch_hook(fido_dev_io_handle(dev), nullptr);
   {
     std::lock_guard lock(mutex_);
     busy_ = false;
@@ -219,16 +216,13 @@ Error Fido2Token::fail(int fido_error, Clock::duration elapsed, milliseconds tim
   FailureContext context;
   context.presence_expected = presence_expected;
   fido_dev_t* dev = dev_.get();
-  if (info_.transport == Transport::virtual_socket) {
-    const SocketIoFlags flags = socket_io_flags(fido_dev_io_handle(dev));
-    context.removed = flags.peer_closed;
-    context.timed_out = transport_failure && (flags.timed_out || elapsed >= timeout);
-  } else {
-    // libfido2's hidraw I/O does not say why a read failed: a vanished device node means the
-    // token was pulled out, a spent budget means a timeout.
-    context.removed = transport_failure && !path_exists(info_.path);
-    context.timed_out = transport_failure && elapsed + milliseconds(50) >= timeout;
-  }
+  const ReportIoFlags flags = report_io_flags(fido_dev_io_handle(dev));
+  // A hidraw node may fail a write with another errno when its device is pulled out: a vanished
+  // node means the same.
+  context.removed =
+      flags.peer_closed ||
+      (transport_failure && info_.transport == Transport::usb_hid && !path_exists(info_.path));
+  context.timed_out = transport_failure && (flags.timed_out || elapsed >= timeout);
   {
     std::lock_guard lock(mutex_);
     context.cancel_requested =
@@ -266,6 +260,7 @@ Result<Capabilities> Fido2Token::capabilities() {
 }
 
 Result<Capabilities> Fido2Token::read_capabilities() {
+  if (capabilities_) return *capabilities_;
   CborInfoPtr info(fido_cbor_info_new());
   if (!info) return Error(Code::internal, "Out of memory while reading the key's capabilities.");
   Status s = run([&](fido_dev_t* dev) { return fido_dev_get_cbor_info(dev, info.get()); },
@@ -300,6 +295,8 @@ Result<Capabilities> Fido2Token::read_capabilities() {
       caps.resident_keys = values[i];
     }
   }
+  pin_set_ = caps.pin_set;
+  capabilities_ = caps;
   return caps;
 }
 
@@ -331,8 +328,13 @@ Status Fido2Token::set_pin(const SecretBytes& new_pin) {
   }
   auto pin = c_string_pin(new_pin);
   if (!pin) return pin.status();
-  return run([&](fido_dev_t* dev) { return fido_dev_set_pin(dev, c_str(*pin), nullptr); },
-             kCommandTimeout, false);
+  Status set = run([&](fido_dev_t* dev) { return fido_dev_set_pin(dev, c_str(*pin), nullptr); },
+                   kCommandTimeout, false);
+  if (set.ok()) {
+    capabilities_->pin_set = true;
+    pin_set_ = true;
+  }
+  return set;
 }
 
 Status Fido2Token::change_pin(const SecretBytes& old_pin, const SecretBytes& new_pin) {
@@ -432,10 +434,9 @@ Result<Enrollment> Fido2Token::enroll(const EnrollRequest& request) {
     return Error(Code::invalid_argument, "Invalid enrollment request (rejected by libfido2).");
   }
 
-  if (request.on_touch) request.on_touch();
   Status made =
       run([&](fido_dev_t* dev) { return fido_dev_make_cred(dev, cred.get(), c_str(pin)); },
-          request.timeout, true);
+          request.timeout, true, request.on_touch);
   if (!made.ok()) return made;
 
   if (Status attested = verify_attestation(cred.get(), request.rp_id); !attested.ok())
@@ -595,7 +596,7 @@ Status Fido2Token::wait_for_touch(milliseconds timeout) {
 bool Fido2Token::token_gone() {
   if (info_.transport == Transport::virtual_socket) {
     std::lock_guard lock(mutex_);
-    return !dev_ || socket_io_flags(fido_dev_io_handle(dev_.get())).peer_closed;
+    return !dev_ || report_io_flags(fido_dev_io_handle(dev_.get())).peer_closed;
   }
   return !path_exists(info_.path);
 }
@@ -669,9 +670,8 @@ Result<Assertion> Fido2Token::assert_locked(const AssertRequest& request) {
     return Error(Code::invalid_argument, "Invalid assertion request (rejected by libfido2).");
   }
 
-  if (request.on_touch) request.on_touch();
   Status got = run([&](fido_dev_t* dev) { return fido_dev_get_assert(dev, a, c_str(pin)); },
-                   request.timeout, true);
+                   request.timeout, true, request.on_touch);
   if (!got.ok()) return got;
 
   if (fido_assert_count(a) != 1) return malformed_reply("not exactly one assertion");

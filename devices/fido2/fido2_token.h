@@ -1,6 +1,6 @@
-// Fido2Token: the libfido2 implementation of devices::Token, for FIDO2 USB tokens (libfido2's
-// own hidraw I/O) and for virtual tokens (socket_io.h). Both run exactly the same code above the
-// transport: libfido2's CTAPHID, CBOR, PIN protocol and hmac-secret handling.
+// Fido2Token: the libfido2 implementation of devices::Token, for FIDO2 USB tokens and virtual
+// tokens, each through our transport for libfido2 (report_io.h). Both run exactly the same code
+// above the transport: libfido2's CTAPHID, CBOR, PIN protocol and hmac-secret handling.
 //
 // Decisions beyond devices/token.h:
 // - enroll() checks getInfo first. It needs hmac-secret and ES256 always. A PIN credential
@@ -38,22 +38,23 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 #include "devices/fido2/handles.h"
 #include "devices/token.h"
 
 namespace touchpass::devices::fido2 {
 
-class Fido2Token final : public Token {
+class Fido2Token final : public Token, public Fido2Facet {
  public:
   // How long calls that need no touch (open, getInfo, PIN management) may take.
   static constexpr std::chrono::milliseconds kCommandTimeout{5000};
 
-  // Opens the token described by `info` (transport usb_hid: libfido2's hidraw I/O;
-  // virtual_socket: socket_io.h) and reads its getInfo. Errors: no_token when nothing is there
-  // (or a virtual token's socket refuses), io_error when it may not be opened (permissions, in
-  // use by another program), malformed_reply / token_error when it does not answer like a FIDO2
-  // token.
+  // Opens the token described by `info` (transport usb_hid: a hidraw node; virtual_socket: a
+  // virtual token's socket; both report_io.h) and reads its getInfo. Errors: no_token when nothing
+  // is there (or a virtual token's socket refuses), io_error when it may not be opened
+  // (permissions, in use by another program), malformed_reply / token_error when it does not answer
+  // like a FIDO2 token.
   static Result<std::unique_ptr<Fido2Token>> open(const TokenInfo& info);
 
   ~Fido2Token() override;
@@ -61,6 +62,8 @@ class Fido2Token final : public Token {
   Fido2Token& operator=(const Fido2Token&) = delete;
 
   const TokenInfo& info() const override { return info_; }
+  Fido2Facet* fido2() override { return this; }
+  bool pin_set() const override { return pin_set_; }
   Result<Capabilities> capabilities() override;
   Result<int> pin_retries() override;
   Status set_pin(const SecretBytes& new_pin) override;
@@ -79,13 +82,18 @@ class Fido2Token final : public Token {
   // Opens dev_ if it is closed. Called by the operation's thread only, without mutex_ (an open
   // can take kCommandTimeout and must not block cancel()).
   Status ensure_open();
-  // Runs one libfido2 call on the open device with a time budget, keeping cancel() informed.
-  // Returns FIDO_OK or the translated error (PIN retries looked up after a wrong PIN).
+  // Runs one libfido2 call on the open device with a time budget, keeping cancel() informed;
+  // `on_touch` (if set) is called when the request that waits for a touch is sent
+  // (report_io.h). Returns FIDO_OK or the translated error (PIN retries looked up after a wrong
+  // PIN).
   template <class Call>
-  Status run(Call&& call, std::chrono::milliseconds timeout, bool presence_expected);
+  Status run(Call&& call, std::chrono::milliseconds timeout, bool presence_expected,
+             const TouchPrompt& on_touch = {});
   // Translates a failed call and, after a timeout or transport failure, cancels and closes.
   Error fail(int fido_error, std::chrono::steady_clock::duration elapsed,
              std::chrono::milliseconds timeout, bool presence_expected);
+  // The token's getInfo, asked once per Fido2Token (the answer changes only with set_pin, which
+  // updates it): a ceremony sends no repeated getInfo.
   Result<Capabilities> read_capabilities();
   Result<Assertion> assert_locked(const AssertRequest& request);
   // Proves that the token applied credProtect UV_REQUIRED to `credential`: a getAssertion without
@@ -107,6 +115,9 @@ class Fido2Token final : public Token {
   bool in_operation_ = false;      // a public operation is running
   bool busy_ = false;              // ... and is inside a libfido2 call on dev_
   bool cancel_requested_ = false;  // cancel() was called during this operation
+  // Kept by the operation's thread only:
+  std::optional<Capabilities> capabilities_;  // read_capabilities
+  bool pin_set_ = false;                      // pin_set(): from the open's getInfo, or set_pin
 };
 
 }  // namespace touchpass::devices::fido2

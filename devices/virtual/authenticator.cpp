@@ -2,6 +2,8 @@
 
 #include <charconv>
 #include <exception>
+#include <string>
+#include <utility>
 
 #include "core/cbor_writer.h"
 #include "devices/virtual/auth_data.h"
@@ -22,6 +24,27 @@ constexpr std::uint8_t kCmdGetNextAssertion = 0x08;
 
 constexpr std::uint32_t kMaxPresenceDelayMs = 600000;
 constexpr std::size_t kAaguidSize = 16;
+
+std::string command_name(std::uint8_t command) {
+  switch (command) {
+    case kCmdMakeCredential:
+      return "makeCredential";
+    case kCmdGetAssertion:
+      return "getAssertion";
+    case kCmdGetInfo:
+      return "getInfo";
+    case kCmdClientPin:
+      return "clientPin";
+    case kCmdReset:
+      return "reset";
+    case kCmdGetNextAssertion:
+      return "getNextAssertion";
+    default: {
+      static constexpr char kHex[] = "0123456789abcdef";
+      return std::string{'0', 'x', kHex[command >> 4], kHex[command & 15]};
+    }
+  }
+}
 
 bool faultable(std::uint8_t command) {
   return command == kCmdMakeCredential || command == kCmdGetAssertion ||
@@ -123,6 +146,11 @@ void Authenticator::power_cycle() {
   impl_->pending.reset();
 }
 
+std::vector<std::string> Authenticator::take_command_trace() {
+  std::lock_guard lock(impl_->mutex);
+  return std::exchange(impl_->trace, {});
+}
+
 Bytes Authenticator::aaguid() const {
   std::lock_guard lock(impl_->mutex);
   return impl_->state.aaguid;
@@ -140,6 +168,7 @@ Bytes Authenticator::Impl::handle(std::span<const std::uint8_t> request, Presenc
   if (request.size() - 1 > kMaxMsgSize) return Bytes{ctap::kRequestTooLarge};
   const std::uint8_t command = request[0];
   const auto body = request.subspan(1);
+  if (command != kCmdClientPin) trace.push_back(command_name(command));  // client_pin() records
   if (command != kCmdGetNextAssertion) pending.reset();
   CommandContext ctx{presence, lock};
 
@@ -233,6 +262,7 @@ void Authenticator::Impl::wait_for_presence(CommandContext& ctx) {
   }
   ctx.lock.lock();
   if (auto failure = presence_failure(answer)) throw CtapError(*failure);
+  trace.push_back("touch");
 }
 
 void Authenticator::Impl::new_pin_uv_auth_token() {

@@ -121,6 +121,14 @@ class Authenticator {
   // and the "3 wrong PINs in a row" block lifted.
   void power_cycle();
 
+  // The CTAP commands handled since the last call, in order, by name ("getInfo",
+  // "makeCredential", "getAssertion", "getNextAssertion", "reset", "clientPin.getRetries",
+  // "clientPin.getKeyAgreement", "clientPin.setPin", "clientPin.changePin",
+  // "clientPin.getPinToken", "clientPin.getPinUvAuthToken", or "0xNN" for an unknown command),
+  // with "touch" after each approved user presence; clears the record. For tests and benchmarks
+  // that count what a client sends (CTAPHID INIT, handled by the transport, is not a command).
+  std::vector<std::string> take_command_trace();
+
   const Config& config() const { return config_; }
   Bytes aaguid() const;
   int pin_retries() const;

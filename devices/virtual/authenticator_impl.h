@@ -140,6 +140,7 @@ struct Authenticator::Impl {
   PinUvAuthToken pin_token;
   int consecutive_pin_failures = 0;  // since power-up
   std::optional<PendingAssertions> pending;
+  std::vector<std::string> trace;  // Authenticator::take_command_trace
 };
 
 // Whether `presence` is an approval; otherwise the CTAP status to answer with.

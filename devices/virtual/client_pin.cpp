@@ -2,6 +2,7 @@
 #include <openssl/crypto.h>
 
 #include <algorithm>
+#include <string>
 
 #include "core/cbor_writer.h"
 #include "devices/virtual/auth_data.h"
@@ -18,6 +19,26 @@ constexpr std::int64_t kSetPin = 3;
 constexpr std::int64_t kChangePin = 4;
 constexpr std::int64_t kGetPinToken = 5;
 constexpr std::int64_t kGetPinUvAuthTokenUsingPinWithPermissions = 9;
+
+// The name of a clientPIN subcommand in the command trace.
+std::string subcommand_name(std::int64_t subcommand) {
+  switch (subcommand) {
+    case kGetRetries:
+      return "clientPin.getRetries";
+    case kGetKeyAgreement:
+      return "clientPin.getKeyAgreement";
+    case kSetPin:
+      return "clientPin.setPin";
+    case kChangePin:
+      return "clientPin.changePin";
+    case kGetPinToken:
+      return "clientPin.getPinToken";
+    case kGetPinUvAuthTokenUsingPinWithPermissions:
+      return "clientPin.getPinUvAuthToken";
+    default:
+      return "clientPin." + std::to_string(subcommand);
+  }
+}
 
 constexpr std::size_t kPaddedPinSize = 64;
 constexpr std::size_t kPinHashSize = 16;
@@ -107,6 +128,7 @@ Bytes Authenticator::Impl::client_pin(const cbor_item_t* params) {
   const CborMap m(params);
   const cbor_item_t* protocol_item = m.find(1);
   const std::int64_t subcommand = as_int(m.require(2));
+  trace.push_back(subcommand_name(subcommand));
   if (subcommand == kGetRetries) {
     // Platforms (libfido2 among them) send protocol 1 here whatever the token offers: only its
     // type is checked.

@@ -6,13 +6,14 @@
 #include <openssl/hmac.h>
 #include <openssl/kdf.h>
 #include <openssl/param_build.h>
-#include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
 #include <climits>
 #include <cstring>
 #include <string>
+
+#include "core/random.h"
 
 namespace touchpass::vtoken::crypto {
 
@@ -170,13 +171,13 @@ SecretBytes P256Key::ecdh_x(const P256Key& peer) const {
 
 Bytes random_bytes(std::size_t n) {
   Bytes out(n);
-  if (n > 0) check(RAND_bytes(out.data(), int_size(n)) == 1, "RAND_bytes");
+  check(fill_random(out).ok(), "fill_random");
   return out;
 }
 
 SecretBytes random_secret(std::size_t n) {
   SecretBytes out(n);
-  if (n > 0) check(RAND_bytes(out.data(), int_size(n)) == 1, "RAND_bytes");
+  check(fill_random(out.bytes()).ok(), "fill_random");
   return out;
 }
 

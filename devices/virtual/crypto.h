@@ -70,7 +70,7 @@ inline Bytes concat(ByteView a, ByteView b) {
   return out;
 }
 
-// `n` random bytes from the OpenSSL DRBG.
+// `n` random bytes from touchpass's one random source (core/random.h); throws when it fails.
 Bytes random_bytes(std::size_t n);
 SecretBytes random_secret(std::size_t n);
 

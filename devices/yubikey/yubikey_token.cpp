@@ -34,12 +34,6 @@ std::string slot_name(OtpSlot slot) {
   return slot == OtpSlot::one ? "1" : "2";
 }
 
-Error fido2_not_here() {
-  return Error(Code::capability_missing,
-               "This is the OTP application of a YubiKey (HMAC-SHA1 challenge-response); FIDO2 "
-               "operations go through the key's FIDO2 interface instead.");
-}
-
 // Reads one report from the key: yk_wait_for_key_status asked to wait at most 1 ms for the
 // touch-wait flag hands back the whole report in `report` whether or not the flag is set (it
 // then fails with YK_ETIMEOUT). Any other failure is a USB failure.
@@ -99,24 +93,6 @@ Result<KeyPtr> YubiKeyToken::open_key() {
   return key;
 }
 
-Result<Capabilities> YubiKeyToken::capabilities() {
-  return fido2_not_here();
-}
-Result<int> YubiKeyToken::pin_retries() {
-  return fido2_not_here();
-}
-Status YubiKeyToken::set_pin(const SecretBytes&) {
-  return fido2_not_here();
-}
-Status YubiKeyToken::change_pin(const SecretBytes&, const SecretBytes&) {
-  return fido2_not_here();
-}
-Result<Enrollment> YubiKeyToken::enroll(const EnrollRequest&) {
-  return fido2_not_here();
-}
-Result<Assertion> YubiKeyToken::assert_hmac_secret(const AssertRequest&) {
-  return fido2_not_here();
-}
 Status YubiKeyToken::wait_for_touch(milliseconds) {
   return Status(Code::capability_missing,
                 "A YubiKey's OTP application cannot be selected by touch; choose it by serial.");

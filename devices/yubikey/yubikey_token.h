@@ -49,7 +49,7 @@ namespace touchpass::devices::yubikey {
 // "yubikey-otp:index:<n>".
 inline constexpr std::string_view kPathPrefix = "yubikey-otp:";
 
-class YubiKeyToken final : public Token {
+class YubiKeyToken final : public Token, public OtpFacet {
  public:
   // How long a slot that needs no touch may take to answer a challenge.
   static constexpr std::chrono::milliseconds kAnswerBudget{2000};
@@ -62,12 +62,7 @@ class YubiKeyToken final : public Token {
   static Result<std::unique_ptr<YubiKeyToken>> open(const TokenInfo& info);
 
   const TokenInfo& info() const override { return info_; }
-  Result<Capabilities> capabilities() override;
-  Result<int> pin_retries() override;
-  Status set_pin(const SecretBytes& new_pin) override;
-  Status change_pin(const SecretBytes& old_pin, const SecretBytes& new_pin) override;
-  Result<Enrollment> enroll(const EnrollRequest& request) override;
-  Result<Assertion> assert_hmac_secret(const AssertRequest& request) override;
+  OtpFacet* otp() override { return this; }
   Status wait_for_touch(std::chrono::milliseconds timeout) override;
   // Makes a running challenge_response stop with cancelled (within kTouchPoll). Safe from any
   // thread; does nothing when no operation runs.

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "cli/event_text.h"
@@ -19,11 +20,21 @@ class ConsoleInteraction final : public client::Interaction {
  public:
   ConsoleInteraction(Console& console, PinSource& pins, const CancelFlag& cancel)
       : console_(console), pins_(pins), cancel_(cancel) {}
-  ~ConsoleInteraction() override { end_watch(); }
+  ~ConsoleInteraction() override {
+    end_watch();
+    end_wait();
+  }
 
   void send_event(std::string_view event, ipc::Json fields) override {
+    if (event == "insert-token") {
+      show_wait(fields);
+      return;
+    }
+    end_wait();
     if (event == "need-pin") {
-      retries_ = fields.value("retries", 0);
+      retries_ = fields.contains("retries") && fields["retries"].is_number_integer()
+                     ? std::optional<int>(fields["retries"].get<int>())
+                     : std::nullopt;
       new_pin_ = false;
       return;
     }
@@ -63,11 +74,29 @@ class ConsoleInteraction final : public client::Interaction {
   bool cancelled() const override { return cancel_.raised(); }
 
  private:
+  // The wait for a key: on a terminal a countdown redrawn in place, elsewhere one line.
+  void show_wait(const ipc::Json& fields) {
+    const bool first = !waiting_;
+    waiting_ = true;
+    if (console_.err_is_terminal()) {
+      auto line = insert_token_countdown(fields);
+      if (line.ok()) console_.err("\r" + *line + " ");
+      return;
+    }
+    if (first) console_.err("Insert your security key… (Ctrl-C cancels)\n");
+  }
+  // Ends a countdown line before anything else is said.
+  void end_wait() {
+    if (waiting_ && console_.err_is_terminal()) console_.err("\n");
+    waiting_ = false;
+  }
+
   Console& console_;
   PinSource& pins_;
   const CancelFlag& cancel_;
-  int retries_ = 0;
+  std::optional<int> retries_;  // tries left, when the key told
   bool new_pin_ = false;
+  bool waiting_ = false;  // the wait for a key is on the screen
   int min_length_ = 4;
   std::atomic<bool> stop_{false};
   std::thread watcher_;

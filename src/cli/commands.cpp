@@ -214,8 +214,8 @@ int Runner::enroll() {
   ipc::Request r = request(Op::enroll_begin);
   r.label = o_.label;
   if (o_.no_pin) r.uv = "presence";
-  r.kind = o_.kind;
-  if (o_.kind == "yubikey") {
+  r.kind = o_.kind == "yubikey" ? TokenKind::yubikey : TokenKind::fido2;  // CLI11 checked it
+  if (r.kind == TokenKind::yubikey) {
     r.slot = o_.slot;
     r.program = o_.program;
     r.force = o_.force;

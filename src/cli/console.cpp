@@ -21,6 +21,10 @@ void StdConsole::out_secret(std::string_view secret) {
   write_all(STDOUT_FILENO, secret);
 }
 
+bool StdConsole::err_is_terminal() const {
+  return ::isatty(STDERR_FILENO) == 1;
+}
+
 std::optional<bool> StdConsole::confirm(std::string_view question) {
   UniqueFd tty(::open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC));
   if (!tty.valid()) return std::nullopt;

@@ -21,6 +21,8 @@ class Console {
   // Asks `question` on the terminal: true for an answer starting with y or Y, false for any
   // other answer; nullopt when there is no terminal to ask on.
   virtual std::optional<bool> confirm(std::string_view question) = 0;
+  // Whether standard error is a terminal, where a line may be redrawn in place (a countdown).
+  virtual bool err_is_terminal() const { return false; }
 };
 
 // The process's standard output and error, written unbuffered with write(2), and /dev/tty
@@ -31,6 +33,7 @@ class StdConsole final : public Console {
   void err(std::string_view text) override;
   void out_secret(std::string_view secret) override;
   std::optional<bool> confirm(std::string_view question) override;
+  bool err_is_terminal() const override;
 };
 
 }  // namespace touchpass::cli

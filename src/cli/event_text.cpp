@@ -51,4 +51,11 @@ Result<std::optional<std::string>> display_event_line(std::string_view event,
   return Line();
 }
 
+Result<std::string> insert_token_countdown(const ipc::Json& body) {
+  constexpr int kMaxWaitSeconds = 24 * 3600;
+  const auto left = event_int_field(body, "remaining", 0, kMaxWaitSeconds);
+  if (!left) return malformed("insert-token without a valid \"remaining\"");
+  return "Insert your security key… " + std::to_string(*left) + " s left (Ctrl-C cancels)";
+}
+
 }  // namespace touchpass::cli

@@ -22,4 +22,9 @@ std::optional<int> event_int_field(const ipc::Json& body, const char* key, int m
 Result<std::optional<std::string>> display_event_line(std::string_view event,
                                                       const ipc::Json& body);
 
+// The countdown of an insert-token event for a terminal, without a line end (it is redrawn in
+// place as the seconds pass): "Insert your security key… 29 s left (Ctrl-C cancels)".
+// protocol_error when "remaining" is missing or out of range.
+Result<std::string> insert_token_countdown(const ipc::Json& body);
+
 }  // namespace touchpass::cli

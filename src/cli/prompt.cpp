@@ -120,8 +120,9 @@ Result<SecretBytes> TerminalPinSource::ask(std::string_view prompt) {
   return pin;
 }
 
-Result<SecretBytes> TerminalPinSource::current_pin(int retries) {
-  auto pin = ask("Enter the PIN of your security key (" + tries_left(retries) + "): ");
+Result<SecretBytes> TerminalPinSource::current_pin(std::optional<int> retries) {
+  auto pin = ask(retries ? "Enter the PIN of your security key (" + tries_left(*retries) + "): "
+                         : std::string("Enter the PIN of your security key: "));
   if (pin.ok() && pin->empty()) return no_pin_entered();
   return pin;
 }
@@ -149,7 +150,7 @@ Result<SecretBytes> TerminalPinSource::new_pin(int min_length) {
                "No PIN was set: the PINs entered were too short or did not match."};
 }
 
-Result<SecretBytes> LinePinSource::current_pin(int /*retries*/) {
+Result<SecretBytes> LinePinSource::current_pin(std::optional<int> /*retries*/) {
   auto pin = read_secret_line(fd_, cancel_, kMaxPinBytes);
   if (pin.ok() && pin->empty()) return no_pin_entered();
   return pin;
@@ -165,7 +166,7 @@ Result<SecretBytes> LinePinSource::new_pin(int min_length) {
   return pin;
 }
 
-Result<SecretBytes> NoTerminalPinSource::current_pin(int /*retries*/) {
+Result<SecretBytes> NoTerminalPinSource::current_pin(std::optional<int> /*retries*/) {
   return no_terminal();
 }
 

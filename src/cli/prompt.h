@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string_view>
 
 #include "cli/cancel.h"
@@ -26,9 +27,10 @@ class PinSource {
  public:
   virtual ~PinSource() = default;
 
-  // The token's current PIN, with `retries` tries left. Errors: cancelled when the cancel flag
-  // is raised while asking; pin_required when no PIN can be had (the sentence says why).
-  virtual Result<SecretBytes> current_pin(int retries) = 0;
+  // The token's current PIN; `retries` is the tries left when known (the key tells it after a
+  // wrong PIN; nobody asks it before the first try). Errors: cancelled when the cancel flag is
+  // raised while asking; pin_required when no PIN can be had (the sentence says why).
+  virtual Result<SecretBytes> current_pin(std::optional<int> retries) = 0;
 
   // A new PIN of at least `min_length` characters (Unicode code points). Errors as
   // current_pin, and pin_policy when no acceptable PIN was given.
@@ -41,7 +43,7 @@ class TerminalPinSource final : public PinSource {
   // `tty` is the terminal, open for reading and writing. `cancel` must outlive *this.
   TerminalPinSource(UniqueFd tty, const CancelFlag& cancel);
 
-  Result<SecretBytes> current_pin(int retries) override;
+  Result<SecretBytes> current_pin(std::optional<int> retries) override;
   Result<SecretBytes> new_pin(int min_length) override;
 
  private:
@@ -58,7 +60,7 @@ class LinePinSource final : public PinSource {
  public:
   LinePinSource(int fd, const CancelFlag& cancel) : fd_(fd), cancel_(cancel) {}
 
-  Result<SecretBytes> current_pin(int retries) override;
+  Result<SecretBytes> current_pin(std::optional<int> retries) override;
   Result<SecretBytes> new_pin(int min_length) override;
 
  private:
@@ -70,7 +72,7 @@ class LinePinSource final : public PinSource {
 // pin_required and "A PIN is needed but there is no terminal to ask on; use --pin-stdin."
 class NoTerminalPinSource final : public PinSource {
  public:
-  Result<SecretBytes> current_pin(int retries) override;
+  Result<SecretBytes> current_pin(std::optional<int> retries) override;
   Result<SecretBytes> new_pin(int min_length) override;
 };
 

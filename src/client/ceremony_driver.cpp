@@ -30,32 +30,37 @@ devices::Credential credential_of(const ipc::OfferedCredential& c) {
   return out;
 }
 
+Error no_application(const Token& token) {
+  return Error{Code::capability_missing,
+               "The security key \"" + token.info().product +
+                   "\" has neither a FIDO2 application nor a YubiKey OTP application that "
+                   "touchpass can use."};
+}
+
 Error not_held() {
   return Error{Code::no_credentials,
                "This security key does not hold any of your enrolled credentials: it is "
                "probably another key. Use the key you enrolled (`touchpass tokens` lists them)."};
 }
 
-// Asks for the PIN, telling the tries left.
-Result<SecretBytes> ask_pin(Token& token, Interaction& io, std::chrono::seconds timeout) {
-  auto retries = token.pin_retries();
-  if (!retries.ok()) return retries.error();
-  if (*retries == 0) {
-    return Error{Code::pin_blocked,
-                 "The PIN of this security key is blocked; the key must be reset."};
-  }
-  io.send_event("need-pin", {{"retries", *retries}});
+// Asks for the PIN; the tries left are told once the key has said them (after a wrong PIN).
+// Nothing is asked of the key first: the PIN goes with the request that needs it.
+Result<SecretBytes> ask_pin(Interaction& io, std::optional<int> retries,
+                            std::chrono::seconds timeout) {
+  ipc::Json fields = ipc::Json::object();
+  if (retries) fields["retries"] = *retries;
+  io.send_event("need-pin", std::move(fields));
   return io.receive_pin(timeout);
 }
 
 // Runs `attempt` with a PIN from the user, asking again after a wrong one while the key has
 // tries left.
 template <class Attempt>
-auto with_pin(Token& token, Interaction& io, Attempt&& attempt)
+auto with_pin(Interaction& io, Attempt&& attempt)
     -> decltype(attempt(std::declval<const SecretBytes&>())) {
   std::optional<Error> wrong;  // the last wrong-PIN error
   for (int i = 0;; ++i) {
-    auto pin = ask_pin(token, io, std::chrono::seconds(120));
+    auto pin = ask_pin(io, wrong ? wrong->retries_left : std::nullopt, std::chrono::seconds(120));
     if (!pin.ok()) {
       // No PIN again (e.g. --pin-stdin at its end): the wrong PIN is the news, unless the user
       // cancelled.
@@ -79,24 +84,32 @@ struct Chosen {
 
 // Which offered FIDO2 credential `token` holds: the only one without asking; otherwise a silent
 // look-up, first of the touch-only credentials, then (with the PIN) of those that need it.
-Result<Chosen> choose_fido2(Token& token, const std::vector<const ipc::OfferedCredential*>& offered,
+Result<Chosen> choose_fido2(devices::Fido2Facet& key,
+                            const std::vector<const ipc::OfferedCredential*>& offered,
                             Interaction& io) {
-  if (offered.size() == 1) return Chosen{offered.front(), std::nullopt};
+  // A credential enrolled with the PIN lives only on a key that has a PIN.
+  const auto possible = [&](const ipc::OfferedCredential* c) {
+    return !c->user_verification || key.pin_set();
+  };
+  if (offered.size() == 1) {
+    if (!possible(offered.front())) return not_held();
+    return Chosen{offered.front(), std::nullopt};
+  }
   bool any_uv = false;
   for (const auto* c : offered) {
     if (c->user_verification) {
-      any_uv = true;
+      any_uv = any_uv || possible(c);
       continue;
     }
-    auto held = token.holds_credential(credential_of(*c), nullptr);
+    auto held = key.holds_credential(credential_of(*c), nullptr);
     if (!held.ok()) return held.error();
     if (*held) return Chosen{c, std::nullopt};
   }
   if (!any_uv) return not_held();
-  return with_pin(token, io, [&](const SecretBytes& pin) -> Result<Chosen> {
+  return with_pin(io, [&](const SecretBytes& pin) -> Result<Chosen> {
     for (const auto* c : offered) {
       if (!c->user_verification) continue;
-      auto held = token.holds_credential(credential_of(*c), &pin);
+      auto held = key.holds_credential(credential_of(*c), &pin);
       if (!held.ok()) return held.error();
       if (*held) return Chosen{c, pin.clone()};
     }
@@ -104,13 +117,14 @@ Result<Chosen> choose_fido2(Token& token, const std::vector<const ipc::OfferedCr
   });
 }
 
-Result<KeyAnswer> answer_fido2(const ipc::CeremonyOffer& offer, Token& token, Interaction& io,
+Result<KeyAnswer> answer_fido2(const ipc::CeremonyOffer& offer, Token& token,
+                               devices::Fido2Facet& key, Interaction& io,
                                const DriverSettings& settings) {
   std::vector<const ipc::OfferedCredential*> offered;
   for (const auto& c : offer.credentials) {
     if (c.kind == TokenKind::fido2) offered.push_back(&c);
   }
-  auto chosen = choose_fido2(token, offered, io);
+  auto chosen = choose_fido2(key, offered, io);
   if (!chosen.ok()) return chosen.error();
   const ipc::OfferedCredential& c = *chosen->credential;
 
@@ -133,7 +147,7 @@ Result<KeyAnswer> answer_fido2(const ipc::CeremonyOffer& offer, Token& token, In
   const auto assert_with = [&](const SecretBytes* pin) {
     request.pin = pin;
     WatchScope watch(io, &token);
-    return token.assert_hmac_secret(request);
+    return key.assert_hmac_secret(request);
   };
   Result<devices::Assertion> assertion = Error{Code::internal, "No assertion."};
   if (!c.user_verification) {
@@ -141,7 +155,7 @@ Result<KeyAnswer> answer_fido2(const ipc::CeremonyOffer& offer, Token& token, In
   } else if (chosen->pin) {
     assertion = assert_with(&*chosen->pin);
   } else {
-    assertion = with_pin(token, io, [&](const SecretBytes& pin) { return assert_with(&pin); });
+    assertion = with_pin(io, [&](const SecretBytes& pin) { return assert_with(&pin); });
   }
   if (!assertion.ok()) return assertion.error();
   answer.finish.authenticator_data = std::move(assertion->auth_data);
@@ -150,21 +164,22 @@ Result<KeyAnswer> answer_fido2(const ipc::CeremonyOffer& offer, Token& token, In
   return answer;
 }
 
-Result<KeyAnswer> answer_yubikey(const ipc::CeremonyOffer& offer, Token& key, Interaction& io,
+Result<KeyAnswer> answer_yubikey(const ipc::CeremonyOffer& offer, Token& token,
+                                 devices::OtpFacet& key, Interaction& io,
                                  const DriverSettings& settings) {
   const ipc::OfferedCredential* chosen = nullptr;
   YubiKeySlot slot = YubiKeySlot::two;
   for (const auto& c : offer.credentials) {
     if (c.kind != TokenKind::yubikey) continue;
     auto parsed = parse_yubikey_credential(c.credential);
-    if (parsed.ok() && parsed->serial == key.info().serial) {
+    if (parsed.ok() && parsed->serial == token.info().serial) {
       chosen = &c;
       slot = parsed->slot;
       break;
     }
   }
   if (chosen == nullptr) return not_held();
-  WatchScope watch(io, &key);
+  WatchScope watch(io, &token);
   int step = 0;
   SecretBytes responses(ipc::kYubiKeyFinishSecretBytes);
   // 1. the rolling proof, 2. S, 3. the next rolling challenge (DESIGN.md §4.2).
@@ -195,9 +210,10 @@ Result<KeyAnswer> answer_yubikey(const ipc::CeremonyOffer& offer, Token& key, In
   return answer;
 }
 
-Result<KeyAnswer> enroll_fido2(const ipc::EnrollOffer& offer, Token& token, Interaction& io,
+Result<KeyAnswer> enroll_fido2(const ipc::EnrollOffer& offer, Token& token,
+                               devices::Fido2Facet& key, Interaction& io,
                                const DriverSettings& settings) {
-  auto caps = token.capabilities();
+  auto caps = key.capabilities();
   if (!caps.ok()) return caps.error();
   KeyAnswer answer;
   answer.finish.ceremony = offer.ceremony;
@@ -218,17 +234,17 @@ Result<KeyAnswer> enroll_fido2(const ipc::EnrollOffer& offer, Token& token, Inte
   const auto enroll_with = [&](const SecretBytes* pin) {
     request.pin = pin;
     WatchScope watch(io, &token);
-    return token.enroll(request);
+    return key.enroll(request);
   };
   Result<devices::Enrollment> enrolled = Error{Code::internal, "Not enrolled."};
   if (caps->client_pin && !caps->pin_set && offer.user_verification) {
     io.send_event("need-new-pin", {{"min_length", 4}});
     auto new_pin = io.receive_pin(std::chrono::seconds(120));
     if (!new_pin.ok()) return new_pin.error();
-    if (Status s = token.set_pin(*new_pin); !s.ok()) return s.error();
+    if (Status s = key.set_pin(*new_pin); !s.ok()) return s.error();
     enrolled = enroll_with(&*new_pin);
   } else if (caps->pin_set) {
-    enrolled = with_pin(token, io, [&](const SecretBytes& pin) { return enroll_with(&pin); });
+    enrolled = with_pin(io, [&](const SecretBytes& pin) { return enroll_with(&pin); });
   } else {
     enrolled = enroll_with(nullptr);
   }
@@ -243,7 +259,8 @@ Result<KeyAnswer> enroll_fido2(const ipc::EnrollOffer& offer, Token& token, Inte
   return answer;
 }
 
-Result<KeyAnswer> enroll_yubikey(const ipc::EnrollOffer& offer, Token& key, Interaction& io,
+Result<KeyAnswer> enroll_yubikey(const ipc::EnrollOffer& offer, Token& token,
+                                 devices::OtpFacet& key, Interaction& io,
                                  const DriverSettings& settings) {
   const YubiKeySlot slot = offer.slot == 1 ? YubiKeySlot::one : YubiKeySlot::two;
   auto status = key.otp_status();
@@ -269,7 +286,7 @@ Result<KeyAnswer> enroll_yubikey(const ipc::EnrollOffer& offer, Token& key, Inte
   if (offer.rolling_challenge.size() != devices::kOtpChallengeBytes) {
     return Error{Code::protocol_error, "touchpassd offered a YubiKey challenge of a wrong size."};
   }
-  WatchScope watch(io, &key);
+  WatchScope watch(io, &token);
   auto response = key.challenge_response(
       slot, std::span<const std::uint8_t, 64>(offer.rolling_challenge.data(), 64),
       settings.token_timeout, [&] {
@@ -315,10 +332,9 @@ Result<KeyAnswer> answer_offer(const ipc::CeremonyOffer& offer, TokenBroker& bro
   auto lease = broker.acquire(io, offered);
   if (!lease.ok()) return lease.error();
   Token& token = lease->token();
-  if (token.info().transport == devices::Transport::yubikey_otp) {
-    return answer_yubikey(offer, token, io, settings);
-  }
-  return answer_fido2(offer, token, io, settings);
+  if (auto* otp = token.otp()) return answer_yubikey(offer, token, *otp, io, settings);
+  if (auto* fido2 = token.fido2()) return answer_fido2(offer, token, *fido2, io, settings);
+  return no_application(token);
 }
 
 Result<KeyAnswer> answer_enroll(const ipc::EnrollOffer& offer, TokenBroker& broker, Interaction& io,
@@ -328,8 +344,14 @@ Result<KeyAnswer> answer_enroll(const ipc::EnrollOffer& offer, TokenBroker& brok
     return may_open(info) && (info.transport == devices::Transport::yubikey_otp) == otp;
   });
   if (!lease.ok()) return lease.error();
-  return otp ? enroll_yubikey(offer, lease->token(), io, settings)
-             : enroll_fido2(offer, lease->token(), io, settings);
+  Token& token = lease->token();
+  if (auto* facet = token.otp(); otp && facet) {
+    return enroll_yubikey(offer, token, *facet, io, settings);
+  }
+  if (auto* facet = token.fido2(); !otp && facet) {
+    return enroll_fido2(offer, token, *facet, io, settings);
+  }
+  return no_application(token);
 }
 
 }  // namespace touchpass::client

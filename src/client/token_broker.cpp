@@ -46,7 +46,11 @@ Result<devices::OtpStatus> TokenBroker::otp_status(const devices::TokenInfo& inf
   if (busy_.count(info.path) != 0) return Error{Code::cancelled, "The key is in use."};
   auto token = discovery_.open(info);
   if (!token.ok()) return token.error();
-  return (*token)->otp_status();
+  devices::OtpFacet* otp = (*token)->otp();
+  if (otp == nullptr) {
+    return Error{Code::capability_missing, "This security key has no YubiKey OTP application."};
+  }
+  return otp->otp_status();
 }
 
 Result<std::vector<devices::TokenInfo>> TokenBroker::present() {
@@ -74,8 +78,19 @@ std::vector<std::unique_ptr<devices::Token>> TokenBroker::open_all(
 
 Result<TokenBroker::Lease> TokenBroker::acquire(Interaction& io, const Usable& usable) {
   const auto deadline = std::chrono::steady_clock::now() + wait_;
-  WatchScope watch(io, nullptr);  // a cancel while waiting for a token ends the wait
-  bool told = false;
+  WatchScope watch(io, nullptr);     // a cancel while waiting for a token ends the wait
+  std::optional<std::int64_t> told;  // the seconds left last told
+  // The countdown: "insert-token" again whenever the whole seconds left change.
+  const auto tell_remaining = [&] {
+    const auto left = std::max<std::int64_t>(
+        0, std::chrono::ceil<std::chrono::seconds>(deadline - std::chrono::steady_clock::now())
+               .count());
+    if (told == left) return;
+    told = left;
+    io.send_event("insert-token",
+                  {{"timeout", std::chrono::duration_cast<std::chrono::seconds>(wait_).count()},
+                   {"remaining", left}});
+  };
   bool forbidden = false;  // a token was present that this user may not use
   std::chrono::steady_clock::time_point settling_until{};
   Error last{Code::no_token, "No security key was found. Insert your security key and try again."};
@@ -113,11 +128,7 @@ Result<TokenBroker::Lease> TokenBroker::acquire(Interaction& io, const Usable& u
       }
       return last;
     }
-    if (!told) {
-      io.send_event("insert-token",
-                    {{"timeout", std::chrono::duration_cast<std::chrono::seconds>(wait_).count()}});
-      told = true;
-    }
+    tell_remaining();
     // A device that just appeared may need a moment before it can be opened (a socket is
     // created by bind() before listen(); udev sets a node's permissions after creating it):
     // for a while after each change, rescan often.
@@ -130,6 +141,7 @@ Result<TokenBroker::Lease> TokenBroker::acquire(Interaction& io, const Usable& u
         settling_until = std::chrono::steady_clock::now() + kSettleTime;
         break;
       }
+      tell_remaining();
     }
   }
 }

@@ -42,7 +42,8 @@ class TokenBroker {
   using Usable = std::function<bool(const devices::TokenInfo&)>;
 
   // Leases a present token that is `usable` and that no other request holds. When there is
-  // none, sends `insert-token` once and keeps looking until the wait runs out (no_token, or
+  // none, sends `insert-token` with the whole seconds left ("remaining") each time they change
+  // and keeps looking until the wait runs out (no_token, or
   // permission_denied when only unusable tokens were present) or the client cancels
   // (cancelled). When there are several, sends `select-token` and leases the one the user
   // touches first (no PIN is sent and no credential created to find out).

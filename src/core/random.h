@@ -1,5 +1,5 @@
-// The one source of randomness outside the virtual token: OpenSSL's DRBG (seeded from the
-// kernel). Grant ids, rolling challenges, show nonces, peppers and YubiKey keys come from here.
+// The one source of randomness: OpenSSL's DRBG (seeded from the kernel). Grant ids, rolling
+// challenges, show nonces, peppers, YubiKey keys and the virtual token's keys come from here.
 #pragma once
 
 #include <cstddef>

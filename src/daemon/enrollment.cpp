@@ -44,7 +44,7 @@ Result<Outcome> Service::enroll_begin(const Peer& peer, const Target& target,
   e.label = request.label;
   ipc::EnrollOffer offer;
   offer.expires_in = ceremonies_.lifetime().count();
-  if (request.kind == "yubikey") {
+  if (request.kind == TokenKind::yubikey) {
     e.kind = TokenKind::yubikey;
     e.slot = request.slot == 1 ? YubiKeySlot::one : YubiKeySlot::two;
     e.user_verification = false;

@@ -91,17 +91,16 @@ Result<Sizes> parse_header(const std::uint8_t* header) {
   return sizes;
 }
 
-}  // namespace
-
-Result<Frame> read_frame(int fd, const ReadLimits& limits) {
+// Reads one frame whose first byte must arrive before `first` (never mind when `first_bounded`
+// is false) and whose rest must arrive before `rest_deadline(arrival of the first byte)`.
+template <class RestDeadline>
+Result<Frame> read_frame_within(int fd, Clock::time_point first, bool first_bounded,
+                                RestDeadline rest_deadline) {
   std::array<std::uint8_t, kHeaderSize> header{};
-  const bool idle_bounded = limits.idle.count() >= 0;
-  if (auto r = read_exact(fd, header.data(), 1,
-                          Clock::now() + std::max(limits.idle, milliseconds(0)), idle_bounded);
-      r != ReadOutcome::done) {
+  if (auto r = read_exact(fd, header.data(), 1, first, first_bounded); r != ReadOutcome::done) {
     return outcome_error(r, false);
   }
-  const auto deadline = Clock::now() + limits.frame;
+  const Clock::time_point deadline = rest_deadline(Clock::now());
   if (auto r = read_exact(fd, header.data() + 1, kHeaderSize - 1, deadline, true);
       r != ReadOutcome::done) {
     return outcome_error(r, true);
@@ -121,6 +120,18 @@ Result<Frame> read_frame(int fd, const ReadLimits& limits) {
     return outcome_error(r, true);
   }
   return frame;
+}
+
+}  // namespace
+
+Result<Frame> read_frame(int fd, const ReadLimits& limits) {
+  return read_frame_within(fd, Clock::now() + std::max(limits.idle, milliseconds(0)),
+                           limits.idle.count() >= 0,
+                           [&](Clock::time_point begun) { return begun + limits.frame; });
+}
+
+Result<Frame> read_frame_by(int fd, std::chrono::steady_clock::time_point deadline) {
+  return read_frame_within(fd, deadline, true, [&](Clock::time_point) { return deadline; });
 }
 
 FrameReader::FrameReader(int fd, bool blocking_waits)

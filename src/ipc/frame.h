@@ -44,6 +44,12 @@ struct ReadLimits {
 // within `frame` (the stream is then out of step and must be closed).
 Result<Frame> read_frame(int fd, const ReadLimits& limits);
 
+// Reads one frame from the stream socket `fd` (blocking or not), and nothing after it, with one
+// deadline for all of it, its first byte included: for a client that bounds its whole wait for
+// an answer (the PAM module). Errors as read_frame; io_error when no byte arrived by `deadline`,
+// invalid_argument when the message began but was not complete by then.
+Result<Frame> read_frame_by(int fd, std::chrono::steady_clock::time_point deadline);
+
 // FrameReader: reads frames from one connection with as few system calls as it can — one
 // poll and one recv for a message that arrived whole — by reading ahead into a small locked
 // buffer that is wiped as it is consumed (a secret part may pass through it). Errors as

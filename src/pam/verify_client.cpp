@@ -1,7 +1,6 @@
 #include "pam/verify_client.h"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <pwd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -31,50 +30,16 @@ std::string errno_text() {
   return std::strerror(errno);
 }
 
-// Reads exactly `size` bytes from the non-blocking socket `fd` before `deadline`.
-// Returns "" on success, otherwise what went wrong.
-std::string read_until(int fd, std::uint8_t* out, std::size_t size, Clock::time_point deadline) {
-  std::size_t got = 0;
-  while (got < size) {
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    if (left.count() <= 0) return "touchpassd did not answer in time";
-    pollfd pfd{fd, POLLIN, 0};
-    const int ready = ::poll(&pfd, 1, static_cast<int>(left.count()) + 1);
-    if (ready < 0) {
-      if (errno == EINTR) continue;
-      return "waiting for touchpassd failed: " + errno_text();
-    }
-    if (ready == 0) continue;  // the deadline check above ends the loop
-    const ssize_t n = ::recv(fd, out + got, size - got, 0);
-    if (n == 0) return "touchpassd closed the connection without a complete answer";
-    if (n < 0) {
-      if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;
-      return "reading from touchpassd failed: " + errno_text();
-    }
-    got += static_cast<std::size_t>(n);
+// Why an answer could not be read (ipc::read_frame_by's errors), for the service's log.
+std::string unreadable(const Error& e) {
+  switch (e.code) {
+    case Code::not_found:
+      return "touchpassd closed the connection without an answer";
+    case Code::io_error:  // nothing by the deadline, or the read failed
+      return "no answer from touchpassd: " + e.message;
+    default:
+      return "touchpassd sent a broken answer: " + e.message;
   }
-  return "";
-}
-
-// Reads one frame (frame.h) with a deadline for the whole of it; the limits are the protocol's.
-// The secret part, which a verify answer should not have, is read into wiped memory.
-std::string read_answer(int fd, Clock::time_point deadline, std::string& json) {
-  std::uint8_t header[ipc::kHeaderSize] = {};
-  if (auto e = read_until(fd, header, sizeof header, deadline); !e.empty()) return e;
-  const std::size_t json_size = std::size_t{header[0]} << 24 | std::size_t{header[1]} << 16 |
-                                std::size_t{header[2]} << 8 | std::size_t{header[3]};
-  const std::size_t secret_size = std::size_t{header[4]} << 8 | std::size_t{header[5]};
-  if (json_size == 0 || json_size > ipc::kMaxJsonSize || secret_size > ipc::kMaxSecretSize) {
-    return "touchpassd sent a frame outside the protocol's limits";
-  }
-  json.assign(json_size, '\0');
-  if (auto e = read_until(fd, reinterpret_cast<std::uint8_t*>(json.data()), json_size, deadline);
-      !e.empty()) {
-    return e;
-  }
-  SecretBytes secret(secret_size);
-  return read_until(fd, secret.data(), secret_size, deadline);
 }
 
 // The uid of `user`, nullopt when there is no such user. Error io_error when the user database
@@ -156,9 +121,11 @@ Verdict verify_with_daemon(const std::string& socket, const std::string& daemon_
     return unavailable("sending the request to touchpassd failed: " + sent.error().message);
   }
 
-  std::string json;
-  if (auto e = read_answer(fd.get(), deadline, json); !e.empty()) return unavailable(e);
-  auto reply = ipc::Reply::parse(json);
+  // The limits are the protocol's; a secret part, which a verify answer should not have, is
+  // read into wiped memory.
+  auto answer = ipc::read_frame_by(fd.get(), deadline);
+  if (!answer.ok()) return unavailable(unreadable(answer.error()));
+  auto reply = ipc::Reply::parse(answer->json);
   if (!reply.ok()) {
     return unavailable("touchpassd sent a malformed answer: " + reply.error().message);
   }

@@ -96,7 +96,7 @@ TEST(VirtualTokenProgram, DiscoveredWhileRunningAndGoneAfterStop) {
   {
     auto token = discovery.open(listed[0]);
     ASSERT_TRUE(token.ok()) << token.error().message;
-    auto caps = (*token)->capabilities();
+    auto caps = (*token)->fido2()->capabilities();
     ASSERT_TRUE(caps.ok()) << caps.error().message;
     EXPECT_TRUE(caps->hmac_secret());
     EXPECT_TRUE(caps->pin_set);
@@ -133,10 +133,10 @@ TEST(VirtualTokenProgram, EnrollsAndDerivesTheSameSecretAcrossProgramRestarts) {
     enroll.user_name = "alice";
     enroll.client_data_hash = Bytes(32, 0x33);
     enroll.pin = &pin;
-    auto enrollment = (*token)->enroll(enroll);
+    auto enrollment = (*token)->fido2()->enroll(enroll);
     ASSERT_TRUE(enrollment.ok()) << enrollment.error().message;
     request.credential = enrollment->credential;
-    auto assertion = (*token)->assert_hmac_secret(request);
+    auto assertion = (*token)->fido2()->assert_hmac_secret(request);
     ASSERT_TRUE(assertion.ok()) << assertion.error().message;
     first.assign(assertion->hmac_secret.bytes().begin(), assertion->hmac_secret.bytes().end());
     request.credential.sign_count = assertion->sign_count;
@@ -148,7 +148,7 @@ TEST(VirtualTokenProgram, EnrollsAndDerivesTheSameSecretAcrossProgramRestarts) {
   ASSERT_EQ(listed.size(), 1u);
   auto token = discovery.open(listed[0]);
   ASSERT_TRUE(token.ok()) << token.error().message;
-  auto assertion = (*token)->assert_hmac_secret(request);
+  auto assertion = (*token)->fido2()->assert_hmac_secret(request);
   ASSERT_TRUE(assertion.ok()) << assertion.error().message;
   EXPECT_TRUE(assertion->hmac_secret.equals(first));
 }

@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "devices/fido2/socket_io.h"
+#include "devices/fido2/report_io.h"
 
 namespace touchpass::testing {
 

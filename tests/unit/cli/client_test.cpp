@@ -152,6 +152,16 @@ TEST_F(ExchangeTest, ARaisedCancelFlagStopsWaitingForTheAnswer) {
   EXPECT_EQ(answer.code(), Code::cancelled);
 }
 
+TEST(InsertTokenCountdown, TellsTheSecondsLeftAndRefusesMissingOnes) {
+  EXPECT_EQ(*insert_token_countdown({{"timeout", 30}, {"remaining", 29}}),
+            "Insert your security key… 29 s left (Ctrl-C cancels)");
+  EXPECT_EQ(*insert_token_countdown({{"remaining", 0}}),
+            "Insert your security key… 0 s left (Ctrl-C cancels)");
+  EXPECT_EQ(insert_token_countdown({{"timeout", 30}}).error().code, Code::protocol_error);
+  EXPECT_EQ(insert_token_countdown({{"remaining", -1}}).error().code, Code::protocol_error);
+  EXPECT_EQ(insert_token_countdown({{"remaining", "9"}}).error().code, Code::protocol_error);
+}
+
 TEST(DisplayEventLine, ShowsPromptsAndRefusesMalformedFields) {
   EXPECT_EQ(**display_event_line("insert-token", {{"timeout", 30}}), "Insert your security key…\n");
   EXPECT_EQ(**display_event_line("touch-token", {{"step", 1}, {"steps", 1}}),

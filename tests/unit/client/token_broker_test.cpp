@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -19,9 +20,10 @@ using namespace std::chrono_literals;
 // An Interaction that records events; a test can cancel it.
 class RecordingInteraction final : public Interaction {
  public:
-  void send_event(std::string_view event, ipc::Json) override {
+  void send_event(std::string_view event, ipc::Json fields) override {
     std::lock_guard lock(mu_);
     events_.emplace_back(event);
+    fields_.push_back(std::move(fields));
   }
   Result<SecretBytes> receive_pin(std::chrono::seconds) override {
     return Error{Code::cancelled, "no PIN in this test"};
@@ -35,10 +37,15 @@ class RecordingInteraction final : public Interaction {
     std::lock_guard lock(mu_);
     return events_;
   }
+  std::vector<ipc::Json> fields() {
+    std::lock_guard lock(mu_);
+    return fields_;
+  }
 
  private:
   std::mutex mu_;
   std::vector<std::string> events_;
+  std::vector<ipc::Json> fields_;
   std::atomic<bool> cancelled_{false};
 };
 
@@ -69,8 +76,31 @@ TEST_F(TokenBrokerTest, AWaitingRequestWakesOnAHotplugEvent) {
   hotplug_.trigger();  // what the udev monitor does when our rules' property shows up
   waiter.join();
   ASSERT_TRUE(lease->ok()) << lease->error().message;
-  EXPECT_EQ(io_.events(), std::vector<std::string>{"insert-token"});
+  // "Insert your key", with the seconds left (again if a second passed meanwhile).
+  const auto events = io_.events();
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(std::count(events.begin(), events.end(), "insert-token"),
+            static_cast<long>(events.size()));
   EXPECT_LT(std::chrono::steady_clock::now() - plugged, 3s);  // the safety-net rescan is 5 s
+}
+
+TEST_F(TokenBrokerTest, TheWaitForAKeyCountsDownTheSecondsLeft) {
+  TokenBroker broker(discovery_, hotplug_, 3s);
+  const auto lease = broker.acquire(io_, anyone_);
+  ASSERT_FALSE(lease.ok());
+  EXPECT_EQ(lease.error().code, Code::no_token);
+  // One event per whole second left, each second told once, counting down to the end.
+  const auto fields = io_.fields();
+  ASSERT_FALSE(fields.empty());
+  std::int64_t previous = 4;
+  for (const auto& f : fields) {
+    EXPECT_EQ(f.value("timeout", -1), 3);
+    const std::int64_t left = f.value("remaining", std::int64_t{-1});
+    EXPECT_GE(left, 0);
+    EXPECT_LT(left, previous) << "the seconds left must only go down";
+    previous = left;
+  }
+  EXPECT_LT(previous, 3) << "the count went down while waiting";
 }
 
 TEST_F(TokenBrokerTest, ATokenUsableOnlyAMomentAfterItsEventIsStillFoundPromptly) {

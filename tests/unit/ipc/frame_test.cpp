@@ -123,6 +123,31 @@ TEST_F(FrameTest, ATrickledMessageIsCutByTheWholeMessageDeadline) {
   ::close(other[1]);
 }
 
+TEST_F(FrameTest, OneDeadlineForAWholeAnswerCoversItsFirstByteAndItsRest) {
+  // Nothing at all by the deadline: io_error.
+  EXPECT_EQ(read_frame_by(fds_[0], std::chrono::steady_clock::now() + 50ms).code(), Code::io_error);
+  // A message that began and trickles on: cut by the same deadline (not a fresh one from its
+  // first byte), as a broken message.
+  EXPECT_EQ(
+      read_trickled(fds_[0], fds_[1],
+                    [&](int fd) {
+                      return read_frame_by(fd, std::chrono::steady_clock::now() + 600ms).code();
+                    }),
+      Code::invalid_argument);
+}
+
+TEST_F(FrameTest, OneDeadlineReadsAWholeAnswerAndItsSecret) {
+  const std::uint8_t secret[] = {'s', 'e', 'c'};
+  ASSERT_TRUE(write_frame(fds_[1], R"({"ok":true})", secret).ok());
+  auto f = read_frame_by(fds_[0], std::chrono::steady_clock::now() + 5s);
+  ASSERT_TRUE(f.ok()) << f.error().message;
+  EXPECT_EQ(f->json, R"({"ok":true})");
+  EXPECT_EQ(f->secret.view(), "sec");
+  send_raw({0x00, 0x01, 0x00, 0x01, 0x00, 0x00});  // 65537 bytes: over the limit
+  EXPECT_EQ(read_frame_by(fds_[0], std::chrono::steady_clock::now() + 5s).code(),
+            Code::invalid_argument);
+}
+
 TEST_F(FrameTest, TheReaderTakesSeveralMessagesFromOneWriteAndLargeOnesBeyondItsBuffer) {
   const std::uint8_t pin[] = {'1', '2', '3', '4'};
   const std::string big(kMaxJsonSize, 'x');

@@ -206,6 +206,13 @@ int verify_assertion_independently(const Assertion& a, const Credential& credent
   return fido_assert_verify(built.get(), 0, COSE_ES256, pk.get());
 }
 
+TEST_F(Fido2BackendTest, AFido2TokenHasTheFido2ApplicationOnly) {
+  start();
+  Token& token = *backend_;
+  EXPECT_EQ(token.fido2(), static_cast<Fido2Facet*>(backend_.get()));
+  EXPECT_EQ(token.otp(), nullptr);
+}
+
 TEST_F(Fido2BackendTest, PackedX5cAttestationVerifiesWithLibfido2CredVerify) {
   start();
   const EnrollRequest request = enroll_request(UserVerification::pin);
@@ -948,7 +955,8 @@ TEST_F(Fido2BackendTest, DirectoryDiscoveryFindsRunningTokenAndNotAfterStop) {
 
   auto token = discovery.open(found->front());
   ASSERT_TRUE(token.ok()) << token.error().message;
-  EXPECT_TRUE((*token)->capabilities().ok());
+  ASSERT_NE((*token)->fido2(), nullptr);
+  EXPECT_TRUE((*token)->fido2()->capabilities().ok());
   token.value().reset();
 
   const TokenInfo gone = found->front();

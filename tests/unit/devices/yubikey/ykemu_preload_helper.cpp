@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::span<const std::uint8_t, 64> chal(challenge->data(), 64);
-  auto response = (*token)->challenge_response(slot, chal, std::chrono::seconds(5), nullptr);
+  auto response = (*token)->otp()->challenge_response(slot, chal, std::chrono::seconds(5), nullptr);
   if (!response) {
     std::fprintf(stderr, "challenge_response: %s\n", response.error().message.c_str());
     return 1;

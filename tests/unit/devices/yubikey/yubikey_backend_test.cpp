@@ -130,7 +130,7 @@ TEST_F(YubiKeyBackendTest, DiscoveryListsSerialFirmwareAndSlots) {
 
   auto token = discovery.open(info);
   ASSERT_TRUE(token.ok()) << token.error().message;
-  auto status = (*token)->otp_status();
+  auto status = (*token)->otp()->otp_status();
   ASSERT_TRUE(status.ok()) << status.error().message;
   EXPECT_EQ(status->serial, kSerial);
   EXPECT_EQ(status->firmware, (FirmwareVersion{5, 4, 3}));
@@ -187,7 +187,7 @@ TEST_F(YubiKeyBackendTest, ResponsesEqualOpenSslHmacSha1WithTheSlotKey) {
     for (const OtpSlot slot : {OtpSlot::one, OtpSlot::two}) {
       bool prompted = false;
       auto response =
-          token->challenge_response(slot, challenge, 5s, [&prompted] { prompted = true; });
+          token->otp()->challenge_response(slot, challenge, 5s, [&prompted] { prompted = true; });
       ASSERT_TRUE(response.ok()) << response.error().message;
       const auto expected = hmac_sha1(slot == OtpSlot::one ? key1 : key2, challenge);
       EXPECT_TRUE(response->equals(expected));
@@ -223,7 +223,7 @@ TEST_F(YubiKeyBackendTest, LibykpersOwnChallengeResponseAgreesWithTheBackend) {
 
   auto token = open_only_key();
   ASSERT_TRUE(token);
-  auto response = token->challenge_response(OtpSlot::two, challenge, 5s, nullptr);
+  auto response = token->otp()->challenge_response(OtpSlot::two, challenge, 5s, nullptr);
   ASSERT_TRUE(response.ok()) << response.error().message;
   EXPECT_TRUE(response->equals(std::span<const std::uint8_t>(raw.data(), 20)));
 }
@@ -266,7 +266,7 @@ TEST_F(YubiKeyBackendTest, DerivationVectorForTheYubiKeyKind) {
   auto challenge = yubikey_challenge(kGrantVersionV1, *grant_id);
   ASSERT_TRUE(challenge.ok());
   EXPECT_EQ(Bytes(challenge->begin(), challenge->end()), hex("challenge"));
-  auto s = token->challenge_response(credential->slot, *challenge, 5s, nullptr);
+  auto s = token->otp()->challenge_response(credential->slot, *challenge, 5s, nullptr);
   ASSERT_TRUE(s.ok()) << s.error().message;
   EXPECT_TRUE(s->equals(hex("S")));
   auto password = derive_app_password(kGrantVersionV1, s->bytes(), *grant_id);
@@ -277,7 +277,7 @@ TEST_F(YubiKeyBackendTest, DerivationVectorForTheYubiKeyKind) {
 TEST_F(YubiKeyBackendTest, UnprogrammedSlotGivesAnActionableError) {
   auto token = open_only_key();
   ASSERT_TRUE(token);
-  auto response = token->challenge_response(OtpSlot::two, random_challenge(), 2s, nullptr);
+  auto response = token->otp()->challenge_response(OtpSlot::two, random_challenge(), 2s, nullptr);
   ASSERT_FALSE(response.ok());
   EXPECT_EQ(response.code(), Code::not_found);
   EXPECT_EQ(response.error().message,
@@ -296,7 +296,7 @@ TEST_F(YubiKeyBackendTest, SlotHoldingAnotherConfigurationIsCapabilityMissing) {
   auto token = open_only_key();
   ASSERT_TRUE(token);
   const auto start = Clock::now();
-  auto response = token->challenge_response(OtpSlot::one, random_challenge(), 10s, nullptr);
+  auto response = token->otp()->challenge_response(OtpSlot::one, random_challenge(), 10s, nullptr);
   ASSERT_FALSE(response.ok());
   EXPECT_EQ(response.code(), Code::capability_missing);
   EXPECT_LT(Clock::now() - start, YubiKeyToken::kAnswerBudget + 2s);
@@ -312,7 +312,7 @@ TEST_F(YubiKeyBackendTest, ProgrammedSlotWithTouchAnswersAfterTouchAndKeepsItsKe
   auto token = open_only_key();
   ASSERT_TRUE(token);
 
-  ASSERT_TRUE(token
+  ASSERT_TRUE(token->otp()
                   ->program_challenge_response(OtpSlot::one, /*require_touch=*/true,
                                                /*force=*/false)
                   .ok());
@@ -325,7 +325,7 @@ TEST_F(YubiKeyBackendTest, ProgrammedSlotWithTouchAnswersAfterTouchAndKeepsItsKe
   EXPECT_NE(after.slots[0]->key, (std::array<std::uint8_t, 20>{}));
   EXPECT_NE(after.programming_sequence, initial.programming_sequence);
 
-  auto status = token->otp_status();
+  auto status = token->otp()->otp_status();
   ASSERT_TRUE(status.ok()) << status.error().message;
   EXPECT_TRUE(status->slot(OtpSlot::one).programmed);
   EXPECT_EQ(status->slot(OtpSlot::one).requires_touch, std::optional<bool>(true));
@@ -333,7 +333,8 @@ TEST_F(YubiKeyBackendTest, ProgrammedSlotWithTouchAnswersAfterTouchAndKeepsItsKe
 
   const auto challenge = random_challenge();
   int prompts = 0;
-  auto response = token->challenge_response(OtpSlot::one, challenge, 10s, [&] { ++prompts; });
+  auto response =
+      token->otp()->challenge_response(OtpSlot::one, challenge, 10s, [&] { ++prompts; });
   ASSERT_TRUE(response.ok()) << response.error().message;
   EXPECT_EQ(prompts, 1);
   EXPECT_TRUE(response->equals(hmac_sha1(after.slots[0]->key, challenge)));
@@ -341,7 +342,7 @@ TEST_F(YubiKeyBackendTest, ProgrammedSlotWithTouchAnswersAfterTouchAndKeepsItsKe
   // A second token object (e.g. after a restart) sees the same programmed key.
   auto again = open_only_key();
   ASSERT_TRUE(again);
-  auto response2 = again->challenge_response(OtpSlot::one, challenge, 10s, nullptr);
+  auto response2 = again->otp()->challenge_response(OtpSlot::one, challenge, 10s, nullptr);
   ASSERT_TRUE(response2.ok()) << response2.error().message;
   EXPECT_TRUE(response2->equals(response->bytes()));
 }
@@ -356,13 +357,13 @@ TEST_F(YubiKeyBackendTest, OverwriteIsRefusedWithoutForce) {
   auto token = open_only_key();
   ASSERT_TRUE(token);
 
-  Status refused = token->program_challenge_response(OtpSlot::two, false, /*force=*/false);
+  Status refused = token->otp()->program_challenge_response(OtpSlot::two, false, /*force=*/false);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.code(), Code::invalid_argument);
   EXPECT_NE(refused.message().find("--force"), std::string_view::npos);
   EXPECT_EQ(read_state().slots[1]->key, old_key);
 
-  ASSERT_TRUE(token->program_challenge_response(OtpSlot::two, false, /*force=*/true).ok());
+  ASSERT_TRUE(token->otp()->program_challenge_response(OtpSlot::two, false, /*force=*/true).ok());
   const EmulatorState after = read_state();
   ASSERT_TRUE(after.slots[1].has_value());
   EXPECT_NE(after.slots[1]->key, old_key);
@@ -382,7 +383,7 @@ TEST_F(YubiKeyBackendTest, ProgrammingThatTheKeyIgnoresIsAnError) {
   set_state(state);
   auto token = open_only_key();
   ASSERT_TRUE(token);
-  Status result = token->program_challenge_response(OtpSlot::one, true, /*force=*/true);
+  Status result = token->otp()->program_challenge_response(OtpSlot::one, true, /*force=*/true);
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.code(), Code::token_error);
   EXPECT_EQ(read_state().slots[0]->key, old_key);
@@ -403,7 +404,7 @@ TEST_F(YubiKeyBackendTest, TouchNotGivenIsPresenceTimeoutWithinTheTimeout) {
   int prompts = 0;
   const auto start = Clock::now();
   auto response =
-      token->challenge_response(OtpSlot::two, random_challenge(), 700ms, [&] { ++prompts; });
+      token->otp()->challenge_response(OtpSlot::two, random_challenge(), 700ms, [&] { ++prompts; });
   const auto elapsed = Clock::now() - start;
   ASSERT_FALSE(response.ok());
   EXPECT_EQ(response.code(), Code::presence_timeout);
@@ -412,7 +413,7 @@ TEST_F(YubiKeyBackendTest, TouchNotGivenIsPresenceTimeoutWithinTheTimeout) {
   EXPECT_LT(elapsed, 700ms + 3s);
 
   // The abandoned request was reset: the key answers the next request normally.
-  auto status = token->otp_status();
+  auto status = token->otp()->otp_status();
   ASSERT_TRUE(status.ok()) << status.error().message;
 }
 
@@ -427,7 +428,7 @@ TEST_F(YubiKeyBackendTest, KeyGivingUpOnTheTouchIsPresenceTimeout) {
   auto token = open_only_key();
   ASSERT_TRUE(token);
   const auto start = Clock::now();
-  auto response = token->challenge_response(OtpSlot::two, random_challenge(), 20s, nullptr);
+  auto response = token->otp()->challenge_response(OtpSlot::two, random_challenge(), 20s, nullptr);
   ASSERT_FALSE(response.ok());
   EXPECT_EQ(response.code(), Code::presence_timeout);
   EXPECT_LT(Clock::now() - start, 5s);
@@ -449,8 +450,8 @@ TEST_F(YubiKeyBackendTest, CancelStopsATouchWait) {
     token->cancel();
   });
   const auto start = Clock::now();
-  auto response = token->challenge_response(OtpSlot::one, random_challenge(), 20s,
-                                            [&] { prompted.store(true); });
+  auto response = token->otp()->challenge_response(OtpSlot::one, random_challenge(), 20s,
+                                                   [&] { prompted.store(true); });
   canceller.join();
   ASSERT_FALSE(response.ok());
   EXPECT_EQ(response.code(), Code::cancelled);
@@ -471,7 +472,7 @@ TEST_F(YubiKeyBackendTest, KeyRemovedMidOperationIsTokenRemoved) {
   // How many control transfers one whole operation takes (open, status, challenge, touch wait,
   // response); then pull the key out after every few of them.
   const auto before = touchpass_ykemu_transfer_count();
-  ASSERT_TRUE(token->challenge_response(OtpSlot::two, random_challenge(), 5s, nullptr).ok());
+  ASSERT_TRUE(token->otp()->challenge_response(OtpSlot::two, random_challenge(), 5s, nullptr).ok());
   const auto transfers = static_cast<std::uint32_t>(touchpass_ykemu_transfer_count() - before);
   ASSERT_GT(transfers, 20U);
 
@@ -479,7 +480,7 @@ TEST_F(YubiKeyBackendTest, KeyRemovedMidOperationIsTokenRemoved) {
     SCOPED_TRACE(after_transfers);
     state.remove_after_transfers = after_transfers;  // counted from this file's (re)load
     set_state(state);
-    auto response = token->challenge_response(OtpSlot::two, random_challenge(), 5s, nullptr);
+    auto response = token->otp()->challenge_response(OtpSlot::two, random_challenge(), 5s, nullptr);
     ASSERT_FALSE(response.ok());
     EXPECT_EQ(response.code(), Code::token_removed) << response.error().message;
     // Unplugged: not listed any more.
@@ -496,7 +497,7 @@ TEST_F(YubiKeyBackendTest, KeyRemovedMidOperationIsTokenRemoved) {
   ASSERT_TRUE(token);
   state.remove_after_transfers = 20;
   set_state(state);
-  Status programmed = token->program_challenge_response(OtpSlot::one, false, false);
+  Status programmed = token->otp()->program_challenge_response(OtpSlot::one, false, false);
   ASSERT_FALSE(programmed.ok());
   EXPECT_EQ(programmed.code(), Code::token_removed) << programmed.message();
 }
@@ -511,44 +512,17 @@ TEST_F(YubiKeyBackendTest, CorruptedResponseCrcIsMalformedReply) {
   ASSERT_TRUE(token);
   state.corrupt_response_crc = true;
   set_state(state);
-  auto response = token->challenge_response(OtpSlot::two, random_challenge(), 5s, nullptr);
+  auto response = token->otp()->challenge_response(OtpSlot::two, random_challenge(), 5s, nullptr);
   ASSERT_FALSE(response.ok());
   EXPECT_EQ(response.code(), Code::malformed_reply);
 }
 
-TEST_F(YubiKeyBackendTest, Fido2OperationsAreCapabilityMissing) {
+TEST_F(YubiKeyBackendTest, TheOtpInterfaceHasNoFido2Application) {
   auto token = open_only_key();
   ASSERT_TRUE(token);
-  EXPECT_EQ(token->capabilities().code(), Code::capability_missing);
-  EXPECT_EQ(token->pin_retries().code(), Code::capability_missing);
+  EXPECT_NE(token->otp(), nullptr);
+  EXPECT_EQ(token->fido2(), nullptr);
   EXPECT_EQ(token->wait_for_touch(1s).code(), Code::capability_missing);
-}
-
-// A token that implements only the FIDO2 methods keeps the OTP defaults.
-class Fido2OnlyToken final : public Token {
- public:
-  const TokenInfo& info() const override { return info_; }
-  Result<Capabilities> capabilities() override { return Capabilities{}; }
-  Result<int> pin_retries() override { return 8; }
-  Status set_pin(const SecretBytes&) override { return {}; }
-  Status change_pin(const SecretBytes&, const SecretBytes&) override { return {}; }
-  Result<Enrollment> enroll(const EnrollRequest&) override { return Enrollment{}; }
-  Result<Assertion> assert_hmac_secret(const AssertRequest&) override { return Assertion{}; }
-  Status wait_for_touch(std::chrono::milliseconds) override { return {}; }
-  void cancel() override {}
-
- private:
-  TokenInfo info_;
-};
-
-TEST(TokenInterfaceTest, OtpMethodsDefaultToCapabilityMissing) {
-  Fido2OnlyToken token;
-  EXPECT_EQ(token.otp_status().code(), Code::capability_missing);
-  std::array<std::uint8_t, 64> challenge{};
-  EXPECT_EQ(token.challenge_response(OtpSlot::one, challenge, 1s, nullptr).code(),
-            Code::capability_missing);
-  EXPECT_EQ(token.program_challenge_response(OtpSlot::two, true, false).code(),
-            Code::capability_missing);
 }
 
 }  // namespace
