@@ -23,6 +23,7 @@
 #include <string_view>
 
 #include "core/secret.h"
+#include "core/utf8.h"
 #include "ipc/frame.h"
 #include "pam/module_options.h"
 #include "pam/verify_client.h"
@@ -38,27 +39,12 @@ constexpr std::size_t kMaxRemote = 255;
 // True for text without control characters (C0, DEL) that is valid UTF-8, so it can go into
 // the JSON request and the log unchanged.
 bool is_clean_text(std::string_view text) {
-  std::size_t continuation = 0;
   for (char byte : text) {
     const auto c = static_cast<unsigned char>(byte);
-    if (continuation > 0) {
-      if ((c & 0xC0) != 0x80) return false;
-      --continuation;
-      continue;
-    }
     if (c < 0x20 || c == 0x7F) return false;
-    if (c < 0x80) continue;
-    if (c >= 0xC2 && c <= 0xDF) {
-      continuation = 1;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      continuation = 2;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      continuation = 3;
-    } else {
-      return false;
-    }
   }
-  return continuation == 0;
+  return is_valid_utf8(std::span<const std::uint8_t>(
+      reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
 }
 
 // `text` with control characters replaced by '?', for the log (the daemon's words are

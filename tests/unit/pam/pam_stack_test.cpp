@@ -252,6 +252,15 @@ TEST_F(PamStackTest, NoUsableUserOrPasswordIsAuthErrAndTheDaemonIsNotAsked) {
                           .user = "al\xff"
                                   "ice"}),
             PAM_AUTH_ERR);
+  // Strict UTF-8 (core/utf8.h): a surrogate and an overlong encoding are not text either.
+  EXPECT_EQ(authenticate({.args = args,
+                          .user = "al\xed\xa0\x80"
+                                  "ice"}),
+            PAM_AUTH_ERR);
+  EXPECT_EQ(authenticate({.args = args,
+                          .user = "al\xe0\x80\xaf"
+                                  "ice"}),
+            PAM_AUTH_ERR);
   daemon.stop();
   EXPECT_TRUE(daemon.received().empty());
 }
