@@ -12,7 +12,7 @@
 #include "core/status.h"
 #include "devices/token.h"
 #include "ipc/messages.h"
-#include "store/store.h"
+#include "store/records.h"
 
 namespace touchpass::daemon {
 

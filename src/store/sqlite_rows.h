@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "store/integrity.h"
+#include "store/records.h"
 #include "store/scopes.h"
 #include "store/sqlite_support.h"
-#include "store/store.h"
 
 namespace touchpass::store::sqlite {
 
