@@ -44,7 +44,7 @@ Result<Outcome> Service::enroll_begin(const Peer& peer, const Target& target,
   e.label = request.label;
   ipc::EnrollOffer offer;
   offer.expires_in = ceremonies_.lifetime().count();
-  if (request.kind == "yubikey") {
+  if (request.kind == TokenKind::yubikey) {
     e.kind = TokenKind::yubikey;
     e.slot = request.slot == 1 ? YubiKeySlot::one : YubiKeySlot::two;
     e.user_verification = false;
@@ -100,7 +100,7 @@ Result<store::TokenRecord> Service::enrolled_fido2(const PendingEnrollment& e,
                  "The finish names another credential than the key created."};
   }
   store::TokenRecord record;
-  record.kind = "fido2";
+  record.kind = TokenKind::fido2;
   record.credential = attested->credential_id;
   record.rp_id = config_.rp_id;
   record.algorithm = kCoseAlgEs256;
@@ -133,7 +133,7 @@ Result<store::TokenRecord> Service::enrolled_yubikey(const PendingEnrollment& e,
   const int slot_number = e.slot == YubiKeySlot::one ? 1 : 2;
   const std::string serial = std::to_string(credential->serial);
   store::TokenRecord record;
-  record.kind = "yubikey";
+  record.kind = TokenKind::yubikey;
   record.credential = finish.credential;
   record.uv = "presence";
   record.attestation_format = "none";

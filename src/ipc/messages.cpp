@@ -128,10 +128,9 @@ Result<Request> Request::parse(std::string_view json_text) {
       r.uv = *uv;
       auto kind = opt_string(j, "kind");
       if (!kind.ok()) return kind.error();
-      r.kind = kind->value_or("fido2");
-      if (r.kind != "fido2" && r.kind != "yubikey") {
-        return protocol("\"kind\" must be \"fido2\" or \"yubikey\".");
-      }
+      const auto known = token_kind_from_name(kind->value_or("fido2"));
+      if (!known) return protocol("\"kind\" must be \"fido2\" or \"yubikey\".");
+      r.kind = *known;
       auto slot = opt_int(j, "slot", 0, 2);
       if (!slot.ok()) return slot.error();
       r.slot = *slot == 0 ? 2 : static_cast<int>(*slot);
@@ -247,8 +246,8 @@ std::string Request::to_json() const {
     case Op::enroll_begin:
       if (!label.empty()) j["label"] = label;
       if (uv) j["uv"] = *uv;
-      if (kind == "yubikey") {
-        j["kind"] = kind;
+      if (kind == TokenKind::yubikey) {
+        j["kind"] = token_kind_name(kind);
         j["slot"] = slot;
         if (program) j["program"] = true;
         if (force) j["force"] = true;

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/grant.h"
 #include "core/status.h"
 #include "ipc/ceremony.h"
 
@@ -47,26 +48,26 @@ std::optional<Op> op_from_name(std::string_view name);
 // One client message. Which fields matter depends on `op` (PROTOCOL.md).
 struct Request {
   Op op = Op::list;
-  std::optional<std::string> user;  // act on this user (admins only, unless it is oneself)
-  bool all_users = false;           // tokens, list: everyone's
-  std::string label;                // enroll
-  std::optional<std::string> uv;    // enroll: "pin" or "presence"
-  std::string kind = "fido2";       // enroll: "fido2" or "yubikey"
-  int slot = 2;                     // enroll, yubikey: the challenge-response slot, 1 or 2
-  bool program = false;             // enroll, yubikey: program the slot with a fresh key first
-  bool force = false;               // enroll, yubikey: … even if it is programmed already
-  std::string name;                 // issue, show, revoke, rename
-  std::string new_name;             // rename
-  std::vector<std::string> scopes;  // issue
-  std::int64_t expires = 0;         // issue: Unix seconds, 0 = never
-  bool all = false;                 // revoke: every grant of the user; unlock: every source
-  std::string token;                // revoke: an enrolled token (by label) and its grants
-  int limit = 0;                    // log: newest N entries, 0 = all
-  bool verify_chain = false;        // log: check the hash chain
-  std::string service;              // verify
-  std::string remote;               // verify: the client's address, if known
-  std::string source;               // unlock: a locked source (address or network)
-  Finish finish;                    // finish: what the key produced
+  std::optional<std::string> user;    // act on this user (admins only, unless it is oneself)
+  bool all_users = false;             // tokens, list: everyone's
+  std::string label;                  // enroll
+  std::optional<std::string> uv;      // enroll: "pin" or "presence"
+  TokenKind kind = TokenKind::fido2;  // enroll
+  int slot = 2;                       // enroll, yubikey: the challenge-response slot, 1 or 2
+  bool program = false;               // enroll, yubikey: program the slot with a fresh key first
+  bool force = false;                 // enroll, yubikey: … even if it is programmed already
+  std::string name;                   // issue, show, revoke, rename
+  std::string new_name;               // rename
+  std::vector<std::string> scopes;    // issue
+  std::int64_t expires = 0;           // issue: Unix seconds, 0 = never
+  bool all = false;                   // revoke: every grant of the user; unlock: every source
+  std::string token;                  // revoke: an enrolled token (by label) and its grants
+  int limit = 0;                      // log: newest N entries, 0 = all
+  bool verify_chain = false;          // log: check the hash chain
+  std::string service;                // verify
+  std::string remote;                 // verify: the client's address, if known
+  std::string source;                 // unlock: a locked source (address or network)
+  Finish finish;                      // finish: what the key produced
 
   // Parses and validates one request. Errors: unsupported_version; protocol_error, also for a
   // message over kMaxJsonSize or nesting deeper than kMaxJsonDepth.

@@ -1,6 +1,8 @@
 // AdminStore: the administration of the store (DESIGN.md §7) — enrolled tokens, grants, the
 // audit log and the store's integrity (keys, anchored head, pepper fingerprint). Enroll, issue,
 // show, revoke, rename and log use it; verification does not (verification_store.h).
+// A row that cannot be a record (a token kind neither fido2 nor yubikey: touchpassd writes no
+// other) is an integrity error for every call that reads it, never a record of a guessed kind.
 #pragma once
 
 #include <cstdint>

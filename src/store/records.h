@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/bytes.h"
+#include "core/grant.h"
 
 namespace touchpass::store {
 
@@ -27,12 +28,12 @@ struct TokenRecord {
   std::int64_t id = 0;  // assigned by the store
   std::string user;     // owner (Unix user name)
   std::string label;    // the owner's name for it, unique among the owner's active tokens
-  std::string kind;     // "fido2" or "yubikey"
-  Bytes credential;     // FIDO2 credential id, or YubiKey serial (4 bytes, big endian) || slot
-  std::string rp_id;    // FIDO2 only
-  int algorithm = 0;    // COSE algorithm; FIDO2 only
-  Bytes public_key;     // FIDO2 only
-  std::string uv;       // "pin" or "presence"
+  TokenKind kind = TokenKind::fido2;
+  Bytes credential;   // FIDO2 credential id, or YubiKey serial (4 bytes, big endian) || slot
+  std::string rp_id;  // FIDO2 only
+  int algorithm = 0;  // COSE algorithm; FIDO2 only
+  Bytes public_key;   // FIDO2 only
+  std::string uv;     // "pin" or "presence"
   std::uint32_t sign_count = 0;
   Bytes aaguid;
   std::string attestation_format;
@@ -69,8 +70,8 @@ struct GrantRecord {
   UnixTime created = 0;
   UnixTime expires = 0;  // 0 = never
   std::int64_t token_id = 0;
-  std::string kind;   // "fido2" or "yubikey", as in the grant encoding
-  Bytes credential;   // as in the grant encoding
+  TokenKind kind = TokenKind::fido2;  // as in the grant encoding
+  Bytes credential;                   // as in the grant encoding
   std::string rp_id;  // key 10 of the grant encoding: v2 FIDO2 grants only, empty otherwise
   Bytes verifier;     // 32 bytes: HMAC-SHA-256(pepper, normalized password)
   // The issue proof: the token's authenticator data and signature, and for a v2 FIDO2 grant

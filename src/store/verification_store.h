@@ -21,7 +21,8 @@ class VerificationStore {
   // The grant with this verifier, if any, revoked or not; it never waits for a writer. Only
   // the fields verification needs and the row's MAC covers are filled: every field but the
   // proofs (proof_*) and the usage (last_used, last_service, last_remote). `intact` is false
-  // when the row's MAC does not match (or the store has no keys yet).
+  // when the row's MAC does not match, its token kind is unknown (neither fido2 nor yubikey),
+  // or the store has no keys yet.
   virtual Result<std::optional<GrantRecord>> find_grant_by_verifier(const Bytes& verifier) = 0;
 
   // Writes `batch` in one transaction (not synchronous; see VerificationBatch).

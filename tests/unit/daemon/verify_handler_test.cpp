@@ -66,7 +66,7 @@ class VerifyHandlerTest : public ::testing::Test {
     store::TokenRecord t;
     t.user = user;
     t.label = name + "-key";
-    t.kind = "fido2";
+    t.kind = TokenKind::fido2;
     t.credential = Bytes(32, 0xaa);
     t.uv = "pin";
     auto token = store_->add_token(t, e);
@@ -83,7 +83,7 @@ class VerifyHandlerTest : public ::testing::Test {
     g.scopes = std::move(scopes);
     g.expires = expires;
     g.token_id = *token;
-    g.kind = "fido2";
+    g.kind = TokenKind::fido2;
     g.credential = t.credential;
     g.verifier = Bytes(v->bytes().begin(), v->bytes().end());
     ASSERT_TRUE(store_->add_grant(g, 0, e).ok());
