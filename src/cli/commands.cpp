@@ -14,6 +14,7 @@
 #include "cli/exit_code.h"
 #include "cli/expiry.h"
 #include "cli/format.h"
+#include "core/grant.h"
 #include "core/password.h"
 
 namespace touchpass::cli {
@@ -214,8 +215,8 @@ int Runner::enroll() {
   ipc::Request r = request(Op::enroll_begin);
   r.label = o_.label;
   if (o_.no_pin) r.uv = "presence";
-  r.kind = o_.kind == "yubikey" ? TokenKind::yubikey : TokenKind::fido2;  // CLI11 checked it
-  if (r.kind == TokenKind::yubikey) {
+  r.kind = token_kind_from_name(o_.kind).value_or(TokenKind::fido2);  // --kind is checked
+  if (o_.kind == "yubikey") {
     r.slot = o_.slot;
     r.program = o_.program;
     r.force = o_.force;

@@ -167,7 +167,7 @@ Result<Service::ProofCheck> Service::check_grant_proofs(const std::string& user)
   ProofCheck out;
   out.errors = Json::array();
   for (const store::GrantRecord& g : *grants) {
-    if (g.kind != token_kind_name(TokenKind::fido2)) continue;  // a YubiKey signs nothing
+    if (g.kind != TokenKind::fido2) continue;  // a YubiKey signs nothing
     ++out.checked;
     const auto failed = [&](const std::string& why) {
       // Itemized up to a bound, so that the answer always fits a frame; counted all.

@@ -113,7 +113,7 @@ Status AuditAnchor::record(const store::AuditHead& head, bool durable) const {
   return write_file(path_, text.str(), durable);
 }
 
-Status protect_store(store::Store& store, std::shared_ptr<const store::StoreKeys> keys,
+Status protect_store(store::AdminStore& store, std::shared_ptr<const store::StoreKeys> keys,
                      const AuditAnchor& anchor, store::UnixTime now) {
   auto anchored = anchor.load();
   if (!anchored.ok()) return anchored.error();

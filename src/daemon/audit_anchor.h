@@ -17,7 +17,7 @@
 #include <optional>
 
 #include "core/status.h"
-#include "store/store.h"
+#include "store/admin_store.h"
 
 namespace touchpass::daemon {
 
@@ -43,7 +43,7 @@ class AuditAnchor {
 // was), checks it against `anchor` (refusing a store that lost entries or was rewritten, with a
 // sentence saying what to do), anchors the current head when there is no anchor yet, and from
 // then on anchors every commit. `anchor` must outlive the store's use.
-Status protect_store(store::Store& store, std::shared_ptr<const store::StoreKeys> keys,
+Status protect_store(store::AdminStore& store, std::shared_ptr<const store::StoreKeys> keys,
                      const AuditAnchor& anchor, store::UnixTime now);
 
 }  // namespace touchpass::daemon

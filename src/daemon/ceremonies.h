@@ -17,7 +17,7 @@
 #include "core/bytes.h"
 #include "core/grant.h"
 #include "core/status.h"
-#include "store/store.h"
+#include "store/records.h"
 
 namespace touchpass::daemon {
 

@@ -100,7 +100,7 @@ Result<store::TokenRecord> Service::enrolled_fido2(const PendingEnrollment& e,
                  "The finish names another credential than the key created."};
   }
   store::TokenRecord record;
-  record.kind = "fido2";
+  record.kind = TokenKind::fido2;
   record.credential = attested->credential_id;
   record.rp_id = config_.rp_id;
   record.algorithm = kCoseAlgEs256;
@@ -133,7 +133,7 @@ Result<store::TokenRecord> Service::enrolled_yubikey(const PendingEnrollment& e,
   const int slot_number = e.slot == YubiKeySlot::one ? 1 : 2;
   const std::string serial = std::to_string(credential->serial);
   store::TokenRecord record;
-  record.kind = "yubikey";
+  record.kind = TokenKind::yubikey;
   record.credential = finish.credential;
   record.uv = "presence";
   record.attestation_format = "none";

@@ -40,7 +40,7 @@ ipc::OfferedCredential offered(const CeremonyCandidate& c) {
 Result<CeremonyCandidate> Service::candidate(const store::TokenRecord& token, Grant grant,
                                              std::span<const std::uint8_t> nonce) {
   CeremonyCandidate c;
-  grant.kind = token.kind == "yubikey" ? TokenKind::yubikey : TokenKind::fido2;
+  grant.kind = token.kind;
   grant.credential = token.credential;
   if (grant.kind == TokenKind::yubikey) {
     if (token.rolling_challenge.size() != 64) {

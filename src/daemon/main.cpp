@@ -159,8 +159,8 @@ int main(int argc, char** argv) {
   Throttle throttle(policy, *locks, clock());
   RefusalLog refusals;
   VerificationRecorder recorder(**store, throttle, refusals, kRecordInterval, clock);
-  Service service(*config, **store, throttle, refusals, recorder, std::move(*pepper), clock,
-                  [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); });
+  Service service(*config, **store, **store, throttle, refusals, recorder, std::move(*pepper),
+                  clock, [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); });
 
   int listen_fd = -1;
   const std::optional<int> activated = systemd_socket();

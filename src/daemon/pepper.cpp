@@ -106,7 +106,8 @@ Result<Bytes> pepper_fingerprint(const SecretBytes& pepper) {
   return mac;
 }
 
-Result<SecretBytes> load_pepper_for_store(const std::filesystem::path& path, store::Store& store,
+Result<SecretBytes> load_pepper_for_store(const std::filesystem::path& path,
+                                          store::AdminStore& store,
                                           const std::filesystem::path& store_path) {
   auto recorded = store.pepper_fingerprint();
   if (!recorded.ok()) return recorded.error();

@@ -7,7 +7,7 @@
 #include "core/bytes.h"
 #include "core/secret.h"
 #include "core/status.h"
-#include "store/store.h"
+#include "store/admin_store.h"
 
 namespace touchpass::daemon {
 
@@ -28,7 +28,8 @@ Result<Bytes> pepper_fingerprint(const SecretBytes& pepper);
 // that holds anything never gets a new pepper — a missing pepper is an error that says what to
 // restore — and a pepper whose fingerprint differs from the one the store recorded is refused.
 // A store that has no fingerprint yet gets the pepper's.
-Result<SecretBytes> load_pepper_for_store(const std::filesystem::path& path, store::Store& store,
+Result<SecretBytes> load_pepper_for_store(const std::filesystem::path& path,
+                                          store::AdminStore& store,
                                           const std::filesystem::path& store_path);
 
 }  // namespace touchpass::daemon

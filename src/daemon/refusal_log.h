@@ -13,7 +13,7 @@
 #include <tuple>
 #include <vector>
 
-#include "store/store.h"
+#include "store/records.h"
 
 namespace touchpass::daemon {
 

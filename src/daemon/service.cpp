@@ -14,9 +14,10 @@ namespace touchpass::daemon {
 
 using ipc::Json;
 
-Service::Service(const Config& config, store::Store& store, Throttle& throttle,
-                 RefusalLog& refusals, VerificationRecorder& recorder, SecretBytes pepper,
-                 Clock clock, VerifyHandler::Sleep sleep)
+Service::Service(const Config& config, store::AdminStore& store,
+                 store::VerificationStore& verification, Throttle& throttle, RefusalLog& refusals,
+                 VerificationRecorder& recorder, SecretBytes pepper, Clock clock,
+                 VerifyHandler::Sleep sleep)
     : config_(config),
       store_(store),
       throttle_(throttle),
@@ -24,7 +25,7 @@ Service::Service(const Config& config, store::Store& store, Throttle& throttle,
       recorder_(recorder),
       pepper_(std::move(pepper)),
       clock_(clock),
-      verify_(store, throttle, refusals, recorder, pepper_,
+      verify_(verification, throttle, refusals, recorder, pepper_,
               VerifyHandler::Settings{config.ipv6_prefix, config.service_group}, clock,
               std::move(sleep)),
       ceremonies_(CeremonyTable::Limits{config.token_timeout + config.pin_timeout +

@@ -29,7 +29,8 @@
 #include "daemon/verification_recorder.h"
 #include "daemon/verify_handler.h"
 #include "ipc/messages.h"
-#include "store/store.h"
+#include "store/admin_store.h"
+#include "store/verification_store.h"
 
 namespace touchpass::daemon {
 
@@ -43,11 +44,13 @@ class Service {
  public:
   using Clock = std::function<store::UnixTime()>;
 
-  // All references must outlive the service. `pepper` is the verifier key (32 bytes); `sleep`
-  // delays the answer to a refused verification.
-  Service(const Config& config, store::Store& store, Throttle& throttle, RefusalLog& refusals,
-          VerificationRecorder& recorder, SecretBytes pepper, Clock clock,
-          VerifyHandler::Sleep sleep);
+  // All references must outlive the service. The handlers of tokens, grants and the log use
+  // `store`; `verify` requests use only `verification` (the same store, or a verify-only one).
+  // `pepper` is the verifier key (32 bytes); `sleep` delays the answer to a refused
+  // verification.
+  Service(const Config& config, store::AdminStore& store, store::VerificationStore& verification,
+          Throttle& throttle, RefusalLog& refusals, VerificationRecorder& recorder,
+          SecretBytes pepper, Clock clock, VerifyHandler::Sleep sleep);
 
   // Handles one request from `peer`; `secret` is the frame's
   // secret part (the password of a verify request).
@@ -122,7 +125,7 @@ class Service {
                         const std::string& object, Error error);
 
   const Config& config_;
-  store::Store& store_;
+  store::AdminStore& store_;
   Throttle& throttle_;
   RefusalLog& refusals_;
   VerificationRecorder& recorder_;

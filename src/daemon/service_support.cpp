@@ -35,7 +35,7 @@ ipc::Json token_json(const store::TokenRecord& t) {
   ipc::Json j = {{"id", t.id},
                  {"user", t.user},
                  {"label", t.label},
-                 {"kind", t.kind},
+                 {"kind", token_kind_name(t.kind)},
                  {"device", t.device},
                  {"virtual", t.is_virtual},
                  {"uv", t.uv},
@@ -55,7 +55,7 @@ ipc::Json grant_json(const store::GrantRecord& g, const std::string& token_label
                  {"expires", g.expires},
                  {"token_id", g.token_id},
                  {"token_label", token_label},
-                 {"kind", g.kind}};
+                 {"kind", token_kind_name(g.kind)}};
   if (g.revoked) j["revoked"] = *g.revoked;
   if (g.last_used) {
     j["last_used"] = *g.last_used;
@@ -67,8 +67,6 @@ ipc::Json grant_json(const store::GrantRecord& g, const std::string& token_label
 Result<Grant> grant_of(const store::GrantRecord& record) {
   auto id = GrantId::from_bytes(record.grant_id);
   if (!id.ok()) return id.error();
-  auto kind = token_kind_from_name(record.kind);
-  if (!kind) return Error{Code::internal, "The stored grant has an unknown kind."};
   Grant g;
   g.grant_id = *id;
   g.user = record.user;
@@ -76,7 +74,7 @@ Result<Grant> grant_of(const store::GrantRecord& record) {
   g.scopes = record.scopes;
   g.created = static_cast<std::uint64_t>(record.created);
   g.expires = static_cast<std::uint64_t>(record.expires);
-  g.kind = *kind;
+  g.kind = record.kind;
   g.credential = record.credential;
   g.version = record.version;
   g.rp_id = record.rp_id;

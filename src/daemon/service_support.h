@@ -12,7 +12,7 @@
 #include "core/status.h"
 #include "devices/token.h"
 #include "ipc/messages.h"
-#include "store/store.h"
+#include "store/records.h"
 
 namespace touchpass::daemon {
 
@@ -30,8 +30,8 @@ std::string utf8_prefix(const std::string& text, std::size_t max);
 std::string uv_name(devices::UserVerification uv);
 devices::UserVerification uv_from_name(const std::string& name);
 
-// The grant (DESIGN.md §5.1) a stored grant record was issued as; internal if the record's
-// id or kind cannot be a grant's.
+// The grant (DESIGN.md §5.1) a stored grant record was issued as; invalid_argument if the
+// record's id cannot be a grant's.
 Result<Grant> grant_of(const store::GrantRecord& record);
 
 // The password as the secret part of an answer.

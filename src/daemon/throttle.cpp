@@ -1,6 +1,7 @@
 #include "daemon/throttle.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace touchpass::daemon {
 

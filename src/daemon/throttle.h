@@ -25,7 +25,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "store/store.h"
+#include "store/records.h"
 
 namespace touchpass::daemon {
 

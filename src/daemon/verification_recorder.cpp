@@ -6,7 +6,7 @@
 
 namespace touchpass::daemon {
 
-VerificationRecorder::VerificationRecorder(store::Store& store, Throttle& throttle,
+VerificationRecorder::VerificationRecorder(store::VerificationStore& store, Throttle& throttle,
                                            RefusalLog& refusals, std::chrono::milliseconds interval,
                                            Clock clock)
     : store_(store),

@@ -14,7 +14,7 @@
 
 #include "daemon/refusal_log.h"
 #include "daemon/throttle.h"
-#include "store/store.h"
+#include "store/verification_store.h"
 
 namespace touchpass::daemon {
 
@@ -23,7 +23,7 @@ class VerificationRecorder {
   using Clock = std::function<store::UnixTime()>;
 
   // All references must outlive the recorder. Writes every `interval`.
-  VerificationRecorder(store::Store& store, Throttle& throttle, RefusalLog& refusals,
+  VerificationRecorder(store::VerificationStore& store, Throttle& throttle, RefusalLog& refusals,
                        std::chrono::milliseconds interval, Clock clock);
   ~VerificationRecorder();  // flushes
   VerificationRecorder(const VerificationRecorder&) = delete;
@@ -37,7 +37,7 @@ class VerificationRecorder {
  private:
   void run();
 
-  store::Store& store_;
+  store::VerificationStore& store_;
   Throttle& throttle_;
   RefusalLog& refusals_;
   std::chrono::milliseconds interval_;

@@ -7,9 +7,9 @@
 
 namespace touchpass::daemon {
 
-VerifyHandler::VerifyHandler(store::Store& store, Throttle& throttle, RefusalLog& refusals,
-                             VerificationRecorder& recorder, const SecretBytes& pepper,
-                             Settings settings, Clock clock, Sleep sleep)
+VerifyHandler::VerifyHandler(store::VerificationStore& store, Throttle& throttle,
+                             RefusalLog& refusals, VerificationRecorder& recorder,
+                             const SecretBytes& pepper, Settings settings, Clock clock, Sleep sleep)
     : store_(store),
       throttle_(throttle),
       refusals_(refusals),

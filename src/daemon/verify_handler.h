@@ -19,7 +19,7 @@
 #include "daemon/throttle.h"
 #include "daemon/verification_recorder.h"
 #include "ipc/messages.h"
-#include "store/store.h"
+#include "store/verification_store.h"
 
 namespace touchpass::daemon {
 
@@ -35,7 +35,7 @@ class VerifyHandler {
 
   // All references must outlive the handler; `pepper` is the verifier key. `sleep` delays a
   // refusal's answer (the real one blocks the calling session's thread only).
-  VerifyHandler(store::Store& store, Throttle& throttle, RefusalLog& refusals,
+  VerifyHandler(store::VerificationStore& store, Throttle& throttle, RefusalLog& refusals,
                 VerificationRecorder& recorder, const SecretBytes& pepper, Settings settings,
                 Clock clock, Sleep sleep);
 
@@ -46,7 +46,7 @@ class VerifyHandler {
   Status verify(const Peer& peer, const ipc::Request& request, const SecretBytes& password);
 
  private:
-  store::Store& store_;
+  store::VerificationStore& store_;
   Throttle& throttle_;
   RefusalLog& refusals_;
   VerificationRecorder& recorder_;

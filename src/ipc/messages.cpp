@@ -128,9 +128,9 @@ Result<Request> Request::parse(std::string_view json_text) {
       r.uv = *uv;
       auto kind = opt_string(j, "kind");
       if (!kind.ok()) return kind.error();
-      const auto named = token_kind_from_name(kind->value_or("fido2"));
-      if (!named) return protocol("\"kind\" must be \"fido2\" or \"yubikey\".");
-      r.kind = *named;
+      const auto known = token_kind_from_name(kind->value_or("fido2"));
+      if (!known) return protocol("\"kind\" must be \"fido2\" or \"yubikey\".");
+      r.kind = *known;
       auto slot = opt_int(j, "slot", 0, 2);
       if (!slot.ok()) return slot.error();
       r.slot = *slot == 0 ? 2 : static_cast<int>(*slot);

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/grant.h"
 #include "core/status.h"
 #include "ipc/ceremony.h"
 
@@ -51,7 +52,7 @@ struct Request {
   bool all_users = false;             // tokens, list: everyone's
   std::string label;                  // enroll
   std::optional<std::string> uv;      // enroll: "pin" or "presence"
-  TokenKind kind = TokenKind::fido2;  // enroll: "kind" on the wire, "fido2" or "yubikey"
+  TokenKind kind = TokenKind::fido2;  // enroll
   int slot = 2;                       // enroll, yubikey: the challenge-response slot, 1 or 2
   bool program = false;               // enroll, yubikey: program the slot with a fresh key first
   bool force = false;                 // enroll, yubikey: … even if it is programmed already

@@ -11,7 +11,7 @@
 #include <cstdint>
 
 #include "core/bytes.h"
-#include "store/store.h"
+#include "store/records.h"
 
 namespace touchpass::store {
 

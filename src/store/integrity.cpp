@@ -63,7 +63,7 @@ Result<Bytes> StoreKeys::grant_mac(const GrantRecord& g) const {
   w.uint(5).nint(g.created);
   w.uint(6).nint(g.expires);
   w.uint(7).nint(g.token_id);
-  w.uint(8).text(g.kind);
+  w.uint(8).text(token_kind_name(g.kind));
   w.uint(9).bytes(g.credential);
   w.uint(10).bytes(g.verifier);
   w.uint(11).nint(g.revoked.value_or(-1));
@@ -80,7 +80,7 @@ Result<Bytes> StoreKeys::token_mac(const TokenRecord& t) const {
   w.uint(1).nint(t.id);
   w.uint(2).text(t.user);
   w.uint(3).text(t.label);
-  w.uint(4).text(t.kind);
+  w.uint(4).text(token_kind_name(t.kind));
   w.uint(5).bytes(t.credential);
   w.uint(6).text(t.rp_id);
   w.uint(7).nint(t.algorithm);

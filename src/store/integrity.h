@@ -31,7 +31,7 @@
 #include "core/bytes.h"
 #include "core/crypto.h"
 #include "core/status.h"
-#include "store/store.h"
+#include "store/records.h"
 
 namespace touchpass::store {
 

@@ -97,7 +97,9 @@ Status SqliteStore::protect_existing_rows_locked(UnixTime now) {
   long token_count = 0;
   for (int rc; (rc = tokens.step()) != SQLITE_DONE;) {
     if (rc != SQLITE_ROW) return db_error(db_, "read the tokens");
-    if (Status s = write_token_row_mac_locked(read_token(tokens, nullptr)); !s.ok()) return s;
+    auto token = read_token(tokens, nullptr);
+    if (!token.ok()) return token.error();
+    if (Status s = write_token_row_mac_locked(*token); !s.ok()) return s;
     ++token_count;
   }
   Stmt grants(db_, "SELECT " + std::string(kGrantColumns) + " FROM grants");
@@ -105,10 +107,11 @@ Status SqliteStore::protect_existing_rows_locked(UnixTime now) {
   long grant_count = 0;
   for (int rc; (rc = grants.step()) != SQLITE_DONE;) {
     if (rc != SQLITE_ROW) return db_error(db_, "read the grants");
-    const GrantRecord g = read_grant(grants, nullptr);
-    auto mac = keys_->grant_mac(g);
+    auto g = read_grant(grants, nullptr);
+    if (!g.ok()) return g.error();
+    auto mac = keys_->grant_mac(*g);
     if (!mac.ok()) return mac.error();
-    set_mac.bind(1, *mac).bind(2, g.grant_id);
+    set_mac.bind(1, *mac).bind(2, g->grant_id);
     if (Status s = set_mac.run("record a grant's MAC"); !s.ok()) return s;
     set_mac.reset();
     ++grant_count;
@@ -202,7 +205,7 @@ Status SqliteStore::check_tables_locked(const std::vector<AuditEntry>& entries) 
     collect_ids(e.event.detail, kRevokedGrantsNote, revoked);
   }
   Stmt tokens(db_, "SELECT " + std::string(kTokenColumns) + " FROM tokens ORDER BY id");
-  auto token_rows = collect(
+  auto token_rows = collect_rows(
       db_, tokens, [&](const Stmt& row) { return read_token(row, keys_.get()); }, "read tokens");
   if (!token_rows.ok()) return token_rows.error();
   for (const TokenRecord& t : *token_rows) {
@@ -214,7 +217,7 @@ Status SqliteStore::check_tables_locked(const std::vector<AuditEntry>& entries) 
     }
   }
   Stmt grants(db_, "SELECT " + std::string(kGrantColumns) + " FROM grants ORDER BY created");
-  auto grant_rows = collect(
+  auto grant_rows = collect_rows(
       db_, grants, [&](const Stmt& row) { return read_grant(row, keys_.get()); }, "read grants");
   if (!grant_rows.ok()) return grant_rows.error();
   for (const GrantRecord& g : *grant_rows) {

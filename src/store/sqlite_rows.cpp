@@ -2,17 +2,25 @@
 
 namespace touchpass::store::sqlite {
 
+Result<TokenKind> read_kind(const Stmt& s, int col, const std::string& row) {
+  const auto kind = token_kind_from_name(s.text(col));
+  if (kind) return *kind;
+  return Error{Code::integrity, "The record of " + row +
+                                    " has an unknown token kind (neither fido2 nor yubikey): it "
+                                    "was changed outside touchpassd; run \"touchpass log "
+                                    "--verify\" and restore the store from a backup."};
+}
+
 const std::string_view kTokenColumns =
     "id, user, label, kind, credential, rp_id, algorithm, public_key, uv, sign_count, aaguid, "
     "attestation_format, attestation_x5c, device, is_virtual, created, revoked, rolling_challenge, "
     "rolling_hash, mac";
 
-TokenRecord read_token(const Stmt& s, const StoreKeys* keys) {
+Result<TokenRecord> read_token(const Stmt& s, const StoreKeys* keys) {
   TokenRecord t;
   t.id = s.integer(0);
   t.user = s.text(1);
   t.label = s.text(2);
-  t.kind = s.text(3);
   t.credential = s.blob(4);
   t.rp_id = s.text(5);
   t.algorithm = static_cast<int>(s.integer(6));
@@ -28,6 +36,9 @@ TokenRecord read_token(const Stmt& s, const StoreKeys* keys) {
   t.revoked = s.optional_integer(16);
   t.rolling_challenge = s.blob(17);
   t.rolling_hash = s.blob(18);
+  auto kind = read_kind(s, 3, "security key \"" + t.label + "\" of " + t.user);
+  if (!kind.ok()) return kind.error();
+  t.kind = *kind;
   if (keys != nullptr) {
     auto mac = keys->token_mac(t);
     t.intact = mac.ok() && mac_matches(s.blob(19), *mac);
@@ -43,7 +54,7 @@ const std::string_view kGrantColumns =
     "rp_id, proof_client_data, "
     "(SELECT revoked IS NOT NULL FROM tokens WHERE tokens.id = grants.token_id), mac";
 
-GrantRecord read_grant(const Stmt& s, const StoreKeys* keys) {
+Result<GrantRecord> read_grant(const Stmt& s, const StoreKeys* keys) {
   GrantRecord g;
   g.grant_id = s.blob(0);
   g.user = s.text(1);
@@ -52,7 +63,6 @@ GrantRecord read_grant(const Stmt& s, const StoreKeys* keys) {
   g.created = s.integer(4);
   g.expires = s.integer(5);
   g.token_id = s.integer(6);
-  g.kind = s.text(7);
   g.credential = s.blob(8);
   g.verifier = s.blob(9);
   g.proof_auth_data = s.blob(10);
@@ -65,6 +75,9 @@ GrantRecord read_grant(const Stmt& s, const StoreKeys* keys) {
   g.rp_id = s.text(17);
   g.proof_client_data = s.blob(18);
   g.token_revoked = s.integer(19) != 0;
+  auto kind = read_kind(s, 7, "app password \"" + g.name + "\" of " + g.user);
+  if (!kind.ok()) return kind.error();
+  g.kind = *kind;
   if (keys != nullptr) {
     auto mac = keys->grant_mac(g);
     g.intact = mac.ok() && mac_matches(s.blob(20), *mac);

@@ -6,10 +6,11 @@
 #include <string_view>
 #include <vector>
 
+#include "core/grant.h"
 #include "store/integrity.h"
+#include "store/records.h"
 #include "store/scopes.h"
 #include "store/sqlite_support.h"
-#include "store/store.h"
 
 namespace touchpass::store::sqlite {
 
@@ -19,9 +20,14 @@ extern const std::string_view kTokenColumns;
 // is revoked, then its MAC.
 extern const std::string_view kGrantColumns;
 
+// The token kind in column `col`, stored as its name (token_kind_name). Any other text is an
+// integrity error naming `row` (e.g. "security key \"work\" of alice"): touchpassd writes no
+// other, so the row was changed outside it.
+Result<TokenKind> read_kind(const Stmt& s, int col, const std::string& row);
+
 // Reads a row of kTokenColumns / kGrantColumns; `intact` says whether its MAC matches under
-// `keys` (false without keys).
-TokenRecord read_token(const Stmt& s, const StoreKeys* keys);
-GrantRecord read_grant(const Stmt& s, const StoreKeys* keys);
+// `keys` (false without keys). Errors: integrity when the row cannot be a record (read_kind).
+Result<TokenRecord> read_token(const Stmt& s, const StoreKeys* keys);
+Result<GrantRecord> read_grant(const Stmt& s, const StoreKeys* keys);
 
 }  // namespace touchpass::store::sqlite

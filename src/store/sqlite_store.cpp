@@ -176,7 +176,7 @@ Result<std::int64_t> SqliteStore::add_token(const TokenRecord& t, const AuditEve
              "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     ins.bind(1, t.user)
         .bind(2, t.label)
-        .bind(3, t.kind)
+        .bind(3, token_kind_name(t.kind))
         .bind(4, t.credential)
         .bind(5, t.rp_id)
         .bind(6, std::int64_t{t.algorithm})
@@ -214,7 +214,7 @@ Result<std::vector<TokenRecord>> SqliteStore::list_tokens(const std::string& use
                     " FROM tokens WHERE (?1 = '' OR user = ?1) AND (?2 OR revoked IS NULL)"
                     " ORDER BY user, id");
     q.bind(1, user).bind(2, std::int64_t{include_revoked ? 1 : 0});
-    return collect(
+    return collect_rows(
         db_, q, [&](const Stmt& row) { return read_token(row, keys_.get()); }, "list tokens");
   });
 }
@@ -226,8 +226,8 @@ Result<TokenRecord> SqliteStore::get_token(std::int64_t id) {
     q.bind(1, id);
     const int rc = q.step();
     if (rc == SQLITE_ROW) {
-      TokenRecord t = read_token(q, keys_.get());
-      if (!t.intact) return Error{Code::integrity, tampered_token(t)};
+      auto t = read_token(q, keys_.get());
+      if (t.ok() && !t->intact) return Error{Code::integrity, tampered_token(*t)};
       return t;
     }
     if (rc == SQLITE_DONE) return Error{Code::not_found, "No such token."};
@@ -242,8 +242,8 @@ Result<TokenRecord> SqliteStore::active_token_locked(std::int64_t id) {
   const int rc = q.step();
   if (rc == SQLITE_DONE) return Error{Code::not_found, "The token is no longer enrolled."};
   if (rc != SQLITE_ROW) return db_error(db_, "read a token");
-  TokenRecord t = read_token(q, keys_.get());
-  if (!t.intact) return Error{Code::integrity, tampered_token(t)};
+  auto t = read_token(q, keys_.get());
+  if (t.ok() && !t->intact) return Error{Code::integrity, tampered_token(*t)};
   return t;
 }
 
@@ -253,7 +253,7 @@ Result<std::vector<GrantRecord>> SqliteStore::active_grants_locked(std::string_v
   Stmt q(db_, "SELECT " + std::string(kGrantColumns) + " FROM grants WHERE revoked IS NULL AND (" +
                   std::string(where) + ") ORDER BY created, name");
   q.bind(1, first).bind(2, second);
-  return collect(
+  return collect_rows(
       db_, q, [&](const Stmt& row) { return read_grant(row, keys_.get()); }, "read grants");
 }
 
@@ -298,7 +298,9 @@ Status SqliteStore::revoke_token(std::int64_t id, UnixTime when, const AuditEven
     Stmt q(db_, "SELECT " + std::string(kTokenColumns) + " FROM tokens WHERE id = ?");
     q.bind(1, id);
     if (q.step() != SQLITE_ROW) return db_error(db_, "read a token");
-    TokenRecord t = read_token(q, keys_.get());
+    auto read = read_token(q, keys_.get());
+    if (!read.ok()) return read.error();
+    TokenRecord t = std::move(*read);
     const bool was_intact = t.intact;
     t.revoked = when;
     auto mac = keys_->token_mac(t);
@@ -367,7 +369,7 @@ Status SqliteStore::add_grant(const GrantRecord& g, const TokenState& token_stat
         .bind(5, g.created)
         .bind(6, g.expires)
         .bind(7, g.token_id)
-        .bind(8, g.kind)
+        .bind(8, token_kind_name(g.kind))
         .bind(9, g.credential)
         .bind(10, g.verifier)
         .bind(11, g.proof_auth_data)
@@ -453,7 +455,8 @@ Result<std::optional<GrantRecord>> SqliteStore::look_up_verifier(const Bytes& ve
       g.created = q.integer(4);
       g.expires = q.integer(5);
       g.token_id = q.integer(6);
-      g.kind = q.text(7);
+      auto kind = read_kind(q, 7, "app password \"" + g.name + "\" of " + g.user);
+      if (kind.ok()) g.kind = *kind;
       g.credential = q.blob(8);
       g.version = static_cast<std::uint64_t>(q.integer(9));
       g.rp_id = q.text(10);
@@ -463,7 +466,8 @@ Result<std::optional<GrantRecord>> SqliteStore::look_up_verifier(const Bytes& ve
       // keys_ is set once, before any verification is served.
       const StoreKeys* keys = keys_.get();
       auto mac = keys != nullptr ? keys->grant_mac(g) : Result<Bytes>(Bytes());
-      g.intact = keys != nullptr && mac.ok() && mac_matches(q.blob(13), *mac);
+      // A row of an unknown kind cannot be a record touchpassd wrote: refused as tampered.
+      g.intact = kind.ok() && keys != nullptr && mac.ok() && mac_matches(q.blob(13), *mac);
       return std::optional<GrantRecord>(std::move(g));
     }
     if (rc == SQLITE_DONE) return std::optional<GrantRecord>();
@@ -479,7 +483,7 @@ Result<std::vector<GrantRecord>> SqliteStore::list_grants(const std::string& use
                     " FROM grants WHERE (?1 = '' OR user = ?1) AND (?2 OR revoked IS NULL)"
                     " ORDER BY user, created, name");
     q.bind(1, user).bind(2, std::int64_t{include_revoked ? 1 : 0});
-    return collect(
+    return collect_rows(
         db_, q, [&](const Stmt& row) { return read_grant(row, keys_.get()); }, "list grants");
   });
 }

@@ -1,5 +1,6 @@
-// SqliteStore: the Store on one SQLite database file, in WAL mode with synchronous=FULL, so
-// every enroll, issue and revoke is durable when the call returns. The schema is versioned
+// SqliteStore: both interfaces of the store (VerificationStore, AdminStore) on one SQLite
+// database file, in WAL mode with synchronous=FULL, so every enroll, issue and revoke is durable
+// when the call returns. The schema is versioned
 // (PRAGMA user_version) and migrated forward on open; a database from a newer touchpass is
 // refused rather than touched. Thread-safe: writes and administrative reads are serialized on
 // one connection; verification's look-ups run on their own read-only connections and never
@@ -15,14 +16,15 @@
 #include <utility>
 #include <vector>
 
-#include "store/store.h"
+#include "store/admin_store.h"
+#include "store/verification_store.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
 
 namespace touchpass::store {
 
-class SqliteStore final : public Store {
+class SqliteStore final : public VerificationStore, public AdminStore {
  public:
   // The schema version this build writes.
   static constexpr int kSchemaVersion = 7;

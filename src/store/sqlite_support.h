@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "core/bytes.h"
@@ -142,6 +143,22 @@ auto collect(sqlite3* db, Stmt& q, Read read, std::string_view what)
   std::vector<decltype(read(q))> out;
   int rc;
   while ((rc = q.step()) == SQLITE_ROW) out.push_back(read(q));
+  if (rc != SQLITE_DONE) return db_error(db, std::string(what));
+  return out;
+}
+
+// Steps `q` through all its rows, reading each with `read`, which returns a Result: the first
+// row it refuses ends the reading with its error.
+template <class Read>
+auto collect_rows(sqlite3* db, Stmt& q, Read read, std::string_view what)
+    -> Result<std::vector<std::remove_cvref_t<decltype(*read(q))>>> {
+  std::vector<std::remove_cvref_t<decltype(*read(q))>> out;
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    auto row = read(q);
+    if (!row.ok()) return row.error();
+    out.push_back(std::move(*row));
+  }
   if (rc != SQLITE_DONE) return db_error(db, std::string(what));
   return out;
 }

@@ -544,7 +544,7 @@ TEST(LargeAnswerTest, ThreeHundredGrantsAndTenThousandAuditEntriesAreListedAndVe
       g.name = "thunderbird on the office laptop, password-" + std::to_string(i);
       g.scopes = {"imap", "smtp"};
       g.token_id = (*tokens)[0].id;
-      g.kind = "fido2";
+      g.kind = TokenKind::fido2;
       g.credential = (*tokens)[0].credential;
       g.verifier = Bytes(32, static_cast<std::uint8_t>(i));
       g.verifier[1] = static_cast<std::uint8_t>(i >> 8);

@@ -103,7 +103,7 @@ class ServiceTest : public ::testing::Test {
     recorder_ = std::make_unique<VerificationRecorder>(*store_, *throttle_, refusals_, 1h,
                                                        [this] { return now_.load(); });
     service_ = std::make_unique<Service>(
-        config_, *store_, *throttle_, refusals_, *recorder_, pepper_.clone(),
+        config_, *store_, *store_, *throttle_, refusals_, *recorder_, pepper_.clone(),
         [this] { return now_.load(); }, [](std::chrono::milliseconds) {});
   }
   void TearDown() override {

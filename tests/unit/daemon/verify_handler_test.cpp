@@ -1,6 +1,7 @@
 // The verify handler on a real store with a fake clock and no real sleeping: what is accepted,
 // what is refused (never saying why), who may ask, per-source locks that never lock the user
-// out, and concurrent guesses that are never evaluated past the limit.
+// out, and concurrent guesses that are never evaluated past the limit. The handler needs only
+// the verification side of the store: the last test runs it on a store that has nothing else.
 #include "daemon/verify_handler.h"
 
 #include <gtest/gtest.h>
@@ -65,7 +66,7 @@ class VerifyHandlerTest : public ::testing::Test {
     store::TokenRecord t;
     t.user = user;
     t.label = name + "-key";
-    t.kind = "fido2";
+    t.kind = TokenKind::fido2;
     t.credential = Bytes(32, 0xaa);
     t.uv = "pin";
     auto token = store_->add_token(t, e);
@@ -82,7 +83,7 @@ class VerifyHandlerTest : public ::testing::Test {
     g.scopes = std::move(scopes);
     g.expires = expires;
     g.token_id = *token;
-    g.kind = "fido2";
+    g.kind = TokenKind::fido2;
     g.credential = t.credential;
     g.verifier = Bytes(v->bytes().begin(), v->bytes().end());
     ASSERT_TRUE(store_->add_grant(g, 0, e).ok());
@@ -242,6 +243,66 @@ TEST_F(VerifyHandlerTest, RefusalsCostNoWriteUntilTheBatch) {
   recorder_->flush();
   const auto after = count();
   EXPECT_LE(after - before, 65u);  // bounded per batch, however many sources
+}
+
+// A store with only the verification interface (all a verify-only host has), whose look-ups
+// can be made to fail.
+class VerificationOnlyStore final : public store::VerificationStore {
+ public:
+  std::optional<store::GrantRecord> grant;  // found for any verifier
+  bool unreadable = false;
+  std::vector<store::VerificationBatch> batches;
+
+  Result<std::optional<store::GrantRecord>> find_grant_by_verifier(const Bytes&) override {
+    if (unreadable) return Error{Code::io_error, "The store cannot be read."};
+    return grant;
+  }
+  Status write_verification_batch(const store::VerificationBatch& batch) override {
+    batches.push_back(batch);
+    return {};
+  }
+  Result<std::vector<store::Throttle>> list_throttles() override {
+    return std::vector<store::Throttle>{};
+  }
+};
+
+TEST(VerifyHandlerOnAVerificationStoreTest, AnUnreadableStoreGivesNoVerdictAndCountsNoFailure) {
+  VerificationOnlyStore store;
+  ThrottlePolicy policy;
+  policy.source_failures = 1;
+  Throttle throttle(policy, {}, kNow);
+  RefusalLog refusals;
+  VerificationRecorder recorder(store, throttle, refusals, 1h, [] { return kNow; });
+  const SecretBytes pepper = SecretBytes::copy_of(std::string(32, 'p'));
+  VerifyHandler handler(
+      store, throttle, refusals, recorder, pepper, VerifyHandler::Settings{64, "touchpass-service"},
+      [] { return kNow; }, [](std::chrono::milliseconds) {});
+  ipc::Request r;
+  r.op = ipc::Op::verify;
+  r.user = "alice";
+  r.service = "imap";
+  r.remote = "192.0.2.7";
+  Peer service;
+  service.uid = 0;
+  service.verifier = true;
+
+  store.unreadable = true;
+  EXPECT_EQ(handler.verify(service, r, SecretBytes::copy_of(kPassword)).code(), Code::io_error);
+  EXPECT_EQ(handler.verify(service, r, SecretBytes::copy_of(kPassword)).code(), Code::io_error);
+
+  // Not a failure of the source (its limit is one): the right password is accepted next.
+  store.unreadable = false;
+  store::GrantRecord g;
+  g.grant_id = Bytes(16, 0x42);
+  g.user = "alice";
+  g.name = "mail";
+  store.grant = g;
+  EXPECT_EQ(handler.verify(service, r, SecretBytes::copy_of(kPassword)).code(), Code::ok);
+  recorder.flush();
+  ASSERT_FALSE(store.batches.empty());
+  ASSERT_EQ(store.batches.back().usages.size(), 1u);
+  EXPECT_EQ(store.batches.back().usages[0].grant_id, g.grant_id);
+  EXPECT_TRUE(store.batches.back().throttles.empty());  // nothing was locked
 }
 
 }  // namespace

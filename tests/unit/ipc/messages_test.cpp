@@ -109,5 +109,23 @@ TEST(RequestParseTest, ARequestIsBoundedLikeAReply) {
   EXPECT_EQ(Request::parse(nested_request(100000)).code(), Code::protocol_error);
 }
 
+TEST(RequestParseTest, AnEnrollRequestsKindIsATokenKindAndRoundTrips) {
+  const auto fido2 = Request::parse(R"({"v":1,"op":"enroll-begin"})");
+  ASSERT_TRUE(fido2.ok()) << fido2.error().message;
+  EXPECT_EQ(fido2->kind, TokenKind::fido2);  // the default
+  Request yubikey;
+  yubikey.op = Op::enroll_begin;
+  yubikey.kind = TokenKind::yubikey;
+  yubikey.slot = 1;
+  const auto back = Request::parse(yubikey.to_json());
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->kind, TokenKind::yubikey);
+  EXPECT_EQ(back->slot, 1);
+  const auto unknown = Request::parse(R"({"v":1,"op":"enroll-begin","kind":"smartcard"})");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.code(), Code::protocol_error);
+  EXPECT_TRUE(mentions(unknown.error(), "\"kind\" must be")) << unknown.error().message;
+}
+
 }  // namespace
 }  // namespace touchpass::ipc

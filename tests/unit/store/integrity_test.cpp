@@ -56,7 +56,7 @@ TEST_F(IntegrityTest, TheMacOfAVersion1GrantIsUnchanged) {
   g.scopes = {"imap", "smtp"};
   g.created = 1764000000;
   g.token_id = 1;
-  g.kind = "fido2";
+  g.kind = TokenKind::fido2;
   g.credential = Bytes(32, 0xaa);
   g.verifier = Bytes(32, 0x55);
   EXPECT_EQ(to_hex(*keys()->grant_mac(g)),
@@ -203,6 +203,34 @@ TEST_F(IntegrityTest, AnEditedTokenIsRefusedForUse) {
   EXPECT_EQ(store_->get_token(1).code(), Code::integrity);
   EXPECT_EQ(store_->update_token_state(1, 9, event("show", "alice")).code(), Code::integrity);
   EXPECT_EQ(verify_all().code(), Code::integrity);
+}
+
+TEST_F(IntegrityTest, AGrantOfAnUnknownKindIsACorruptRowNeverAGrant) {
+  const GrantRecord g = issue_mail();
+  ASSERT_EQ(raw_exec("UPDATE grants SET kind = 'smartcard' WHERE name = 'mail'"), SQLITE_OK);
+  EXPECT_FALSE(verifies(g));  // found, and refused as changed outside touchpassd
+  const auto found = store_->find_grant("alice", "mail");
+  EXPECT_EQ(found.code(), Code::integrity);
+  EXPECT_NE(found.error().message.find("unknown token kind"), std::string::npos);
+  EXPECT_EQ(store_->list_grants("alice", true).code(), Code::integrity);
+  const Status all = verify_all();
+  EXPECT_EQ(all.code(), Code::integrity);
+  EXPECT_NE(all.message().find("app password \"mail\" of alice"), std::string_view::npos)
+      << all.message();
+}
+
+TEST_F(IntegrityTest, ATokenOfAnUnknownKindIsACorruptRow) {
+  issue_mail();
+  // The schema's CHECK keeps a token's kind known; someone who disables it is not stopped.
+  ASSERT_EQ(raw_exec("PRAGMA ignore_check_constraints = ON; UPDATE tokens SET kind = ''"),
+            SQLITE_OK);
+  EXPECT_EQ(store_->get_token(1).code(), Code::integrity);
+  EXPECT_EQ(store_->list_tokens("alice", true).code(), Code::integrity);
+  EXPECT_EQ(store_->revoke_token(1, 1764000100, event("revoke", "alice")).code(), Code::integrity);
+  const Status all = verify_all();
+  EXPECT_EQ(all.code(), Code::integrity);
+  EXPECT_NE(all.message().find("security key \"key\" of alice"), std::string_view::npos)
+      << all.message();
 }
 
 TEST_F(IntegrityTest, ARewrittenLogIsFoundWithoutTheKeyEvenWhenTheChainIsRecomputed) {

@@ -426,7 +426,7 @@ TEST_F(SqliteStoreTest, ASchemaVersion6StoreIsMigratedAndItsGrantsKeepTheirMacs)
 
 TEST_F(SqliteStoreTest, ARollingChallengeIsReplacedWithTheGrantThatUsedIt) {
   TokenRecord yk = token("alice", "yubikey");
-  yk.kind = "yubikey";
+  yk.kind = TokenKind::yubikey;
   yk.credential = Bytes{0x00, 0xbc, 0x61, 0x4e, 0x02};
   yk.public_key.clear();
   yk.rolling_challenge = Bytes(64, 0x01);

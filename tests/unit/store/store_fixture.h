@@ -98,7 +98,7 @@ class SqliteStoreTest : public ::testing::Test {
     TokenRecord t;
     t.user = std::move(user);
     t.label = std::move(label);
-    t.kind = "fido2";
+    t.kind = TokenKind::fido2;
     t.credential = Bytes(32, 0xaa);
     t.rp_id = "touchpass:host";
     t.algorithm = -7;
@@ -123,7 +123,7 @@ class SqliteStoreTest : public ::testing::Test {
     g.created = 1764000000;
     g.expires = 0;
     g.token_id = token_id;
-    g.kind = "fido2";
+    g.kind = TokenKind::fido2;
     g.credential = Bytes(32, 0xaa);
     g.verifier = Bytes(32);
     for (auto& b : g.verifier) b = static_cast<std::uint8_t>(rng_());
