@@ -58,3 +58,8 @@ std::vector<std::string> fuzz_seeds() {
   std::string cancel = "\x40"s + "\x00\x00\x00\x01\x91\x00\x00" + std::string(57, '\0');
   return {init, init + cbor, init + ping + cancel, init + cbor + cbor};
 }
+
+// Long enough for two messages of the largest size (129 reports each, 65 bytes a report).
+std::size_t fuzz_max_len() {
+  return 2 * 129 * 65;
+}

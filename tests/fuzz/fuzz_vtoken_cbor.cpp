@@ -72,3 +72,8 @@ std::vector<std::string> fuzz_seeds() {
           command(0x06, key_agreement),   command(0x02, get_assertion),
           command(0x01, make_credential), std::string(1, '\x08')};
 }
+
+// The largest CBOR request the virtual token's CTAPHID layer accepts (Options::max_cbor_request).
+std::size_t fuzz_max_len() {
+  return 2048;
+}
