@@ -17,13 +17,16 @@ using fields::req_string;
 constexpr std::size_t kMaxRpIdBytes = 255;
 constexpr std::size_t kMaxLabelBytes = 256;
 
-// The fields every offer starts with: the ceremony's id and how long it stays open.
+// The fields every offer starts with, both required: the ceremony's id and how long it stays
+// open.
 Status read_head(const Json& j, Bytes& ceremony, std::int64_t& expires_in) {
   auto id = req_bytes(j, "ceremony", kCeremonyIdBytes, kCeremonyIdBytes);
   if (!id.ok()) return id.error();
   ceremony = std::move(*id);
   auto expires = opt_int(j, "expires_in", 1, 86400);
   if (!expires.ok()) return expires.error();
+  // 0 means absent: an offer without it would serialize (to_json) into one no parse accepts.
+  if (*expires == 0) return protocol("\"expires_in\" is required.");
   expires_in = *expires;
   return Status::success();
 }

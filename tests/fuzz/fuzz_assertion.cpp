@@ -12,6 +12,7 @@
 #include "core/bytes.h"
 #include "core/client_data.h"
 #include "fuzz.h"
+#include "ipc/ceremony.h"
 
 namespace {
 
@@ -74,4 +75,10 @@ std::vector<std::string> fuzz_seeds() {
   return {auth_text + '\0' + client + '\0' + sig,
           std::string(attested->begin(), attested->end()) + '\0' + client + '\0' + sig,
           std::string(1, '\0') + R"({"a":[[[[[[[[[[1]]]]]]]]]]})"};
+}
+
+// The three parts as a finish message may carry them (ipc/ceremony.h), and two separators.
+std::size_t fuzz_max_len() {
+  return touchpass::ipc::kMaxAuthenticatorDataBytes + touchpass::ipc::kMaxFinishClientDataBytes +
+         touchpass::ipc::kMaxSignatureBytes + 2;
 }

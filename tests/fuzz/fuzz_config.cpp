@@ -15,3 +15,8 @@ std::vector<std::string> fuzz_seeds() {
       "virtual_token_dir =\nrp_id = touchpass\nusb_tokens = no\n",
       "max_clients = 99999999999999999999\n", "failure_delay_ms = -1\n"};
 }
+
+// load_config refuses a file over 1 MiB before it parses it.
+std::size_t fuzz_max_len() {
+  return 1 << 20;
+}

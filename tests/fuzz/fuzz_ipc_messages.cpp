@@ -1,6 +1,7 @@
 // The daemon parses every client message with Request::parse; clients parse the daemon's
 // answers with Reply::parse.
 #include "fuzz.h"
+#include "ipc/frame.h"
 #include "ipc/messages.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -22,4 +23,9 @@ std::vector<std::string> fuzz_seeds() {
       R"({"v":1,"ok":true,"result":{"grants":[{"name":"x","scopes":[]}]}})",
       R"([[[[[[[[[[[[[[[[{"v":1}]]]]]]]]]]]]]]]])",
   };
+}
+
+// A message is a frame's JSON part.
+std::size_t fuzz_max_len() {
+  return touchpass::ipc::kMaxJsonSize;
 }

@@ -2,6 +2,7 @@
 #include "core/password.h"
 #include "core/verifier.h"
 #include "fuzz.h"
+#include "ipc/frame.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const std::uint8_t kPepper[32] = {0x5e};
@@ -16,4 +17,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
 std::vector<std::string> fuzz_seeds() {
   return {"d9tn-8rp3-n70q-kcw9-nvpp", "D9TN 8RP3 N70Q KCW9 NVPP", "O1lI-oOiL", " \t-\xff\xfe"};
+}
+
+// A typed password reaches the verifier in a frame's secret part.
+std::size_t fuzz_max_len() {
+  return touchpass::ipc::kMaxSecretSize;
 }

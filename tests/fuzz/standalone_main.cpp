@@ -1,6 +1,8 @@
 // Runs a fuzz target without libFuzzer: every seed, then mutations of them (bit flips, byte
 // changes, insertions, deletions, truncation, splices) from a fixed random seed, so that a
-// failure is reproducible. Usage: fuzz_X [ITERATIONS] [FILE...]
+// failure is reproducible. Inputs are cut to the target's fuzz_max_len(), as libFuzzer's are.
+// Usage: fuzz_X [ITERATIONS] [FILE...]
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -59,7 +61,8 @@ std::string mutate(std::string input, const std::vector<std::string>& pool, std:
 }
 
 void run(const std::string& input) {
-  LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(input.data()), input.size());
+  const std::size_t size = std::min(input.size(), fuzz_max_len());
+  LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(input.data()), size);
 }
 
 }  // namespace
@@ -80,6 +83,7 @@ int main(int argc, char** argv) {
     const std::string& base =
         pool[std::uniform_int_distribution<std::size_t>(0, pool.size() - 1)(rng)];
     std::string input = mutate(base, pool, rng);
+    if (input.size() > fuzz_max_len()) input.resize(fuzz_max_len());
     run(input);
     if (pool.size() < 256 && i % 16 == 0) pool.push_back(std::move(input));
   }
