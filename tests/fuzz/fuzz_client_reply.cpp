@@ -22,6 +22,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -112,10 +113,12 @@ class CheckingConsole final : public cli::Console {
 
 class NoPins final : public cli::PinSource {
  public:
-  touchpass::Result<touchpass::SecretBytes> current_pin(int) override {
+  touchpass::Result<touchpass::SecretBytes> current_pin(std::optional<int>) override {
     return touchpass::Error{touchpass::Code::pin_required, "No PIN in this test."};
   }
-  touchpass::Result<touchpass::SecretBytes> new_pin(int) override { return current_pin(0); }
+  touchpass::Result<touchpass::SecretBytes> new_pin(int) override {
+    return current_pin(std::nullopt);
+  }
 };
 
 // --- The fake daemon.

@@ -1,6 +1,6 @@
 // A hostile FIDO2 token answering the libfido2 backend (devices/fido2): Fido2Token opens a
 // "virtual token" socket, and this harness is the token on the other end, answering every
-// CTAPHID request libfido2 sends through the backend's custom I/O (socket_io.cpp) with reports
+// CTAPHID request libfido2 sends through the backend's custom I/O (report_io.cpp) with reports
 // scripted by the fuzz input. So the real Fido2Token, its socket I/O and the real libfido2 (its
 // CTAPHID framing, CBOR decoding, PIN protocols, attestation and assertion checks) face every
 // answer a token could give.
