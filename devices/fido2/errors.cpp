@@ -14,6 +14,8 @@ std::string library_error_name(int fido_error) {
   return name != nullptr ? std::string(name) : std::string("unknown error");
 }
 
+const std::string_view kMalformedCbor = "its answer is not well-formed CBOR";
+
 Error malformed_reply(std::string_view detail) {
   return Error(Code::malformed_reply,
                "The security key sent a reply that could not be understood (" +
@@ -74,6 +76,7 @@ Error translate_fido_error(int fido_error, const FailureContext& context) {
     return Error(Code::token_removed,
                  "The security key was removed during the operation. Insert it and try again.");
   }
+  if (context.malformed_answer) return malformed_reply(kMalformedCbor);
   if (fido_error == FIDO_ERR_KEEPALIVE_CANCEL || context.cancel_requested) {
     return Error(Code::cancelled, "The operation was cancelled.");
   }

@@ -23,6 +23,8 @@ struct FailureContext {
   bool presence_expected = false;
   // The caller asked for the operation to be cancelled.
   bool cancel_requested = false;
+  // The transport withheld an answer whose CBOR was not well-formed (report_io.h).
+  bool malformed_answer = false;
   // For FIDO_ERR_PIN_INVALID: the tries left, as read back from the token (if that worked).
   std::optional<int> retries_left;
 };
@@ -43,6 +45,9 @@ std::string library_error_name(int fido_error);
 // malformed_reply: the token sent something that cannot be used; `detail` names what (a
 // libfido2 error name or the part of the reply).
 Error malformed_reply(std::string_view detail);
+
+// The detail of malformed_reply for an answer the transport withheld.
+extern const std::string_view kMalformedCbor;
 
 // The error for a failed open of `info` (libfido2 reports every failed open as
 // FIDO_ERR_INTERNAL), from the errno of opening the device node or connecting to the socket.

@@ -165,6 +165,7 @@ Status Fido2Token::ensure_open() {
     // libfido2 reports a failed io.open as FIDO_ERR_INTERNAL: find out why from the system.
     const int open_errno = report_io_last_open_errno();
     if (open_errno != 0) return translate_open_errno(info_, open_errno);
+    if (report_io_refused_answer_since_open()) return malformed_reply(kMalformedCbor);
     return translate_fido_error(r);
   }
   if (!fido_dev_is_fido2(dev.get())) {
@@ -223,6 +224,7 @@ Error Fido2Token::fail(int fido_error, Clock::duration elapsed, milliseconds tim
       flags.peer_closed ||
       (transport_failure && info_.transport == Transport::usb_hid && !path_exists(info_.path));
   context.timed_out = transport_failure && (flags.timed_out || elapsed >= timeout);
+  context.malformed_answer = transport_failure && flags.malformed_answer;
   {
     std::lock_guard lock(mutex_);
     context.cancel_requested =

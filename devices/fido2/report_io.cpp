@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -12,8 +13,10 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <span>
 
 #include "core/fd.h"
+#include "devices/fido2/cbor_answer_check.h"
 
 namespace touchpass::devices::fido2 {
 namespace {
@@ -38,10 +41,13 @@ struct ReportHandle {
   Kind kind;
   std::atomic<bool> timed_out{false};
   std::atomic<bool> peer_closed{false};
+  std::atomic<bool> malformed_answer{false};
   std::function<void()> touch_hook;  // used by the operation's thread only
+  CborAnswerCheck answers;           // used by the reading thread only
 };
 
 thread_local int last_open_errno = 0;
+thread_local bool refused_answer_since_open = false;
 
 bool fill_address(const char* path, sockaddr_un& address) {
   std::memset(&address, 0, sizeof(address));
@@ -62,6 +68,7 @@ void* opened(UniqueFd fd, Kind kind) {
 
 void* socket_open(const char* path) {
   last_open_errno = 0;
+  refused_answer_since_open = false;
   sockaddr_un address;
   if (path == nullptr || !fill_address(path, address)) {
     last_open_errno = ENAMETOOLONG;
@@ -78,6 +85,7 @@ void* socket_open(const char* path) {
 
 void* hidraw_open(const char* path) {
   last_open_errno = 0;
+  refused_answer_since_open = false;
   if (path == nullptr) {
     last_open_errno = ENOENT;
     return nullptr;
@@ -85,6 +93,12 @@ void* hidraw_open(const char* path) {
   UniqueFd fd(::open(path, O_RDWR | O_CLOEXEC));
   if (!fd.valid()) {
     last_open_errno = errno;
+    return nullptr;
+  }
+  // Only a character device is a HID node: a regular file or FIFO put at the path is not a key.
+  struct stat status {};
+  if (::fstat(fd.get(), &status) != 0 || !S_ISCHR(status.st_mode)) {
+    last_open_errno = ENODEV;
     return nullptr;
   }
   // One program at a time, as with libfido2's own I/O: two clients' CTAPHID transactions would
@@ -163,6 +177,12 @@ int report_read(void* opaque, unsigned char* buf, std::size_t len, int ms) {
     const ssize_t n = receive_report(*handle, buf);
     if (n == -2) continue;
     if (n < 0) return -1;
+    if (!handle->answers.accept(std::span<const std::uint8_t, kReportSize>(buf, kReportSize))) {
+      // Withheld: libfido2 fails the exchange instead of decoding a hostile answer.
+      handle->malformed_answer = true;
+      refused_answer_since_open = true;
+      return -1;
+    }
     // libfido2 ends the call itself when a report arrives after its budget is spent; mark that
     // too, so that the failure is known to be a timeout (no effect when the call succeeds).
     if (ms >= 0 && Clock::now() + kBudgetSlack >= deadline) handle->timed_out = true;
@@ -219,7 +239,8 @@ const fido_dev_io_t& virtual_socket_io() {
 ReportIoFlags report_io_flags(const void* opaque) {
   const auto* handle = static_cast<const ReportHandle*>(opaque);
   if (handle == nullptr) return {};
-  return ReportIoFlags{handle->timed_out.load(), handle->peer_closed.load()};
+  return ReportIoFlags{handle->timed_out.load(), handle->peer_closed.load(),
+                       handle->malformed_answer.load()};
 }
 
 void reset_report_io_flags(void* opaque) {
@@ -227,6 +248,7 @@ void reset_report_io_flags(void* opaque) {
   if (handle == nullptr) return;
   handle->timed_out = false;
   handle->peer_closed = false;
+  handle->malformed_answer = false;
 }
 
 void arm_touch_hook(void* opaque, std::function<void()> hook) {
@@ -236,6 +258,10 @@ void arm_touch_hook(void* opaque, std::function<void()> hook) {
 
 int report_io_last_open_errno() {
   return last_open_errno;
+}
+
+bool report_io_refused_answer_since_open() {
+  return refused_answer_since_open;
 }
 
 bool virtual_socket_accepts(const std::string& path) {

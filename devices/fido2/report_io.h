@@ -16,7 +16,9 @@
 //   bad);
 // - when the token is asked for something that needs a touch: the moment a makeCredential or
 //   getAssertion request is written, after libfido2 has obtained any PIN token it needed — so a
-//   "Touch your security key" prompt never precedes a rejected PIN.
+//   "Touch your security key" prompt never precedes a rejected PIN;
+// - when a token answered CBOR that is not well-formed: such an answer is withheld from libfido2
+//   (cbor_answer_check.h), which then fails the exchange as FIDO_ERR_RX.
 #pragma once
 
 #include <fido.h>
@@ -32,8 +34,9 @@ const fido_dev_io_t& virtual_socket_io();
 
 // What happened on one handle's connection since the last reset_report_io_flags().
 struct ReportIoFlags {
-  bool timed_out = false;    // a read's time budget ran out before a report arrived
-  bool peer_closed = false;  // EOF, ECONNRESET, EPIPE or ENODEV: the token went away
+  bool timed_out = false;         // a read's time budget ran out before a report arrived
+  bool peer_closed = false;       // EOF, ECONNRESET, EPIPE or ENODEV: the token went away
+  bool malformed_answer = false;  // an answer's CBOR was not well-formed and was withheld
 };
 
 // Precondition for the functions taking `handle`: it was returned by the open callback of one
@@ -51,6 +54,10 @@ void arm_touch_hook(void* handle, std::function<void()> hook);
 // The errno of the last failed open callback of either transport on the calling thread (0 if
 // none): libfido2 reports every failed open as FIDO_ERR_INTERNAL.
 int report_io_last_open_errno();
+
+// Whether an answer was withheld as malformed on the calling thread since the last open callback
+// of either transport started: fido_dev_open reads getInfo, and a failed open closes its handle.
+bool report_io_refused_answer_since_open();
 
 // Whether something accepts connections at the virtual token socket `path` now: a non-blocking
 // connect succeeds or is in progress, or it is refused for lack of permission (a token that is

@@ -45,6 +45,7 @@ enum class Fault {
   truncated,     // the reply CBOR is cut to half its length
   wrong_length,  // well-formed CBOR, but a fixed-size field (authData, a key) has the wrong size
   bad_cbor,      // the reply body is not CBOR at all
+  huge_array,    // the reply body announces an array of 2^28 items (a hostile key's answer)
 };
 
 // Capabilities and switches that imitate real tokens.

@@ -66,6 +66,8 @@ Bytes apply_fault(Fault fault, Bytes reply) {
     }
     case Fault::bad_cbor:
       return Bytes{ctap::kOk, 0xff, 0xfe, 0xfd, 0x1c};
+    case Fault::huge_array:
+      return Bytes{ctap::kOk, 0x9a, 0x10, 0x00, 0x00, 0x00};
     case Fault::none:
       break;
   }

@@ -11,7 +11,9 @@ namespace touchpass::vtoken {
 //   truncated     the body is cut to half its length;
 //   wrong_length  the first byte string of the body (depth first: authData, a key coordinate,
 //                 an encrypted token) loses its last byte; the CBOR stays well-formed;
-//   bad_cbor      the body is replaced by bytes that are not CBOR.
+//   bad_cbor      the body is replaced by bytes that are not CBOR;
+//   huge_array    the body is replaced by the header of an array of 2^28 items (9a 10000000),
+//                 which libcbor would allocate 2 GiB for.
 Bytes apply_fault(Fault fault, Bytes reply);
 
 }  // namespace touchpass::vtoken

@@ -41,7 +41,8 @@ constexpr std::string_view kUsage =
     "  --ctap20                  behave as a CTAP 2.0 token\n"
     "  --pin-protocol1-only      offer PIN/UV auth protocol 1 only\n"
     "  --self-attestation        packed self attestation (no certificate)\n"
-    "  --fault KIND              corrupt replies: truncated, wrong-length or bad-cbor\n"
+    "  --fault KIND              corrupt replies: truncated, wrong-length, bad-cbor\n"
+    "                            or huge-array\n"
     "  --help                    show this text\n";
 
 struct Arguments {
@@ -56,6 +57,7 @@ std::optional<Fault> parse_fault(std::string_view text) {
   if (text == "truncated") return Fault::truncated;
   if (text == "wrong-length") return Fault::wrong_length;
   if (text == "bad-cbor") return Fault::bad_cbor;
+  if (text == "huge-array") return Fault::huge_array;
   return std::nullopt;
 }
 
@@ -101,7 +103,7 @@ std::optional<Arguments> parse_arguments(int argc, char** argv) {
     } else if (option == "--fault") {
       auto fault = parse_fault(value);
       if (!fault) {
-        return fail("--fault must be truncated, wrong-length or bad-cbor, not '" +
+        return fail("--fault must be truncated, wrong-length, bad-cbor or huge-array, not '" +
                     std::string(value) + "'");
       }
       args.config.fault = *fault;

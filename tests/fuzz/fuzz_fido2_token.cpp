@@ -20,14 +20,14 @@
 // when the script ends the token "is pulled out" (the socket closes). Nothing may crash, leak
 // or hang, and an assertion accepted by the backend must be signed by the credential's key.
 //
-// Known finding, reported, not fixed here (libfido2 and libcbor are system libraries, the
-// backend another engineer's): libfido2 1.12 decodes a token's CBOR with libcbor 0.8, which
-// allocates an array or map as large as its header announces before a single item has arrived,
-// so six bytes from a hostile token make the client allocate and clear 2 GiB
-// (tests/fuzz/findings/fido2-huge-cbor-array). So that fuzzing goes on past it, this program
-// defines libcbor's allocation helper (libcbor calls it through its PLT, so this definition is
-// the one used) and refuses what no CTAPHID message could fill: the decode then fails as it does
-// for any failed allocation. TOUCHPASS_FUZZ_KNOWN_BUGS=1 lifts that, to reproduce the finding.
+// A finding of this fuzzer, fixed (tests/fuzz/findings/fido2-huge-cbor-array): libfido2 1.12
+// decodes a token's CBOR with libcbor 0.8, which allocates an array or map as large as its
+// header announces before a single item has arrived, so six bytes from a hostile token made the
+// client allocate and clear 2 GiB. The backend's transport now withholds such answers
+// (devices/fido2/cbor_answer_check.h). The oracle: this program defines libcbor's allocation
+// helper (libcbor calls it through its PLT, so this definition is the one used) and aborts when
+// libcbor is asked for more items than any CTAPHID message could fill; two seeds are the
+// finding's answers (to getInfo at open and to getAssertion).
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -37,6 +37,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <deque>
 #include <filesystem>
@@ -58,9 +59,12 @@
 // libcbor 0.8's allocation of `item_count` items of `item_size` bytes (see the file comment).
 extern "C" void* _cbor_alloc_multiple(std::size_t item_size, std::size_t item_count) {
   constexpr std::size_t kMaxItems = 7609;  // a CTAPHID message holds no more
-  static const bool show_known_bugs = std::getenv("TOUCHPASS_FUZZ_KNOWN_BUGS") != nullptr;
+  if (item_count > kMaxItems) {
+    std::fprintf(stderr, "libcbor was asked for %zu items: a hostile answer reached libfido2\n",
+                 item_count);
+    std::abort();
+  }
   if (item_size != 0 && item_count > SIZE_MAX / item_size) return nullptr;
-  if (!show_known_bugs && item_count > kMaxItems) return nullptr;
   return std::malloc(item_size * item_count);
 }
 
@@ -81,9 +85,11 @@ constexpr std::uint8_t kCmdInit = 0x06;
 constexpr std::uint8_t kCmdCbor = 0x10;
 constexpr std::uint8_t kCmdCancel = 0x11;
 constexpr std::uint8_t kCmdKeepalive = 0x3b;
-// How long the token waits for the host's next request before it decides the host is stuck
-// (only a wrong HostReader model can make it wait that long).
-constexpr int kStuckMs = 2000;
+// How long the token waits for the host's next request before it decides the host is stuck and
+// is pulled out. Only a wrong HostReader model makes it wait that long — or libfido2's touch
+// wait, which polls on after an empty CTAPHID_CBOR answer. Any value is a valid token (a key can
+// be pulled out at any time); a short one keeps such inputs fast.
+constexpr int kStuckMs = 250;
 
 using Report = std::array<std::uint8_t, kReportSize>;
 
@@ -671,7 +677,10 @@ std::vector<std::string> fuzz_seeds() {
   const Bytes plain = get_info(false, false);
   const Bytes unset = get_info(true, false);
   const Bytes with_pin = get_info(true, true);
+  const Bytes huge_array = {0x9a, 0x10, 0x00, 0x00, 0x00};  // "an array of 2^28 items"
   return {
+      W(Operation::capabilities).init().cbor(kOk, huge_array).take(),
+      W(Operation::holds_credential).init().cbor(kOk, plain).cbor(kOk, huge_array).take(),
       W(Operation::capabilities).init().cbor(kOk, with_pin).cbor(kOk, with_pin).take(),
       W(Operation::pin_retries)
           .init()

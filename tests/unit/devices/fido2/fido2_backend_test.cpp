@@ -771,8 +771,31 @@ TEST_P(CorruptedReplyTest, CorruptedRepliesAreMalformedReply) {
   }
 }
 
+// A hostile key's answer announcing an array of 2^28 items (tests/fuzz/findings): withheld by the
+// transport before libfido2 hands it to libcbor, which would allocate 2 GiB for it, and the user
+// is told the key sent malformed CBOR. (The virtual token faults every answer but getInfo's; the
+// fuzzer's seeds cover getInfo at open.)
+TEST_F(Fido2BackendTest, HostileHugeArrayAnswerIsWithheld) {
+  start();
+  const Enrollment enrollment = enroll();
+  backend_.reset();
+  Config hostile = config_with_pin();
+  hostile.fault = Fault::huge_array;
+  ASSERT_TRUE(vtoken_->restart(hostile).ok());
+  reopen();
+
+  auto retries = backend_->pin_retries();
+  ASSERT_EQ(retries.code(), Code::malformed_reply);
+  EXPECT_NE(retries.error().message.find("not well-formed CBOR"), std::string::npos)
+      << retries.error().message;
+  auto assertion = backend_->assert_hmac_secret(assert_request(enrollment.credential));
+  ASSERT_EQ(assertion.code(), Code::malformed_reply) << assertion.error().message;
+  EXPECT_NE(assertion.error().message.find("not well-formed CBOR"), std::string::npos);
+}
+
 INSTANTIATE_TEST_SUITE_P(Faults, CorruptedReplyTest,
-                         ::testing::Values(Fault::truncated, Fault::wrong_length, Fault::bad_cbor),
+                         ::testing::Values(Fault::truncated, Fault::wrong_length, Fault::bad_cbor,
+                                           Fault::huge_array),
                          [](const ::testing::TestParamInfo<Fault>& param_info) {
                            switch (param_info.param) {
                              case Fault::truncated:
@@ -781,6 +804,8 @@ INSTANTIATE_TEST_SUITE_P(Faults, CorruptedReplyTest,
                                return std::string("wrong_length");
                              case Fault::bad_cbor:
                                return std::string("bad_cbor");
+                             case Fault::huge_array:
+                               return std::string("huge_array");
                              case Fault::none:
                                break;
                            }
