@@ -200,7 +200,8 @@ Bytes Authenticator::Impl::handle(std::span<const std::uint8_t> request, Presenc
   } catch (const CtapError& e) {
     return Bytes{e.status()};
   }
-  return faultable(command) ? apply_fault(config.fault, std::move(reply)) : reply;
+  const bool faulted = faultable(command) || (command == kCmdGetInfo && config.fault_get_info);
+  return faulted ? apply_fault(config.fault, std::move(reply)) : reply;
 }
 
 Bytes Authenticator::Impl::get_info() const {

@@ -62,6 +62,8 @@ struct Config {
   // getInfo reports the option "uv": true.
   bool always_uv = false;
   Fault fault = Fault::none;
+  // The fault corrupts getInfo's answer too (read by every client when it opens the token).
+  bool fault_get_info = false;
   int max_pin_retries = 8;
   std::optional<std::string> initial_pin;  // set when the state file is created
   std::string product = "touchpass virtual token";

@@ -793,6 +793,21 @@ TEST_F(Fido2BackendTest, HostileHugeArrayAnswerIsWithheld) {
   EXPECT_NE(assertion.error().message.find("not well-formed CBOR"), std::string::npos);
 }
 
+// The same answer to getInfo, which libfido2 reads while opening the key: libfido2 would take
+// the key for a U2F-only one; the user is told the key sent malformed CBOR.
+TEST_F(Fido2BackendTest, HostileHugeArrayAnswerToGetInfoIsMalformedNotU2f) {
+  start();
+  backend_.reset();
+  Config hostile = config_with_pin();
+  hostile.fault = Fault::huge_array;
+  hostile.fault_get_info = true;
+  ASSERT_TRUE(vtoken_->restart(hostile).ok());
+  auto opened = vtoken_->open();
+  ASSERT_EQ(opened.code(), Code::malformed_reply);
+  EXPECT_NE(opened.error().message.find("not well-formed CBOR"), std::string::npos)
+      << opened.error().message;
+}
+
 INSTANTIATE_TEST_SUITE_P(Faults, CorruptedReplyTest,
                          ::testing::Values(Fault::truncated, Fault::wrong_length, Fault::bad_cbor,
                                            Fault::huge_array),
