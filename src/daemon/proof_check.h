@@ -23,8 +23,10 @@ struct GrantProofReport {
 };
 
 // Re-verifies the proof of every FIDO2 grant of `user` (everyone's when `user` is empty) that
-// `store` holds. A proof that does not verify is counted and itemized, not an error: the result
-// is an error only when the store cannot be read (or OpenSSL fails).
+// `store` holds, under the name the grant was issued with (its issue entry in the audit log
+// names it: a rename changes the record, not what the key signed). A proof that does not verify is
+// counted and itemized, not an error: the result is an error only when the store cannot be read (or
+// OpenSSL fails).
 Result<GrantProofReport> check_grant_proofs(store::AdminStore& store, const std::string& user);
 
 }  // namespace touchpass::daemon

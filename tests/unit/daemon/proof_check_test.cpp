@@ -8,7 +8,36 @@
 namespace touchpass::daemon {
 namespace {
 
-using ProofCheckTest = ServiceTest;
+class ProofCheckTest : public ServiceTest {
+ protected:
+  // The answer to `log --verify` for `user` (everyone's when empty), as an admin asks it.
+  ipc::Json verified_log(const std::string& user = "alice") {
+    ipc::Request r = request(ipc::Op::log);
+    if (!user.empty()) r.user = user;
+    r.all_users = user.empty();
+    r.verify_chain = true;
+    const auto answer = handle(root_peer(), r);
+    EXPECT_TRUE(answer.ok()) << answer.error().message;
+    return answer.ok() ? answer->result : ipc::Json::object();
+  }
+  void rename(const std::string& from, const std::string& to) {
+    ipc::Request r = request(ipc::Op::rename, from);
+    r.user = "alice";
+    r.new_name = to;
+    const auto renamed = handle(root_peer(), r);
+    ASSERT_TRUE(renamed.ok()) << renamed.error().message;
+  }
+  // Writes to the database as someone with access to the file, outside touchpassd.
+  void write_outside(const std::string& sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_.path() / "store.db").c_str(), &db), SQLITE_OK);
+    char* error = nullptr;
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK)
+        << (error != nullptr ? error : "");
+    sqlite3_free(error);
+    sqlite3_close(db);
+  }
+};
 
 TEST_F(ProofCheckTest, LogVerifyReverifiesEveryGrantsProofWithTheEnrolledKey) {
   enroll_for("alice");
@@ -41,6 +70,16 @@ TEST_F(ProofCheckTest, LogVerifyReverifiesEveryGrantsProofWithTheEnrolledKey) {
   EXPECT_EQ(tampered->result.at("proofs_failed"), 1);
   EXPECT_EQ(errors[0].at("name"), "mail");
   EXPECT_NE(errors[0].at("error").get<std::string>().find("signature"), std::string::npos);
+}
+
+TEST_F(ProofCheckTest, ARenamedGrantsProofVerifiesUnderTheNameItWasIssuedWith) {
+  enroll_for("alice");
+  issue_for("alice", "mail");
+  rename("mail", "post");
+  const ipc::Json log = verified_log();
+  EXPECT_TRUE(log.at("chain_ok").get<bool>()) << log.value("chain_error", "");
+  EXPECT_EQ(log.at("proofs_checked"), 1);
+  EXPECT_EQ(log.at("proofs_failed"), 0) << log.at("proof_errors").dump();
 }
 
 }  // namespace
