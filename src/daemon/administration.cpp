@@ -141,11 +141,15 @@ Result<Outcome> Service::log(const Target& target, const ipc::Request& request) 
     Status s = anchored.ok() ? store_.verify_audit(*anchored) : Status(anchored.error());
     result["chain_ok"] = s.ok();
     if (!s.ok()) result["chain_error"] = std::string(s.message());
-    const auto proofs = check_grant_proofs(store_, target.all_users ? "" : target.user);
+    const auto proofs = check_proofs(store_, target.all_users ? "" : target.user);
     if (!proofs.ok()) return proofs.error();
-    result["proofs_checked"] = proofs->checked;
-    result["proofs_failed"] = proofs->failed;
-    result["proof_errors"] = proofs->errors;
+    result["proofs_checked"] = proofs->grants.checked;
+    result["proofs_failed"] = proofs->grants.failed;
+    result["proof_errors"] = proofs->grants.errors;
+    result["shows_checked"] = proofs->shows.checked;
+    result["shows_failed"] = proofs->shows.failed;
+    result["show_errors"] = proofs->shows.errors;
+    result["shows_unchecked"] = proofs->shows.unchecked;
   }
   return Outcome{std::move(result), {}};
 }

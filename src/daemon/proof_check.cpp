@@ -9,6 +9,7 @@
 #include "core/client_data.h"
 #include "core/derivation.h"
 #include "core/grant.h"
+#include "core/show_proof.h"
 #include "daemon/service_support.h"
 #include "store/integrity.h"
 
@@ -17,6 +18,7 @@ namespace touchpass::daemon {
 namespace {
 
 using TokensById = std::map<std::int64_t, const store::TokenRecord*>;
+using GrantsById = std::map<std::string, const store::GrantRecord*>;  // by hex id
 
 Status not_verified(std::string why) {
   return Status(Code::verification_failed, std::move(why));
@@ -74,9 +76,39 @@ Status check_grant(const store::GrantRecord& g, const std::string& name,
                       g.proof_auth_data, g.proof_signature, token);
 }
 
+// A show's audit entry from before show proofs: "nonce <hex> proof <signature hex>" (a
+// YubiKey's show, which signs nothing, kept "nonce <hex>").
+bool signed_before_show_proofs(const std::string& detail) {
+  return detail.starts_with("nonce ") && detail.find(" proof ") != std::string::npos;
+}
+
+// The proof a show's audit entry `e` keeps: its key's signature over the challenge of the grant
+// it names, as shown under the entry's object, with the nonce it names.
+Status check_show(const store::AuditEntry& e, const GrantsById& grants, const TokensById& tokens) {
+  const auto proof = parse_show_proof(e.event.detail);
+  if (!proof.ok()) return not_verified(proof.error().message);
+  const auto found = grants.find(to_hex(proof->grant_id.bytes()));
+  if (found == grants.end() || found->second->user != e.event.user) {
+    return not_verified("it names a grant " + e.event.user + " does not have");
+  }
+  const store::GrantRecord& g = *found->second;
+  if (g.kind != TokenKind::fido2) {
+    return not_verified("it names a YubiKey's grant, whose key signs nothing");
+  }
+  auto grant = grant_of(g);
+  if (!grant.ok()) return grant.status();
+  grant->name = e.event.object;
+  const auto challenge = show_challenge(grant->version, encode_grant(*grant), proof->nonce);
+  if (!challenge.ok()) return challenge.status();
+  const auto token = tokens.find(g.token_id);
+  return check_signed(grant->version, *challenge, "the show's", proof->client_data_json,
+                      proof->authenticator_data, proof->signature,
+                      token == tokens.end() ? nullptr : token->second);
+}
+
 }  // namespace
 
-Result<GrantProofReport> check_grant_proofs(store::AdminStore& store, const std::string& user) {
+Result<ProofReport> check_proofs(store::AdminStore& store, const std::string& user) {
   auto grants = store.list_grants(user, true);
   if (!grants.ok()) return grants.error();
   auto tokens = store.list_tokens(user, true);
@@ -85,24 +117,45 @@ Result<GrantProofReport> check_grant_proofs(store::AdminStore& store, const std:
   if (!entries.ok()) return entries.error();
   TokensById tokens_by_id;
   for (const auto& t : *tokens) tokens_by_id[t.id] = &t;
+  GrantsById grants_by_id;
+  for (const auto& g : *grants) grants_by_id[to_hex(g.grant_id)] = &g;
   // The name each grant was issued with (the key signed it; a rename since changes the record).
   std::map<std::string, std::string> issued_as;
   for (const store::AuditEntry& e : *entries) {
     if (const std::string id = issued_grant(e); !id.empty()) issued_as[id] = e.event.object;
   }
+  const auto token_of = [&](const store::GrantRecord& g) -> const store::TokenRecord* {
+    const auto t = tokens_by_id.find(g.token_id);
+    return t == tokens_by_id.end() ? nullptr : t->second;
+  };
 
-  GrantProofReport out;
+  ProofReport out;
   for (const store::GrantRecord& g : *grants) {
     if (g.kind != TokenKind::fido2) continue;  // a YubiKey signs nothing
-    ++out.checked;
+    ++out.grants.checked;
     const auto issued = issued_as.find(to_hex(g.grant_id));
-    const auto token = tokens_by_id.find(g.token_id);
-    const Status s = check_grant(g, issued == issued_as.end() ? g.name : issued->second,
-                                 token == tokens_by_id.end() ? nullptr : token->second);
+    const Status s =
+        check_grant(g, issued == issued_as.end() ? g.name : issued->second, token_of(g));
     if (s.code() == Code::internal) return s.error();
     // Itemized up to a bound, so that the answer always fits a frame; counted all.
-    if (!s.ok() && ++out.failed <= kMaxItemizedProofErrors) {
-      out.errors.push_back({{"user", g.user}, {"name", g.name}, {"error", s.message()}});
+    if (!s.ok() && ++out.grants.failed <= kMaxItemizedProofErrors) {
+      out.grants.errors.push_back({{"user", g.user}, {"name", g.name}, {"error", s.message()}});
+    }
+  }
+  for (const store::AuditEntry& e : *entries) {
+    const store::AuditEvent& event = e.event;
+    if (event.action != "show" || event.result != "ok") continue;
+    if (!user.empty() && event.user != user) continue;  // user's shows, not what user did
+    if (!is_show_proof(event.detail)) {
+      if (signed_before_show_proofs(event.detail)) ++out.shows.unchecked;
+      continue;
+    }
+    ++out.shows.checked;
+    const Status s = check_show(e, grants_by_id, tokens_by_id);
+    if (s.code() == Code::internal) return s.error();
+    if (!s.ok() && ++out.shows.failed <= kMaxItemizedProofErrors) {
+      out.shows.errors.push_back(
+          {{"user", event.user}, {"name", event.object}, {"seq", e.seq}, {"error", s.message()}});
     }
   }
   return out;
