@@ -14,6 +14,7 @@
 #include "cli/exit_code.h"
 #include "cli/expiry.h"
 #include "cli/format.h"
+#include "cli/proof_summary.h"
 #include "core/grant.h"
 #include "core/password.h"
 
@@ -469,42 +470,15 @@ int Runner::log() {
                 ExitCode::general);
   }
   if (!o_.json) env_.console.err("The audit log's hash chain is intact.\n");
-  // Every FIDO2 grant's proof re-verified by the daemon with the enrolled public key.
-  const auto errors = answer.result.find("proof_errors");
-  const auto checked = answer.result.find("proofs_checked");
-  const auto failed = answer.result.find("proofs_failed");
-  if (errors == answer.result.end() || !errors->is_array() || checked == answer.result.end() ||
-      !checked->is_number_integer() || failed == answer.result.end() ||
-      !failed->is_number_integer()) {
-    return fail(
-        Error{Code::protocol_error, "touchpassd sent a malformed answer (no proof_errors)."});
-  }
-  if (failed->get<long>() > 0 || !errors->empty()) {
-    const auto text = [](const ipc::Json& e, const char* key) -> std::string {
-      const auto it = e.find(key);
-      return it != e.end() && it->is_string() ? printable(it->get<std::string>()) : "?";
-    };
-    for (const auto& e : *errors) {
-      if (!e.is_object()) continue;
-      env_.console.err("The proof of \"" + text(e, "name") + "\" (user " + text(e, "user") +
-                       ") does not verify: " + text(e, "error") + "\n");
-    }
-    if (failed->get<long>() > static_cast<long>(errors->size())) {
-      env_.console.err("… and " +
-                       std::to_string(failed->get<long>() - static_cast<long>(errors->size())) +
-                       " more.\n");
-    }
-    return fail(Error{Code::verification_failed,
-                      std::to_string(
-                          std::max<long>(failed->get<long>(), static_cast<long>(errors->size()))) +
-                          " app password(s) have a proof that does not verify with their key: "
-                          "their records were changed outside touchpassd."},
+  // Every FIDO2 grant's and show's proof re-verified by the daemon with the enrolled key.
+  const auto proofs = read_proof_summary(answer.result);
+  if (!proofs.ok()) return fail(proofs.error());
+  if (proofs->failed()) {
+    env_.console.err(proof_failure_lines(*proofs));
+    return fail(Error{Code::verification_failed, proof_failure_sentence(*proofs)},
                 ExitCode::general);
   }
-  if (!o_.json) {
-    env_.console.err("The proofs of " + std::to_string(checked->get<long>()) +
-                     " app password(s) verify with their security keys.\n");
-  }
+  if (!o_.json) env_.console.err(proof_success_lines(*proofs));
   return 0;
 }
 

@@ -10,6 +10,7 @@
 #include "core/derivation.h"
 #include "core/password.h"
 #include "core/rolling_challenge.h"
+#include "core/show_proof.h"
 #include "core/verifier.h"
 #include "daemon/service.h"
 #include "daemon/service_support.h"
@@ -162,10 +163,17 @@ Result<Outcome> Service::complete_show(const Peer& peer, const PendingCeremony& 
                       "This security key gives a different password for \"" + ceremony.name +
                           "\". Is it the key the password was issued with?"});
   }
-  // The nonce and the proof, so that `log --verify` can check this show later.
+  // FIDO2: the grant, the nonce and what the key signed over them, so that `log --verify` can
+  // check this show later (core/show_proof.h). A YubiKey signs nothing: the nonce only.
   store::AuditEvent event = audit(peer, "show", ceremony.user, ceremony.name);
-  event.detail = "nonce " + to_hex(ceremony.nonce);
-  if (!finish.signature.empty()) event.detail += " proof " + to_hex(finish.signature);
+  if (c.grant.kind == TokenKind::fido2) {
+    auto detail = encode_show_proof({c.grant.grant_id, ceremony.nonce, finish.authenticator_data,
+                                     finish.client_data_json, finish.signature});
+    if (!detail.ok()) return fail(detail.error());
+    event.detail = std::move(*detail);
+  } else {
+    event.detail = "nonce " + to_hex(ceremony.nonce);
+  }
   if (Status s = store_.update_token_state(c.token.id, proven.next, event); !s.ok()) {
     return fail(s.error());
   }

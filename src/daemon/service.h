@@ -108,16 +108,6 @@ class Service {
   Result<Outcome> complete_enroll(const Peer& peer, const PendingCeremony& ceremony,
                                   const ipc::Finish& finish, const SecretBytes& secret);
 
-  // log --verify: every FIDO2 grant's stored proof (the key's signature over the grant's
-  // challenge, DESIGN.md §5) re-verified with the enrolled public key; `user` empty: everyone's.
-  static constexpr int kMaxItemizedProofErrors = 50;
-  struct ProofCheck {
-    int checked = 0;
-    int failed = 0;
-    ipc::Json errors;  // [{"user", "name", "error"}] of the first failed proofs, at most 50
-  };
-  Result<ProofCheck> check_grant_proofs(const std::string& user);
-
   store::AuditEvent audit(const Peer& peer, std::string action, const std::string& user,
                           std::string object) const;
   // Audits a failed request and passes its error on.

@@ -446,7 +446,11 @@ std::vector<std::string> fuzz_seeds() {
        {"chain_ok", true},
        {"proofs_checked", 1},
        {"proofs_failed", 1},
-       {"proof_errors", {{{"name", "x"}, {"user", "alice"}, {"error", "bad\x1b[31m"}}}}}));
+       {"proof_errors", {{{"name", "x"}, {"user", "alice"}, {"error", "bad\x1b[31m"}}}},
+       {"shows_checked", 2},
+       {"shows_failed", 1},
+       {"show_errors", {{{"name", "x"}, {"user", "alice"}, {"seq", 3}, {"error", "bad"}}}},
+       {"shows_unchecked", 1}}));
   const Json devices = {{"devices",
                          {{{"path", "/dev/hidraw3"},
                            {"kind", "fido2"},

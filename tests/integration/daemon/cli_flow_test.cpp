@@ -81,6 +81,10 @@ TEST_F(CliFlowTest, EnrollIssueShowListRevokeLog) {
   ASSERT_EQ(log.exit_code, 0) << log.err;
   EXPECT_NE(log.out.find("revoke"), std::string::npos);
   EXPECT_NE((log.out + log.err).find("intact"), std::string::npos) << log.out << log.err;
+  // The issue's proof and both shows' (one under the name "tb") verify with the enrolled key.
+  EXPECT_NE(log.err.find("The proofs of 1 app password(s) and of 2 show(s) verify"),
+            std::string::npos)
+      << log.err;
 }
 
 TEST_F(CliFlowTest, ShowWithAnotherKeyOrARevokedKeyFailsClearly) {

@@ -455,7 +455,11 @@ TEST_F(CommandTest, LogVerifyFailsOnAProofThatDoesNotVerifyAndNamesIt) {
           {"proofs_failed", 1},
           {"proof_errors", Json::array({{{"user", "alice"},
                                          {"name", "mail\u009b2J"},
-                                         {"error", "The key's signature does not verify."}}})}});
+                                         {"error", "The key's signature does not verify."}}})},
+          {"shows_checked", 0},
+          {"shows_failed", 0},
+          {"show_errors", Json::array()},
+          {"shows_unchecked", 0}});
   });
   EXPECT_EQ(run(daemon, {"log", "--verify"}), 1);
   daemon.stop();
@@ -465,7 +469,59 @@ TEST_F(CommandTest, LogVerifyFailsOnAProofThatDoesNotVerifyAndNamesIt) {
   EXPECT_NE(console_.err_text.find("1 app password(s)"), std::string::npos);
 }
 
+TEST_F(CommandTest, LogVerifyFailsOnAShowWhoseProofDoesNotVerifyAndNamesIt) {
+  ListeningDaemon daemon([](const DaemonEnd& d) {
+    d.next_json();
+    d.ok({{"entries", Json::array()},
+          {"chain_ok", true},
+          {"proofs_checked", 1},
+          {"proofs_failed", 0},
+          {"proof_errors", Json::array()},
+          {"shows_checked", 2},
+          {"shows_failed", 1},
+          {"show_errors", Json::array({{{"user", "alice"},
+                                        {"name", "mail"},
+                                        {"seq", 7},
+                                        {"error", "The key's signature does not verify."}}})},
+          {"shows_unchecked", 0}});
+  });
+  EXPECT_EQ(run(daemon, {"log", "--verify"}), 1);
+  daemon.stop();
+  EXPECT_NE(console_.err_text.find("The proof of the show of \"mail\" (user alice, audit entry 7) "
+                                   "does not verify: The key's signature does not verify."),
+            std::string::npos)
+      << console_.err_text;
+  EXPECT_NE(console_.err_text.find("1 show(s) of app passwords have a proof that does not verify"),
+            std::string::npos)
+      << console_.err_text;
+}
+
 TEST_F(CommandTest, LogVerifySaysHowManyProofsVerify) {
+  ListeningDaemon daemon([](const DaemonEnd& d) {
+    d.next_json();
+    d.ok({{"entries", Json::array()},
+          {"chain_ok", true},
+          {"proofs_checked", 3},
+          {"proofs_failed", 0},
+          {"proof_errors", Json::array()},
+          {"shows_checked", 5},
+          {"shows_failed", 0},
+          {"show_errors", Json::array()},
+          {"shows_unchecked", 1}});
+  });
+  EXPECT_EQ(run(daemon, {"log", "--verify"}), 0);
+  daemon.stop();
+  EXPECT_NE(
+      console_.err_text.find(
+          "The proofs of 3 app password(s) and of 5 show(s) verify with their security keys."),
+      std::string::npos)
+      << console_.err_text;
+  EXPECT_NE(console_.err_text.find("1 show(s) from before touchpass kept show proofs"),
+            std::string::npos)
+      << console_.err_text;
+}
+
+TEST_F(CommandTest, LogVerifyRefusesAnAnswerWithoutTheShowsCounts) {
   ListeningDaemon daemon([](const DaemonEnd& d) {
     d.next_json();
     d.ok({{"entries", Json::array()},
@@ -474,9 +530,9 @@ TEST_F(CommandTest, LogVerifySaysHowManyProofsVerify) {
           {"proofs_failed", 0},
           {"proof_errors", Json::array()}});
   });
-  EXPECT_EQ(run(daemon, {"log", "--verify"}), 0);
+  EXPECT_NE(run(daemon, {"log", "--verify"}), 0);
   daemon.stop();
-  EXPECT_NE(console_.err_text.find("The proofs of 3 app password(s) verify"), std::string::npos)
+  EXPECT_NE(console_.err_text.find("malformed answer (no show_errors)"), std::string::npos)
       << console_.err_text;
 }
 

@@ -1,214 +1,14 @@
-// The daemon's request handlers (Service) in one process: a real SQLite store, a fake clock,
-// the token broker over the in-process virtual token reached through the real libfido2, and an
-// Interaction that answers the PIN — no socket, no daemon process. What each handler stores,
-// answers and audits, and who may act on whom.
-#include "daemon/service.h"
-
+// The daemon's request handlers (Service) in one process (service_fixture.h): what each handler
+// stores, answers and audits, and who may act on whom.
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <algorithm>
-#include <atomic>
-#include <filesystem>
 #include <functional>
-#include <map>
-#include <mutex>
 
-#include "client/ceremony_driver.h"
-#include "devices/fido2/discovery.h"
-#include "devices/hotplug/hotplug.h"
-#include "store/integrity.h"
-#include "store/sqlite_store.h"
-#include "support/fake_discovery.h"
-#include "support/virtual_token.h"
+#include "unit/daemon/service_fixture.h"
 
 namespace touchpass::daemon {
 namespace {
-
-using namespace std::chrono_literals;
-
-constexpr store::UnixTime kStart = 1764000000;
-constexpr const char* kPin = "4711-pin";
-
-// Answers every need-pin with the PIN it holds and records the events.
-class ScriptedInteraction final : public client::Interaction {
- public:
-  explicit ScriptedInteraction(std::string pin) : pin_(std::move(pin)) {}
-  void send_event(std::string_view event, ipc::Json) override {
-    std::lock_guard lock(mu_);
-    events_.emplace_back(event);
-  }
-  Result<SecretBytes> receive_pin(std::chrono::seconds) override {
-    return SecretBytes::copy_of(pin_);
-  }
-  void begin_watch(devices::Token*) override {}
-  void end_watch() override {}
-  bool cancelled() const override { return false; }
-  std::vector<std::string> events() {
-    std::lock_guard lock(mu_);
-    return events_;
-  }
-
- private:
-  std::string pin_;
-  std::mutex mu_;
-  std::vector<std::string> events_;
-};
-
-Peer root_peer() {
-  Peer p;
-  p.uid = 0;
-  p.gid = 0;
-  p.user = "root";
-  p.verifier = p.admin = p.token_user = true;
-  return p;
-}
-
-Peer user_peer(const std::string& name, uid_t uid) {
-  Peer p;
-  p.uid = uid;
-  p.gid = uid;
-  p.user = name;
-  return p;
-}
-
-ipc::Request request(ipc::Op op, const std::string& name = "") {
-  ipc::Request r;
-  r.op = op;
-  r.name = name;
-  return r;
-}
-
-class ServiceTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    vtoken::Config token_config;
-    token_config.initial_pin = kPin;
-    auto token = testing::InProcessVirtualToken::start(dir_.path(), token_config);
-    ASSERT_TRUE(token.ok()) << token.error().message;
-    token_ = std::move(*token);
-    discovery_.add(token_->info());
-
-    auto s = store::SqliteStore::open(dir_.path() / "store.db");
-    ASSERT_TRUE(s.ok()) << s.error().message;
-    store_ = std::move(*s);
-    auto keys = store::StoreKeys::derive(pepper_.bytes());
-    ASSERT_TRUE(keys.ok());
-    ASSERT_TRUE(store_->use_keys(std::move(*keys), kStart, true).ok());
-
-    config_.token_timeout = 5s;
-    broker_ = std::make_unique<client::TokenBroker>(discovery_, hotplug_, 5s);
-    throttle_ =
-        std::make_unique<Throttle>(ThrottlePolicy{}, std::vector<store::Throttle>{}, kStart);
-    recorder_ = std::make_unique<VerificationRecorder>(*store_, *throttle_, refusals_, 1h,
-                                                       [this] { return now_.load(); });
-    service_ = std::make_unique<Service>(
-        config_, *store_, *store_, *throttle_, refusals_, *recorder_, pepper_.clone(),
-        [this] { return now_.load(); }, [](std::chrono::milliseconds) {});
-  }
-  void TearDown() override {
-    service_.reset();
-    recorder_.reset();
-    store_.reset();
-  }
-
-  Result<Outcome> handle(const Peer& peer, const ipc::Request& r,
-                         const SecretBytes& secret = SecretBytes()) {
-    return service_->handle(peer, r, secret);
-  }
-
-  // Begins a ceremony with `begin`, answers the offer with the virtual token through the client
-  // library (as the CLI does), and finishes it; `tamper` may change the finish first.
-  Result<Outcome> ceremony(const Peer& peer, const ipc::Request& begin,
-                           const std::function<void(client::KeyAnswer&)>& tamper = {}) {
-    auto offered = handle(peer, begin);
-    if (!offered.ok()) return offered.error();
-    auto offer = ipc::CeremonyOffer::parse(offered->result);
-    if (!offer.ok()) return offer.error();
-    auto answer = client::answer_offer(*offer, *broker_, io_, client::DriverSettings{5s});
-    if (!answer.ok()) return answer.error();
-    if (tamper) tamper(*answer);
-    last_finish_ = request(ipc::Op::finish);
-    last_finish_.finish = answer->finish;
-    last_secret_ = answer->secret.clone();
-    return handle(peer, last_finish_, answer->secret);
-  }
-
-  // The enroll ceremony, as the CLI runs it.
-  Result<Outcome> enroll_ceremony(const Peer& peer, const ipc::Request& begin,
-                                  const std::function<void(client::KeyAnswer&)>& tamper = {}) {
-    auto offered = handle(peer, begin);
-    if (!offered.ok()) return offered.error();
-    auto offer = ipc::EnrollOffer::parse(offered->result);
-    if (!offer.ok()) return offer.error();
-    auto answer = client::answer_enroll(*offer, *broker_, io_, client::DriverSettings{5s});
-    if (!answer.ok()) return answer.error();
-    if (tamper) tamper(*answer);
-    ipc::Request finish = request(ipc::Op::finish);
-    finish.finish = answer->finish;
-    return handle(peer, finish, answer->secret);
-  }
-
-  // Enrolls the virtual token for `user` (acting as root, who may use the token).
-  void enroll_for(const std::string& user) {
-    ipc::Request r = request(ipc::Op::enroll_begin);
-    r.user = user;
-    r.label = user + "'s key";
-    const auto enrolled = enroll_ceremony(root_peer(), r);
-    ASSERT_TRUE(enrolled.ok()) << enrolled.error().message;
-  }
-
-  // Issues `name` for `user` and returns the password.
-  std::string issue_for(const std::string& user, const std::string& name) {
-    ipc::Request r = request(ipc::Op::issue_begin, name);
-    r.user = user;
-    r.scopes = {"imap"};
-    const auto issued = ceremony(root_peer(), r);
-    EXPECT_TRUE(issued.ok()) << issued.error().message;
-    if (!issued.ok()) return "";
-    return std::string(issued->secret.view());
-  }
-
-  Status verify(const std::string& user, const std::string& password,
-                const std::string& service = "imap") {
-    ipc::Request r = request(ipc::Op::verify);
-    r.user = user;
-    r.service = service;
-    r.remote = "192.0.2.7";
-    const auto verdict = handle(root_peer(), r, SecretBytes::copy_of(password));
-    recorder_->flush();
-    return verdict.status();
-  }
-
-  std::vector<std::string> audit_actions() {
-    const auto entries = store_->list_audit("", 0);
-    std::vector<std::string> actions;
-    EXPECT_TRUE(entries.ok());
-    if (!entries.ok()) return actions;
-    for (const auto& e : *entries) {
-      actions.push_back(e.event.action + ":" + e.event.result);
-    }
-    return actions;
-  }
-
-  testing::TempDir dir_;
-  std::unique_ptr<testing::InProcessVirtualToken> token_;
-  testing::FakeDiscovery discovery_{
-      [](const devices::TokenInfo& info) { return devices::fido2::open_fido2_token(info); }};
-  devices::FakeHotplug hotplug_;
-  Config config_;
-  SecretBytes pepper_ = SecretBytes::copy_of(std::string(32, '\x5e'));
-  std::unique_ptr<store::SqliteStore> store_;
-  std::unique_ptr<client::TokenBroker> broker_;
-  std::unique_ptr<Throttle> throttle_;
-  RefusalLog refusals_;
-  std::unique_ptr<VerificationRecorder> recorder_;
-  std::unique_ptr<Service> service_;
-  std::atomic<store::UnixTime> now_{kStart};
-  ScriptedInteraction io_{kPin};
-  ipc::Request last_finish_;  // the last finish sent, and its secret part
-  SecretBytes last_secret_;
-};
 
 TEST_F(ServiceTest, IssueShowAndVerifyAgreeOnThePassword) {
   enroll_for("alice");
@@ -329,39 +129,6 @@ TEST_F(ServiceTest, AnExpiredPasswordIsRefusedByTheClock) {
   EXPECT_EQ(verify("alice", password).code(), Code::refused);
 }
 
-TEST_F(ServiceTest, LogVerifyReverifiesEveryGrantsProofWithTheEnrolledKey) {
-  enroll_for("alice");
-  issue_for("alice", "mail");
-  issue_for("alice", "phone");
-  ipc::Request log = request(ipc::Op::log);
-  log.user = "alice";
-  log.verify_chain = true;
-  const auto clean = handle(root_peer(), log);
-  ASSERT_TRUE(clean.ok()) << clean.error().message;
-  EXPECT_TRUE(clean->result.at("chain_ok").get<bool>());
-  EXPECT_EQ(clean->result.at("proofs_checked"), 2);
-  EXPECT_EQ(clean->result.at("proofs_failed"), 0);
-  EXPECT_TRUE(clean->result.at("proof_errors").empty());
-
-  // A writer of the database swaps the proofs of the two grants (the signatures are real, but
-  // over the other grant's challenge).
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open((dir_.path() / "store.db").c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db,
-                         "UPDATE grants SET proof_signature = (SELECT proof_signature FROM grants "
-                         "AS o WHERE o.name = 'phone') WHERE name = 'mail'",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK);
-  sqlite3_close(db);
-  const auto tampered = handle(root_peer(), log);
-  ASSERT_TRUE(tampered.ok());
-  const auto& errors = tampered->result.at("proof_errors");
-  ASSERT_EQ(errors.size(), 1u);
-  EXPECT_EQ(tampered->result.at("proofs_failed"), 1);
-  EXPECT_EQ(errors[0].at("name"), "mail");
-  EXPECT_NE(errors[0].at("error").get<std::string>().find("signature"), std::string::npos);
-}
-
 TEST_F(ServiceTest, IssueWithoutAnEnrolledKeySaysToEnrollFirst) {
   ipc::Request r = request(ipc::Op::issue_begin, "mail");
   r.user = "alice";
@@ -443,7 +210,7 @@ TEST_F(HostileFinishTest, AnotherProcessCannotFinishTheCeremony) {
   ASSERT_TRUE(offered.ok());
   auto offer = ipc::CeremonyOffer::parse(offered->result);
   ASSERT_TRUE(offer.ok());
-  auto answer = client::answer_offer(*offer, *broker_, io_, client::DriverSettings{5s});
+  auto answer = client::answer_offer(*offer, *broker_, io_, client::DriverSettings{kTimeout});
   ASSERT_TRUE(answer.ok()) << answer.error().message;
   ipc::Request finish = request(ipc::Op::finish);
   finish.finish = answer->finish;
