@@ -19,7 +19,8 @@ constexpr std::uint8_t kKeepalive = 0xbb;
 constexpr std::uint8_t kMsg = 0x83;
 
 void put_channel(Report& report, std::uint32_t channel) {
-  for (std::size_t i = 0; i < 4; ++i) report[i] = static_cast<std::uint8_t>(channel >> (24 - 8 * i));
+  for (std::size_t i = 0; i < 4; ++i)
+    report[i] = static_cast<std::uint8_t>(channel >> (24 - 8 * i));
 }
 
 // The reports of one CTAPHID message `command` carrying `payload` on `channel`.
@@ -53,8 +54,8 @@ std::vector<bool> feed(CborAnswerCheck& check, const std::vector<Report>& report
 
 // A status byte and a map {1: <n-byte string>}: a well-formed answer of 5 + n bytes.
 Bytes well_formed_answer(std::size_t n) {
-  Bytes out{0x00, 0xa1, 0x01, 0x59, static_cast<std::uint8_t>(n >> 8),
-            static_cast<std::uint8_t>(n)};
+  Bytes out{
+      0x00, 0xa1, 0x01, 0x59, static_cast<std::uint8_t>(n >> 8), static_cast<std::uint8_t>(n)};
   out.resize(out.size() + n, 0x41);
   return out;
 }
