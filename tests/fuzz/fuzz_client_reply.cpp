@@ -131,7 +131,7 @@ class ReplyingDaemon {
     touchpass::testing::FakeDaemonOptions options;
     options.record = false;
     auto daemon = touchpass::testing::FakeDaemon::listen(
-        [this](touchpass::testing::DaemonConnection& c) { answer(c); }, std::move(options));
+        [this](touchpass::testing::DaemonConnection& c) { reply(c); }, std::move(options));
     require(daemon.ok());
     daemon_.emplace(std::move(*daemon));
   }
@@ -151,14 +151,15 @@ class ReplyingDaemon {
   }
 
  private:
-  void answer(touchpass::testing::DaemonConnection& connection) {
+  // The script: one connection's request and answer.
+  void reply(touchpass::testing::DaemonConnection& connection) {
     (void)connection.read({1000ms, 1000ms});  // the request
-    std::span<const std::uint8_t> answer;
+    std::span<const std::uint8_t> bytes;
     {
       std::lock_guard lock(mutex_);
-      answer = answer_;
+      bytes = answer_;
     }
-    connection.raw(answer);
+    connection.raw(bytes);
     connection.end_writes();
     // Until the client closes (or is done), so that its reads see the whole answer.
     connection.wait_for_hangup();
@@ -170,8 +171,8 @@ class ReplyingDaemon {
 };
 
 ReplyingDaemon& fake_daemon() {
-  static ReplyingDaemon* instance =
-      new ReplyingDaemon();  // lives until exit (its dir is removed then)
+  // Lives until exit (its directory is removed then).
+  static ReplyingDaemon* instance = new ReplyingDaemon();
   static const bool cleanup = [] {
     std::atexit([] { delete instance; });
     return true;

@@ -47,7 +47,7 @@ struct Conversation {
   bool silent() const { return requests.empty() && end == Code::not_found; }
 };
 
-struct FakeDaemonState;
+struct FakeDaemonState;  // what the daemon's thread and the test share (fake_daemon.cpp)
 
 // The daemon's end of one connection, as the script drives it. Valid during the script only.
 class DaemonConnection {
