@@ -61,22 +61,23 @@ bool token_node_event(const char* buf, ssize_t n, int top_watch) {
 Result<std::unique_ptr<HotplugMonitor>> HotplugMonitor::start(
     const std::filesystem::path& virtual_dir, bool udev, const std::filesystem::path& devices_dir) {
   std::unique_ptr<HotplugMonitor> m(new HotplugMonitor());
-  m->stop_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (m->stop_fd_ < 0) return Error{Code::io_error, "eventfd failed."};
+  m->stop_fd_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!m->stop_fd_.valid()) return Error{Code::io_error, "eventfd failed."};
   if (!virtual_dir.empty()) {
-    m->inotify_fd_ = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-    if (m->inotify_fd_ < 0 ||
-        ::inotify_add_watch(m->inotify_fd_, virtual_dir.c_str(),
+    m->inotify_fd_.reset(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
+    if (!m->inotify_fd_.valid() ||
+        ::inotify_add_watch(m->inotify_fd_.get(), virtual_dir.c_str(),
                             IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB) < 0) {
       return Error{Code::io_error, "Cannot watch " + virtual_dir.string() +
                                        " for virtual tokens: " + std::strerror(errno) + "."};
     }
   }
   if (!devices_dir.empty()) {
-    m->devices_fd_ = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+    m->devices_fd_.reset(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
     constexpr std::uint32_t kMask = IN_CREATE | IN_DELETE | IN_ATTRIB;
-    m->devices_top_ =
-        m->devices_fd_ < 0 ? -1 : ::inotify_add_watch(m->devices_fd_, devices_dir.c_str(), kMask);
+    m->devices_top_ = m->devices_fd_.valid()
+                          ? ::inotify_add_watch(m->devices_fd_.get(), devices_dir.c_str(), kMask)
+                          : -1;
     if (m->devices_top_ < 0) {
       return Error{Code::io_error, "Cannot watch " + devices_dir.string() +
                                        " for security keys: " + std::strerror(errno) + "."};
@@ -84,7 +85,7 @@ Result<std::unique_ptr<HotplugMonitor>> HotplugMonitor::start(
     // USB bus directories exist from boot; a missing /dev/bus/usb just means no USB.
     std::error_code ec;
     for (const auto& bus : std::filesystem::directory_iterator(devices_dir / "bus" / "usb", ec)) {
-      (void)::inotify_add_watch(m->devices_fd_, bus.path().c_str(), kMask);
+      (void)::inotify_add_watch(m->devices_fd_.get(), bus.path().c_str(), kMask);
     }
   }
   if (udev) {
@@ -106,19 +107,17 @@ Result<std::unique_ptr<HotplugMonitor>> HotplugMonitor::start(
 HotplugMonitor::~HotplugMonitor() {
   if (thread_.joinable()) {
     const std::uint64_t one = 1;
-    (void)!::write(stop_fd_, &one, sizeof one);
+    (void)!::write(stop_fd_.get(), &one, sizeof one);
     thread_.join();
   }
-  if (inotify_fd_ >= 0) ::close(inotify_fd_);
-  if (devices_fd_ >= 0) ::close(devices_fd_);
-  if (stop_fd_ >= 0) ::close(stop_fd_);
 }
 
 void HotplugMonitor::run() {
   const int udev_fd = udev_ ? udev_monitor_get_fd(udev_->monitor) : -1;
   while (true) {
-    std::array<pollfd, 4> fds = {pollfd{stop_fd_, POLLIN, 0}, pollfd{inotify_fd_, POLLIN, 0},
-                                 pollfd{udev_fd, POLLIN, 0}, pollfd{devices_fd_, POLLIN, 0}};
+    std::array<pollfd, 4> fds = {pollfd{stop_fd_.get(), POLLIN, 0},
+                                 pollfd{inotify_fd_.get(), POLLIN, 0}, pollfd{udev_fd, POLLIN, 0},
+                                 pollfd{devices_fd_.get(), POLLIN, 0}};
     if (::poll(fds.data(), fds.size(), -1) < 0) {
       if (errno == EINTR) continue;
       return;
@@ -127,7 +126,7 @@ void HotplugMonitor::run() {
     bool change = false;
     if (fds[1].revents != 0) {
       alignas(inotify_event) char buf[4096];
-      while (::read(inotify_fd_, buf, sizeof buf) > 0) change = true;
+      while (::read(inotify_fd_.get(), buf, sizeof buf) > 0) change = true;
     }
     if (fds[2].revents != 0) {
       while (udev_device* dev = udev_monitor_receive_device(udev_->monitor)) {
@@ -139,7 +138,7 @@ void HotplugMonitor::run() {
     if (fds[3].revents != 0) {
       alignas(inotify_event) char buf[4096];
       ssize_t n;
-      while ((n = ::read(devices_fd_, buf, sizeof buf)) > 0) {
+      while ((n = ::read(devices_fd_.get(), buf, sizeof buf)) > 0) {
         if (token_node_event(buf, n, devices_top_)) change = true;
       }
     }

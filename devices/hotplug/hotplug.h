@@ -12,6 +12,7 @@
 #include <mutex>
 #include <thread>
 
+#include "core/fd.h"
 #include "core/status.h"
 
 namespace touchpass::devices {
@@ -63,10 +64,10 @@ class HotplugMonitor final : public Hotplug {
   HotplugMonitor() = default;
   void run();
 
-  int inotify_fd_ = -1;
-  int devices_fd_ = -1;   // inotify on the device nodes
+  UniqueFd inotify_fd_;   // inotify on the virtual-token directory
+  UniqueFd devices_fd_;   // inotify on the device nodes
   int devices_top_ = -1;  // its watch of the devices directory itself
-  int stop_fd_ = -1;
+  UniqueFd stop_fd_;      // an eventfd: the thread stops when it is written
   struct Udev;
   std::unique_ptr<Udev> udev_;
   std::thread thread_;

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "core/bytes.h"
+#include "core/fd.h"
 #include "daemon/log.h"
 
 namespace touchpass::daemon {
@@ -25,33 +26,22 @@ Error io_error(const std::filesystem::path& path, const std::string& what) {
 
 Status write_file(const std::filesystem::path& path, const std::string& text, bool durable) {
   const std::filesystem::path temporary = path.string() + ".new";
-  const int fd =
-      ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return io_error(temporary, "cannot be created");
+  UniqueFd fd(
+      ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!fd.valid()) return io_error(temporary, "cannot be created");
   std::size_t done = 0;
   while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    const ssize_t n = ::write(fd.get(), text.data() + done, text.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const Error e = io_error(temporary, "cannot be written");
-      ::close(fd);
-      return e;
-    }
+    if (n <= 0) return io_error(temporary, "cannot be written");
     done += static_cast<std::size_t>(n);
   }
-  if (durable && ::fdatasync(fd) != 0) {
-    const Error e = io_error(temporary, "cannot be synced");
-    ::close(fd);
-    return e;
-  }
-  ::close(fd);
+  if (durable && ::fdatasync(fd.get()) != 0) return io_error(temporary, "cannot be synced");
+  fd.reset();
   if (::rename(temporary.c_str(), path.c_str()) != 0) return io_error(path, "cannot be replaced");
   if (durable) {
-    const int dir = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir >= 0) {
-      ::fsync(dir);
-      ::close(dir);
-    }
+    const UniqueFd dir(::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (dir.valid()) ::fsync(dir.get());
   }
   return {};
 }
@@ -59,25 +49,21 @@ Status write_file(const std::filesystem::path& path, const std::string& text, bo
 }  // namespace
 
 Result<std::optional<store::AuditHead>> AuditAnchor::load() const {
-  const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) {
+  UniqueFd fd(::open(path_.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd.valid()) {
     if (errno == ENOENT) return std::optional<store::AuditHead>();
     return io_error(path_, "cannot be opened");
   }
   std::string text;
   char buf[512];
   for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
+    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const Error e = io_error(path_, "cannot be read");
-      ::close(fd);
-      return e;
-    }
+    if (n < 0) return io_error(path_, "cannot be read");
     if (n == 0 || text.size() > 4096) break;
     text.append(buf, static_cast<std::size_t>(n));
   }
-  ::close(fd);
+  fd.reset();
   const Error bad{Code::integrity, "The audit anchor " + path_.string() +
                                        " is damaged (not a touchpass audit head); restore it "
                                        "from a backup, or move it aside to anchor the store's "

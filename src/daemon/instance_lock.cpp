@@ -15,16 +15,16 @@ namespace touchpass::daemon {
 
 Result<InstanceLock> InstanceLock::acquire(const std::filesystem::path& store) {
   const std::filesystem::path path = store.string() + ".lock";
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) {
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!fd.valid()) {
     return Error{Code::io_error,
                  "Cannot open " + path.string() + ": " + std::strerror(errno) + "."};
   }
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
     const int error = errno;
     char text[32] = {};
-    const ssize_t n = ::pread(fd, text, sizeof text - 1, 0);
-    ::close(fd);
+    const ssize_t n = ::pread(fd.get(), text, sizeof text - 1, 0);
+    fd.reset();
     if (error != EWOULDBLOCK) {
       return Error{Code::io_error,
                    "Cannot lock " + path.string() + ": " + std::strerror(error) + "."};
@@ -35,16 +35,10 @@ Result<InstanceLock> InstanceLock::acquire(const std::filesystem::path& store) {
                      ") is already using the store " + store.string() + "; stop it first."};
   }
   const std::string pid = std::to_string(::getpid()) + "\n";
-  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
+  if (::ftruncate(fd.get(), 0) != 0 || ::pwrite(fd.get(), pid.data(), pid.size(), 0) < 0) {
     // The lock holds all the same; only the message of a second daemon is poorer.
   }
-  return InstanceLock(fd);
-}
-
-InstanceLock::InstanceLock(InstanceLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-
-InstanceLock::~InstanceLock() {
-  if (fd_ >= 0) ::close(fd_);
+  return InstanceLock(std::move(fd));
 }
 
 std::optional<pid_t> socket_server_pid(const std::filesystem::path& path) {
@@ -52,18 +46,18 @@ std::optional<pid_t> socket_server_pid(const std::filesystem::path& path) {
   addr.sun_family = AF_UNIX;
   if (path.native().size() >= sizeof addr.sun_path) return std::nullopt;
   std::memcpy(addr.sun_path, path.c_str(), path.native().size() + 1);
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0) return std::nullopt;
-  std::optional<pid_t> pid;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 || errno == EAGAIN) {
-    ucred cred{};
-    socklen_t len = sizeof cred;
-    if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && len == sizeof cred) {
-      pid = cred.pid;
-    }
+  const UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!fd.valid()) return std::nullopt;
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 &&
+      errno != EAGAIN) {
+    return std::nullopt;
   }
-  ::close(fd);
-  return pid;
+  ucred cred{};
+  socklen_t len = sizeof cred;
+  if (::getsockopt(fd.get(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || len != sizeof cred) {
+    return std::nullopt;
+  }
+  return cred.pid;
 }
 
 }  // namespace touchpass::daemon

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <optional>
 
+#include "core/fd.h"
 #include "core/status.h"
 
 namespace touchpass::daemon {
@@ -18,13 +19,13 @@ class InstanceLock {
   // process holds it; io_error when the lock file cannot be opened.
   static Result<InstanceLock> acquire(const std::filesystem::path& store);
 
-  InstanceLock(InstanceLock&& other) noexcept;
+  // Destruction releases the lock (the file stays).
+  InstanceLock(InstanceLock&& other) noexcept = default;
   InstanceLock& operator=(InstanceLock&&) = delete;
-  ~InstanceLock();  // releases the lock (the file stays)
 
  private:
-  explicit InstanceLock(int fd) : fd_(fd) {}
-  int fd_ = -1;
+  explicit InstanceLock(UniqueFd fd) : fd_(std::move(fd)) {}
+  UniqueFd fd_;  // the lock file, locked
 };
 
 // The pid of the process serving the Unix stream socket at `path`, if one accepts connections

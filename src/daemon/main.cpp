@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/fd.h"
 #include "daemon/admission.h"
 #include "daemon/audit_anchor.h"
 #include "daemon/config.h"
@@ -115,8 +116,8 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGHUP);
   ::pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
-  const int stop_fd = ::signalfd(-1, &signals, SFD_CLOEXEC);
-  if (stop_fd < 0) return fail(std::string("signalfd: ") + std::strerror(errno));
+  const UniqueFd stop_fd(::signalfd(-1, &signals, SFD_CLOEXEC));
+  if (!stop_fd.valid()) return fail(std::string("signalfd: ") + std::strerror(errno));
 
   for (const auto& [dir, mode] :
        {std::pair{config->store.parent_path(), 0700}, std::pair{config->pepper.parent_path(), 0700},
@@ -162,15 +163,14 @@ int main(int argc, char** argv) {
   Service service(*config, **store, **store, throttle, refusals, recorder, std::move(*pepper),
                   clock, [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); });
 
-  int listen_fd = -1;
-  const std::optional<int> activated = systemd_socket();
+  UniqueFd listen_fd = systemd_socket();
+  const bool activated = listen_fd.valid();
   if (activated) {
-    listen_fd = *activated;
     log_info("listening on the socket passed by systemd");
   } else {
     auto bound = bind_socket(config->socket);
     if (!bound.ok()) return fail(bound.error().message);
-    listen_fd = *bound;
+    listen_fd = std::move(*bound);
     log_info("listening on " + config->socket.string());
   }
   // The verification socket: root and the service group only (0660), or root only (0600)
@@ -191,14 +191,14 @@ int main(int argc, char** argv) {
   log_info("serving up to " + std::to_string(limits.max_clients) + " connections (" +
            std::to_string(limits.per_user) + " per user, " + std::to_string(limits.reserved) +
            " reserved for root and " + config->service_group + ")");
-  Server server({{listen_fd, false}, {*verify_fd, true}}, service, ids,
+  Server server({{listen_fd.get(), false}, {verify_fd->get(), true}}, service, ids,
                 {config->service_group, config->admin_group, config->token_group}, limits);
   // Type=notify: systemd starts dependent units only now (no-op without NOTIFY_SOCKET).
   sd_notify(0, "READY=1\nSTATUS=Serving");
-  server.run(stop_fd);
+  server.run(stop_fd.get());
   sd_notify(0, "STOPPING=1");
-  ::close(listen_fd);
-  ::close(*verify_fd);
+  listen_fd.reset();
+  verify_fd->reset();
   if (!activated) ::unlink(config->socket.c_str());
   ::unlink(verify_path.c_str());
   log_info("stopped");

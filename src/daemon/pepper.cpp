@@ -1,6 +1,7 @@
 #include "daemon/pepper.h"
 
 #include "core/crypto.h"
+#include "core/fd.h"
 #include "core/random.h"
 
 #include <fcntl.h>
@@ -61,11 +62,8 @@ Result<SecretBytes> read_pepper(const std::filesystem::path& path, int fd) {
 }  // namespace
 
 Result<SecretBytes> load_or_create_pepper(const std::filesystem::path& path, bool may_create) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd >= 0) {
-    auto pepper = read_pepper(path, fd);
-    ::close(fd);
-    return pepper;
+  if (const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)); fd.valid()) {
+    return read_pepper(path, fd.get());
   }
   if (errno != ENOENT) return io_error(path, "cannot be opened");
   if (!may_create) return Error{Code::not_found, "The pepper " + path.string() + " is missing."};
@@ -74,10 +72,10 @@ Result<SecretBytes> load_or_create_pepper(const std::filesystem::path& path, boo
   if (Status s = fill_random(pepper.bytes()); !s.ok()) return s.error();
   const std::filesystem::path tmp = path.string() + ".new";
   ::unlink(tmp.c_str());
-  const int out = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (out < 0) return io_error(tmp, "cannot be created");
-  const bool written = write_all(out, pepper.data(), kPepperSize) && ::fsync(out) == 0;
-  ::close(out);
+  UniqueFd out(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!out.valid()) return io_error(tmp, "cannot be created");
+  const bool written = write_all(out.get(), pepper.data(), kPepperSize) && ::fsync(out.get()) == 0;
+  out.reset();
   // link(2), unlike rename(2), never replaces a pepper another process created meanwhile.
   if (!written || ::link(tmp.c_str(), path.c_str()) != 0) {
     const bool raced = written && errno == EEXIST;
@@ -87,12 +85,9 @@ Result<SecretBytes> load_or_create_pepper(const std::filesystem::path& path, boo
     return e;
   }
   ::unlink(tmp.c_str());
-  const int dir = ::open(path.parent_path().empty() ? "." : path.parent_path().c_str(),
-                         O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir >= 0) {
-    ::fsync(dir);
-    ::close(dir);
-  }
+  const UniqueFd dir(::open(path.parent_path().empty() ? "." : path.parent_path().c_str(),
+                            O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir.valid()) ::fsync(dir.get());
   return pepper;
 }
 

@@ -28,13 +28,13 @@ constexpr int kOrdinaryNice = 10;
 
 }  // namespace
 
-std::optional<int> systemd_socket() {
+UniqueFd systemd_socket() {
   const char* pid = std::getenv("LISTEN_PID");
   const char* fds = std::getenv("LISTEN_FDS");
-  std::optional<int> fd;
+  UniqueFd fd;
   if (pid != nullptr && fds != nullptr && std::strtol(pid, nullptr, 10) == ::getpid() &&
       std::strtol(fds, nullptr, 10) >= 1) {
-    fd = 3;  // SD_LISTEN_FDS_START
+    fd.reset(3);  // SD_LISTEN_FDS_START
   }
   ::unsetenv("LISTEN_PID");
   ::unsetenv("LISTEN_FDS");
@@ -42,8 +42,8 @@ std::optional<int> systemd_socket() {
   return fd;
 }
 
-Result<int> bind_socket(const std::filesystem::path& path, mode_t mode,
-                        std::optional<gid_t> group) {
+Result<UniqueFd> bind_socket(const std::filesystem::path& path, mode_t mode,
+                             std::optional<gid_t> group) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (path.native().size() >= sizeof addr.sun_path) {
@@ -63,12 +63,12 @@ Result<int> bind_socket(const std::filesystem::path& path, mode_t mode,
     }
     ::unlink(path.c_str());  // stale: nobody serves it
   }
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return Error{Code::io_error, std::string("socket: ") + std::strerror(errno)};
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) return Error{Code::io_error, std::string("socket: ") + std::strerror(errno)};
   // The mode is the socket's from the moment it exists (bind creates it under the umask), and
   // nothing follows the path afterwards: a link planted there cannot redirect a chmod.
   const mode_t old_umask = ::umask(~mode & 0777);  // bind creates it as 0777 & ~umask
-  const int bound = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  const int bound = ::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr);
   const int bind_error = errno;
   ::umask(old_umask);
   // The group is set before anyone can connect (listen), and lchown follows no link.
@@ -79,11 +79,9 @@ Result<int> bind_socket(const std::filesystem::path& path, mode_t mode,
                 "); only root and the daemon's own group can connect to it — make the daemon's "
                 "user a member of that group");
   }
-  if (bound != 0 || ::listen(fd, SOMAXCONN) != 0) {
-    const Error e{Code::io_error, "Cannot listen on " + path.string() + ": " +
-                                      std::strerror(bound != 0 ? bind_error : errno) + "."};
-    ::close(fd);
-    return e;
+  if (bound != 0 || ::listen(fd.get(), SOMAXCONN) != 0) {
+    return Error{Code::io_error, "Cannot listen on " + path.string() + ": " +
+                                     std::strerror(bound != 0 ? bind_error : errno) + "."};
   }
   return fd;
 }
@@ -91,11 +89,11 @@ Result<int> bind_socket(const std::filesystem::path& path, mode_t mode,
 // One connection's session and thread; returns its admission slot when destroyed.
 class Server::Connection {
  public:
-  Connection(int fd, Peer peer, Service& service, IdentityCache& ids, Admission& admission)
+  Connection(UniqueFd fd, Peer peer, Service& service, IdentityCache& ids, Admission& admission)
       : uid_(peer.uid),
         privileged_(peer.verifier),
         admission_(admission),
-        session_(fd, std::move(peer), service, ids) {
+        session_(std::move(fd), std::move(peer), service, ids) {
     thread_ = std::thread([this] {
       session_.run();
       // The slot is free as soon as the session ends, not when it is reaped.
@@ -159,11 +157,10 @@ void Server::reap(Sessions& sessions, bool all) {
   finished.clear();  // joins outside the lock
 }
 
-void Server::take(int fd, Sessions& sessions) {
-  auto peer = credentials_of(fd);
+void Server::take(UniqueFd fd, Sessions& sessions) {
+  auto peer = credentials_of(fd.get());
   if (!peer.ok()) {
     log_warning("refused a connection: " + peer.error().message);
-    ::close(fd);
     return;
   }
   const auto member = [&](const std::string& group) {
@@ -176,12 +173,12 @@ void Server::take(int fd, Sessions& sessions) {
   if (!admission_.admit(peer->uid, peer->verifier)) {
     // Never blocks: a full socket buffer just loses the sentence.
     (void)ipc::write_frame(
-        fd,
+        fd.get(),
         ipc::error_message(Error{Code::busy,
                                  "touchpassd has no room for more connections from "
                                  "this user; close some and try again."}),
         {}, std::chrono::milliseconds(0));
-    ::close(fd);
+    fd.reset();
     const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
                                  std::chrono::steady_clock::now().time_since_epoch())
                                  .count();
@@ -192,7 +189,8 @@ void Server::take(int fd, Sessions& sessions) {
     }
     return;
   }
-  auto connection = std::make_unique<Connection>(fd, std::move(*peer), service_, ids_, admission_);
+  auto connection =
+      std::make_unique<Connection>(std::move(fd), std::move(*peer), service_, ids_, admission_);
   std::lock_guard lock(sessions.mu);
   sessions.connections.push_back(std::move(connection));
 }
@@ -228,9 +226,9 @@ void Server::accept_loop(Listener listener, Sessions& sessions, int stop_fd) {
     // Drain the queue: a flood of connections that are then refused must not keep others
     // waiting in a full listen queue.
     for (int i = 0; i < 256; ++i) {
-      const int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
-      if (fd >= 0) {
-        take(fd, sessions);
+      UniqueFd fd(::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC));
+      if (fd.valid()) {
+        take(std::move(fd), sessions);
         continue;
       }
       if (errno == EMFILE || errno == ENFILE || errno == ENOMEM || errno == ENOBUFS) {

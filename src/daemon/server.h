@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/fd.h"
 #include "core/status.h"
 #include "daemon/admission.h"
 #include "daemon/peer.h"
@@ -23,15 +24,17 @@
 
 namespace touchpass::daemon {
 
-// The socket systemd passed (LISTEN_FDS / LISTEN_PID, fd 3), if any. Clears the variables.
-std::optional<int> systemd_socket();
+// The socket systemd passed (LISTEN_FDS / LISTEN_PID, fd 3), now owned by the caller; empty
+// when there is none. Clears the variables.
+UniqueFd systemd_socket();
 
 // Binds a stream socket at `path` (replacing a stale socket file; refusing any other file, and
 // a socket another process serves) with `mode` from the moment it exists, and — when `group` is
 // given — that group. The main socket is 0666: every local user may connect, and the daemon
-// decides by peer credentials; the verification socket is 0660 for the service group.
-Result<int> bind_socket(const std::filesystem::path& path, mode_t mode = 0666,
-                        std::optional<gid_t> group = std::nullopt);
+// decides by peer credentials; the verification socket is 0660 for the service group. Returns
+// the listening socket, owned by the caller.
+Result<UniqueFd> bind_socket(const std::filesystem::path& path, mode_t mode = 0666,
+                             std::optional<gid_t> group = std::nullopt);
 
 class Server {
  public:
@@ -43,7 +46,8 @@ class Server {
   };
   // A listening socket. The verification socket's connections are served at normal priority;
   // the others' (every local user's) at a lower one, so that a flood of connections there
-  // cannot take the CPU verification needs.
+  // cannot take the CPU verification needs. `fd` stays the caller's, open while the server
+  // runs.
   struct Listener {
     int fd = -1;
     bool verification = false;
@@ -68,8 +72,8 @@ class Server {
   };
   // Joins `sessions`' finished connections (all of them, shutting them down, when `all`).
   static void reap(Sessions& sessions, bool all);
-  // Admits or refuses the connection `fd` (which it then owns) into `sessions`.
-  void take(int fd, Sessions& sessions);
+  // Admits the connection `fd` into `sessions`, or refuses (and closes) it.
+  void take(UniqueFd fd, Sessions& sessions);
   // Accepts on `listener` until `stop_fd` becomes readable.
   void accept_loop(Listener listener, Sessions& sessions, int stop_fd);
 

@@ -3,7 +3,6 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstdint>
@@ -24,29 +23,28 @@ std::string describe(const Peer& peer) {
 
 }  // namespace
 
-Session::Session(int fd, Peer peer, Service& service, IdentityCache& ids)
-    : fd_(fd), peer_(std::move(peer)), service_(service), ids_(ids), reader_(fd, true) {
+Session::Session(UniqueFd fd, Peer peer, Service& service, IdentityCache& ids)
+    : fd_(fd.get()),
+      connection_(std::move(fd)),
+      peer_(std::move(peer)),
+      service_(service),
+      ids_(ids),
+      reader_(fd_, true) {
   // Waits for a request are blocking reads in slices of this (FrameReader).
   const timeval slice{1, 0};
   (void)::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &slice, sizeof slice);
 }
 
-Session::~Session() {
-  close_connection();
-}
-
 void Session::close_connection() {
   std::lock_guard lock(fd_mu_);
-  if (fd_closed_) return;
-  fd_closed_ = true;
-  ::close(fd_);
+  connection_.reset();
 }
 
 void Session::shutdown() {
   closed_ = true;
   // Wakes a blocked read in run().
   std::lock_guard lock(fd_mu_);
-  if (!fd_closed_) ::shutdown(fd_, SHUT_RDWR);
+  if (connection_.valid()) ::shutdown(fd_, SHUT_RDWR);
 }
 
 bool Session::send(std::string_view json, std::span<const std::uint8_t> secret) {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <mutex>
 
+#include "core/fd.h"
 #include "daemon/peer.h"
 #include "daemon/service.h"
 #include "ipc/frame.h"
@@ -23,8 +24,7 @@ class Session final {
 
   // Takes ownership of the connected socket `fd`, whose client is `peer` (kernel credentials
   // and roles; its user name is looked up in `ids` when the session runs).
-  Session(int fd, Peer peer, Service& service, IdentityCache& ids);
-  ~Session();
+  Session(UniqueFd fd, Peer peer, Service& service, IdentityCache& ids);
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
@@ -47,9 +47,12 @@ class Session final {
   // descriptor while it waits to be reaped).
   void close_connection();
 
-  int fd_;
-  std::mutex fd_mu_;  // guards closing fd_ against shutdown() from another thread
-  bool fd_closed_ = false;
+  // The connection: `fd_` is the number every read and write uses (on the session's thread
+  // only); `connection_` owns it and is closed under `fd_mu_`, so that shutdown() from another
+  // thread never touches a descriptor number that has been closed (and perhaps reused).
+  const int fd_;
+  std::mutex fd_mu_;
+  UniqueFd connection_;  // guarded by fd_mu_; empty once closed
   Peer peer_;
   Service& service_;
   IdentityCache& ids_;

@@ -14,6 +14,7 @@
 #include <thread>
 #include <utility>
 
+#include "core/fd.h"
 #include "core/grant.h"
 #include "store/audit_chain.h"
 #include "store/integrity.h"
@@ -92,12 +93,10 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::pa
                      "backup, or remove it to start a new store."};
   }
   // Create the file ourselves so that it is never readable by others, not even for a moment.
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) {
+  if (!UniqueFd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)).valid()) {
     return Error{Code::io_error,
                  "Cannot open the store " + path.string() + ": " + std::strerror(errno) + "."};
   }
-  ::close(fd);
 
   sqlite3* db = nullptr;
   const int rc =

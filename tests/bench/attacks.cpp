@@ -1,6 +1,7 @@
 #include "attacks.h"
 
 #include "cpu_slices.h"
+#include "support/fd_pairs.h"
 
 #include <fcntl.h>
 #include <grp.h>
@@ -54,7 +55,7 @@ void report(int fd, const std::string& text) {
 }
 
 struct Conn {
-  int fd;
+  touchpass::UniqueFd fd;
   std::size_t sent;  // slowloris: bytes of the frame sent so far
 };
 
@@ -127,7 +128,7 @@ struct Conn {
   auto next_tick = Clock::now() + kSlowlorisTick;
   const auto send_byte = [&](Conn& c) {
     if (c.sent >= frame.size()) return;
-    if (::send(c.fd, frame.data() + c.sent, 1, MSG_DONTWAIT | MSG_NOSIGNAL) == 1) {
+    if (::send(c.fd.get(), frame.data() + c.sent, 1, MSG_DONTWAIT | MSG_NOSIGNAL) == 1) {
       ++c.sent;
       ++bytes;
     }
@@ -140,14 +141,13 @@ struct Conn {
       // What is still open now has been held since the last refill, at least.
       max_held = std::max(max_held, static_cast<long>(conns.size()));
       while (static_cast<int>(conns.size()) < max_connections && !g_stop) {
-        const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (fd < 0) break;  // out of descriptors
-        if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-          ::close(fd);  // EAGAIN: the backlog is full
-          break;
+        touchpass::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+        if (!fd.valid()) break;  // out of descriptors
+        if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+          break;  // EAGAIN: the backlog is full
         }
         ++connects;
-        conns.push_back({fd, 0});
+        conns.push_back({std::move(fd), 0});
         if (kind == AttackKind::slowloris) send_byte(conns.back());
       }
       max_open = std::max(max_open, static_cast<long>(conns.size()));
@@ -159,7 +159,7 @@ struct Conn {
     // Notice the connections the daemon closed (or refused with a "busy" answer).
     std::vector<pollfd> fds;
     fds.reserve(conns.size());
-    for (const Conn& c : conns) fds.push_back({c.fd, POLLIN | POLLRDHUP, 0});
+    for (const Conn& c : conns) fds.push_back({c.fd.get(), POLLIN | POLLRDHUP, 0});
     const int ready_count = ::poll(fds.data(), fds.size(), 50);
     if (ready_count > 0) {
       std::vector<Conn> kept;
@@ -168,14 +168,13 @@ struct Conn {
         bool gone = (fds[i].revents & (POLLHUP | POLLRDHUP | POLLERR)) != 0;
         if (!gone && (fds[i].revents & POLLIN) != 0) {
           char buf[512];
-          const ssize_t n = ::recv(conns[i].fd, buf, sizeof buf, MSG_DONTWAIT);
+          const ssize_t n = ::recv(conns[i].fd.get(), buf, sizeof buf, MSG_DONTWAIT);
           gone = n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR);
         }
         if (gone) {
-          ::close(conns[i].fd);
-          ++closed;
+          ++closed;  // closed as conns[i] goes
         } else {
-          kept.push_back(conns[i]);
+          kept.push_back(std::move(conns[i]));
         }
       }
       conns.swap(kept);
@@ -196,24 +195,21 @@ struct Conn {
 
 Attacker Attacker::start(AttackKind kind, const std::string& socket, int max_connections,
                          std::chrono::seconds lifetime, int nice, const std::string& cgroup_procs) {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return Attacker(-1, -1);
+  auto report = touchpass::testing::make_pipe();
+  if (!report.ok()) return Attacker(-1, {});
   const pid_t pid = ::fork();
   if (pid == 0) {
-    ::close(fds[0]);
-    attacker_main(kind, socket, max_connections, lifetime, nice, cgroup_procs, fds[1]);
+    report->read.reset();
+    attacker_main(kind, socket, max_connections, lifetime, nice, cgroup_procs, report->write.get());
   }
-  ::close(fds[1]);
-  if (pid < 0) {
-    ::close(fds[0]);
-    return Attacker(-1, -1);
-  }
-  return Attacker(pid, fds[0]);
+  report->write.reset();
+  if (pid < 0) return Attacker(-1, {});
+  return Attacker(pid, std::move(report->read));
 }
 
 Attacker::Attacker(Attacker&& other) noexcept
     : pid_(std::exchange(other.pid_, -1)),
-      fd_(std::exchange(other.fd_, -1)),
+      fd_(std::move(other.fd_)),
       received_(std::move(other.received_)) {}
 
 Attacker::~Attacker() {
@@ -221,7 +217,6 @@ Attacker::~Attacker() {
     ::kill(pid_, SIGKILL);
     ::waitpid(pid_, nullptr, 0);
   }
-  if (fd_ >= 0) ::close(fd_);
 }
 
 bool Attacker::wait_ready(std::chrono::milliseconds timeout) {
@@ -229,11 +224,11 @@ bool Attacker::wait_ready(std::chrono::milliseconds timeout) {
   while (received_.find("ready\n") == std::string::npos) {
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    if (fd_ < 0 || left <= 0) return false;
-    pollfd p{fd_, POLLIN, 0};
+    if (!fd_.valid() || left <= 0) return false;
+    pollfd p{fd_.get(), POLLIN, 0};
     if (::poll(&p, 1, static_cast<int>(left)) <= 0) continue;
     char buf[256];
-    const ssize_t n = ::read(fd_, buf, sizeof buf);
+    const ssize_t n = ::read(fd_.get(), buf, sizeof buf);
     if (n <= 0) return false;  // the child is gone
     received_.append(buf, static_cast<std::size_t>(n));
   }
@@ -249,14 +244,14 @@ AttackerStats Attacker::stop() {
   ::kill(pid_, SIGTERM);
   // Read the report until the child closes the pipe (it exits), at most 5 s.
   const auto deadline = Clock::now() + 5s;
-  while (fd_ >= 0) {
+  while (fd_.valid()) {
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
     if (left <= 0) break;
-    pollfd p{fd_, POLLIN, 0};
+    pollfd p{fd_.get(), POLLIN, 0};
     if (::poll(&p, 1, static_cast<int>(left)) <= 0) continue;
     char buf[256];
-    const ssize_t n = ::read(fd_, buf, sizeof buf);
+    const ssize_t n = ::read(fd_.get(), buf, sizeof buf);
     if (n <= 0) break;
     received_.append(buf, static_cast<std::size_t>(n));
   }

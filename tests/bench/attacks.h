@@ -56,9 +56,9 @@ class Attacker {
   AttackerStats stop();
 
  private:
-  Attacker(pid_t pid, int fd) : pid_(pid), fd_(fd) {}
+  Attacker(pid_t pid, touchpass::UniqueFd fd) : pid_(pid), fd_(std::move(fd)) {}
   pid_t pid_;
-  int fd_;  // the read end of the child's report pipe
+  touchpass::UniqueFd fd_;  // the read end of the child's report pipe
   std::string received_;
 };
 

@@ -38,13 +38,14 @@ std::string errno_text(const char* what) {
 
 // The content of a small /proc file ("" if it cannot be read).
 std::string read_proc(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return "";
+  const touchpass::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return "";
   std::string text;
   char buf[4096];
   ssize_t n;
-  while ((n = ::read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<std::size_t>(n));
-  ::close(fd);
+  while ((n = ::read(fd.get(), buf, sizeof buf)) > 0) {
+    text.append(buf, static_cast<std::size_t>(n));
+  }
   return text;
 }
 
@@ -76,32 +77,7 @@ std::string verify_frame(std::string_view user, std::string_view service, std::s
   return encode_frame(json, password);
 }
 
-FrameClient::FrameClient(int fd) : fd_(fd), buf_(2 * kMaxFrame) {}
-
-FrameClient::FrameClient(FrameClient&& other) noexcept
-    : fd_(std::exchange(other.fd_, -1)),
-      buf_(std::move(other.buf_)),
-      have_(other.have_),
-      consumed_(other.consumed_),
-      answer_(other.answer_),
-      json_len_(other.json_len_) {}
-
-FrameClient& FrameClient::operator=(FrameClient&& other) noexcept {
-  if (this != &other) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = std::exchange(other.fd_, -1);
-    buf_ = std::move(other.buf_);
-    have_ = other.have_;
-    consumed_ = other.consumed_;
-    answer_ = other.answer_;
-    json_len_ = other.json_len_;
-  }
-  return *this;
-}
-
-FrameClient::~FrameClient() {
-  if (fd_ >= 0) ::close(fd_);
-}
+FrameClient::FrameClient(touchpass::UniqueFd fd) : fd_(std::move(fd)), buf_(2 * kMaxFrame) {}
 
 std::optional<FrameClient> FrameClient::connect(const std::string& path,
                                                 std::chrono::milliseconds timeout,
@@ -113,21 +89,20 @@ std::optional<FrameClient> FrameClient::connect(const std::string& path,
     return std::nullopt;
   }
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
+  touchpass::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) {
     if (error) *error = errno_text("socket");
     return std::nullopt;
   }
   // SO_SNDTIMEO also bounds connect() on a Unix socket whose backlog is full.
   const timeval tv = to_timeval(timeout);
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     if (error) *error = errno_text("connect");
-    ::close(fd);
     return std::nullopt;
   }
-  return FrameClient(fd);
+  return FrameClient(std::move(fd));
 }
 
 bool FrameClient::round_trip(std::string_view request, std::string& error) {
@@ -140,7 +115,7 @@ bool FrameClient::round_trip(std::string_view request, std::string& error) {
   const char* p = request.data();
   std::size_t left = request.size();
   while (left > 0) {
-    const ssize_t n = ::send(fd_, p, left, MSG_NOSIGNAL);
+    const ssize_t n = ::send(fd_.get(), p, left, MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       error = errno_text("send");
@@ -167,7 +142,7 @@ bool FrameClient::round_trip(std::string_view request, std::string& error) {
         return true;
       }
     }
-    const ssize_t n = ::recv(fd_, buf_.data() + have_, buf_.size() - have_, 0);
+    const ssize_t n = ::recv(fd_.get(), buf_.data() + have_, buf_.size() - have_, 0);
     if (n < 0 && errno == EINTR) continue;
     if (n == 0) {
       error = "connection closed by the server";

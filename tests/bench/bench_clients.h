@@ -16,6 +16,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/fd.h"
+
 namespace touchpass::bench {
 
 using Clock = std::chrono::steady_clock;
@@ -37,10 +39,8 @@ class FrameClient {
   static std::optional<FrameClient> connect(const std::string& path,
                                             std::chrono::milliseconds timeout,
                                             std::string* error = nullptr);
-  FrameClient(FrameClient&& other) noexcept;
-  FrameClient& operator=(FrameClient&& other) noexcept;
-  FrameClient(const FrameClient&) = delete;
-  ~FrameClient();
+  FrameClient(FrameClient&& other) noexcept = default;
+  FrameClient& operator=(FrameClient&& other) noexcept = default;
 
   // Sends `request` (an encoded frame) with one send() and reads one whole answer frame. On
   // success the answer's bytes (header included) are in answer() until the next call. False
@@ -50,11 +50,11 @@ class FrameClient {
   std::string_view answer() const { return answer_; }
   // The answer's JSON part.
   std::string_view answer_json() const { return answer_.substr(6, json_len_); }
-  int fd() const { return fd_; }
+  int fd() const { return fd_.get(); }
 
  private:
-  explicit FrameClient(int fd);
-  int fd_;
+  explicit FrameClient(touchpass::UniqueFd fd);
+  touchpass::UniqueFd fd_;
   std::vector<char> buf_;
   std::size_t have_ = 0;      // bytes in buf_
   std::size_t consumed_ = 0;  // bytes of buf_ that belong to the previous answer

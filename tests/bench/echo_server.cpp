@@ -26,6 +26,8 @@
 #include <thread>
 #include <vector>
 
+#include "core/fd.h"
+
 namespace {
 
 constexpr std::size_t kHeaderSize = 6;
@@ -58,7 +60,8 @@ bool send_all(int fd, const std::uint8_t* p, std::size_t n) {
 // Serves one connection until the peer closes it (or sends a frame over the limits), then
 // closes `fd`. Every whole frame received is sent back; all whole frames of one recv() go back
 // in one send().
-void serve(int fd) {
+void serve(touchpass::UniqueFd connection) {
+  const int fd = connection.get();
   std::vector<std::uint8_t> buf(2 * kMaxFrame);
   std::size_t have = 0;
   while (true) {
@@ -85,7 +88,6 @@ void serve(int fd) {
       have -= whole;
     }
   }
-  ::close(fd);
 }
 
 }  // namespace
@@ -110,15 +112,16 @@ int main(int argc, char** argv) {
   }
   std::strncpy(addr.sun_path, path, sizeof addr.sun_path - 1);
   ::unlink(path);
-  const int listen_fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const touchpass::UniqueFd listener(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  const int listen_fd = listener.get();
   if (listen_fd < 0 || ::bind(listen_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
       ::listen(listen_fd, SOMAXCONN) != 0 || (refuse && ::chmod(path, 0777) != 0)) {
     std::perror("touchpass-echo-server");
     return 1;
   }
   while (true) {
-    const int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) {
+    touchpass::UniqueFd fd(::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC));
+    if (!fd.valid()) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
       if (errno == EMFILE || errno == ENFILE) {
         ::usleep(10000);
@@ -127,10 +130,7 @@ int main(int argc, char** argv) {
       std::perror("touchpass-echo-server: accept");
       return 1;
     }
-    if (refuse) {
-      ::close(fd);
-      continue;
-    }
-    std::thread(serve, fd).detach();
+    if (refuse) continue;  // closed at once
+    std::thread(serve, std::move(fd)).detach();
   }
 }

@@ -12,17 +12,14 @@
 // the CLI and the PAM module); nothing printed may hold a control character or invalid UTF-8
 // (the daemon's text is untrusted); and the PAM module may accept only when the first frame
 // is {"v": 1, "ok": true, ...} — both checked here independently of the code under test.
-#include <fcntl.h>
-#include <poll.h>
 #include <pwd.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cstdlib>
-#include <filesystem>
+#include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -40,7 +37,8 @@
 #include "ipc/messages.h"
 #include "ipc/paging.h"
 #include "pam/verify_client.h"
-#include "peer_thread.h"
+#include "support/fake_daemon.h"
+#include "support/fd_pairs.h"
 
 namespace {
 
@@ -123,76 +121,58 @@ class NoPins final : public cli::PinSource {
 
 // --- The fake daemon.
 
-// A Unix stream socket in a fresh temporary directory (removed at exit). For each client run, its
-// thread accepts one connection, reads the first request, writes the scripted bytes, ends its
-// side and waits until the client has closed.
-class FakeDaemon {
+// The fake touchpassd of tests/support on a Unix socket, one for every input (a new one each
+// time would cost more than most inputs do). For each client run it reads the first request,
+// writes the input's bytes, ends its side and waits until the client has closed, or has
+// finished (release()).
+class ReplyingDaemon {
  public:
-  FakeDaemon() {
-    char dir[] = "/tmp/touchpass-fuzz-reply-XXXXXX";
-    require(::mkdtemp(dir) != nullptr);
-    dir_ = dir;
-    path_ = dir_ + "/touchpassd.sock";
-    listener_ = touchpass::UniqueFd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    path_.copy(address.sun_path, sizeof address.sun_path - 1);
-    require(listener_.valid() &&
-            ::bind(listener_.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
-            ::listen(listener_.get(), 4) == 0);
+  ReplyingDaemon() {
+    touchpass::testing::FakeDaemonOptions options;
+    options.record = false;
+    auto daemon = touchpass::testing::FakeDaemon::listen(
+        [this](touchpass::testing::DaemonConnection& c) { reply(c); }, std::move(options));
+    require(daemon.ok());
+    daemon_.emplace(std::move(*daemon));
   }
-  ~FakeDaemon() {
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
-  }
-  FakeDaemon(const FakeDaemon&) = delete;
-  FakeDaemon& operator=(const FakeDaemon&) = delete;
 
-  const std::string& path() const { return path_; }
+  const std::string& path() const { return daemon_->path(); }
 
   // Runs `client` on this thread while the daemon answers its connection (if it makes one)
   // with `answer`.
   template <class Client>
   void serve(std::span<const std::uint8_t> answer, Client&& client) {
-    stop_.clear();
-    peer_.start([this, answer] { answer_one(answer, stop_.fd()); });
+    {
+      std::lock_guard lock(mutex_);
+      answer_ = answer;
+    }
     client();
-    stop_.raise();
-    peer_.wait();
+    daemon_->release();
   }
 
  private:
-  void answer_one(std::span<const std::uint8_t> answer, int stop_fd) {
-    pollfd fds[2] = {{listener_.get(), POLLIN, 0}, {stop_fd, POLLIN, 0}};
-    if (::poll(fds, 2, -1) <= 0 || (fds[1].revents & POLLIN) != 0) return;
-    const touchpass::UniqueFd fd(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
-    if (!fd.valid()) return;
-    (void)ipc::read_frame(fd.get(), {1000ms, 1000ms});  // the request
-    std::size_t sent = 0;
-    while (sent < answer.size()) {
-      const ssize_t n = ::send(fd.get(), answer.data() + sent, answer.size() - sent, MSG_NOSIGNAL);
-      if (n <= 0) break;  // the client has gone
-      sent += static_cast<std::size_t>(n);
+  // The script: one connection's request and answer.
+  void reply(touchpass::testing::DaemonConnection& connection) {
+    (void)connection.read({1000ms, 1000ms});  // the request
+    std::span<const std::uint8_t> bytes;
+    {
+      std::lock_guard lock(mutex_);
+      bytes = answer_;
     }
-    ::shutdown(fd.get(), SHUT_WR);
-    // Until the client closes (or says it is done), so that its reads see the whole answer.
-    std::uint8_t sink[4096];
-    for (;;) {
-      pollfd wait[2] = {{fd.get(), POLLIN, 0}, {stop_fd, POLLIN, 0}};
-      if (::poll(wait, 2, -1) <= 0 || (wait[1].revents & POLLIN) != 0) return;
-      if (::recv(fd.get(), sink, sizeof sink, 0) <= 0) return;
-    }
+    connection.raw(bytes);
+    connection.end_writes();
+    // Until the client closes (or is done), so that its reads see the whole answer.
+    connection.wait_for_hangup();
   }
 
-  std::string dir_;
-  std::string path_;
-  touchpass::UniqueFd listener_;
-  touchpass::fuzzing::StopSignal stop_;
-  touchpass::fuzzing::PeerThread peer_;
+  std::mutex mutex_;
+  std::span<const std::uint8_t> answer_;                  // guarded by mutex_
+  std::optional<touchpass::testing::FakeDaemon> daemon_;  // last: its thread uses the above
 };
 
-FakeDaemon& fake_daemon() {
-  static FakeDaemon* instance = new FakeDaemon();  // lives until exit (its dir is removed then)
+ReplyingDaemon& fake_daemon() {
+  // Lives until exit (its directory is removed then).
+  static ReplyingDaemon* instance = new ReplyingDaemon();
   static const bool cleanup = [] {
     std::atexit([] { delete instance; });
     return true;
@@ -236,10 +216,8 @@ const std::vector<std::vector<std::string>>& commands() {
 void run_command(const std::vector<std::string>& command, std::span<const std::uint8_t> answer) {
   CheckingConsole console;
   cli::CancelFlag cancel;
-  int password[2];
-  require(::pipe2(password, O_CLOEXEC) == 0);
-  require(::write(password[1], "d9tn-8rp3-n70q-kcw9-nvpp\n", 25) == 25);
-  ::close(password[1]);
+  auto password = touchpass::testing::input_pipe("d9tn-8rp3-n70q-kcw9-nvpp\n");
+  require(password.ok());
   cli::Environment env{
       .console = console,
       .cancel = cancel,
@@ -249,12 +227,11 @@ void run_command(const std::vector<std::string>& command, std::span<const std::u
       .search_path = "/nonexistent",
       .catch_signals = false,
       .timing = {.poll_interval = 250ms, .reply_timeout = 5000ms},
-      .password_fd = password[0],
+      .password_fd = password->get(),
   };
   std::vector<std::string> args = {"touchpass", "--socket", fake_daemon().path(), "--no-usb"};
   args.insert(args.end(), command.begin(), command.end());
   fake_daemon().serve(answer, [&] { (void)cli::run_touchpass(args, env); });
-  ::close(password[0]);
 }
 
 // The first frame of `answer`, read as the protocol defines it, or nullopt.
@@ -344,19 +321,19 @@ void run_listings(std::span<const std::uint8_t> answer) {
 
 // Every frame as a display event: the lines the CLI would show.
 void run_events(std::span<const std::uint8_t> answer) {
-  int fds[2];
-  require(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0);
+  auto pair = touchpass::testing::make_socket_pair();
+  require(pair.ok());
   const int buffer = 1 << 20;
-  (void)::setsockopt(fds[1], SOL_SOCKET, SO_SNDBUF, &buffer, sizeof buffer);
+  (void)::setsockopt(pair->second.get(), SOL_SOCKET, SO_SNDBUF, &buffer, sizeof buffer);
   std::size_t sent = 0;
   while (sent < answer.size()) {
-    const ssize_t n = ::write(fds[1], answer.data() + sent, answer.size() - sent);
+    const ssize_t n = ::write(pair->second.get(), answer.data() + sent, answer.size() - sent);
     require(n > 0);
     sent += static_cast<std::size_t>(n);
   }
-  ::close(fds[1]);
+  pair->second.reset();
   for (int i = 0; i < 8; ++i) {
-    auto frame = ipc::read_frame(fds[0], {0ms, 0ms});
+    auto frame = ipc::read_frame(pair->first.get(), {0ms, 0ms});
     if (!frame.ok()) break;
     auto reply = ipc::Reply::parse(frame->json);
     if (!reply.ok() || reply->kind != ipc::Reply::Kind::event) continue;
@@ -364,7 +341,6 @@ void run_events(std::span<const std::uint8_t> answer) {
     if (line.ok() && *line) require(terminal_safe(**line));
     (void)cli::event_int_field(reply->body, "retries", 0, 255);
   }
-  ::close(fds[0]);
 }
 
 enum Reader : std::size_t { kPam, kOffers, kEvents, kListings, kCommands };

@@ -5,8 +5,10 @@
 
 #include <cstdlib>
 
+#include "core/fd.h"
 #include "fuzz.h"
 #include "ipc/frame.h"
+#include "support/fd_pairs.h"
 
 namespace {
 
@@ -16,20 +18,19 @@ using std::chrono::milliseconds;
 constexpr int kMaxFrames = 8;
 
 // A connected stream socket from which `bytes` can be read, then end of stream. The socket's
-// buffer holds fuzz_max_len() bytes, so writing never blocks. Returns -1 if it cannot be made.
-int stream_of(const std::uint8_t* data, std::size_t size) {
-  int fds[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0) std::abort();
+// buffer holds fuzz_max_len() bytes, so writing never blocks.
+touchpass::UniqueFd stream_of(const std::uint8_t* data, std::size_t size) {
+  auto pair = touchpass::testing::make_socket_pair();
+  if (!pair.ok()) std::abort();
   const int buffer = 1 << 20;
-  (void)::setsockopt(fds[1], SOL_SOCKET, SO_SNDBUF, &buffer, sizeof buffer);
+  (void)::setsockopt(pair->second.get(), SOL_SOCKET, SO_SNDBUF, &buffer, sizeof buffer);
   std::size_t written = 0;
   while (written < size) {
-    const ssize_t n = ::write(fds[1], data + written, size - written);
+    const ssize_t n = ::write(pair->second.get(), data + written, size - written);
     if (n <= 0) std::abort();  // the buffer is large enough: a failure is the harness's bug
     written += static_cast<std::size_t>(n);
   }
-  ::close(fds[1]);
-  return fds[0];
+  return std::move(pair->first);  // the writing end closes: end of stream
 }
 
 }  // namespace
@@ -37,14 +38,13 @@ int stream_of(const std::uint8_t* data, std::size_t size) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   // All bytes are there before the first read, so no wait is needed: limits of 0 ms.
   const touchpass::ipc::ReadLimits limits{milliseconds(0), milliseconds(0)};
-  const int client = stream_of(data, size);
+  const touchpass::UniqueFd client = stream_of(data, size);
   for (int i = 0; i < kMaxFrames; ++i) {
-    if (!touchpass::ipc::read_frame(client, limits).ok()) break;
+    if (!touchpass::ipc::read_frame(client.get(), limits).ok()) break;
   }
-  ::close(client);
 
-  const int daemon = stream_of(data, size);
-  touchpass::ipc::FrameReader reader(daemon);
+  const touchpass::UniqueFd daemon = stream_of(data, size);
+  touchpass::ipc::FrameReader reader(daemon.get());
   for (int i = 0; i < kMaxFrames; ++i) {
     auto frame = reader.read(limits);
     if (!frame.ok()) break;
@@ -53,7 +53,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       std::abort();  // a reader must never hand on a frame over the limits
     }
   }
-  ::close(daemon);
   return 0;
 }
 

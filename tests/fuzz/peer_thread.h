@@ -1,5 +1,5 @@
-// The other end of a conversation a fuzz target holds with the code under test (a fake daemon, a
-// hostile token), run on one long-lived thread: creating a thread for every input costs more
+// The other end of a conversation a fuzz target holds with the code under test (a hostile
+// token), run on one long-lived thread: creating a thread for every input costs more
 // than most inputs do under ASan.
 #pragma once
 
@@ -11,6 +11,8 @@
 #include <functional>
 #include <mutex>
 #include <thread>
+
+#include "support/fd_pairs.h"
 
 namespace touchpass::fuzzing {
 
@@ -73,27 +75,23 @@ class PeerThread {
 class StopSignal {
  public:
   StopSignal() {
-    if (::pipe2(fds_, O_CLOEXEC | O_NONBLOCK) != 0) std::abort();
+    auto pipe = touchpass::testing::make_pipe(O_CLOEXEC | O_NONBLOCK);
+    if (!pipe.ok()) std::abort();
+    pipe_ = std::move(*pipe);
   }
-  ~StopSignal() {
-    ::close(fds_[0]);
-    ::close(fds_[1]);
-  }
-  StopSignal(const StopSignal&) = delete;
-  StopSignal& operator=(const StopSignal&) = delete;
 
   // Poll this for POLLIN.
-  int fd() const { return fds_[0]; }
-  void raise() { (void)!::write(fds_[1], "x", 1); }
+  int fd() const { return pipe_.read.get(); }
+  void raise() { (void)!::write(pipe_.write.get(), "x", 1); }
   // Lowers it again (drains the pipe).
   void clear() {
     char sink[16];
-    while (::read(fds_[0], sink, sizeof sink) > 0) {
+    while (::read(pipe_.read.get(), sink, sizeof sink) > 0) {
     }
   }
 
  private:
-  int fds_[2] = {-1, -1};
+  touchpass::testing::Pipe pipe_;
 };
 
 }  // namespace touchpass::fuzzing

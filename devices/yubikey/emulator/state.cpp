@@ -11,6 +11,8 @@
 #include <span>
 #include <sstream>
 
+#include "core/fd.h"
+
 namespace touchpass::ykemu {
 namespace {
 
@@ -181,20 +183,20 @@ std::optional<EmulatorState> load_state(const std::string& path, std::string* er
 bool save_state(const std::string& path, const EmulatorState& state, std::string* error) {
   const std::string text = to_json(state);
   const std::string temporary = path + ".tmp." + std::to_string(::getpid());
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) {
+  UniqueFd fd(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (!fd.valid()) {
     if (error != nullptr) *error = "cannot create " + temporary + ": " + std::strerror(errno);
     return false;
   }
   std::size_t written = 0;
   while (written < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
+    const ssize_t n = ::write(fd.get(), text.data() + written, text.size() - written);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     written += static_cast<std::size_t>(n);
   }
-  const bool ok = written == text.size() && ::fsync(fd) == 0;
-  ::close(fd);
+  const bool ok = written == text.size() && ::fsync(fd.get()) == 0;
+  fd.reset();
   if (!ok || ::rename(temporary.c_str(), path.c_str()) != 0) {
     if (error != nullptr) *error = "cannot write " + path + ": " + std::strerror(errno);
     ::unlink(temporary.c_str());

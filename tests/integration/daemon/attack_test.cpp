@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "daemon/daemon_harness.h"
+#include "support/fd_pairs.h"
 
 namespace touchpass::testing {
 namespace {
@@ -42,51 +43,48 @@ class Attacker {
  public:
   template <class Body>
   Attacker(uid_t uid, gid_t gid, Body body) {
-    int report[2], hold[2];
-    EXPECT_EQ(::pipe(report), 0);
-    EXPECT_EQ(::pipe(hold), 0);
+    auto report = make_pipe();
+    auto hold = make_pipe();
+    EXPECT_TRUE(report.ok() && hold.ok()) << "pipe2 failed";
+    if (!report.ok() || !hold.ok()) return;
     pid_ = ::fork();
     if (pid_ == 0) {
-      ::close(report[0]);
-      ::close(hold[1]);
+      report->read.reset();
+      hold->write.reset();
       long result = -1;
       if (::setgroups(0, nullptr) == 0 && ::setresgid(gid, gid, gid) == 0 &&
           ::setresuid(uid, uid, uid) == 0) {
         result = body();
       }
-      (void)!::write(report[1], &result, sizeof result);
+      (void)!::write(report->write.get(), &result, sizeof result);
       char c;
-      (void)!::read(hold[0], &c, 1);  // until the parent releases us (EOF)
+      (void)!::read(hold->read.get(), &c, 1);  // until the parent releases us (EOF)
       ::_exit(0);
     }
-    ::close(report[1]);
-    ::close(hold[0]);
-    report_fd_ = report[0];
-    hold_fd_ = hold[1];
+    report_ = std::move(report->read);
+    hold_ = std::move(hold->write);
   }
   ~Attacker() { release(); }
 
   // The number the child reported (-1 if it failed).
   long result() {
     long value = -1;
-    if (report_fd_ >= 0) {
-      if (::read(report_fd_, &value, sizeof value) != sizeof value) value = -1;
-      ::close(report_fd_);
-      report_fd_ = -1;
+    if (report_.valid()) {
+      if (::read(report_.get(), &value, sizeof value) != sizeof value) value = -1;
+      report_.reset();
     }
     return value;
   }
   void release() {
-    if (hold_fd_ >= 0) ::close(hold_fd_);
-    hold_fd_ = -1;
+    hold_.reset();
     if (pid_ > 0) ::waitpid(pid_, nullptr, 0);
     pid_ = -1;
   }
 
  private:
   pid_t pid_ = -1;
-  int report_fd_ = -1;
-  int hold_fd_ = -1;
+  UniqueFd report_;  // the child's number comes out of it
+  UniqueFd hold_;    // the child waits until it closes
 };
 
 class AttackTest : public ::testing::Test {
@@ -168,13 +166,12 @@ TEST_F(AttackTest, ALocalUserHoldingEveryConnectionItMayCannotStopVerification) 
   const fs::path socket = deployment_->socket();
   // Each attacker opens 100 connections and keeps those the daemon did not refuse.
   const auto hog = [socket]() -> long {
-    static std::vector<int> held;  // kept open until the process ends
+    static std::vector<UniqueFd> held;  // kept open until the process ends
     for (int i = 0; i < 100; ++i) {
-      const int fd = connect_unix(socket);
-      if (fd >= 0) held.push_back(fd);
+      if (UniqueFd fd = connect_unix(socket); fd.valid()) held.push_back(std::move(fd));
     }
     long open = 0;
-    for (int fd : held) open += !closed_by_daemon(fd, 300ms);
+    for (const UniqueFd& fd : held) open += !closed_by_daemon(fd.get(), 300ms);
     return open;
   };
   Attacker nobody(kNobody, kNogroup, hog);
@@ -184,16 +181,15 @@ TEST_F(AttackTest, ALocalUserHoldingEveryConnectionItMayCannotStopVerification) 
   // The verification socket is not theirs to queue on at all.
   const fs::path verify_socket = deployment_->verify_socket();
   Attacker shut_out(kNobody, kNogroup, [verify_socket]() -> long {
-    const int fd = connect_unix(verify_socket);
-    if (fd >= 0) ::close(fd);
-    return fd >= 0 ? 1 : errno == EACCES ? 0 : -1;
+    if (connect_unix(verify_socket).valid()) return 1;
+    return errno == EACCES ? 0 : -1;
   });
   EXPECT_EQ(shut_out.result(), 0);
   // Refused connections were told why.
-  const int fd = connect_unix(socket);
-  ASSERT_GE(fd, 0);
+  UniqueFd fd = connect_unix(socket);
+  ASSERT_TRUE(fd.valid());
   EXPECT_EQ(service_logins(64, 16), 64);
-  ::close(fd);
+  fd.reset();
   EXPECT_EQ(verify("wrong-password-text"), Code::refused);
 }
 
@@ -205,7 +201,7 @@ TEST_F(AttackTest, ASlowlorisIsCutOffByTheWholeMessageDeadline) {
   // the daemon closed before the message could complete.
   Attacker slow(kNobody, kNogroup, [socket]() -> long {
     const std::string header("\x00\x00\x00\x64\x00\x00", 6);  // a 100-byte message follows
-    std::vector<int> fds;
+    std::vector<UniqueFd> fds;
     for (int i = 0; i < 8; ++i) fds.push_back(connect_unix(socket));
     std::vector<bool> closed(fds.size(), false);
     long cut = 0;
@@ -213,7 +209,7 @@ TEST_F(AttackTest, ASlowlorisIsCutOffByTheWholeMessageDeadline) {
       for (std::size_t i = 0; i < fds.size(); ++i) {
         if (closed[i]) continue;
         const char c = byte < header.size() ? header[byte] : '{';
-        if (::send(fds[i], &c, 1, MSG_NOSIGNAL) != 1 || closed_by_daemon(fds[i], 0ms)) {
+        if (::send(fds[i].get(), &c, 1, MSG_NOSIGNAL) != 1 || closed_by_daemon(fds[i].get(), 0ms)) {
           closed[i] = true;
           ++cut;
         }

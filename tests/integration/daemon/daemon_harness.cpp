@@ -20,6 +20,7 @@
 #include "ipc/frame.h"
 #include "ipc/paging.h"
 #include "store/integrity.h"
+#include "support/fd_pairs.h"
 
 namespace touchpass::testing {
 
@@ -81,60 +82,51 @@ int Process::stop(int sig) {
   return status;
 }
 
-int connect_unix(const fs::path& path) {
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+namespace {
+
+// A socket of `type` connected to `path`; empty (errno says why) if it cannot connect.
+UniqueFd connect_to(const fs::path& path, int type) {
+  UniqueFd fd(::socket(AF_UNIX, type | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) return fd;
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     const int error = errno;
-    ::close(fd);
+    fd.reset();
     errno = error;
-    return -1;
   }
   return fd;
 }
 
-namespace {}  // namespace
+}  // namespace
+
+UniqueFd connect_unix(const fs::path& path) {
+  return connect_to(path, SOCK_STREAM);
+}
 
 bool wait_for_socket(const fs::path& path, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
-    const int fd = connect_unix(path);
-    if (fd >= 0) {
-      ::close(fd);
+    // The virtual token uses SOCK_SEQPACKET: try that too.
+    if (connect_to(path, SOCK_STREAM).valid() || connect_to(path, SOCK_SEQPACKET).valid()) {
       return true;
     }
-    // The virtual token uses SOCK_SEQPACKET: try that too.
-    const int seq = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
-    const bool ok = ::connect(seq, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-    ::close(seq);
-    if (ok) return true;
     std::this_thread::sleep_for(20ms);
   }
   return false;
 }
 
 std::optional<Client> Client::connect(const fs::path& socket) {
-  const int fd = connect_unix(socket);
-  if (fd < 0) return std::nullopt;
+  UniqueFd fd = connect_unix(socket);
+  if (!fd.valid()) return std::nullopt;
   // A deployment's layout: <dir>/run/touchpassd.sock and <dir>/virtual/ (Deployment).
-  return Client(fd, socket.parent_path().parent_path() / "virtual");
-}
-
-Client::Client(Client&& other) noexcept
-    : fd_(std::exchange(other.fd_, -1)), virtual_dir_(std::move(other.virtual_dir_)) {}
-
-Client::~Client() {
-  if (fd_ >= 0) ::close(fd_);
+  return Client(std::move(fd), socket.parent_path().parent_path() / "virtual");
 }
 
 std::optional<Exchange> Client::send(const ipc::Json& request, const std::string& secret) {
   const auto* p = reinterpret_cast<const std::uint8_t*>(secret.data());
-  if (!ipc::write_frame(fd_, request.dump(), std::span<const std::uint8_t>(p, secret.size()))
+  if (!ipc::write_frame(fd_.get(), request.dump(), std::span<const std::uint8_t>(p, secret.size()))
            .ok()) {
     return std::nullopt;
   }
@@ -200,7 +192,9 @@ std::optional<Exchange> Client::ceremony(ipc::Json request, const std::string& p
   ipc::Request finish;
   finish.op = ipc::Op::finish;
   finish.finish = std::move(answer->finish);
-  if (!ipc::write_frame(fd_, finish.to_json(), answer->secret.bytes()).ok()) return std::nullopt;
+  if (!ipc::write_frame(fd_.get(), finish.to_json(), answer->secret.bytes()).ok()) {
+    return std::nullopt;
+  }
   auto finished = call({}, "");
   if (!finished) return std::nullopt;
   finished->events.insert(finished->events.begin(), ex.events.begin(), ex.events.end());
@@ -213,11 +207,11 @@ std::optional<Exchange> Client::call(const ipc::Json& request, const std::string
        request.value("op", "") == "enroll")) {
     return ceremony(request, pin);
   }
-  if (!request.is_null() && !ipc::write_frame(fd_, request.dump()).ok()) return std::nullopt;
+  if (!request.is_null() && !ipc::write_frame(fd_.get(), request.dump()).ok()) return std::nullopt;
   Exchange ex;
   ipc::PageAssembler pages;
   while (true) {
-    auto frame = ipc::read_frame(fd_, {60000ms, 5000ms});
+    auto frame = ipc::read_frame(fd_.get(), {60000ms, 5000ms});
     if (!frame.ok()) return std::nullopt;
     auto reply = ipc::Reply::parse(frame->json);
     if (!reply.ok()) return std::nullopt;
@@ -241,11 +235,11 @@ std::optional<Exchange> Client::call(const ipc::Json& request, const std::string
 std::optional<Exchange> call_as(uid_t uid, gid_t gid, const fs::path& socket,
                                 const ipc::Json& request, const std::string& pin,
                                 const std::string& secret) {
-  int pipe_fds[2];
-  if (::pipe(pipe_fds) != 0) return std::nullopt;
+  auto pipe = make_pipe();
+  if (!pipe.ok()) return std::nullopt;
   const pid_t child = ::fork();
   if (child == 0) {
-    ::close(pipe_fds[0]);
+    pipe->read.reset();
     ipc::Json out;
     if (::setgroups(0, nullptr) == 0 && ::setresgid(gid, gid, gid) == 0 &&
         ::setresuid(uid, uid, uid) == 0) {
@@ -261,15 +255,17 @@ std::optional<Exchange> call_as(uid_t uid, gid_t gid, const fs::path& socket,
       }
     }
     const std::string text = out.dump();
-    (void)!::write(pipe_fds[1], text.data(), text.size());
+    (void)!::write(pipe->write.get(), text.data(), text.size());
     ::_exit(0);
   }
-  ::close(pipe_fds[1]);
+  pipe->write.reset();
   std::string text;
   char buf[4096];
   ssize_t n;
-  while ((n = ::read(pipe_fds[0], buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
-  ::close(pipe_fds[0]);
+  while ((n = ::read(pipe->read.get(), buf, sizeof buf)) > 0) {
+    text.append(buf, static_cast<size_t>(n));
+  }
+  pipe->read.reset();
   ::waitpid(child, nullptr, 0);
   auto j = ipc::Json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.contains("ok")) return std::nullopt;
@@ -325,15 +321,17 @@ bool Deployment::start_daemon() {
 CommandResult run_command(const std::vector<std::string>& argv, const std::string& input,
                           std::optional<std::pair<uid_t, gid_t>> as,
                           const std::vector<std::string>& env) {
-  int in[2], out[2], err[2];
-  if (::pipe(in) != 0 || ::pipe(out) != 0 || ::pipe(err) != 0) return {};
+  auto in = make_pipe();
+  auto out = make_pipe();
+  auto err = make_pipe();
+  if (!in.ok() || !out.ok() || !err.ok()) return {};
   const pid_t child = ::fork();
   if (child == 0) {
+    // The pipes' own descriptors close at exec (O_CLOEXEC); their copies stay.
     ::setsid();
-    ::dup2(in[0], STDIN_FILENO);
-    ::dup2(out[1], STDOUT_FILENO);
-    ::dup2(err[1], STDERR_FILENO);
-    for (int fd : {in[0], in[1], out[0], out[1], err[0], err[1]}) ::close(fd);
+    ::dup2(in->read.get(), STDIN_FILENO);
+    ::dup2(out->write.get(), STDOUT_FILENO);
+    ::dup2(err->write.get(), STDERR_FILENO);
     if (as &&
         (::setgroups(0, nullptr) != 0 || ::setresgid(as->second, as->second, as->second) != 0 ||
          ::setresuid(as->first, as->first, as->first) != 0)) {
@@ -346,14 +344,15 @@ CommandResult run_command(const std::vector<std::string>& argv, const std::strin
     ::execv(args[0], args.data());
     ::_exit(127);
   }
-  ::close(in[0]);
-  ::close(out[1]);
-  ::close(err[1]);
-  (void)!::write(in[1], input.data(), input.size());
-  ::close(in[1]);
+  in->read.reset();
+  out->write.reset();
+  err->write.reset();
+  (void)!::write(in->write.get(), input.data(), input.size());
+  in->write.reset();
   CommandResult result;
-  pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+  UniqueFd* sources[2] = {&out->read, &err->read};
   std::string* sinks[2] = {&result.out, &result.err};
+  pollfd fds[2] = {{out->read.get(), POLLIN, 0}, {err->read.get(), POLLIN, 0}};
   int open_fds = 2;
   while (open_fds > 0 && ::poll(fds, 2, 60000) > 0) {
     for (int i = 0; i < 2; ++i) {
@@ -361,16 +360,14 @@ CommandResult run_command(const std::vector<std::string>& argv, const std::strin
       char buf[4096];
       const ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
       if (n <= 0) {
-        ::close(fds[i].fd);
-        fds[i].fd = -1;
+        sources[i]->reset();
+        fds[i].fd = -1;  // poll() skips it
         --open_fds;
       } else {
         sinks[i]->append(buf, static_cast<std::size_t>(n));
       }
     }
   }
-  for (const auto& f : fds)
-    if (f.fd >= 0) ::close(f.fd);
   int status = 0;
   ::waitpid(child, &status, 0);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;

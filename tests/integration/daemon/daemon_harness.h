@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "core/fd.h"
 #include "core/secret.h"
 #include "ipc/messages.h"
 #include "store/sqlite_store.h"
@@ -58,8 +59,8 @@ class Process {
 // The whole content of a file ("" if it cannot be read).
 std::string read_file(const fs::path& path);
 
-// A connected Unix stream socket to `path`; -1 (errno says why) if it cannot connect.
-int connect_unix(const fs::path& path);
+// A connected Unix stream socket to `path`; empty (errno says why) if it cannot connect.
+UniqueFd connect_unix(const fs::path& path);
 
 // Waits until a Unix socket at `path` accepts connections.
 bool wait_for_socket(const fs::path& path, std::chrono::milliseconds timeout);
@@ -77,11 +78,10 @@ class Client {
  public:
   // Connects; nullopt when the daemon cannot be reached.
   static std::optional<Client> connect(const fs::path& socket);
-  Client(Client&& other) noexcept;
+  Client(Client&& other) noexcept = default;
   Client& operator=(Client&&) = delete;
-  ~Client();
 
-  int fd() const { return fd_; }
+  int fd() const { return fd_.get(); }
   // Sends `request` with `secret` in the frame's secret part and returns the final answer.
   std::optional<Exchange> send(const ipc::Json& request, const std::string& secret);
   // Sends `request` and answers need-pin / need-new-pin with `pin` (if any; otherwise cancels).
@@ -91,9 +91,10 @@ class Client {
   std::optional<Exchange> call(const ipc::Json& request, const std::string& pin = "");
 
  private:
-  Client(int fd, fs::path virtual_dir) : fd_(fd), virtual_dir_(std::move(virtual_dir)) {}
+  Client(UniqueFd fd, fs::path virtual_dir)
+      : fd_(std::move(fd)), virtual_dir_(std::move(virtual_dir)) {}
   std::optional<Exchange> ceremony(ipc::Json request, const std::string& pin);
-  int fd_;
+  UniqueFd fd_;
   fs::path virtual_dir_;  // the deployment's virtual-token directory
 };
 

@@ -21,8 +21,12 @@ ipc::Request list_request() {
 
 class ExchangeTest : public ::testing::Test {
  protected:
-  Result<Answer> run(PairedDaemon& daemon, const ipc::Request& request) {
-    return exchange(daemon.client_fd(), request, cancel_, timing_);
+  // Sends `request` to a fake daemon on a socket pair that runs `script`, and returns the answer
+  // (an internal error when the daemon cannot start).
+  Result<Answer> run(const Script& script, const ipc::Request& request) {
+    auto daemon = FakeDaemon::paired(script, touchpass::testing::failing_on_problems());
+    if (!daemon.ok()) return daemon.error();
+    return exchange(daemon->client_fd(), request, cancel_, timing_);
   }
 
   RecordingConsole console_;
@@ -31,24 +35,24 @@ class ExchangeTest : public ::testing::Test {
 };
 
 TEST_F(ExchangeTest, NonInteractiveAnswerIsReturned) {
-  PairedDaemon daemon([](const DaemonEnd& d) {
+  const Script script([](DaemonConnection& d) {
     const Json request = d.next_json();
     EXPECT_EQ(request["op"], "list");
     EXPECT_EQ(request["v"], 1);
     d.ok({{"grants", Json::array()}});
   });
-  auto answer = run(daemon, list_request());
+  auto answer = run(script, list_request());
   ASSERT_TRUE(answer.ok()) << answer.error().message;
   EXPECT_EQ(answer->result, Json({{"grants", Json::array()}}));
   EXPECT_TRUE(answer->secret.empty());
 }
 
 TEST_F(ExchangeTest, DaemonErrorsKeepTheirCodeAndSentence) {
-  PairedDaemon daemon([](const DaemonEnd& d) {
+  const Script script([](DaemonConnection& d) {
     d.next();
     d.error(Code::pin_invalid, "Wrong PIN. 6 tries left.", 6);
   });
-  auto answer = run(daemon, list_request());
+  auto answer = run(script, list_request());
   ASSERT_FALSE(answer.ok());
   EXPECT_EQ(answer.code(), Code::pin_invalid);
   EXPECT_EQ(answer.error().message, "Wrong PIN. 6 tries left.");
@@ -56,11 +60,11 @@ TEST_F(ExchangeTest, DaemonErrorsKeepTheirCodeAndSentence) {
 }
 
 TEST_F(ExchangeTest, ControlCharactersInDaemonMessagesAreNeutralized) {
-  PairedDaemon daemon([](const DaemonEnd& d) {
+  const Script script([](DaemonConnection& d) {
     d.next();
     d.error(Code::not_found, "No \x1b[2Japp password.");
   });
-  auto answer = run(daemon, list_request());
+  auto answer = run(script, list_request());
   ASSERT_FALSE(answer.ok());
   EXPECT_EQ(answer.error().message, "No ?[2Japp password.");
   auto line = display_event_line("progress", {{"message", "evil\x1b]0;title\x07"}});
@@ -69,8 +73,8 @@ TEST_F(ExchangeTest, ControlCharactersInDaemonMessagesAreNeutralized) {
 }
 
 TEST_F(ExchangeTest, ClosedConnectionIsAnError) {
-  PairedDaemon daemon([](const DaemonEnd& d) { d.next(); });
-  auto answer = run(daemon, list_request());
+  const Script script([](DaemonConnection& d) { d.next(); });
+  auto answer = run(script, list_request());
   ASSERT_FALSE(answer.ok());
   EXPECT_EQ(answer.code(), Code::io_error);
   EXPECT_EQ(answer.error().message, "touchpassd closed the connection without answering.");
@@ -86,11 +90,11 @@ std::string nested_ok_reply(int levels) {
 TEST_F(ExchangeTest, AnAnswerNestedTooDeeplyIsAClearErrorNotACrash) {
   const std::string deep = nested_ok_reply(32000);  // as deep as a frame allows
   ASSERT_LE(deep.size(), ipc::kMaxJsonSize);
-  PairedDaemon daemon([&deep](const DaemonEnd& d) {
+  const Script script([&deep](DaemonConnection& d) {
     d.next();
     d.send(deep);
   });
-  auto answer = run(daemon, list_request());
+  auto answer = run(script, list_request());
   ASSERT_FALSE(answer.ok());
   EXPECT_EQ(answer.code(), Code::protocol_error);
   EXPECT_NE(answer.error().message.find("The daemon's reply nests too deeply"), std::string::npos)
@@ -99,11 +103,11 @@ TEST_F(ExchangeTest, AnAnswerNestedTooDeeplyIsAClearErrorNotACrash) {
 
 TEST_F(ExchangeTest, AnAnswerJustWithinTheDepthLimitIsReturned) {
   const std::string shallow = nested_ok_reply(ipc::kMaxJsonDepth);
-  PairedDaemon daemon([&shallow](const DaemonEnd& d) {
+  const Script script([&shallow](DaemonConnection& d) {
     d.next();
     d.send(shallow);
   });
-  auto answer = run(daemon, list_request());
+  auto answer = run(script, list_request());
   ASSERT_TRUE(answer.ok()) << answer.error().message;
   EXPECT_EQ(answer->result, Json::parse(shallow)["result"]);
 }
@@ -117,11 +121,11 @@ class MalformedReplyTest : public ExchangeTest,
                            public ::testing::WithParamInterface<MalformedCase> {};
 
 TEST_P(MalformedReplyTest, EndsWithAProtocolError) {
-  PairedDaemon daemon([](const DaemonEnd& d) {
+  const Script script([](DaemonConnection& d) {
     d.next();
     d.send(GetParam().message);
   });
-  auto answer = run(daemon, list_request());
+  auto answer = run(script, list_request());
   ASSERT_FALSE(answer.ok());
   EXPECT_EQ(answer.code(), Code::protocol_error) << answer.error().message;
   EXPECT_EQ(exit_code_for(answer.code()), ExitCode::general);
@@ -143,11 +147,11 @@ INSTANTIATE_TEST_SUITE_P(
     });
 
 TEST_F(ExchangeTest, ARaisedCancelFlagStopsWaitingForTheAnswer) {
-  PairedDaemon daemon([this](const DaemonEnd& d) {
+  const Script script([this](DaemonConnection& d) {
     d.next();
     cancel_.raise();  // Ctrl-C while touchpassd has not answered yet
   });
-  auto answer = run(daemon, list_request());
+  auto answer = run(script, list_request());
   ASSERT_FALSE(answer.ok());
   EXPECT_EQ(answer.code(), Code::cancelled);
 }
@@ -178,11 +182,11 @@ TEST(DisplayEventLine, ShowsPromptsAndRefusesMalformedFields) {
 }
 
 TEST_F(ExchangeTest, OtherProtocolVersionIsAnError) {
-  PairedDaemon daemon([](const DaemonEnd& d) {
+  const Script script([](DaemonConnection& d) {
     d.next();
     d.send(R"({"v":2,"ok":true,"result":{}})");
   });
-  auto answer = run(daemon, list_request());
+  auto answer = run(script, list_request());
   ASSERT_FALSE(answer.ok());
   EXPECT_EQ(exit_code_for(answer.code()), ExitCode::general);
 }

@@ -12,6 +12,7 @@
 #include "cli_test_support.h"
 #include "devices/fido2/fido2_token.h"
 #include "ipc/ceremony.h"
+#include "support/fd_pairs.h"
 #include "support/virtual_token.h"
 
 namespace touchpass::cli {
@@ -37,25 +38,24 @@ const Json kGrant = {{"grant_id", "00112233445566778899aabbccddeeff"},
 class CommandTest : public ::testing::Test {
  protected:
   CommandTest() {
-    EXPECT_EQ(::pipe(stdin_), 0);
+    auto pipe = touchpass::testing::make_pipe();
+    EXPECT_TRUE(pipe.ok()) << pipe.error().message;
+    if (pipe.ok()) stdin_ = std::move(*pipe);
     env_.make_pins = [this](bool pin_stdin) -> std::unique_ptr<PinSource> {
-      if (pin_stdin) return std::make_unique<LinePinSource>(stdin_[0], cancel_);
+      if (pin_stdin) return std::make_unique<LinePinSource>(stdin_.read.get(), cancel_);
       return std::make_unique<NoTerminalPinSource>();
     };
     env_.now = [] { return kNow; };
     env_.catch_signals = false;
     env_.timing = {.poll_interval = 20ms, .reply_timeout = 2000ms};
   }
-  ~CommandTest() override {
-    ::close(stdin_[0]);
-    ::close(stdin_[1]);
-  }
 
   void type_on_stdin(std::string_view text) {
-    ASSERT_EQ(::write(stdin_[1], text.data(), text.size()), static_cast<ssize_t>(text.size()));
+    ASSERT_EQ(::write(stdin_.write.get(), text.data(), text.size()),
+              static_cast<ssize_t>(text.size()));
   }
 
-  int run(const ListeningDaemon& daemon, std::vector<std::string> args) {
+  int run(const FakeDaemon& daemon, std::vector<std::string> args) {
     args.insert(args.begin(), {"touchpass", "--socket", daemon.path()});
     return run_touchpass(args, env_);
   }
@@ -63,7 +63,7 @@ class CommandTest : public ::testing::Test {
   RecordingConsole console_;
   CancelFlag cancel_;
   Environment env_ = process_environment(console_, cancel_);
-  int stdin_[2] = {-1, -1};
+  touchpass::testing::Pipe stdin_;  // standard input, for --pin-stdin
 };
 
 // Issue and show drive a real key: the in-process virtual token, reached through the real
@@ -92,7 +92,7 @@ class CeremonyCommandTest : public CommandTest {
     credential_ = enrolled->credential;
   }
 
-  int run(const ListeningDaemon& daemon, std::vector<std::string> args) {
+  int run(const FakeDaemon& daemon, std::vector<std::string> args) {
     args.insert(args.begin(), {"--virtual-tokens", tokens_.path().string(), "--no-usb"});
     return CommandTest::run(daemon, std::move(args));
   }
@@ -119,7 +119,7 @@ class CeremonyCommandTest : public CommandTest {
   // A daemon that offers the credential, checks that the finish carries what the key signed and
   // a 32-byte secret, and answers with the password.
   Script issuing_daemon(Json* request_seen) const {
-    return [this, request_seen](const DaemonEnd& d) {
+    return [this, request_seen](DaemonConnection& d) {
       *request_seen = d.next_json();
       d.ok(offer());
       const ipc::Frame finish = d.next();
@@ -141,11 +141,12 @@ class CeremonyCommandTest : public CommandTest {
 
 TEST_F(CeremonyCommandTest, IssuePrintsThePasswordExactlyOnceOnStdout) {
   Json request;
-  ListeningDaemon daemon(issuing_daemon(&request));
+  auto daemon = listening_daemon(issuing_daemon(&request));
+  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
   type_on_stdin("1234\n");
-  const int code = run(
-      daemon, {"issue", "thunderbird", "--scope", "imap, smtp", "--expires", "90d", "--pin-stdin"});
-  daemon.stop();
+  const int code = run(*daemon, {"issue", "thunderbird", "--scope", "imap, smtp", "--expires",
+                                 "90d", "--pin-stdin"});
+  daemon->stop();
   EXPECT_EQ(code, 0) << console_.err_text;
   EXPECT_EQ(request["op"], "issue-begin");
   EXPECT_EQ(request["name"], "thunderbird");
@@ -163,20 +164,22 @@ TEST_F(CeremonyCommandTest, IssuePrintsThePasswordExactlyOnceOnStdout) {
 
 TEST_F(CeremonyCommandTest, IssueDefaultsToNeverExpiring) {
   Json request;
-  ListeningDaemon daemon(issuing_daemon(&request));
+  auto daemon = listening_daemon(issuing_daemon(&request));
+  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
   type_on_stdin("1234\n");
-  EXPECT_EQ(run(daemon, {"issue", "thunderbird", "--pin-stdin"}), 0);
-  daemon.stop();
+  EXPECT_EQ(run(*daemon, {"issue", "thunderbird", "--pin-stdin"}), 0);
+  daemon->stop();
   EXPECT_EQ(request["expires"], 0);
   EXPECT_EQ(request["scopes"], Json::array());
 }
 
 TEST_F(CeremonyCommandTest, ShowWithJsonPutsThePasswordIntoTheGrantJson) {
   Json request;
-  ListeningDaemon daemon(issuing_daemon(&request));
+  auto daemon = listening_daemon(issuing_daemon(&request));
+  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
   type_on_stdin("1234\n");
-  EXPECT_EQ(run(daemon, {"show", "thunderbird", "--pin-stdin", "--json", "--user", "alice"}), 0);
-  daemon.stop();
+  EXPECT_EQ(run(*daemon, {"show", "thunderbird", "--pin-stdin", "--json", "--user", "alice"}), 0);
+  daemon->stop();
   EXPECT_EQ(request["op"], "show-begin");
   EXPECT_EQ(request["user"], "alice");
   const Json printed = Json::parse(console_.out_text);
@@ -188,27 +191,29 @@ TEST_F(CeremonyCommandTest, ShowWithJsonPutsThePasswordIntoTheGrantJson) {
 TEST_F(CeremonyCommandTest, NeedPinWithoutTerminalFailsClearlyAndCancels) {
   // The PIN is asked here, by the client, before the key is asked anything; without a terminal
   // or --pin-stdin the command fails and never finishes the ceremony.
-  ListeningDaemon daemon([&](const DaemonEnd& d) {
+  auto daemon = listening_daemon([&](DaemonConnection& d) {
     d.next();
     d.ok(offer());
   });
-  EXPECT_EQ(run(daemon, {"show", "thunderbird"}), 5);
-  daemon.stop();
+  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
+  EXPECT_EQ(run(*daemon, {"show", "thunderbird"}), 5);
+  daemon->stop();
   EXPECT_EQ(console_.err_text,
             "A PIN is needed but there is no terminal to ask on; use --pin-stdin.\n");
   EXPECT_EQ(console_.out_text, "");
 }
 
 TEST_F(CeremonyCommandTest, MalformedPasswordIsNotPrinted) {
-  ListeningDaemon daemon([this](const DaemonEnd& d) {
+  auto daemon = listening_daemon([this](DaemonConnection& d) {
     d.next();
     d.ok(offer());
     d.next();
     d.ok({{"grant", kGrant}}, "\x1b]52;c;evil\x07");
   });
+  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
   type_on_stdin("1234\n");
-  EXPECT_EQ(run(daemon, {"show", "thunderbird", "--pin-stdin"}), 1);
-  daemon.stop();
+  EXPECT_EQ(run(*daemon, {"show", "thunderbird", "--pin-stdin"}), 1);
+  daemon->stop();
   EXPECT_EQ(console_.out_text, "");
   EXPECT_NE(console_.err_text.find("touchpassd sent no valid password.\n"), std::string::npos);
   EXPECT_EQ(console_.err_text.find("evil"), std::string::npos);
@@ -247,10 +252,11 @@ TEST_F(CeremonyCommandTest, CopyUsesTheFirstClipboardToolThatWorks) {
   env_.clipboard_tools = default_clipboard_tools();
   env_.search_path = tools.dir();
   Json request;
-  ListeningDaemon daemon(issuing_daemon(&request));
+  auto daemon = listening_daemon(issuing_daemon(&request));
+  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
   type_on_stdin("1234\n");
-  EXPECT_EQ(run(daemon, {"issue", "thunderbird", "--pin-stdin", "--copy"}), 0);
-  daemon.stop();
+  EXPECT_EQ(run(*daemon, {"issue", "thunderbird", "--pin-stdin", "--copy"}), 0);
+  daemon->stop();
   EXPECT_EQ(tools.file("copied"), kPassword);
   EXPECT_EQ(tools.file("args"), "-selection clipboard\n");
   EXPECT_EQ(console_.out_text, "");
@@ -263,10 +269,11 @@ TEST_F(CeremonyCommandTest, CopyWithoutToolsSaysSoAndPrints) {
   env_.clipboard_tools = default_clipboard_tools();
   env_.search_path = empty.dir();
   Json request;
-  ListeningDaemon daemon(issuing_daemon(&request));
+  auto daemon = listening_daemon(issuing_daemon(&request));
+  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
   type_on_stdin("1234\n");
-  EXPECT_EQ(run(daemon, {"issue", "thunderbird", "--pin-stdin", "--copy"}), 0);
-  daemon.stop();
+  EXPECT_EQ(run(*daemon, {"issue", "thunderbird", "--pin-stdin", "--copy"}), 0);
+  daemon->stop();
   EXPECT_EQ(console_.out_text, std::string(kPassword) + "\n");
   EXPECT_NE(console_.err_text.find("No clipboard tool (wl-copy, xclip or xsel) is installed."),
             std::string::npos);
@@ -274,32 +281,35 @@ TEST_F(CeremonyCommandTest, CopyWithoutToolsSaysSoAndPrints) {
 
 TEST_F(CommandTest, ListPrintsATableOrTheJsonResult) {
   const Json result = {{"grants", {kGrant}}};
-  ListeningDaemon table_daemon([&](const DaemonEnd& d) {
+  auto table_daemon = listening_daemon([&](DaemonConnection& d) {
     EXPECT_EQ(d.next_json(), Json({{"v", 1}, {"op", "list"}, {"all_users", true}}));
     d.ok(result);
   });
-  EXPECT_EQ(run(table_daemon, {"list", "--all-users"}), 0);
-  table_daemon.stop();
+  ASSERT_TRUE(table_daemon.ok()) << table_daemon.error().message;
+  EXPECT_EQ(run(*table_daemon, {"list", "--all-users"}), 0);
+  table_daemon->stop();
   EXPECT_EQ(console_.out_text.substr(0, 10), "USER   NAM");
   EXPECT_NE(console_.out_text.find("thunderbird  imap,smtp"), std::string::npos);
 
   console_.out_text.clear();
-  ListeningDaemon json_daemon([&](const DaemonEnd& d) {
+  auto json_daemon = listening_daemon([&](DaemonConnection& d) {
     d.next();
     d.ok(result);
   });
-  EXPECT_EQ(run(json_daemon, {"list", "--json"}), 0);
-  json_daemon.stop();
+  ASSERT_TRUE(json_daemon.ok()) << json_daemon.error().message;
+  EXPECT_EQ(run(*json_daemon, {"list", "--json"}), 0);
+  json_daemon->stop();
   EXPECT_EQ(console_.out_text, result.dump(2) + "\n");
 }
 
 TEST_F(CommandTest, MalformedListingExitsOne) {
-  ListeningDaemon daemon([](const DaemonEnd& d) {
+  auto daemon = listening_daemon([](DaemonConnection& d) {
     d.next();
     d.ok({{"tokens", "none"}});
   });
-  EXPECT_EQ(run(daemon, {"tokens"}), 1);
-  daemon.stop();
+  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
+  EXPECT_EQ(run(*daemon, {"tokens"}), 1);
+  daemon->stop();
   EXPECT_EQ(console_.out_text, "");
 }
 
@@ -309,65 +319,71 @@ TEST_F(CommandTest, DaemonErrorsBecomeExitCodes) {
       {Code::presence_timeout, 5}, {Code::internal, 1},          {Code::cancelled, 6}};
   for (const auto& [code, exit] : cases) {
     console_.err_text.clear();
-    ListeningDaemon daemon([code = code](const DaemonEnd& d) {
+    auto daemon = listening_daemon([code = code](DaemonConnection& d) {
       d.next();
       d.error(code, "Sentence for " + std::string(code_name(code)) + ".");
     });
-    EXPECT_EQ(run(daemon, {"rename", "a", "b"}), exit) << code_name(code);
-    daemon.stop();
+    ASSERT_TRUE(daemon.ok()) << daemon.error().message;
+    EXPECT_EQ(run(*daemon, {"rename", "a", "b"}), exit) << code_name(code);
+    daemon->stop();
     EXPECT_EQ(console_.err_text, "Sentence for " + std::string(code_name(code)) + ".\n");
   }
 }
 
 TEST_F(CommandTest, UnreachableDaemonExitsThree) {
-  ListeningDaemon daemon([](const DaemonEnd&) {});
-  daemon.stop();
-  const std::string missing = daemon.path() + ".missing";
+  auto daemon = listening_daemon([](DaemonConnection&) {});
+  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
+  daemon->stop();
+  const std::string missing = daemon->path() + ".missing";
   EXPECT_EQ(run_touchpass(std::vector<std::string>{"touchpass", "--socket", missing, "list"}, env_),
             3);
   EXPECT_EQ(console_.err_text, "touchpassd is not running (cannot connect to " + missing + ").\n");
 }
 
 TEST_F(CommandTest, UsageErrorsExitTwoWithoutContactingTheDaemon) {
-  ListeningDaemon daemon([](const DaemonEnd&) { ADD_FAILURE() << "the daemon was contacted"; });
-  EXPECT_EQ(run(daemon, {"issue", "x", "--expires", "soon"}), 2);
+  auto daemon =
+      listening_daemon([](DaemonConnection&) { ADD_FAILURE() << "the daemon was contacted"; });
+  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
+  EXPECT_EQ(run(*daemon, {"issue", "x", "--expires", "soon"}), 2);
   EXPECT_NE(console_.err_text.find("Invalid --expires value \"soon\""), std::string::npos);
-  EXPECT_EQ(run(daemon, {"revoke"}), 2);
-  EXPECT_EQ(run(daemon, {"revoke", "x", "--all"}), 2);
-  EXPECT_EQ(run(daemon, {"issue"}), 2);
-  EXPECT_EQ(run(daemon, {"log", "--limit", "0"}), 2);
-  EXPECT_EQ(run(daemon, {"frobnicate"}), 2);
-  daemon.stop();
+  EXPECT_EQ(run(*daemon, {"revoke"}), 2);
+  EXPECT_EQ(run(*daemon, {"revoke", "x", "--all"}), 2);
+  EXPECT_EQ(run(*daemon, {"issue"}), 2);
+  EXPECT_EQ(run(*daemon, {"log", "--limit", "0"}), 2);
+  EXPECT_EQ(run(*daemon, {"frobnicate"}), 2);
+  daemon->stop();
 }
 
 TEST_F(CommandTest, HelpExitsZeroAndListsExitCodes) {
-  ListeningDaemon daemon([](const DaemonEnd&) {});
-  EXPECT_EQ(run(daemon, {"--help"}), 0);
+  auto daemon = listening_daemon([](DaemonConnection&) {});
+  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
+  EXPECT_EQ(run(*daemon, {"--help"}), 0);
   EXPECT_NE(console_.out_text.find("Exit codes:"), std::string::npos);
   console_.out_text.clear();
-  EXPECT_EQ(run(daemon, {"revoke", "--help"}), 0);
+  EXPECT_EQ(run(*daemon, {"revoke", "--help"}), 0);
   EXPECT_NE(console_.out_text.find("--yes"), std::string::npos);
-  daemon.stop();
+  daemon->stop();
 }
 
 TEST_F(CommandTest, RevokeAllWithoutTerminalRefusesUnlessYes) {
   int requests = 0;
-  ListeningDaemon daemon([&requests](const DaemonEnd& d) {
+  auto daemon = listening_daemon([&requests](DaemonConnection& d) {
     EXPECT_EQ(d.next_json()["op"], "list");
     ++requests;
     d.ok({{"grants", {kGrant}}});
-    EXPECT_FALSE(ipc::read_frame(d.fd, {1000ms, 1000ms}).ok()) << "revoked without asking";
+    EXPECT_FALSE(d.read({1000ms, 1000ms}).ok()) << "revoked without asking";
   });
+  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
   console_.confirm_answer = std::nullopt;
-  EXPECT_EQ(run(daemon, {"revoke", "--all", "--user", "alice"}), 2);
-  daemon.stop();
+  EXPECT_EQ(run(*daemon, {"revoke", "--all", "--user", "alice"}), 2);
+  daemon->stop();
   EXPECT_EQ(requests, 1);
   EXPECT_NE(console_.err_text.find("add --yes"), std::string::npos);
 }
 
 TEST_F(CommandTest, RevokeAllAsksWithTheCount) {
   Json revoke;
-  ListeningDaemon daemon([&revoke](const DaemonEnd& d) {
+  auto daemon = listening_daemon([&revoke](DaemonConnection& d) {
     d.next();
     Json revoked = kGrant;
     revoked["revoked"] = kNow;
@@ -375,9 +391,10 @@ TEST_F(CommandTest, RevokeAllAsksWithTheCount) {
     revoke = d.next_json();
     d.ok({{"revoked", 2}});
   });
+  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
   console_.confirm_answer = true;
-  EXPECT_EQ(run(daemon, {"revoke", "--all", "--user", "alice"}), 0);
-  daemon.stop();
+  EXPECT_EQ(run(*daemon, {"revoke", "--all", "--user", "alice"}), 0);
+  daemon->stop();
   ASSERT_EQ(console_.questions.size(), 1U);
   EXPECT_EQ(console_.questions[0], "Revoke all 2 app passwords of alice? [y/N] ");
   EXPECT_EQ(revoke, Json({{"v", 1}, {"op", "revoke"}, {"all", true}, {"user", "alice"}}));
@@ -385,29 +402,31 @@ TEST_F(CommandTest, RevokeAllAsksWithTheCount) {
 }
 
 TEST_F(CommandTest, RevokeAllDeclinedIsCancelled) {
-  ListeningDaemon daemon([](const DaemonEnd& d) {
+  auto daemon = listening_daemon([](DaemonConnection& d) {
     d.next();
     d.ok({{"grants", {kGrant}}});
   });
+  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
   console_.confirm_answer = false;
-  EXPECT_EQ(run(daemon, {"revoke", "--all"}), 6);
-  daemon.stop();
+  EXPECT_EQ(run(*daemon, {"revoke", "--all"}), 6);
+  daemon->stop();
 }
 
 TEST_F(CommandTest, RevokeAllWithYesDoesNotAsk) {
-  ListeningDaemon daemon([](const DaemonEnd& d) {
+  auto daemon = listening_daemon([](DaemonConnection& d) {
     EXPECT_EQ(d.next_json(), Json({{"v", 1}, {"op", "revoke"}, {"all", true}}));
     d.ok({{"revoked", 3}});
   });
-  EXPECT_EQ(run(daemon, {"revoke", "--all", "--yes"}), 0);
-  daemon.stop();
+  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
+  EXPECT_EQ(run(*daemon, {"revoke", "--all", "--yes"}), 0);
+  daemon->stop();
   EXPECT_TRUE(console_.questions.empty());
 }
 
 TEST_F(CeremonyCommandTest, EnrollCreatesTheCredentialHereWithOneTouch) {
   Json begin;
   Json finish;
-  ListeningDaemon daemon([&](const DaemonEnd& d) {
+  auto daemon = listening_daemon([&](DaemonConnection& d) {
     begin = d.next_json();
     ipc::EnrollOffer offer;
     offer.ceremony = Bytes(ipc::kCeremonyIdBytes, 4);
@@ -422,10 +441,11 @@ TEST_F(CeremonyCommandTest, EnrollCreatesTheCredentialHereWithOneTouch) {
     finish = d.next_json();
     d.ok({{"token", {{"label", 42}, {"uv", Json::array()}}}});  // odd fields are tolerated
   });
+  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
   type_on_stdin("1234\n");
-  EXPECT_EQ(run(daemon, {"enroll", "--label", "backup", "--no-pin", "--pin-stdin"}), 0)
+  EXPECT_EQ(run(*daemon, {"enroll", "--label", "backup", "--no-pin", "--pin-stdin"}), 0)
       << console_.err_text;
-  daemon.stop();
+  daemon->stop();
   EXPECT_EQ(begin,
             Json({{"v", 1}, {"op", "enroll-begin"}, {"label", "backup"}, {"uv", "presence"}}));
   EXPECT_EQ(finish["op"], "finish");
@@ -437,17 +457,18 @@ TEST_F(CeremonyCommandTest, EnrollCreatesTheCredentialHereWithOneTouch) {
 }
 
 TEST_F(CommandTest, LogVerifyFailsOnABrokenChain) {
-  ListeningDaemon daemon([](const DaemonEnd& d) {
+  auto daemon = listening_daemon([](DaemonConnection& d) {
     EXPECT_EQ(d.next_json(), Json({{"v", 1}, {"op", "log"}, {"limit", 5}, {"verify", true}}));
     d.ok({{"entries", Json::array()}, {"chain_ok", false}});
   });
-  EXPECT_EQ(run(daemon, {"log", "--limit", "5", "--verify"}), 1);
-  daemon.stop();
+  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
+  EXPECT_EQ(run(*daemon, {"log", "--limit", "5", "--verify"}), 1);
+  daemon->stop();
   EXPECT_NE(console_.err_text.find("hash chain is broken"), std::string::npos);
 }
 
 TEST_F(CommandTest, LogVerifyFailsOnAProofThatDoesNotVerifyAndNamesIt) {
-  ListeningDaemon daemon([](const DaemonEnd& d) {
+  auto daemon = listening_daemon([](DaemonConnection& d) {
     d.next_json();
     d.ok({{"entries", Json::array()},
           {"chain_ok", true},
@@ -461,8 +482,9 @@ TEST_F(CommandTest, LogVerifyFailsOnAProofThatDoesNotVerifyAndNamesIt) {
           {"show_errors", Json::array()},
           {"shows_unchecked", 0}});
   });
-  EXPECT_EQ(run(daemon, {"log", "--verify"}), 1);
-  daemon.stop();
+  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
+  EXPECT_EQ(run(*daemon, {"log", "--verify"}), 1);
+  daemon->stop();
   EXPECT_NE(console_.err_text.find("The proof of \"mail?2J\" (user alice) does not verify"),
             std::string::npos)
       << console_.err_text;
@@ -470,7 +492,7 @@ TEST_F(CommandTest, LogVerifyFailsOnAProofThatDoesNotVerifyAndNamesIt) {
 }
 
 TEST_F(CommandTest, LogVerifyFailsOnAShowWhoseProofDoesNotVerifyAndNamesIt) {
-  ListeningDaemon daemon([](const DaemonEnd& d) {
+  auto daemon = listening_daemon([](DaemonConnection& d) {
     d.next_json();
     d.ok({{"entries", Json::array()},
           {"chain_ok", true},
@@ -485,8 +507,9 @@ TEST_F(CommandTest, LogVerifyFailsOnAShowWhoseProofDoesNotVerifyAndNamesIt) {
                                         {"error", "The key's signature does not verify."}}})},
           {"shows_unchecked", 0}});
   });
-  EXPECT_EQ(run(daemon, {"log", "--verify"}), 1);
-  daemon.stop();
+  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
+  EXPECT_EQ(run(*daemon, {"log", "--verify"}), 1);
+  daemon->stop();
   EXPECT_NE(console_.err_text.find("The proof of the show of \"mail\" (user alice, audit entry 7) "
                                    "does not verify: The key's signature does not verify."),
             std::string::npos)
@@ -497,7 +520,7 @@ TEST_F(CommandTest, LogVerifyFailsOnAShowWhoseProofDoesNotVerifyAndNamesIt) {
 }
 
 TEST_F(CommandTest, LogVerifySaysHowManyProofsVerify) {
-  ListeningDaemon daemon([](const DaemonEnd& d) {
+  auto daemon = listening_daemon([](DaemonConnection& d) {
     d.next_json();
     d.ok({{"entries", Json::array()},
           {"chain_ok", true},
@@ -509,8 +532,9 @@ TEST_F(CommandTest, LogVerifySaysHowManyProofsVerify) {
           {"show_errors", Json::array()},
           {"shows_unchecked", 1}});
   });
-  EXPECT_EQ(run(daemon, {"log", "--verify"}), 0);
-  daemon.stop();
+  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
+  EXPECT_EQ(run(*daemon, {"log", "--verify"}), 0);
+  daemon->stop();
   EXPECT_NE(
       console_.err_text.find(
           "The proofs of 3 app password(s) and of 5 show(s) verify with their security keys."),
@@ -522,7 +546,7 @@ TEST_F(CommandTest, LogVerifySaysHowManyProofsVerify) {
 }
 
 TEST_F(CommandTest, LogVerifyRefusesAnAnswerWithoutTheShowsCounts) {
-  ListeningDaemon daemon([](const DaemonEnd& d) {
+  auto daemon = listening_daemon([](DaemonConnection& d) {
     d.next_json();
     d.ok({{"entries", Json::array()},
           {"chain_ok", true},
@@ -530,20 +554,22 @@ TEST_F(CommandTest, LogVerifyRefusesAnAnswerWithoutTheShowsCounts) {
           {"proofs_failed", 0},
           {"proof_errors", Json::array()}});
   });
-  EXPECT_NE(run(daemon, {"log", "--verify"}), 0);
-  daemon.stop();
+  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
+  EXPECT_NE(run(*daemon, {"log", "--verify"}), 0);
+  daemon->stop();
   EXPECT_NE(console_.err_text.find("malformed answer (no show_errors)"), std::string::npos)
       << console_.err_text;
 }
 
 TEST_F(CommandTest, UnlockSendsWhatToUnlockAndSaysHowMany) {
   Json request;
-  ListeningDaemon daemon([&request](const DaemonEnd& d) {
+  auto daemon = listening_daemon([&request](DaemonConnection& d) {
     request = d.next_json();
     d.ok({{"unlocked", 2}});
   });
-  EXPECT_EQ(run(daemon, {"unlock", "--user", "alice"}), 0);
-  daemon.stop();
+  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
+  EXPECT_EQ(run(*daemon, {"unlock", "--user", "alice"}), 0);
+  daemon->stop();
   EXPECT_EQ(request["op"], "unlock");
   EXPECT_EQ(request["user"], "alice");
   EXPECT_FALSE(request.contains("source"));
@@ -551,10 +577,11 @@ TEST_F(CommandTest, UnlockSendsWhatToUnlockAndSaysHowMany) {
 }
 
 TEST_F(CommandTest, UnlockWithoutWhatToUnlockIsAUsageError) {
-  ListeningDaemon daemon([](const DaemonEnd&) {});
-  EXPECT_EQ(run(daemon, {"unlock"}), 2);
-  EXPECT_EQ(run(daemon, {"unlock", "--source", "192.0.2.7", "--all"}), 2);
-  daemon.stop();
+  auto daemon = listening_daemon([](DaemonConnection&) {});
+  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
+  EXPECT_EQ(run(*daemon, {"unlock"}), 2);
+  EXPECT_EQ(run(*daemon, {"unlock", "--source", "192.0.2.7", "--all"}), 2);
+  daemon->stop();
   EXPECT_NE(console_.err_text.find("--source ADDRESS, --user NAME or --all"), std::string::npos)
       << console_.err_text;
 }

@@ -10,6 +10,8 @@
 #include <string>
 #include <thread>
 
+#include "support/fd_pairs.h"
+
 namespace touchpass::cli {
 namespace {
 
@@ -18,22 +20,20 @@ using namespace std::chrono_literals;
 // A pipe whose read end stands in for standard input.
 class Input {
  public:
-  Input() { EXPECT_EQ(::pipe(fds_), 0); }
-  ~Input() {
-    ::close(fds_[0]);
-    close_writer();
+  Input() {
+    auto pipe = touchpass::testing::make_pipe();
+    EXPECT_TRUE(pipe.ok()) << pipe.error().message;
+    if (pipe.ok()) pipe_ = std::move(*pipe);
   }
   void write(std::string_view text) {
-    EXPECT_EQ(::write(fds_[1], text.data(), text.size()), static_cast<ssize_t>(text.size()));
+    EXPECT_EQ(::write(pipe_.write.get(), text.data(), text.size()),
+              static_cast<ssize_t>(text.size()));
   }
-  void close_writer() {
-    if (fds_[1] >= 0) ::close(fds_[1]);
-    fds_[1] = -1;
-  }
-  int fd() const { return fds_[0]; }
+  void close_writer() { pipe_.write.reset(); }
+  int fd() const { return pipe_.read.get(); }
 
  private:
-  int fds_[2] = {-1, -1};
+  touchpass::testing::Pipe pipe_;
 };
 
 TEST(ReadSecretLineTest, ReturnsTheLineWithoutItsEnd) {
@@ -96,28 +96,27 @@ TEST(NoTerminalPinSourceTest, PointsToPinStdin) {
 // A pseudo-terminal: the test types on `master`, the PinSource reads the slave side.
 class PseudoTerminal {
  public:
-  PseudoTerminal() {
-    master_ = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-    EXPECT_GE(master_, 0);
-    EXPECT_EQ(::grantpt(master_), 0);
-    EXPECT_EQ(::unlockpt(master_), 0);
-    slave_path_ = ::ptsname(master_);
+  PseudoTerminal() : master_(::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC)) {
+    EXPECT_TRUE(master_.valid());
+    EXPECT_EQ(::grantpt(master_.get()), 0);
+    EXPECT_EQ(::unlockpt(master_.get()), 0);
+    const char* slave = ::ptsname(master_.get());
+    if (slave != nullptr) slave_path_ = slave;
   }
-  ~PseudoTerminal() { ::close(master_); }
 
   UniqueFd open_slave() const {
     return UniqueFd(::open(slave_path_.c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC));
   }
   void type(std::string_view keys) const {
-    EXPECT_EQ(::write(master_, keys.data(), keys.size()), static_cast<ssize_t>(keys.size()));
+    EXPECT_EQ(::write(master_.get(), keys.data(), keys.size()), static_cast<ssize_t>(keys.size()));
   }
   // Everything the terminal has shown so far.
   std::string screen() const {
     std::string shown;
     char buffer[512];
-    pollfd pfd{master_, POLLIN, 0};
+    pollfd pfd{master_.get(), POLLIN, 0};
     while (::poll(&pfd, 1, 100) > 0) {
-      const ssize_t n = ::read(master_, buffer, sizeof buffer);
+      const ssize_t n = ::read(master_.get(), buffer, sizeof buffer);
       if (n <= 0) break;
       shown.append(buffer, static_cast<std::size_t>(n));
     }
@@ -131,7 +130,7 @@ class PseudoTerminal {
   }
 
  private:
-  int master_ = -1;
+  UniqueFd master_;
   std::string slave_path_;
 };
 

@@ -1,7 +1,6 @@
 // `touchpass verify`: the password comes from standard input only, travels in the secret part
 // of the request, and the exit status tells scripts accepted (0) / refused (1) / no verdict (3).
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <string>
 #include <vector>
@@ -9,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/exit_code.h"
 #include "cli_test_support.h"
+#include "support/fd_pairs.h"
 
 namespace touchpass::cli {
 namespace {
@@ -22,21 +22,16 @@ constexpr std::string_view kPassword = "k7qm-x9fj-4tca-2hwe-p3vn";
 class VerifyCommandTest : public ::testing::Test {
  protected:
   VerifyCommandTest() {
-    EXPECT_EQ(::pipe(stdin_), 0);
-    env_.password_fd = stdin_[0];
     env_.catch_signals = false;
     env_.timing = {.poll_interval = 20ms, .reply_timeout = 1000ms};
   }
-  ~VerifyCommandTest() override {
-    ::close(stdin_[0]);
-    if (stdin_[1] >= 0) ::close(stdin_[1]);
-  }
 
-  // Writes `text` to standard input and closes it (end of input).
+  // Makes `text`, then the end of input, the command's standard input.
   void input(std::string_view text) {
-    ASSERT_EQ(::write(stdin_[1], text.data(), text.size()), static_cast<ssize_t>(text.size()));
-    ::close(stdin_[1]);
-    stdin_[1] = -1;
+    auto pipe = touchpass::testing::input_pipe(text);
+    ASSERT_TRUE(pipe.ok()) << pipe.error().message;
+    stdin_ = std::move(*pipe);
+    env_.password_fd = stdin_.get();
   }
 
   int run(const std::string& socket, std::vector<std::string> args) {
@@ -47,13 +42,12 @@ class VerifyCommandTest : public ::testing::Test {
   RecordingConsole console_;
   CancelFlag cancel_;
   Environment env_ = process_environment(console_, cancel_);
-  int stdin_[2] = {-1, -1};
+  UniqueFd stdin_;
 };
 
 // A daemon that records the request and its secret part, then runs `answer`.
-Script verifying_daemon(Json* request, std::string* secret,
-                        std::function<void(const DaemonEnd&)> answer) {
-  return [=](const DaemonEnd& d) {
+Script verifying_daemon(Json* request, std::string* secret, Script answer) {
+  return [=](DaemonConnection& d) {
     ipc::Frame frame = d.next();
     *request = Json::parse(frame.json, nullptr, false);
     *secret = std::string(frame.secret.view());
@@ -64,11 +58,13 @@ Script verifying_daemon(Json* request, std::string* secret,
 TEST_F(VerifyCommandTest, AcceptedPasswordExitsZeroAndTravelsOnlyInTheSecretPart) {
   Json request;
   std::string secret;
-  ListeningDaemon daemon(verifying_daemon(&request, &secret, [](const DaemonEnd& d) { d.ok(); }));
+  auto daemon =
+      listening_daemon(verifying_daemon(&request, &secret, [](DaemonConnection& d) { d.ok(); }));
+  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
   input(std::string(kPassword) + "\n");
   const int code =
-      run(daemon.path(), {"--user", "alice", "--service", "imap", "--remote", "192.0.2.7"});
-  daemon.stop();
+      run(daemon->path(), {"--user", "alice", "--service", "imap", "--remote", "192.0.2.7"});
+  daemon->stop();
   EXPECT_EQ(code, 0) << console_.err_text;
   EXPECT_EQ(request, Json({{"v", 1},
                            {"op", "verify"},
@@ -83,10 +79,12 @@ TEST_F(VerifyCommandTest, AcceptedPasswordExitsZeroAndTravelsOnlyInTheSecretPart
 TEST_F(VerifyCommandTest, CarriageReturnLineEndIsNotPartOfThePassword) {
   Json request;
   std::string secret;
-  ListeningDaemon daemon(verifying_daemon(&request, &secret, [](const DaemonEnd& d) { d.ok(); }));
+  auto daemon =
+      listening_daemon(verifying_daemon(&request, &secret, [](DaemonConnection& d) { d.ok(); }));
+  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
   input(std::string(kPassword) + "\r\n");
-  EXPECT_EQ(run(daemon.path(), {"--user", "alice", "--service", "imap"}), 0);
-  daemon.stop();
+  EXPECT_EQ(run(daemon->path(), {"--user", "alice", "--service", "imap"}), 0);
+  daemon->stop();
   EXPECT_EQ(secret, kPassword);
   EXPECT_FALSE(request.contains("remote"));
 }
@@ -94,11 +92,12 @@ TEST_F(VerifyCommandTest, CarriageReturnLineEndIsNotPartOfThePassword) {
 TEST_F(VerifyCommandTest, RefusedPasswordExitsOneAndSaysRefused) {
   Json request;
   std::string secret;
-  ListeningDaemon daemon(verifying_daemon(
-      &request, &secret, [](const DaemonEnd& d) { d.error(Code::refused, "Refused."); }));
+  auto daemon = listening_daemon(verifying_daemon(
+      &request, &secret, [](DaemonConnection& d) { d.error(Code::refused, "Refused."); }));
+  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
   input("aaaa-bbbb-cccc-dddd-eeee\n");
-  EXPECT_EQ(run(daemon.path(), {"--user", "alice", "--service", "imap"}), 1);
-  daemon.stop();
+  EXPECT_EQ(run(daemon->path(), {"--user", "alice", "--service", "imap"}), 1);
+  daemon->stop();
   EXPECT_EQ(console_.err_text, "Refused.\n");
   EXPECT_EQ(console_.out_text, "");
 }
@@ -108,11 +107,12 @@ TEST_F(VerifyCommandTest, ACallerThatMayNotVerifyGetsExitCodeFourAndTheDaemonsSe
       "Only root and members of the group touchpass-service may verify passwords.";
   Json request;
   std::string secret;
-  ListeningDaemon daemon(verifying_daemon(
-      &request, &secret, [&](const DaemonEnd& d) { d.error(Code::permission_denied, sentence); }));
+  auto daemon = listening_daemon(verifying_daemon(
+      &request, &secret, [&](DaemonConnection& d) { d.error(Code::permission_denied, sentence); }));
+  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
   input(std::string(kPassword) + "\n");
-  EXPECT_EQ(run(daemon.path(), {"--user", "alice", "--service", "imap"}), 4);
-  daemon.stop();
+  EXPECT_EQ(run(daemon->path(), {"--user", "alice", "--service", "imap"}), 4);
+  daemon->stop();
   EXPECT_EQ(console_.err_text, sentence + "\n");
 }
 
@@ -125,48 +125,40 @@ TEST_F(VerifyCommandTest, NoDaemonExitsThree) {
 // A daemon that fails, breaks the protocol or stays silent gives no verdict: exit 3, never 0
 // and never 1 (which a checkpassword-style caller would take for a wrong password).
 TEST_F(VerifyCommandTest, NoVerdictFromABrokenOrSilentDaemonExitsThree) {
-  const std::vector<std::function<void(const DaemonEnd&)>> behaviours = {
-      [](const DaemonEnd& d) { d.error(Code::io_error, "The store cannot be read."); },
-      [](const DaemonEnd& d) { d.send("this is not json"); },
-      [](const DaemonEnd& d) { d.send(R"({"v":2,"ok":true,"result":{}})"); },
-      [](const DaemonEnd& d) {
+  const std::vector<Script> behaviours = {
+      [](DaemonConnection& d) { d.error(Code::io_error, "The store cannot be read."); },
+      [](DaemonConnection& d) { d.send("this is not json"); },
+      [](DaemonConnection& d) { d.send(R"({"v":2,"ok":true,"result":{}})"); },
+      [](DaemonConnection& d) {
         d.event("touch-token", {{"step", 1}, {"steps", 1}});
       },
-      [](const DaemonEnd&) {},                                        // hangs up without answering
-      [](const DaemonEnd&) { std::this_thread::sleep_for(1500ms); },  // silent past the timeout
+      [](DaemonConnection&) {},                      // hangs up without answering
+      [](DaemonConnection& d) { d.pause(1500ms); },  // silent past the timeout
   };
   for (std::size_t i = 0; i < behaviours.size(); ++i) {
     SCOPED_TRACE("behaviour " + std::to_string(i));
-    int pipe_fds[2];
-    ASSERT_EQ(::pipe(pipe_fds), 0);
-    const std::string line = std::string(kPassword) + "\n";
-    ASSERT_EQ(::write(pipe_fds[1], line.data(), line.size()), static_cast<ssize_t>(line.size()));
-    ::close(pipe_fds[1]);
-    env_.password_fd = pipe_fds[0];
+    input(std::string(kPassword) + "\n");
     Json request;
     std::string secret;
-    ListeningDaemon daemon(verifying_daemon(&request, &secret, behaviours[i]));
+    auto daemon = listening_daemon(verifying_daemon(&request, &secret, behaviours[i]));
+    ASSERT_TRUE(daemon.ok()) << daemon.error().message;
     console_.err_text.clear();
-    EXPECT_EQ(run(daemon.path(), {"--user", "alice", "--service", "imap"}), 3) << console_.err_text;
-    daemon.stop();
-    ::close(pipe_fds[0]);
+    EXPECT_EQ(run(daemon->path(), {"--user", "alice", "--service", "imap"}), 3)
+        << console_.err_text;
+    daemon->stop();
     EXPECT_FALSE(console_.err_text.empty());
   }
 }
 
 TEST_F(VerifyCommandTest, EmptyOrOverlongPasswordIsRefusedWithoutAskingTheDaemon) {
   for (const std::string& line : {std::string("\n"), std::string(300, 'a') + "\n"}) {
-    int pipe_fds[2];
-    ASSERT_EQ(::pipe(pipe_fds), 0);
-    ASSERT_EQ(::write(pipe_fds[1], line.data(), line.size()), static_cast<ssize_t>(line.size()));
-    ::close(pipe_fds[1]);
-    env_.password_fd = pipe_fds[0];
+    input(line);
     bool contacted = false;
-    ListeningDaemon daemon([&contacted](const DaemonEnd&) { contacted = true; });
+    auto daemon = listening_daemon([&contacted](DaemonConnection&) { contacted = true; });
+    ASSERT_TRUE(daemon.ok()) << daemon.error().message;
     console_.err_text.clear();
-    EXPECT_EQ(run(daemon.path(), {"--user", "alice", "--service", "imap"}), 1);
-    daemon.stop();
-    ::close(pipe_fds[0]);
+    EXPECT_EQ(run(daemon->path(), {"--user", "alice", "--service", "imap"}), 1);
+    daemon->stop();
     EXPECT_FALSE(contacted);
     EXPECT_EQ(console_.err_text, "Refused.\n");
   }
@@ -175,9 +167,10 @@ TEST_F(VerifyCommandTest, EmptyOrOverlongPasswordIsRefusedWithoutAskingTheDaemon
 TEST_F(VerifyCommandTest, NoInputIsAUsageError) {
   input("");
   bool contacted = false;
-  ListeningDaemon daemon([&contacted](const DaemonEnd&) { contacted = true; });
-  EXPECT_EQ(run(daemon.path(), {"--user", "alice", "--service", "imap"}), 2);
-  daemon.stop();
+  auto daemon = listening_daemon([&contacted](DaemonConnection&) { contacted = true; });
+  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
+  EXPECT_EQ(run(daemon->path(), {"--user", "alice", "--service", "imap"}), 2);
+  daemon->stop();
   EXPECT_FALSE(contacted);
   EXPECT_NE(console_.err_text.find("standard input"), std::string::npos) << console_.err_text;
 }

@@ -8,6 +8,8 @@
 #include <chrono>
 #include <thread>
 
+#include "support/fd_pairs.h"
+
 namespace touchpass::ipc {
 namespace {
 
@@ -15,27 +17,30 @@ using namespace std::chrono_literals;
 
 class FrameTest : public ::testing::Test {
  protected:
-  void SetUp() override { ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds_), 0); }
-  void TearDown() override {
-    if (fds_[0] >= 0) ::close(fds_[0]);
-    if (fds_[1] >= 0) ::close(fds_[1]);
+  void SetUp() override {
+    auto pair = touchpass::testing::make_socket_pair();
+    ASSERT_TRUE(pair.ok()) << pair.error().message;
+    pair_ = std::move(*pair);
   }
+  int read_end() const { return pair_.first.get(); }
+  int write_end() const { return pair_.second.get(); }
   void send_raw(const std::vector<std::uint8_t>& bytes) {
-    ASSERT_EQ(::send(fds_[1], bytes.data(), bytes.size(), 0), static_cast<ssize_t>(bytes.size()));
+    ASSERT_EQ(::send(write_end(), bytes.data(), bytes.size(), 0),
+              static_cast<ssize_t>(bytes.size()));
   }
-  int fds_[2] = {-1, -1};
+  touchpass::testing::SocketPair pair_;  // the reader's end first
   ReadLimits quick_{1000ms, 200ms};
 };
 
 TEST_F(FrameTest, RoundTripsJsonAndSecret) {
   const std::uint8_t pin[] = {'1', '2', '3', '4'};
-  ASSERT_TRUE(write_frame(fds_[1], R"({"op":"pin"})", pin).ok());
-  ASSERT_TRUE(write_frame(fds_[1], R"({"op":"cancel"})").ok());
-  auto a = read_frame(fds_[0], quick_);
+  ASSERT_TRUE(write_frame(write_end(), R"({"op":"pin"})", pin).ok());
+  ASSERT_TRUE(write_frame(write_end(), R"({"op":"cancel"})").ok());
+  auto a = read_frame(read_end(), quick_);
   ASSERT_TRUE(a.ok()) << a.error().message;
   EXPECT_EQ(a->json, R"({"op":"pin"})");
   EXPECT_EQ(a->secret.view(), "1234");
-  auto b = read_frame(fds_[0], quick_);
+  auto b = read_frame(read_end(), quick_);
   ASSERT_TRUE(b.ok());
   EXPECT_EQ(b->json, R"({"op":"cancel"})");
   EXPECT_TRUE(b->secret.empty());
@@ -43,8 +48,8 @@ TEST_F(FrameTest, RoundTripsJsonAndSecret) {
 
 TEST_F(FrameTest, LargestAllowedMessagePasses) {
   const std::string big(kMaxJsonSize, 'x');
-  std::thread writer([&] { ASSERT_TRUE(write_frame(fds_[1], big).ok()); });
-  auto f = read_frame(fds_[0], quick_);
+  std::thread writer([&] { ASSERT_TRUE(write_frame(write_end(), big).ok()); });
+  auto f = read_frame(read_end(), quick_);
   writer.join();
   ASSERT_TRUE(f.ok());
   EXPECT_EQ(f->json.size(), kMaxJsonSize);
@@ -52,38 +57,37 @@ TEST_F(FrameTest, LargestAllowedMessagePasses) {
 
 TEST_F(FrameTest, OversizedAndEmptyMessagesAreRefused) {
   send_raw({0x00, 0x01, 0x00, 0x01, 0x00, 0x00});  // 65537 bytes of JSON announced
-  auto over = read_frame(fds_[0], quick_);
+  auto over = read_frame(read_end(), quick_);
   ASSERT_FALSE(over.ok());
   EXPECT_EQ(over.code(), Code::invalid_argument);
   send_raw({0x00, 0x00, 0x00, 0x00, 0x00, 0x00});
-  EXPECT_EQ(read_frame(fds_[0], quick_).code(), Code::invalid_argument);
+  EXPECT_EQ(read_frame(read_end(), quick_).code(), Code::invalid_argument);
   send_raw({0x00, 0x00, 0x00, 0x02, 0x01, 0x01, '{', '}'});  // 257-byte secret
-  EXPECT_EQ(read_frame(fds_[0], quick_).code(), Code::invalid_argument);
+  EXPECT_EQ(read_frame(read_end(), quick_).code(), Code::invalid_argument);
 }
 
 TEST_F(FrameTest, TruncatedMessageIsAnErrorNotAHang) {
   send_raw({0x00, 0x00, 0x00, 0x10, 0x00, 0x00, '{', '"'});
-  ::shutdown(fds_[1], SHUT_WR);
-  auto f = read_frame(fds_[0], quick_);
+  ::shutdown(write_end(), SHUT_WR);
+  auto f = read_frame(read_end(), quick_);
   ASSERT_FALSE(f.ok());
   EXPECT_EQ(f.code(), Code::invalid_argument);
 }
 
 TEST_F(FrameTest, StalledSenderTimesOut) {
   send_raw({0x00, 0x00, 0x00, 0x10});  // half a header, then nothing
-  auto f = read_frame(fds_[0], quick_);
+  auto f = read_frame(read_end(), quick_);
   ASSERT_FALSE(f.ok());
   EXPECT_EQ(f.code(), Code::invalid_argument);
 }
 
 TEST_F(FrameTest, CleanCloseBeforeAMessageIsNotFound) {
-  ::close(fds_[1]);
-  fds_[1] = -1;
-  EXPECT_EQ(read_frame(fds_[0], quick_).code(), Code::not_found);
+  pair_.second.reset();
+  EXPECT_EQ(read_frame(read_end(), quick_).code(), Code::not_found);
 }
 
 TEST_F(FrameTest, IdleDeadlineApplies) {
-  auto f = read_frame(fds_[0], ReadLimits{50ms, 50ms});
+  auto f = read_frame(read_end(), ReadLimits{50ms, 50ms});
   EXPECT_EQ(f.code(), Code::io_error);
 }
 
@@ -108,28 +112,27 @@ Code read_trickled(int reader_fd, int writer_fd, Read read) {
 
 TEST_F(FrameTest, ATrickledMessageIsCutByTheWholeMessageDeadline) {
   const ReadLimits limits{1000ms, 150ms};
-  EXPECT_EQ(read_trickled(fds_[0], fds_[1],
+  EXPECT_EQ(read_trickled(read_end(), write_end(),
                           [&](int fd) {
                             FrameReader reader(fd);
                             return reader.read(limits).code();
                           }),
             Code::invalid_argument);
-  int other[2];
-  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, other), 0);
-  EXPECT_EQ(
-      read_trickled(other[0], other[1], [&](int fd) { return read_frame(fd, limits).code(); }),
-      Code::invalid_argument);
-  ::close(other[0]);
-  ::close(other[1]);
+  auto other = touchpass::testing::make_socket_pair();
+  ASSERT_TRUE(other.ok()) << other.error().message;
+  EXPECT_EQ(read_trickled(other->first.get(), other->second.get(),
+                          [&](int fd) { return read_frame(fd, limits).code(); }),
+            Code::invalid_argument);
 }
 
 TEST_F(FrameTest, OneDeadlineForAWholeAnswerCoversItsFirstByteAndItsRest) {
   // Nothing at all by the deadline: io_error.
-  EXPECT_EQ(read_frame_by(fds_[0], std::chrono::steady_clock::now() + 50ms).code(), Code::io_error);
+  EXPECT_EQ(read_frame_by(read_end(), std::chrono::steady_clock::now() + 50ms).code(),
+            Code::io_error);
   // A message that began and trickles on: cut by the same deadline (not a fresh one from its
   // first byte), as a broken message.
   EXPECT_EQ(
-      read_trickled(fds_[0], fds_[1],
+      read_trickled(read_end(), write_end(),
                     [&](int fd) {
                       return read_frame_by(fd, std::chrono::steady_clock::now() + 600ms).code();
                     }),
@@ -138,13 +141,13 @@ TEST_F(FrameTest, OneDeadlineForAWholeAnswerCoversItsFirstByteAndItsRest) {
 
 TEST_F(FrameTest, OneDeadlineReadsAWholeAnswerAndItsSecret) {
   const std::uint8_t secret[] = {'s', 'e', 'c'};
-  ASSERT_TRUE(write_frame(fds_[1], R"({"ok":true})", secret).ok());
-  auto f = read_frame_by(fds_[0], std::chrono::steady_clock::now() + 5s);
+  ASSERT_TRUE(write_frame(write_end(), R"({"ok":true})", secret).ok());
+  auto f = read_frame_by(read_end(), std::chrono::steady_clock::now() + 5s);
   ASSERT_TRUE(f.ok()) << f.error().message;
   EXPECT_EQ(f->json, R"({"ok":true})");
   EXPECT_EQ(f->secret.view(), "sec");
   send_raw({0x00, 0x01, 0x00, 0x01, 0x00, 0x00});  // 65537 bytes: over the limit
-  EXPECT_EQ(read_frame_by(fds_[0], std::chrono::steady_clock::now() + 5s).code(),
+  EXPECT_EQ(read_frame_by(read_end(), std::chrono::steady_clock::now() + 5s).code(),
             Code::invalid_argument);
 }
 
@@ -154,12 +157,12 @@ TEST_F(FrameTest, TheReaderTakesSeveralMessagesFromOneWriteAndLargeOnesBeyondIts
   std::thread writer([&] {
     // Two small messages, then a large one, then another small one.
     std::string both;
-    ASSERT_TRUE(write_frame(fds_[1], R"({"a":1})", pin).ok());
-    ASSERT_TRUE(write_frame(fds_[1], R"({"b":2})").ok());
-    ASSERT_TRUE(write_frame(fds_[1], big, pin).ok());
-    ASSERT_TRUE(write_frame(fds_[1], R"({"c":3})").ok());
+    ASSERT_TRUE(write_frame(write_end(), R"({"a":1})", pin).ok());
+    ASSERT_TRUE(write_frame(write_end(), R"({"b":2})").ok());
+    ASSERT_TRUE(write_frame(write_end(), big, pin).ok());
+    ASSERT_TRUE(write_frame(write_end(), R"({"c":3})").ok());
   });
-  FrameReader reader(fds_[0]);
+  FrameReader reader(read_end());
   auto a = reader.read(quick_);
   auto b = reader.read(quick_);
   auto c = reader.read(quick_);
@@ -175,15 +178,14 @@ TEST_F(FrameTest, TheReaderTakesSeveralMessagesFromOneWriteAndLargeOnesBeyondIts
   EXPECT_EQ(d->json, R"({"c":3})");
   EXPECT_FALSE(reader.has_buffered());
   EXPECT_EQ(reader.read(ReadLimits{20ms, 20ms}).code(), Code::io_error);  // idle
-  ::close(fds_[1]);
-  fds_[1] = -1;
+  pair_.second.reset();
   EXPECT_EQ(reader.read(quick_).code(), Code::not_found);  // closed cleanly
 }
 
 TEST_F(FrameTest, APeerThatDoesNotReadCannotHoldAWriterWithADeadline) {
   const std::string json(kMaxJsonSize, 'x');
   Status s;
-  for (int i = 0; i < 1000 && s.ok(); ++i) s = write_frame(fds_[1], json, {}, 50ms);
+  for (int i = 0; i < 1000 && s.ok(); ++i) s = write_frame(write_end(), json, {}, 50ms);
   EXPECT_EQ(s.code(), Code::io_error);
 }
 

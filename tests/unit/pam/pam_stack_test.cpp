@@ -14,13 +14,20 @@
 #include <fstream>
 #include <optional>
 
-#include "fake_daemon.h"
+#include "support/fake_daemon_gtest.h"
 
 namespace touchpass::pam::testing {
 namespace {
 
+using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using ipc::Json;
+using touchpass::testing::after_request;
+using touchpass::testing::DaemonConnection;
+using touchpass::testing::FakeDaemon;
+using touchpass::testing::FakeDaemonOptions;
+using touchpass::testing::listening_daemon;
+using touchpass::testing::Script;
 
 constexpr const char* kPassword = "k7qm-x9fj-4tca-2hwe-p3vn";
 constexpr uid_t kNobody = 65534;
@@ -108,36 +115,43 @@ class PamStackTest : public ::testing::Test {
 };
 
 TEST_F(PamStackTest, AnAcceptedPasswordIsSuccessAndTheRequestCarriesUserServiceAndRemote) {
-  FakeDaemon daemon([](const DaemonEnd& d) { d.ok(); });
-  EXPECT_EQ(authenticate({.args = socket_arg(daemon) + " service=imap debug"}), PAM_SUCCESS);
+  auto daemon = listening_daemon(after_request([](DaemonConnection& d) { d.ok(); }));
+  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
+  EXPECT_EQ(authenticate({.args = socket_arg(*daemon) + " service=imap debug"}), PAM_SUCCESS);
   EXPECT_EQ(setcred_, PAM_SUCCESS);
-  daemon.stop();
-  const auto received = daemon.received();
+  daemon->stop();
+  const auto received = daemon->conversations();
   ASSERT_EQ(received.size(), 1u);
-  EXPECT_EQ(Json::parse(received[0].json), Json({{"v", 1},
-                                                 {"op", "verify"},
-                                                 {"user", "alice"},
-                                                 {"service", "imap"},
-                                                 {"remote", "192.0.2.7"}}));
-  EXPECT_EQ(received[0].secret, kPassword);
-  EXPECT_EQ(received[0].json.find(kPassword), std::string::npos);
+  ASSERT_EQ(received[0].requests.size(), 1u);
+  const auto& request = received[0].requests[0];
+  EXPECT_EQ(Json::parse(request.json), Json({{"v", 1},
+                                             {"op", "verify"},
+                                             {"user", "alice"},
+                                             {"service", "imap"},
+                                             {"remote", "192.0.2.7"}}));
+  EXPECT_EQ(request.secret, kPassword);
+  EXPECT_EQ(request.json.find(kPassword), std::string::npos);
 }
 
 TEST_F(PamStackTest, TheServiceDefaultsToThePamServiceNameAndRemoteIsOptional) {
-  FakeDaemon daemon([](const DaemonEnd& d) { d.ok(); });
-  EXPECT_EQ(authenticate({.args = socket_arg(daemon), .rhost = nullptr, .service = "imap"}),
+  auto daemon = listening_daemon(after_request([](DaemonConnection& d) { d.ok(); }));
+  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
+  EXPECT_EQ(authenticate({.args = socket_arg(*daemon), .rhost = nullptr, .service = "imap"}),
             PAM_SUCCESS);
-  daemon.stop();
-  const auto received = daemon.received();
+  daemon->stop();
+  const auto received = daemon->conversations();
   ASSERT_EQ(received.size(), 1u);
-  const Json request = Json::parse(received[0].json);
+  ASSERT_EQ(received[0].requests.size(), 1u);
+  const Json request = Json::parse(received[0].requests[0].json);
   EXPECT_EQ(request["service"], "imap");
   EXPECT_FALSE(request.contains("remote"));
 }
 
 TEST_F(PamStackTest, ARefusedPasswordIsAuthErr) {
-  FakeDaemon daemon([](const DaemonEnd& d) { d.error(Code::refused, "Refused."); });
-  EXPECT_EQ(authenticate({.args = socket_arg(daemon) + " service=imap"}), PAM_AUTH_ERR);
+  auto daemon = listening_daemon(
+      after_request([](DaemonConnection& d) { d.error(Code::refused, "Refused."); }));
+  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
+  EXPECT_EQ(authenticate({.args = socket_arg(*daemon) + " service=imap"}), PAM_AUTH_ERR);
 }
 
 TEST_F(PamStackTest, NoDaemonIsAuthinfoUnavail) {
@@ -146,9 +160,10 @@ TEST_F(PamStackTest, NoDaemonIsAuthinfoUnavail) {
   // A stale socket file that nobody listens on.
   std::string stale;
   {
-    FakeDaemon gone([](const DaemonEnd&) {});
-    gone.stop();
-    stale = gone.path();
+    auto gone = listening_daemon(after_request([](DaemonConnection&) {}));
+    ASSERT_TRUE(gone.ok()) << gone.error().message;
+    gone->stop();
+    stale = gone->path();
     EXPECT_EQ(authenticate({.args = "socket=" + stale + " service=imap"}), PAM_AUTHINFO_UNAVAIL);
   }
 }
@@ -163,49 +178,50 @@ TEST_F(PamStackTest, EveryBrokenOrSilentDaemonIsAuthinfoUnavailNeverSuccess) {
     return std::string(bytes, sizeof bytes);
   };
   const std::vector<std::pair<std::string, Script>> behaviours = {
-      {"not JSON", [](const DaemonEnd& d) { d.send("ok"); }},
-      {"a JSON array", [](const DaemonEnd& d) { d.send("[true]"); }},
-      {"another version", [](const DaemonEnd& d) { d.send(R"({"v":2,"ok":true,"result":{}})"); }},
-      {"no version", [](const DaemonEnd& d) { d.send(R"({"ok":true,"result":{}})"); }},
-      {"ok as a string", [](const DaemonEnd& d) { d.send(R"({"v":1,"ok":"true"})"); }},
-      {"an event", [](const DaemonEnd& d) { d.send(R"({"v":1,"event":"progress","ok":true})"); }},
+      {"not JSON", [](DaemonConnection& d) { d.send("ok"); }},
+      {"a JSON array", [](DaemonConnection& d) { d.send("[true]"); }},
+      {"another version", [](DaemonConnection& d) { d.send(R"({"v":2,"ok":true,"result":{}})"); }},
+      {"no version", [](DaemonConnection& d) { d.send(R"({"ok":true,"result":{}})"); }},
+      {"ok as a string", [](DaemonConnection& d) { d.send(R"({"v":1,"ok":"true"})"); }},
+      {"an event", [](DaemonConnection& d) { d.send(R"({"v":1,"event":"progress","ok":true})"); }},
       {"an unknown error code",
-       [](const DaemonEnd& d) {
+       [](DaemonConnection& d) {
          d.send(R"({"v":1,"ok":false,"error":{"code":"what","message":"Refused."}})");
        }},
-      {"an error without a body", [](const DaemonEnd& d) { d.send(R"({"v":1,"ok":false})"); }},
-      {"io_error", [](const DaemonEnd& d) { d.error(Code::io_error, "The store is broken."); }},
-      {"internal", [](const DaemonEnd& d) { d.error(Code::internal, "Refused."); }},
+      {"an error without a body", [](DaemonConnection& d) { d.send(R"({"v":1,"ok":false})"); }},
+      {"io_error", [](DaemonConnection& d) { d.error(Code::io_error, "The store is broken."); }},
+      {"internal", [](DaemonConnection& d) { d.error(Code::internal, "Refused."); }},
       {"caller may not verify",
-       [](const DaemonEnd& d) {
+       [](DaemonConnection& d) {
          d.error(Code::permission_denied,
                  "Only root and members of the group touchpass-service may verify passwords.");
        }},
-      {"hangs up", [](const DaemonEnd&) {}},
+      {"hangs up", [](DaemonConnection&) {}},
       {"hangs up mid-frame",
-       [&header](const DaemonEnd& d) { d.raw(header(100, 0) + R"({"v":1,"ok":tr)"); }},
-      {"an empty frame", [&header](const DaemonEnd& d) { d.raw(header(0, 0)); }},
-      {"an oversized frame", [&header](const DaemonEnd& d) { d.raw(header(0x7fffffff, 0)); }},
+       [&header](DaemonConnection& d) { d.raw(header(100, 0) + R"({"v":1,"ok":tr)"); }},
+      {"an empty frame", [&header](DaemonConnection& d) { d.raw(header(0, 0)); }},
+      {"an oversized frame", [&header](DaemonConnection& d) { d.raw(header(0x7fffffff, 0)); }},
       {"an oversized secret",
-       [&header](const DaemonEnd& d) {
+       [&header](DaemonConnection& d) {
          const std::string json = R"({"v":1,"ok":true})";
          d.raw(header(static_cast<std::uint32_t>(json.size()), 1000) + json);
        }},
-      {"never answers", [](const DaemonEnd& d) { d.wait_for_hangup(); }},
+      {"never answers", [](DaemonConnection& d) { d.wait_for_hangup(); }},
       {"trickles its answer",
-       [&header](const DaemonEnd& d) {
+       [&header](DaemonConnection& d) {
          const std::string json = R"({"v":1,"ok":true,"result":{}})";
          const std::string frame = header(static_cast<std::uint32_t>(json.size()), 0) + json;
          for (char c : frame) {
            d.raw(std::string(1, c));
-           std::this_thread::sleep_for(300ms);
+           d.pause(300ms);
          }
        }},
   };
   for (const auto& [name, script] : behaviours) {
     SCOPED_TRACE(name);
-    FakeDaemon daemon(script);
-    const int code = authenticate({.args = socket_arg(daemon) + " service=imap timeout=1"});
+    auto daemon = listening_daemon(after_request(script));
+    ASSERT_TRUE(daemon.ok()) << daemon.error().message;
+    const int code = authenticate({.args = socket_arg(*daemon) + " service=imap timeout=1"});
     EXPECT_EQ(code, PAM_AUTHINFO_UNAVAIL) << pam_strerror(nullptr, code);
     EXPECT_NE(code, PAM_SUCCESS);
     EXPECT_LT(elapsed_, 2s);
@@ -213,36 +229,39 @@ TEST_F(PamStackTest, EveryBrokenOrSilentDaemonIsAuthinfoUnavailNeverSuccess) {
 }
 
 TEST_F(PamStackTest, ADaemonThatNeverAnswersGivesUpAfterFifteenSecondsByDefault) {
-  FakeDaemon daemon([](const DaemonEnd& d) { d.wait_for_hangup(); });
-  EXPECT_EQ(authenticate({.args = socket_arg(daemon) + " service=imap"}), PAM_AUTHINFO_UNAVAIL);
+  auto daemon = listening_daemon(after_request([](DaemonConnection& d) { d.wait_for_hangup(); }));
+  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
+  EXPECT_EQ(authenticate({.args = socket_arg(*daemon) + " service=imap"}), PAM_AUTHINFO_UNAVAIL);
   EXPECT_GE(elapsed_, 14900ms);
   EXPECT_LT(elapsed_, 17s);
 }
 
 TEST_F(PamStackTest, BadArgumentsAreServiceErrAndTheDaemonIsNotAsked) {
-  FakeDaemon daemon([](const DaemonEnd& d) { d.ok(); });
-  const std::string socket = socket_arg(daemon);
+  auto daemon = listening_daemon(after_request([](DaemonConnection& d) { d.ok(); }));
+  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
+  const std::string socket = socket_arg(*daemon);
   for (const std::string& args : std::vector<std::string>{
            socket + " service=imap bogus", socket + " service=IMAP", socket + " service=",
            socket + " service=imap service=smtp", "socket=relative/path service=imap",
            socket + " service=imap timeout=0", socket + " service=imap timeout=1s",
            socket + " service=imap timeout=999", socket + " service=" + std::string(33, 'a'),
-           "socket=" + daemon.path() + " service=imap daemon_user=",
-           "socket=" + daemon.path() + " service=imap daemon_user=65534",
-           "socket=" + daemon.path() + " service=imap daemon_user=no/body",
-           "socket=" + daemon.path() + " service=imap daemon_user=nobody daemon_user=root"}) {
+           "socket=" + daemon->path() + " service=imap daemon_user=",
+           "socket=" + daemon->path() + " service=imap daemon_user=65534",
+           "socket=" + daemon->path() + " service=imap daemon_user=no/body",
+           "socket=" + daemon->path() + " service=imap daemon_user=nobody daemon_user=root"}) {
     SCOPED_TRACE(args);
     EXPECT_EQ(authenticate({.args = args}), PAM_SERVICE_ERR);
   }
   // No service= and a PAM service name that cannot be a service.
   EXPECT_EQ(authenticate({.args = socket, .service = "touchpass.test"}), PAM_SERVICE_ERR);
-  daemon.stop();
-  EXPECT_TRUE(daemon.received().empty());
+  daemon->stop();
+  EXPECT_TRUE(daemon->conversations().empty());
 }
 
 TEST_F(PamStackTest, NoUsableUserOrPasswordIsAuthErrAndTheDaemonIsNotAsked) {
-  FakeDaemon daemon([](const DaemonEnd& d) { d.ok(); });
-  const std::string args = socket_arg(daemon) + " service=imap";
+  auto daemon = listening_daemon(after_request([](DaemonConnection& d) { d.ok(); }));
+  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
+  const std::string args = socket_arg(*daemon) + " service=imap";
   EXPECT_EQ(authenticate({.args = args, .password = std::nullopt}), PAM_AUTH_ERR);
   EXPECT_EQ(authenticate({.args = args, .password = ""}), PAM_AUTH_ERR);
   EXPECT_EQ(authenticate({.args = args, .password = std::string(300, 'a')}), PAM_AUTH_ERR);
@@ -261,18 +280,20 @@ TEST_F(PamStackTest, NoUsableUserOrPasswordIsAuthErrAndTheDaemonIsNotAsked) {
                           .user = "al\xe0\x80\xaf"
                                   "ice"}),
             PAM_AUTH_ERR);
-  daemon.stop();
-  EXPECT_TRUE(daemon.received().empty());
+  daemon->stop();
+  EXPECT_TRUE(daemon->conversations().empty());
 }
 
 TEST_F(PamStackTest, AnUncleanRemoteAddressIsLeftOut) {
-  FakeDaemon daemon([](const DaemonEnd& d) { d.ok(); });
-  EXPECT_EQ(authenticate({.args = socket_arg(daemon) + " service=imap", .rhost = "evil\n1.2.3.4"}),
+  auto daemon = listening_daemon(after_request([](DaemonConnection& d) { d.ok(); }));
+  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
+  EXPECT_EQ(authenticate({.args = socket_arg(*daemon) + " service=imap", .rhost = "evil\n1.2.3.4"}),
             PAM_SUCCESS);
-  daemon.stop();
-  const auto received = daemon.received();
+  daemon->stop();
+  const auto received = daemon->conversations();
   ASSERT_EQ(received.size(), 1u);
-  EXPECT_FALSE(Json::parse(received[0].json).contains("remote"));
+  ASSERT_EQ(received[0].requests.size(), 1u);
+  EXPECT_FALSE(Json::parse(received[0].requests[0].json).contains("remote"));
 }
 
 // The bytes of this process's memory that is excluded from core dumps (where secrets live), from
@@ -294,8 +315,9 @@ std::size_t dump_excluded_bytes() {
 // resident (-z nodelete) so its pool of locked secret memory is reused, not stranded, by the
 // next transaction: a long-lived PAM host (a mail server's auth worker) must not grow.
 TEST_F(PamStackTest, ManyTransactionsReuseTheModulesLockedMemory) {
-  FakeDaemon daemon([](const DaemonEnd& d) { d.ok(); });
-  const std::string args = socket_arg(daemon) + " service=imap";
+  auto daemon = listening_daemon(after_request([](DaemonConnection& d) { d.ok(); }));
+  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
+  const std::string args = socket_arg(*daemon) + " service=imap";
   for (int i = 0; i < 2; ++i) ASSERT_EQ(authenticate({.args = args}), PAM_SUCCESS);
   const std::size_t before = dump_excluded_bytes();
   ASSERT_GT(before, 0u);
@@ -312,33 +334,39 @@ TEST_F(PamStackTest, ADaemonOfAnotherUserIsAuthinfoUnavailAndGetsNoByteOfThePass
        {std::string(), std::string(" daemon_user=touchpass-no-such-user"),
         std::string(daemon_user != nullptr ? " daemon_user=daemon" : "")}) {
     SCOPED_TRACE(user_arg);
-    FakeDaemon impostor([](const DaemonEnd& d) { d.ok(); }, kNobody);
-    EXPECT_EQ(authenticate({.args = "socket=" + impostor.path() + " service=imap" + user_arg}),
+    auto impostor = listening_daemon(after_request([](DaemonConnection& d) { d.ok(); }),
+                                     FakeDaemonOptions::running_as(kNobody));
+    ASSERT_TRUE(impostor.ok()) << impostor.error().message;
+    EXPECT_EQ(authenticate({.args = "socket=" + impostor->path() + " service=imap" + user_arg}),
               PAM_AUTHINFO_UNAVAIL);
-    impostor.stop();
-    const auto received = impostor.received();
+    impostor->stop();
+    const auto received = impostor->conversations();
     ASSERT_EQ(received.size(), 1u) << "the module connects to find out who listens";
-    EXPECT_EQ(received[0].bytes, "");
+    EXPECT_TRUE(received[0].silent()) << "the module sent something";
   }
 }
 
 TEST_F(PamStackTest, DaemonUserNamesTheUserTheDaemonMayRunAs) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root to listen as another user";
   ASSERT_NE(::getpwuid(kNobody), nullptr);
-  FakeDaemon daemon([](const DaemonEnd& d) { d.ok(); }, kNobody);
-  EXPECT_EQ(authenticate({.args = "socket=" + daemon.path() +
+  auto daemon = listening_daemon(after_request([](DaemonConnection& d) { d.ok(); }),
+                                 FakeDaemonOptions::running_as(kNobody));
+  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
+  EXPECT_EQ(authenticate({.args = "socket=" + daemon->path() +
                                   " service=imap daemon_user=" + ::getpwuid(kNobody)->pw_name}),
             PAM_SUCCESS);
-  daemon.stop();
-  const auto received = daemon.received();
+  daemon->stop();
+  const auto received = daemon->conversations();
   ASSERT_EQ(received.size(), 1u);
-  EXPECT_EQ(received[0].secret, kPassword);
+  ASSERT_EQ(received[0].requests.size(), 1u);
+  EXPECT_EQ(received[0].requests[0].secret, kPassword);
 }
 
 TEST_F(PamStackTest, ADaemonOfRootIsTrustedWhateverDaemonUserSays) {
   if (::geteuid() != 0) GTEST_SKIP() << "the fake daemon runs as root only when the test does";
-  FakeDaemon daemon([](const DaemonEnd& d) { d.ok(); });
-  EXPECT_EQ(authenticate({.args = "socket=" + daemon.path() +
+  auto daemon = listening_daemon(after_request([](DaemonConnection& d) { d.ok(); }));
+  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
+  EXPECT_EQ(authenticate({.args = "socket=" + daemon->path() +
                                   " service=imap daemon_user=touchpass-no-such-user"}),
             PAM_SUCCESS);
 }

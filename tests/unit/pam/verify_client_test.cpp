@@ -6,10 +6,18 @@
 #include <gtest/gtest.h>
 #include <pwd.h>
 
-#include "fake_daemon.h"
+#include "support/fake_daemon_gtest.h"
 
 namespace touchpass::pam::testing {
 namespace {
+
+using namespace std::chrono_literals;
+using touchpass::testing::after_request;
+using touchpass::testing::DaemonConnection;
+using touchpass::testing::FakeDaemon;
+using touchpass::testing::FakeDaemonOptions;
+using touchpass::testing::listening_daemon;
+using touchpass::testing::Script;
 
 constexpr uid_t kNobody = 65534;
 constexpr std::string_view kPassword = "k7qm-x9fj-4tca-2hwe-p3vn";
@@ -27,43 +35,53 @@ class VerifyClientTest : public ::testing::Test {
 };
 
 TEST_F(VerifyClientTest, AListenerOfAnotherUidIsUnavailableAndTheDetailNamesItsUid) {
-  FakeDaemon impostor([](const DaemonEnd& d) { d.ok(); }, kNobody);
-  const Verdict verdict = verify(impostor, "touchpass-no-such-user");
+  auto impostor = listening_daemon(after_request([](DaemonConnection& d) { d.ok(); }),
+                                   FakeDaemonOptions::running_as(kNobody));
+  ASSERT_TRUE(impostor.ok()) << impostor.error().message;
+  const Verdict verdict = verify(*impostor, "touchpass-no-such-user");
   EXPECT_EQ(verdict.kind, Verdict::Kind::unavailable);
   EXPECT_NE(verdict.detail.find("uid 65534"), std::string::npos) << verdict.detail;
   EXPECT_NE(verdict.detail.find("touchpass-no-such-user (no such user)"), std::string::npos)
       << verdict.detail;
   EXPECT_NE(verdict.detail.find("not sent"), std::string::npos) << verdict.detail;
-  impostor.stop();
-  ASSERT_EQ(impostor.received().size(), 1u);
-  EXPECT_EQ(impostor.received()[0].bytes, "");
+  impostor->stop();
+  ASSERT_EQ(impostor->conversations().size(), 1u);
+  EXPECT_TRUE(impostor->conversations()[0].silent()) << "the module sent something";
 }
 
 TEST_F(VerifyClientTest, AListenerThatIsNotTheDaemonUserIsUnavailable) {
   const passwd* daemon_user = ::getpwnam("daemon");
   if (daemon_user == nullptr) GTEST_SKIP() << "needs the system user daemon";
   const uid_t daemon_uid = daemon_user->pw_uid;
-  FakeDaemon impostor([](const DaemonEnd& d) { d.ok(); }, kNobody);
-  const Verdict verdict = verify(impostor, "daemon");
+  auto impostor = listening_daemon(after_request([](DaemonConnection& d) { d.ok(); }),
+                                   FakeDaemonOptions::running_as(kNobody));
+  ASSERT_TRUE(impostor.ok()) << impostor.error().message;
+  const Verdict verdict = verify(*impostor, "daemon");
   EXPECT_EQ(verdict.kind, Verdict::Kind::unavailable);
   EXPECT_NE(verdict.detail.find("runs as uid 65534, not as root or daemon (uid " +
                                 std::to_string(daemon_uid) + ")"),
             std::string::npos)
       << verdict.detail;
-  impostor.stop();
-  ASSERT_EQ(impostor.received().size(), 1u);
-  EXPECT_EQ(impostor.received()[0].bytes, "");
+  impostor->stop();
+  ASSERT_EQ(impostor->conversations().size(), 1u);
+  EXPECT_TRUE(impostor->conversations()[0].silent()) << "the module sent something";
 }
 
 TEST_F(VerifyClientTest, TheDaemonUserAndRootAreAnswered) {
-  FakeDaemon as_nobody([](const DaemonEnd& d) { d.ok(); }, kNobody);
-  EXPECT_EQ(verify(as_nobody, ::getpwuid(kNobody)->pw_name).kind, Verdict::Kind::accepted);
-  as_nobody.stop();
-  ASSERT_EQ(as_nobody.received().size(), 1u);
-  EXPECT_EQ(as_nobody.received()[0].secret, kPassword);
+  auto as_nobody = listening_daemon(after_request([](DaemonConnection& d) { d.ok(); }),
+                                    FakeDaemonOptions::running_as(kNobody));
+  ASSERT_TRUE(as_nobody.ok()) << as_nobody.error().message;
+  EXPECT_EQ(verify(*as_nobody, ::getpwuid(kNobody)->pw_name).kind, Verdict::Kind::accepted);
+  as_nobody->stop();
+  const auto received = as_nobody->conversations();
+  ASSERT_EQ(received.size(), 1u);
+  ASSERT_EQ(received[0].requests.size(), 1u);
+  EXPECT_EQ(received[0].requests[0].secret, kPassword);
 
-  FakeDaemon as_root([](const DaemonEnd& d) { d.error(Code::refused, "Refused."); });
-  EXPECT_EQ(verify(as_root, "touchpass-no-such-user").kind, Verdict::Kind::refused);
+  auto as_root = listening_daemon(
+      after_request([](DaemonConnection& d) { d.error(Code::refused, "Refused."); }));
+  ASSERT_TRUE(as_root.ok()) << as_root.error().message;
+  EXPECT_EQ(verify(*as_root, "touchpass-no-such-user").kind, Verdict::Kind::refused);
 }
 
 // An ok answer whose JSON nests `levels` deep in all: the message, its result, and arrays.
@@ -82,16 +100,19 @@ std::string own_user_name() {
 TEST(VerifyClientDepthTest, AnAnswerNestedTooDeeplyIsNoVerdictAndNoCrash) {
   const std::string deep = nested_ok_reply(32000);  // as deep as a frame allows
   ASSERT_LE(deep.size(), ipc::kMaxJsonSize);
-  FakeDaemon daemon([&deep](const DaemonEnd& d) { d.send(deep); });
-  const Verdict verdict = verify(daemon, own_user_name());
+  auto daemon = listening_daemon(after_request([&deep](DaemonConnection& d) { d.send(deep); }));
+  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
+  const Verdict verdict = verify(*daemon, own_user_name());
   EXPECT_EQ(verdict.kind, Verdict::Kind::unavailable);
   EXPECT_NE(verdict.detail.find("nests too deeply"), std::string::npos) << verdict.detail;
 }
 
 TEST(VerifyClientDepthTest, AnAnswerJustWithinTheDepthLimitIsAccepted) {
   const std::string shallow = nested_ok_reply(ipc::kMaxJsonDepth);
-  FakeDaemon daemon([&shallow](const DaemonEnd& d) { d.send(shallow); });
-  const Verdict verdict = verify(daemon, own_user_name());
+  auto daemon =
+      listening_daemon(after_request([&shallow](DaemonConnection& d) { d.send(shallow); }));
+  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
+  const Verdict verdict = verify(*daemon, own_user_name());
   EXPECT_EQ(verdict.kind, Verdict::Kind::accepted) << verdict.detail;
 }
 

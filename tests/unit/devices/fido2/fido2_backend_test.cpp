@@ -21,6 +21,7 @@
 #include <string>
 #include <thread>
 
+#include "core/fd.h"
 #include "devices/fido2/attestation.h"
 #include "devices/fido2/discovery.h"
 #include "devices/fido2/errors.h"
@@ -68,17 +69,17 @@ PresencePolicy denied() {
   return policy;
 }
 
-// A SOCK_SEQPACKET socket listening at `path` that nobody accepts on; its fd, or -1.
-int listen_at(const std::string& path) {
-  const int fd = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
+// A SOCK_SEQPACKET socket bound at `path` (listening unless `listen` is false) that nobody
+// accepts on; empty when it cannot be made.
+UniqueFd socket_at(const std::string& path, bool listen = true) {
+  UniqueFd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) return fd;
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
   std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
-      ::listen(fd, 8) != 0) {
-    ::close(fd);
-    return -1;
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
+      (listen && ::listen(fd.get(), 8) != 0)) {
+    fd.reset();
   }
   return fd;
 }
@@ -1010,15 +1011,8 @@ TEST_F(Fido2BackendTest, DirectoryDiscoveryFindsRunningTokenAndNotAfterStop) {
 TEST(Fido2Discovery, DirectoryDiscoverySkipsStaleSocketsAndOtherFiles) {
   TempDir dir;
   const std::string stale = (dir.path() / "stale.sock").string();
-  {
-    const int fd = ::socket(AF_UNIX, SOCK_SEQPACKET, 0);
-    ASSERT_GE(fd, 0);
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    std::strncpy(address.sun_path, stale.c_str(), sizeof(address.sun_path) - 1);
-    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
-    ::close(fd);  // the socket file stays, nobody listens
-  }
+  // The socket file stays when its socket closes, and nobody listens.
+  ASSERT_TRUE(socket_at(stale, false).valid());
   ASSERT_TRUE(std::filesystem::exists(stale));
   {
     std::FILE* f = std::fopen((dir.path() / "notes.txt").c_str(), "w");
@@ -1040,9 +1034,9 @@ TEST(Fido2Discovery, DirectoryDiscoverySkipsStaleSocketsAndOtherFiles) {
 TEST(Fido2Discovery, DirectoryRemovedDuringTheScanIsNoError) {
   for (int gone : {ENOENT, ESTALE}) {
     TempDir dir;
-    const int a = listen_at((dir.path() / "a.sock").string());
-    const int b = listen_at((dir.path() / "b.sock").string());
-    ASSERT_TRUE(a >= 0 && b >= 0);
+    const UniqueFd a = socket_at((dir.path() / "a.sock").string());
+    const UniqueFd b = socket_at((dir.path() / "b.sock").string());
+    ASSERT_TRUE(a.valid() && b.valid());
     VirtualDirectoryDiscovery discovery(dir.path());
     Result<std::vector<TokenInfo>> found = Error(Code::internal, "not run");
     {
@@ -1051,16 +1045,14 @@ TEST(Fido2Discovery, DirectoryRemovedDuringTheScanIsNoError) {
     }
     ASSERT_TRUE(found.ok()) << found.error().message;
     EXPECT_EQ(found->size(), 1u) << "the token seen before the directory went";
-    ::close(a);
-    ::close(b);
   }
 }
 
 TEST(Fido2Discovery, DirectoryReadErrorDuringTheScanIsIoError) {
   TempDir dir;
-  const int a = listen_at((dir.path() / "a.sock").string());
-  const int b = listen_at((dir.path() / "b.sock").string());
-  ASSERT_TRUE(a >= 0 && b >= 0);
+  const UniqueFd a = socket_at((dir.path() / "a.sock").string());
+  const UniqueFd b = socket_at((dir.path() / "b.sock").string());
+  ASSERT_TRUE(a.valid() && b.valid());
   VirtualDirectoryDiscovery discovery(dir.path());
   Result<std::vector<TokenInfo>> found = Error(Code::internal, "not run");
   {
@@ -1068,8 +1060,6 @@ TEST(Fido2Discovery, DirectoryReadErrorDuringTheScanIsIoError) {
     EXPECT_NO_THROW(found = discovery.enumerate());
   }
   EXPECT_EQ(found.code(), Code::io_error);
-  ::close(a);
-  ::close(b);
 }
 
 TEST(Fido2Discovery, DirectoryDiscoveryListsTokensSorted) {
@@ -1145,8 +1135,8 @@ TEST(Fido2Open, VirtualTokenSocketWithoutPermissionIsPermissionDenied) {
   TempDir dir;
   ASSERT_EQ(::chmod(dir.path().c_str(), 0755), 0);
   const std::string path = (dir.path() / "locked.sock").string();
-  const int fd = listen_at(path);
-  ASSERT_GE(fd, 0);
+  const UniqueFd fd = socket_at(path);
+  ASSERT_TRUE(fd.valid());
   ASSERT_EQ(::chmod(path.c_str(), 0), 0);
   TokenInfo info;
   info.path = path;
@@ -1162,7 +1152,6 @@ TEST(Fido2Open, VirtualTokenSocketWithoutPermissionIsPermissionDenied) {
         std::_Exit(!token.ok() && token.code() == Code::io_error ? 0 : 1);
       },
       ::testing::ExitedWithCode(0), "Permission denied opening the virtual token");
-  ::close(fd);
 }
 
 }  // namespace

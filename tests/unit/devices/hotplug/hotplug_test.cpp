@@ -10,6 +10,8 @@
 #include <fstream>
 #include <thread>
 
+#include "core/fd.h"
+
 namespace touchpass::devices {
 namespace {
 
@@ -40,15 +42,15 @@ TEST(HotplugMonitor, ASocketAppearingOrVanishingInTheDirectoryIsAChange) {
   const std::uint64_t before = (*monitor)->generation();
 
   const fs::path path = dir / "token0";
-  const int fd = ::socket(AF_UNIX, SOCK_SEQPACKET, 0);
+  UniqueFd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
   const std::uint64_t appeared = (*monitor)->wait(before, 10s);
   EXPECT_NE(appeared, before);
 
-  ::close(fd);
+  fd.reset();
   fs::remove(path);
   std::uint64_t vanished = appeared;
   // Events may come in more than one batch; wait until the removal has been seen.

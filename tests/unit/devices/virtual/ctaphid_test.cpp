@@ -28,6 +28,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/fd.h"
 #include "devices/virtual/authenticator.h"
 #include "devices/virtual/ctaphid.h"
 #include "devices/virtual/server.h"
@@ -112,25 +113,20 @@ struct Message {
 // A host speaking raw reports to the server: one connection = one open of the device.
 class Client {
  public:
-  explicit Client(const fs::path& socket) {
-    fd_ = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  explicit Client(const fs::path& socket)
+      : fd_(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0)) {
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
     std::strncpy(address.sun_path, socket.c_str(), sizeof address.sun_path - 1);
-    connected_ = fd_ >= 0 &&
-                 ::connect(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
-  }
-  Client(const Client&) = delete;
-  Client& operator=(const Client&) = delete;
-  ~Client() {
-    if (fd_ >= 0) ::close(fd_);
+    connected_ = fd_.valid() && ::connect(fd_.get(), reinterpret_cast<const sockaddr*>(&address),
+                                          sizeof address) == 0;
   }
 
   bool connected() const { return connected_; }
 
   // Sends one message of any size as it is.
   bool send_raw(std::span<const std::uint8_t> bytes) {
-    return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
+    return ::send(fd_.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
            static_cast<ssize_t>(bytes.size());
   }
 
@@ -147,10 +143,10 @@ class Client {
   enum class Got { report, timeout, closed };
   // Receives one raw message into `out`.
   Got receive_raw(Bytes& out, std::chrono::milliseconds timeout = kReplyTimeout) {
-    pollfd pfd{fd_, POLLIN, 0};
+    pollfd pfd{fd_.get(), POLLIN, 0};
     if (::poll(&pfd, 1, static_cast<int>(timeout.count())) <= 0) return Got::timeout;
     std::array<std::uint8_t, 256> buffer{};
-    const ssize_t n = ::recv(fd_, buffer.data(), buffer.size(), 0);
+    const ssize_t n = ::recv(fd_.get(), buffer.data(), buffer.size(), 0);
     if (n <= 0) return Got::closed;
     out.assign(buffer.begin(), buffer.begin() + n);
     return Got::report;
@@ -218,12 +214,12 @@ class Client {
   // Sends whatever and drains what arrives, without blocking.
   void drain() {
     std::array<std::uint8_t, 256> buffer{};
-    while (::recv(fd_, buffer.data(), buffer.size(), MSG_DONTWAIT) > 0) {
+    while (::recv(fd_.get(), buffer.data(), buffer.size(), MSG_DONTWAIT) > 0) {
     }
   }
 
  private:
-  int fd_ = -1;
+  UniqueFd fd_;
   bool connected_ = false;
 };
 
@@ -686,12 +682,13 @@ TEST_F(CtaphidServerTest, StartRefusesALiveSocketAndNonSockets) {
 TEST_F(CtaphidServerTest, StartReplacesAStaleSocket) {
   server_->stop();
   // A socket file nobody serves, as left by a crashed server.
-  const int fd = ::socket(AF_UNIX, SOCK_SEQPACKET, 0);
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  std::strncpy(address.sun_path, socket_path().c_str(), sizeof address.sun_path - 1);
-  ASSERT_EQ(::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address), 0);
-  ::close(fd);
+  {
+    const UniqueFd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::strncpy(address.sun_path, socket_path().c_str(), sizeof address.sun_path - 1);
+    ASSERT_EQ(::bind(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address), 0);
+  }
   auto server = VirtualTokenServer::start(socket_path(), authenticator_, PresencePolicy{});
   ASSERT_TRUE(server.ok()) << server.error().message;
   Client client(socket_path());

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "core/bytes.h"
+#include "support/fd_pairs.h"
 #include "ykemu_test_support.h"
 
 #ifndef TOUCHPASS_YKEMU_LIBRARY
@@ -26,26 +27,23 @@ namespace {
 // Runs the helper with `preload` (may be empty) and the state file; its stdout and exit status.
 std::pair<std::string, int> run_helper(const std::string& preload, const std::string& slot,
                                        const std::string& challenge_hex) {
-  int out[2];
-  if (::pipe(out) != 0) return {"", -1};
+  auto out = touchpass::testing::make_pipe();  // O_CLOEXEC: the helper keeps only its stdout
+  if (!out.ok()) return {"", -1};
   const pid_t pid = ::fork();
   if (pid == 0) {
-    ::dup2(out[1], STDOUT_FILENO);
-    ::close(out[0]);
-    ::close(out[1]);
+    ::dup2(out->write.get(), STDOUT_FILENO);
     if (!preload.empty()) ::setenv("LD_PRELOAD", preload.c_str(), 1);
     ::setenv("TOUCHPASS_YKEMU_STATE", testing::state_path().c_str(), 1);
     ::execl(TOUCHPASS_YKEMU_HELPER, TOUCHPASS_YKEMU_HELPER, slot.c_str(), challenge_hex.c_str(),
             static_cast<char*>(nullptr));
     ::_exit(127);
   }
-  ::close(out[1]);
+  out->write.reset();
   std::string text;
   std::array<char, 512> buffer{};
   ssize_t n = 0;
-  while ((n = ::read(out[0], buffer.data(), buffer.size())) > 0)
+  while ((n = ::read(out->read.get(), buffer.data(), buffer.size())) > 0)
     text.append(buffer.data(), static_cast<std::size_t>(n));
-  ::close(out[0]);
   int status = 0;
   ::waitpid(pid, &status, 0);
   return {text, WIFEXITED(status) ? WEXITSTATUS(status) : -1};
