@@ -42,8 +42,9 @@ struct ReportHandle {
   std::atomic<bool> timed_out{false};
   std::atomic<bool> peer_closed{false};
   std::atomic<bool> malformed_answer{false};
-  std::function<void()> touch_hook;  // used by the operation's thread only
-  CborAnswerCheck answers;           // used by the reading thread only
+  std::atomic<std::uint8_t> last_ctap_request{0};  // of the last CTAPHID_CBOR request sent
+  std::function<void()> touch_hook;                // used by the operation's thread only
+  CborAnswerCheck answers;                         // used by the reading thread only
 };
 
 thread_local int last_open_errno = 0;
@@ -177,7 +178,8 @@ int report_read(void* opaque, unsigned char* buf, std::size_t len, int ms) {
     const ssize_t n = receive_report(*handle, buf);
     if (n == -2) continue;
     if (n < 0) return -1;
-    if (!handle->answers.accept(std::span<const std::uint8_t, kReportSize>(buf, kReportSize))) {
+    if (!handle->answers.accept(std::span<const std::uint8_t, kReportSize>(buf, kReportSize),
+                                handle->last_ctap_request.load())) {
       // Withheld: libfido2 fails the exchange instead of decoding a hostile answer.
       handle->malformed_answer = true;
       refused_answer_since_open = true;
@@ -190,10 +192,14 @@ int report_read(void* opaque, unsigned char* buf, std::size_t len, int ms) {
   }
 }
 
-// Tells the armed touch hook, once, that a request needing a touch starts with `report`.
-void notice_touch_request(ReportHandle& handle, const unsigned char* report) {
-  if (!handle.touch_hook || report[kCommandOffset] != kCtapHidCbor) return;
+// Notes the CTAP command of a CTAPHID_CBOR request that starts with `report` (the answer check
+// reads its answer accordingly) and tells the armed touch hook, once, that a request needing a
+// touch starts.
+void notice_request(ReportHandle& handle, const unsigned char* report) {
+  if (report[kCommandOffset] != kCtapHidCbor) return;
   const std::uint8_t command = report[kCtapCommandOffset];
+  handle.last_ctap_request = command;
+  if (!handle.touch_hook) return;
   if (command != kMakeCredential && command != kGetAssertion) return;
   auto hook = std::move(handle.touch_hook);
   handle.touch_hook = nullptr;
@@ -206,7 +212,7 @@ void notice_touch_request(ReportHandle& handle, const unsigned char* report) {
 int report_write(void* opaque, const unsigned char* buf, std::size_t len) {
   auto* handle = static_cast<ReportHandle*>(opaque);
   if (handle == nullptr || buf == nullptr || len != kReportSize + 1) return -1;
-  notice_touch_request(*handle, buf + 1);
+  notice_request(*handle, buf + 1);
   const bool socket = handle->kind == Kind::socket;
   const unsigned char* data = socket ? buf + 1 : buf;
   const std::size_t size = socket ? kReportSize : len;

@@ -201,7 +201,9 @@ Bytes Authenticator::Impl::handle(std::span<const std::uint8_t> request, Presenc
     return Bytes{e.status()};
   }
   const bool faulted = faultable(command) || (command == kCmdGetInfo && config.fault_get_info);
-  return faulted ? apply_fault(config.fault, std::move(reply)) : reply;
+  const bool has_auth_data = command == kCmdMakeCredential || command == kCmdGetAssertion ||
+                             command == kCmdGetNextAssertion;
+  return faulted ? apply_fault(config.fault, std::move(reply), has_auth_data) : reply;
 }
 
 Bytes Authenticator::Impl::get_info() const {

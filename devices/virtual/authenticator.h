@@ -46,6 +46,7 @@ enum class Fault {
   wrong_length,  // well-formed CBOR, but a fixed-size field (authData, a key) has the wrong size
   bad_cbor,      // the reply body is not CBOR at all
   huge_array,    // the reply body announces an array of 2^28 items (a hostile key's answer)
+  huge_array_in_auth_data,  // well-formed, but authData's COSE key or extensions announce one
 };
 
 // Capabilities and switches that imitate real tokens.

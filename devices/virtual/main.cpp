@@ -41,8 +41,8 @@ constexpr std::string_view kUsage =
     "  --ctap20                  behave as a CTAP 2.0 token\n"
     "  --pin-protocol1-only      offer PIN/UV auth protocol 1 only\n"
     "  --self-attestation        packed self attestation (no certificate)\n"
-    "  --fault KIND              corrupt replies: truncated, wrong-length, bad-cbor\n"
-    "                            or huge-array\n"
+    "  --fault KIND              corrupt replies: truncated, wrong-length, bad-cbor,\n"
+    "                            huge-array or huge-array-in-authdata\n"
     "  --help                    show this text\n";
 
 struct Arguments {
@@ -58,6 +58,7 @@ std::optional<Fault> parse_fault(std::string_view text) {
   if (text == "wrong-length") return Fault::wrong_length;
   if (text == "bad-cbor") return Fault::bad_cbor;
   if (text == "huge-array") return Fault::huge_array;
+  if (text == "huge-array-in-authdata") return Fault::huge_array_in_auth_data;
   return std::nullopt;
 }
 
@@ -103,8 +104,10 @@ std::optional<Arguments> parse_arguments(int argc, char** argv) {
     } else if (option == "--fault") {
       auto fault = parse_fault(value);
       if (!fault) {
-        return fail("--fault must be truncated, wrong-length, bad-cbor or huge-array, not '" +
-                    std::string(value) + "'");
+        return fail(
+            "--fault must be truncated, wrong-length, bad-cbor, huge-array or "
+            "huge-array-in-authdata, not '" +
+            std::string(value) + "'");
       }
       args.config.fault = *fault;
     } else {

@@ -2,25 +2,34 @@
 
 namespace touchpass {
 
+std::optional<CborHead> cbor_head(std::span<const std::uint8_t> data) {
+  if (data.empty()) return std::nullopt;
+  const std::uint8_t initial = data[0];
+  CborHead head{initial >> 5, initial & 0x1fu, 1};
+  const std::uint8_t info = initial & 0x1f;
+  if (info >= 24) {
+    if (info > 27) return std::nullopt;  // indefinite lengths and reserved values
+    const std::size_t width = std::size_t{1} << (info - 24);
+    if (data.size() - 1 < width) return std::nullopt;
+    head.argument = 0;
+    for (std::size_t i = 0; i < width; ++i) head.argument = (head.argument << 8) | data[1 + i];
+    head.size += width;
+  }
+  if (head.major == 7 && info == 24 && head.argument < 32) return std::nullopt;  // non-shortest
+  return head;
+}
+
 std::optional<std::size_t> cbor_item_extent(std::span<const std::uint8_t> data) {
   std::size_t pos = 0;
   std::uint64_t pending = 1;  // items still to read
   while (pending > 0) {
-    if (pos >= data.size()) return std::nullopt;
-    const std::uint8_t initial = data[pos++];
-    const int major = initial >> 5;
-    const std::uint8_t info = initial & 0x1f;
-    std::uint64_t value = info;
-    if (info >= 24) {
-      if (info > 27) return std::nullopt;  // indefinite lengths and reserved values
-      const std::size_t width = std::size_t{1} << (info - 24);
-      if (data.size() - pos < width) return std::nullopt;
-      value = 0;
-      for (std::size_t i = 0; i < width; ++i) value = (value << 8) | data[pos++];
-    }
+    const std::optional<CborHead> head = cbor_head(data.subspan(pos));
+    if (!head) return std::nullopt;
+    pos += head->size;
+    const std::uint64_t value = head->argument;
     const std::uint64_t remaining = data.size() - pos;
     --pending;
-    switch (major) {
+    switch (head->major) {
       case 2:  // byte and text strings: the bytes follow
       case 3:
         if (value > remaining) return std::nullopt;
@@ -37,10 +46,7 @@ std::optional<std::size_t> cbor_item_extent(std::span<const std::uint8_t> data) 
       case 6:  // a tag and its item
         pending += 1;
         break;
-      case 7:
-        if (info == 24 && value < 32) return std::nullopt;  // non-shortest simple value
-        break;
-      default:  // unsigned and negative integers: the head is the whole item
+      default:  // integers and simple values: the head is the whole item
         break;
     }
   }

@@ -20,16 +20,15 @@
 // when the script ends the token "is pulled out" (the socket closes). Nothing may crash, leak
 // or hang, and an assertion accepted by the backend must be signed by the credential's key.
 //
-// Findings (tests/fuzz/findings/fido2-huge-cbor-array): libfido2 1.12 decodes a token's CBOR with
-// libcbor 0.8, which allocates an array or map as large as its header announces before a single
-// item has arrived, so six bytes from a hostile token made the client allocate and clear 2 GiB.
-// The backend's transport now withholds answers whose CBOR is not well-formed
-// (devices/fido2/cbor_answer_check.h) — but libfido2 also decodes CBOR embedded in byte strings
-// of a well-formed answer (the credential key and extensions inside authData), which the
-// transport does not walk yet: still open. So that fuzzing goes on past it, this program defines
-// libcbor's allocation helper (libcbor calls it through its PLT, so this definition is the one
-// used) and refuses what no CTAPHID message could fill; TOUCHPASS_FUZZ_KNOWN_BUGS=1 makes it
-// abort instead, to reproduce the finding. Two seeds are the top-level case, which is fixed.
+// Findings (tests/fuzz/findings/): libfido2 1.12 decodes a token's CBOR with libcbor 0.8, which
+// allocates an array or map as large as its header announces before a single item has arrived,
+// so six bytes from a hostile token made the client allocate and clear 2 GiB — at the top of an
+// answer (fido2-huge-cbor-array) and inside its authData, where libfido2 decodes the credential
+// key and the extension outputs (fido2-huge-cbor-in-authdata). The backend's transport now
+// withholds such answers (devices/fido2/cbor_answer_check.h). This program defines libcbor's
+// allocation helper (libcbor calls it through its PLT, so this definition is the one used) and
+// aborts when libcbor is asked for more items than a CTAPHID message could hold: a hostile
+// answer that reached libfido2. The seeds include both findings.
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -61,9 +60,7 @@
 // libcbor 0.8's allocation of `item_count` items of `item_size` bytes (see the file comment).
 extern "C" void* _cbor_alloc_multiple(std::size_t item_size, std::size_t item_count) {
   constexpr std::size_t kMaxItems = 7609;  // a CTAPHID message holds no more
-  static const bool show_known_bugs = std::getenv("TOUCHPASS_FUZZ_KNOWN_BUGS") != nullptr;
   if (item_count > kMaxItems) {
-    if (!show_known_bugs) return nullptr;  // the open finding: see the file comment
     std::fprintf(stderr, "libcbor was asked for %zu items: a hostile answer reached libfido2\n",
                  item_count);
     std::abort();
@@ -636,38 +633,47 @@ Bytes signed_over(const Bytes& data) {
   return credential_key().sign(message);
 }
 
-// makeCredential's answer: packed self attestation of a new credential with hmac-secret and
-// credProtect `level`.
-Bytes make_credential(bool uv, int level) {
+// makeCredential's answer: packed self attestation of a new credential whose authData carries
+// `extensions` as its extension outputs.
+Bytes make_credential_with(bool uv, const Bytes& extensions) {
   Bytes attested = filled(16, 0xaa);
   attested.push_back(0);
   attested.push_back(static_cast<std::uint8_t>(credential_id().size()));
   attested.insert(attested.end(), credential_id().begin(), credential_id().end());
   const Bytes cose = credential_key().cose_key();
   attested.insert(attested.end(), cose.begin(), cose.end());
-  CborWriter ext;
-  ext.map(2).text("credProtect").uint(static_cast<std::uint64_t>(level));
-  ext.text("hmac-secret").boolean(true);
   const Bytes data =
-      auth_data(static_cast<std::uint8_t>(0x41 | 0x80 | (uv ? 0x04 : 0)), 0, attested, ext.data());
+      auth_data(static_cast<std::uint8_t>(0x41 | 0x80 | (uv ? 0x04 : 0)), 0, attested, extensions);
   CborWriter w;
   w.map(3).uint(1).text("packed").uint(2).bytes(data);
   w.uint(3).map(2).text("alg").nint(-7).text("sig").bytes(signed_over(data));
   return w.take();
 }
 
-// getAssertion's answer for the credential, with an hmac-secret output (PIN protocol 2: IV ||
-// 32 bytes) unless `silent`.
+// The same with hmac-secret and credProtect `level`.
+Bytes make_credential(bool uv, int level) {
+  CborWriter ext;
+  ext.map(2).text("credProtect").uint(static_cast<std::uint64_t>(level));
+  ext.text("hmac-secret").boolean(true);
+  return make_credential_with(uv, ext.data());
+}
+
+// getAssertion's answer for the credential: authData with `flags` and `extensions`.
+Bytes get_assertion_with(std::uint8_t flags, const Bytes& extensions) {
+  const Bytes data = auth_data(flags, 4, {}, extensions);
+  CborWriter w;
+  w.map(3).uint(1).map(2).text("id").bytes(credential_id()).text("type").text("public-key");
+  w.uint(2).bytes(data).uint(3).bytes(signed_over(data));
+  return w.take();
+}
+
+// The same with an hmac-secret output (PIN protocol 2: IV || 32 bytes) unless `silent`.
 Bytes get_assertion(bool uv, bool silent) {
   CborWriter ext;
   ext.map(1).text("hmac-secret").bytes(filled(48, 0x48));
   const std::uint8_t flags =
       silent ? 0x00 : static_cast<std::uint8_t>(0x01 | 0x80 | (uv ? 0x04 : 0));
-  const Bytes data = auth_data(flags, 4, {}, silent ? Bytes{} : ext.data());
-  CborWriter w;
-  w.map(3).uint(1).map(2).text("id").bytes(credential_id()).text("type").text("public-key");
-  w.uint(2).bytes(data).uint(3).bytes(signed_over(data));
-  return w.take();
+  return get_assertion_with(flags, silent ? Bytes{} : ext.data());
 }
 
 constexpr std::uint8_t kOk = 0x00;
@@ -685,6 +691,19 @@ std::vector<std::string> fuzz_seeds() {
   return {
       W(Operation::capabilities).init().cbor(kOk, huge_array).take(),
       W(Operation::holds_credential).init().cbor(kOk, plain).cbor(kOk, huge_array).take(),
+      // The same inside authData (findings/fido2-huge-cbor-in-authdata).
+      W(Operation::enroll_presence)
+          .init()
+          .cbor(kOk, plain)
+          .cbor(kOk, plain)
+          .cbor(kOk, make_credential_with(false, huge_array))
+          .take(),
+      W(Operation::assert_presence)
+          .init()
+          .cbor(kOk, plain)
+          .cbor(kOk, key_agreement())
+          .cbor(kOk, get_assertion_with(0x81, huge_array))
+          .take(),
       W(Operation::capabilities).init().cbor(kOk, with_pin).cbor(kOk, with_pin).take(),
       W(Operation::pin_retries)
           .init()

@@ -32,6 +32,28 @@ TEST(CborItemExtent, RefusesCountsTheBytesCannotHold) {
   EXPECT_FALSE(cbor_item_extent(Bytes{}));
 }
 
+TEST(CborHead, ReadsTypeArgumentAndSize) {
+  const auto tiny = cbor_head(*from_hex("02"));
+  ASSERT_TRUE(tiny);
+  EXPECT_EQ(tiny->major, 0);
+  EXPECT_EQ(tiny->argument, 2u);
+  EXPECT_EQ(tiny->size, 1u);
+  const auto bytes = cbor_head(*from_hex("5901000102"));  // a 256-byte string, cut short
+  ASSERT_TRUE(bytes);
+  EXPECT_EQ(bytes->major, 2);
+  EXPECT_EQ(bytes->argument, 256u);
+  EXPECT_EQ(bytes->size, 3u);
+  const auto map = cbor_head(*from_hex("bb0000000100000000"));
+  ASSERT_TRUE(map);
+  EXPECT_EQ(map->major, 5);
+  EXPECT_EQ(map->argument, std::uint64_t{1} << 32);
+  EXPECT_EQ(map->size, 9u);
+  EXPECT_FALSE(cbor_head(*from_hex("1a0000")));  // cut short
+  EXPECT_FALSE(cbor_head(*from_hex("5f")));      // indefinite
+  EXPECT_FALSE(cbor_head(*from_hex("f810")));    // non-shortest simple value
+  EXPECT_FALSE(cbor_head(Bytes{}));
+}
+
 TEST(CborItemExtent, WalksDeepNestingWithoutRecursion) {
   Bytes deep(200000, 0x81);  // [[[[...]]]] 200,000 levels
   deep.push_back(0x00);

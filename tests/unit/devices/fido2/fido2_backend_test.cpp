@@ -768,7 +768,8 @@ TEST_P(CorruptedReplyTest, CorruptedRepliesAreMalformedReply) {
   auto enrolled = backend_->enroll(enroll_request(UserVerification::pin));
   ASSERT_FALSE(enrolled.ok());
   EXPECT_EQ(enrolled.code(), Code::malformed_reply) << enrolled.error().message;
-  if (GetParam() != Fault::wrong_length) {  // the retries reply has no fixed-size field
+  // The retries reply has no fixed-size field and no authData.
+  if (GetParam() != Fault::wrong_length && GetParam() != Fault::huge_array_in_auth_data) {
     EXPECT_EQ(backend_->pin_retries().code(), Code::malformed_reply);
   }
 }
@@ -810,9 +811,31 @@ TEST_F(Fido2BackendTest, HostileHugeArrayAnswerToGetInfoIsMalformedNotU2f) {
       << opened.error().message;
 }
 
+// The same header inside a well-formed answer's authData (tests/fuzz/findings/fido2-huge-cbor-in-
+// authdata): where libfido2 decodes the new credential's COSE key, and the extension outputs of
+// an assertion. Withheld by the transport as well.
+TEST_F(Fido2BackendTest, HostileHugeArrayInAuthDataIsWithheld) {
+  start();
+  const Enrollment enrollment = enroll();
+  backend_.reset();
+  Config hostile = config_with_pin();
+  hostile.fault = Fault::huge_array_in_auth_data;
+  ASSERT_TRUE(vtoken_->restart(hostile).ok());
+  reopen();
+
+  auto enrolled = backend_->enroll(enroll_request(UserVerification::pin));
+  ASSERT_EQ(enrolled.code(), Code::malformed_reply) << enrolled.error().message;
+  EXPECT_NE(enrolled.error().message.find("not well-formed CBOR"), std::string::npos)
+      << enrolled.error().message;
+  auto assertion = backend_->assert_hmac_secret(assert_request(enrollment.credential));
+  ASSERT_EQ(assertion.code(), Code::malformed_reply) << assertion.error().message;
+  EXPECT_NE(assertion.error().message.find("not well-formed CBOR"), std::string::npos)
+      << assertion.error().message;
+}
+
 INSTANTIATE_TEST_SUITE_P(Faults, CorruptedReplyTest,
                          ::testing::Values(Fault::truncated, Fault::wrong_length, Fault::bad_cbor,
-                                           Fault::huge_array),
+                                           Fault::huge_array, Fault::huge_array_in_auth_data),
                          [](const ::testing::TestParamInfo<Fault>& param_info) {
                            switch (param_info.param) {
                              case Fault::truncated:
@@ -823,6 +846,8 @@ INSTANTIATE_TEST_SUITE_P(Faults, CorruptedReplyTest,
                                return std::string("bad_cbor");
                              case Fault::huge_array:
                                return std::string("huge_array");
+                             case Fault::huge_array_in_auth_data:
+                               return std::string("huge_array_in_auth_data");
                              case Fault::none:
                                break;
                            }

@@ -608,6 +608,22 @@ TEST_F(AuthenticatorTest, WrongLengthFaultShortensAKey) {
   EXPECT_EQ(cbor_bytestring_length(map_get(map_get(reply.get(), 1), -2)), 31u);
 }
 
+TEST_F(AuthenticatorTest, HugeArrayInAuthDataFaultReplacesTheCoseKey) {
+  Config config;
+  config.fault = Fault::huge_array_in_auth_data;
+  auto a = open(config);
+  const Bytes reply = send(*a, kMakeCredential, make_credential_request());
+  ASSERT_EQ(reply[0], ctap::kOk);
+  Cbor att = decode(std::span(reply).subspan(1));  // the answer itself stays well-formed
+  ASSERT_TRUE(att);
+  const Bytes auth_data = bytes_of_item(map_get(att.get(), 2));
+  ASSERT_GE(auth_data.size(), 37u + 18u);
+  EXPECT_EQ(auth_data[32] & 0xc0, 0x40) << "AT set, ED cleared";
+  const std::size_t id_size = std::size_t{auth_data[53]} << 8 | auth_data[54];
+  const Bytes tail(auth_data.begin() + 55 + static_cast<std::ptrdiff_t>(id_size), auth_data.end());
+  EXPECT_EQ(tail, (Bytes{0x9a, 0x10, 0x00, 0x00, 0x00}));
+}
+
 TEST_F(AuthenticatorTest, TruncatedFaultHalvesTheReply) {
   Config config;
   config.fault = Fault::truncated;
