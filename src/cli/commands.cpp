@@ -464,17 +464,26 @@ int Runner::log() {
   if (chain_ok == answer.result.end() || !chain_ok->is_boolean()) {
     return fail(Error{Code::protocol_error, "touchpassd sent a malformed answer (no chain_ok)."});
   }
+  // A broken chain and failed proofs are both told: the daemon checks the proofs either way.
+  std::string chain_problem;
   if (!chain_ok->get<bool>()) {
-    return fail(Error{Code::internal,
-                      "The audit log's hash chain is broken: an entry was changed or removed."},
-                ExitCode::general);
+    const auto detail = answer.result.find("chain_error");
+    chain_problem = "The audit log's hash chain is broken. ";
+    chain_problem += detail != answer.result.end() && detail->is_string()
+                         ? printable(detail->get<std::string>())
+                         : "An entry was changed or removed.";
+  } else if (!o_.json) {
+    env_.console.err("The audit log's hash chain is intact.\n");
   }
-  if (!o_.json) env_.console.err("The audit log's hash chain is intact.\n");
   // Every FIDO2 grant's and show's proof re-verified by the daemon with the enrolled key.
   const auto proofs = read_proof_summary(answer.result);
   if (!proofs.ok()) return fail(proofs.error());
+  if (proofs->failed()) env_.console.err(proof_failure_lines(*proofs));
+  if (!chain_problem.empty()) {
+    if (proofs->failed()) chain_problem += " " + proof_failure_sentence(*proofs);
+    return fail(Error{Code::integrity, chain_problem}, ExitCode::general);
+  }
   if (proofs->failed()) {
-    env_.console.err(proof_failure_lines(*proofs));
     return fail(Error{Code::verification_failed, proof_failure_sentence(*proofs)},
                 ExitCode::general);
   }

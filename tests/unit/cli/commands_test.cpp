@@ -456,15 +456,55 @@ TEST_F(CeremonyCommandTest, EnrollCreatesTheCredentialHereWithOneTouch) {
   EXPECT_EQ(console_.out_text, "Enrolled \"security key\" (PIN and touch).\n");
 }
 
-TEST_F(CommandTest, LogVerifyFailsOnABrokenChain) {
+TEST_F(CommandTest, LogVerifyFailsOnABrokenChainAndSaysWhere) {
   auto daemon = listening_daemon([](DaemonConnection& d) {
     EXPECT_EQ(d.next_json(), Json({{"v", 1}, {"op", "log"}, {"limit", 5}, {"verify", true}}));
-    d.ok({{"entries", Json::array()}, {"chain_ok", false}});
+    d.ok({{"entries", Json::array()},
+          {"chain_ok", false},
+          {"chain_error", "Audit entry 4 has been altered or forged.\u001b[2J"},
+          {"proofs_checked", 1},
+          {"proofs_failed", 0},
+          {"proof_errors", Json::array()},
+          {"shows_checked", 0},
+          {"shows_failed", 0},
+          {"show_errors", Json::array()},
+          {"shows_unchecked", 0}});
   });
   ASSERT_TRUE(daemon.ok()) << daemon.error().message;
   EXPECT_EQ(run(*daemon, {"log", "--limit", "5", "--verify"}), 1);
   daemon->stop();
-  EXPECT_NE(console_.err_text.find("hash chain is broken"), std::string::npos);
+  EXPECT_NE(console_.err_text.find("The audit log's hash chain is broken. Audit entry 4 has been "
+                                   "altered or forged.?[2J"),
+            std::string::npos)
+      << console_.err_text;
+  EXPECT_EQ(console_.err_text.find("intact"), std::string::npos);
+}
+
+TEST_F(CommandTest, LogVerifyWithABrokenChainStillNamesProofsThatFail) {
+  auto daemon = listening_daemon([](DaemonConnection& d) {
+    d.next_json();
+    d.ok({{"entries", Json::array()},
+          {"chain_ok", false},
+          {"proofs_checked", 2},
+          {"proofs_failed", 1},
+          {"proof_errors", Json::array({{{"user", "alice"},
+                                         {"name", "mail"},
+                                         {"error", "The key's signature does not verify."}}})},
+          {"shows_checked", 0},
+          {"shows_failed", 0},
+          {"show_errors", Json::array()},
+          {"shows_unchecked", 0}});
+  });
+  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
+  EXPECT_EQ(run(*daemon, {"log", "--verify"}), 1);
+  daemon->stop();
+  EXPECT_NE(console_.err_text.find("The proof of \"mail\" (user alice) does not verify"),
+            std::string::npos)
+      << console_.err_text;
+  EXPECT_NE(console_.err_text.find("hash chain is broken. An entry was changed or removed. 1 app "
+                                   "password(s)"),
+            std::string::npos)
+      << console_.err_text;
 }
 
 TEST_F(CommandTest, LogVerifyFailsOnAProofThatDoesNotVerifyAndNamesIt) {
