@@ -52,6 +52,14 @@ class AdminStore {
   virtual Status rename_grant(const std::string& user, const std::string& old_name,
                               const std::string& new_name, const AuditEvent& audit) = 0;
 
+  // Invitations (DESIGN.md §6). add_invitation stores one with its MAC (the store must have its
+  // keys: internal otherwise); invalid_argument when its code hash is taken.
+  virtual Result<std::int64_t> add_invitation(const InvitationRecord& invitation,
+                                              const AuditEvent& audit) = 0;
+  // The invitation whose code hashes to `code_hash`, used and expired ones included; not_found
+  // when there is none; integrity when its row was changed without the store's keys.
+  virtual Result<InvitationRecord> find_invitation(const Bytes& code_hash) = 0;
+
   // Integrity (integrity.h). Installs the keys derived from the pepper; every write needs
   // them. The first time a store gets its keys, every existing grant and token is given its
   // MAC and the audit log is keyed from the next entry on (an entry "protect" at `now` records

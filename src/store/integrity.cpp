@@ -99,6 +99,19 @@ Result<Bytes> StoreKeys::token_mac(const TokenRecord& t) const {
   return mac_of(rows_, "touchpass/v1/token", w.take());
 }
 
+Result<Bytes> StoreKeys::invitation_mac(const InvitationRecord& i) const {
+  CborWriter w;
+  w.map(7);
+  w.uint(1).nint(i.id);
+  w.uint(2).text(i.user);
+  w.uint(3).bytes(i.code_hash);
+  w.uint(4).nint(i.created);
+  w.uint(5).nint(i.expires);
+  w.uint(6).text(i.created_by);
+  w.uint(7).nint(i.used.value_or(-1));
+  return mac_of(rows_, "touchpass/v1/invitation", w.take());
+}
+
 bool mac_matches(const Bytes& mac, const Bytes& expected) {
   return mac.size() == expected.size() && !expected.empty() &&
          CRYPTO_memcmp(mac.data(), expected.data(), mac.size()) == 0;

@@ -17,12 +17,14 @@
 //               10: sign_count, 11: aaguid, 12: attestation_format, 13: attestation_x5c,
 //               14: device, 15: is_virtual, 16: created, 17: revoked or -1,
 //               18: rolling_challenge, 19: rolling_hash}))
+//   invitation MAC = HMAC-SHA-256(row key, "touchpass/v1/invitation" || cbor({1: id, 2: user,
+//               3: code_hash, 4: created, 5: expires, 6: created_by, 7: used or -1}))
 //
 // with entry_n the canonical encoding of audit_chain.h and cbor() deterministic CBOR (RFC 8949
 // §4.2.1; -1 is a negative integer). Without the pepper a database writer can neither extend
-// nor rewrite the audit log, nor add, revive, extend or re-version a grant. A grant's usage
-// (last_used, last_service, last_remote) and its issue proof (proof_auth_data, proof_signature,
-// proof_client_data) are not covered.
+// nor rewrite the audit log, nor add, revive, extend or re-version a grant, nor invite anyone. A
+// grant's usage (last_used, last_service, last_remote) and its issue proof (proof_auth_data,
+// proof_signature, proof_client_data) are not covered.
 #pragma once
 
 #include <memory>
@@ -54,6 +56,8 @@ class StoreKeys {
   Result<Bytes> grant_mac(const GrantRecord& grant) const;
   // The MAC of a token row (every stored field).
   Result<Bytes> token_mac(const TokenRecord& token) const;
+  // The MAC of an invitation row (every stored field).
+  Result<Bytes> invitation_mac(const InvitationRecord& invitation) const;
 
   StoreKeys(crypto::HmacSha256Key audit, crypto::HmacSha256Key rows)
       : audit_(std::move(audit)), rows_(std::move(rows)) {}

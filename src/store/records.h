@@ -58,6 +58,18 @@ struct TokenState {
   TokenState(std::uint32_t count = 0) : sign_count(count) {}  // NOLINT: implicit by design
 };
 
+// A one-time invitation to enroll a first key through touchpass-web (DESIGN.md §6). The code
+// itself is never stored: only its hash (core/invitation_code.h).
+struct InvitationRecord {
+  std::int64_t id = 0;  // assigned by the store
+  std::string user;     // whose key it enrolls
+  Bytes code_hash;      // invitation_code_hash of the code (32 bytes)
+  UnixTime created = 0;
+  UnixTime expires = 0;          // it is refused from this time on
+  std::string created_by;        // the user (or admin) who made it
+  std::optional<UnixTime> used;  // when a key was enrolled with it
+};
+
 // One grant: the record of one app password (DESIGN.md §5.1), its verifier and its proof.
 struct GrantRecord {
   // The grant format version (core/grant.h: kGrantVersionV1 or kGrantVersionV2); it selects

@@ -236,7 +236,7 @@ Status SqliteStore::check_tables_locked(const std::vector<AuditEntry>& entries) 
       return broken(which + " has no issue entry in the audit log.");
     }
   }
-  return Status();
+  return check_invitations_locked();
 }
 
 }  // namespace touchpass::store

@@ -114,6 +114,21 @@ ALTER TABLE grants ADD COLUMN version INTEGER NOT NULL DEFAULT 1 CHECK (version 
 ALTER TABLE grants ADD COLUMN rp_id TEXT NOT NULL DEFAULT '';
 ALTER TABLE grants ADD COLUMN proof_client_data BLOB;
 )sql",
+    // v8: one-time invitations to enroll a first key through touchpass-web, by the hash of their
+    // code, each with its MAC (integrity.h).
+    R"sql(
+CREATE TABLE invitations (
+  id INTEGER PRIMARY KEY,
+  user TEXT NOT NULL,
+  code_hash BLOB NOT NULL UNIQUE CHECK (length(code_hash) = 32),
+  created INTEGER NOT NULL,
+  expires INTEGER NOT NULL,
+  created_by TEXT NOT NULL,
+  used INTEGER,
+  mac BLOB NOT NULL
+);
+CREATE INDEX invitations_user ON invitations (user);
+)sql",
 };
 static_assert(std::size(kMigrations) == static_cast<std::size_t>(kSchemaVersion));
 

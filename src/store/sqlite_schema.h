@@ -10,7 +10,7 @@
 namespace touchpass::store::sqlite {
 
 // The schema version this build writes.
-inline constexpr std::int64_t kSchemaVersion = 7;
+inline constexpr std::int64_t kSchemaVersion = 8;
 
 // Brings the database to kSchemaVersion, one transaction per version. A database with tables
 // but no version (someone else's), or one newer than this build, is refused (invalid_argument)

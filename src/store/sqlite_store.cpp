@@ -18,6 +18,7 @@
 #include "core/grant.h"
 #include "store/audit_chain.h"
 #include "store/integrity.h"
+#include "store/sqlite_audited_write.h"
 #include "store/sqlite_rows.h"
 #include "store/sqlite_schema.h"
 #include "store/sqlite_support.h"
@@ -29,9 +30,6 @@ using namespace sqlite;
 static_assert(SqliteStore::kSchemaVersion == sqlite::kSchemaVersion);
 
 namespace {
-
-constexpr std::string_view kNoKeys =
-    "The store was opened without its keys; nothing may be written to it.";
 
 std::string tampered_grant(const GrantRecord& g) {
   return "The record of app password \"" + g.name + "\" of " + g.user +
@@ -122,30 +120,6 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::pa
     return s;
   }
   return store;
-}
-
-template <class F>
-auto SqliteStore::audited_write(const AuditEvent& audit, F&& body)
-    -> decltype(body(std::declval<AuditEvent&>())) {
-  using Out = decltype(body(std::declval<AuditEvent&>()));
-  auto outcome = guarded([&]() -> Out {
-    std::lock_guard lock(mu_);
-    if (!keys_) return Error{Code::internal, std::string(kNoKeys)};
-    Transaction tx(db_);
-    if (!tx.begun().ok()) return tx.begun().error();
-    AuditEvent entry = audit;
-    auto result = body(entry);
-    if (!result.ok()) return result;
-    if (Status s = append_audit_locked(entry); !s.ok()) return s.error();
-    if (Status s = tx.commit(); !s.ok()) {
-      pending_head_.reset();
-      return s.error();
-    }
-    publish_head_locked(true);
-    return result;
-  });
-  forget_verifiers();  // after the commit: a grant or token may have changed
-  return outcome;
 }
 
 void SqliteStore::forget_verifiers() {

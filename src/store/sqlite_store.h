@@ -27,7 +27,7 @@ namespace touchpass::store {
 class SqliteStore final : public VerificationStore, public AdminStore {
  public:
   // The schema version this build writes.
-  static constexpr int kSchemaVersion = 7;
+  static constexpr int kSchemaVersion = 8;
 
   // Opens (creating with mode 0600 if missing) and migrates the database at `path`. A file that
   // exists but is empty (0 bytes), or an SQLite database that is not a touchpass store, is
@@ -56,6 +56,10 @@ class SqliteStore final : public VerificationStore, public AdminStore {
                                 const AuditEvent& audit) override;
   Status rename_grant(const std::string& user, const std::string& old_name,
                       const std::string& new_name, const AuditEvent& audit) override;
+
+  Result<std::int64_t> add_invitation(const InvitationRecord& invitation,
+                                      const AuditEvent& audit) override;
+  Result<InvitationRecord> find_invitation(const Bytes& code_hash) override;
 
   Status use_keys(std::shared_ptr<const StoreKeys> keys, UnixTime now, bool may_key) override;
   Result<AuditHead> audit_head() override;
@@ -105,6 +109,10 @@ class SqliteStore final : public VerificationStore, public AdminStore {
   // Marks `grant` revoked at `when` and gives it its new MAC; its hex id is added to `revoked`.
   Status revoke_grant_row_locked(GrantRecord grant, UnixTime when, std::string& revoked);
   Status write_token_row_mac_locked(const TokenRecord& token);
+  // integrity (naming the invitation) unless `mac` is the invitation's.
+  Status check_invitation_mac_locked(const InvitationRecord& invitation, const Bytes& mac);
+  // Every invitation's MAC (for verify_audit).
+  Status check_invitations_locked();
   // Writes a token's new state; not_found when it is not an active token. Caller holds mu_ and
   // has a transaction open.
   Status write_token_state_locked(std::int64_t token_id, const TokenState& state);

@@ -49,7 +49,7 @@ class SqliteStoreTest : public ::testing::Test {
   // without version, rp id or client data (its grants must be version 1 without an rp id).
   void downgrade_to_v6() {
     store_.reset();
-    ASSERT_EQ(raw_exec("ALTER TABLE grants DROP COLUMN version; "
+    ASSERT_EQ(raw_exec("DROP TABLE invitations; ALTER TABLE grants DROP COLUMN version; "
                        "ALTER TABLE grants DROP COLUMN rp_id; "
                        "ALTER TABLE grants DROP COLUMN proof_client_data; PRAGMA user_version=6"),
               SQLITE_OK);

@@ -1,0 +1,101 @@
+// SqliteStore's invitations (admin_store.h): stored with their MAC, found by their code's hash.
+#include <string>
+
+#include "store/integrity.h"
+#include "store/sqlite_audited_write.h"
+#include "store/sqlite_store.h"
+#include "store/sqlite_support.h"
+
+namespace touchpass::store {
+
+using namespace sqlite;
+
+namespace {
+
+constexpr std::string_view kInvitationColumns =
+    "id, user, code_hash, created, expires, created_by, used, mac";
+
+std::string tampered_invitation(const InvitationRecord& i) {
+  return "The invitation for " + i.user + " (invitation " + std::to_string(i.id) +
+         ") was changed or added outside touchpassd: its MAC does not match.";
+}
+
+InvitationRecord read_invitation(const Stmt& q) {
+  InvitationRecord i;
+  i.id = q.integer(0);
+  i.user = q.text(1);
+  i.code_hash = q.blob(2);
+  i.created = q.integer(3);
+  i.expires = q.integer(4);
+  i.created_by = q.text(5);
+  i.used = q.optional_integer(6);
+  return i;
+}
+
+}  // namespace
+
+Result<std::int64_t> SqliteStore::add_invitation(const InvitationRecord& invitation,
+                                                 const AuditEvent& audit) {
+  return audited_write(audit, [&](AuditEvent&) -> Result<std::int64_t> {
+    Stmt ins(db_,
+             "INSERT INTO invitations (user, code_hash, created, expires, created_by, used, mac) "
+             "VALUES (?,?,?,?,?,NULL,x'')");
+    ins.bind(1, invitation.user)
+        .bind(2, invitation.code_hash)
+        .bind(3, invitation.created)
+        .bind(4, invitation.expires)
+        .bind(5, invitation.created_by);
+    const int rc = ins.step();
+    if (rc == SQLITE_CONSTRAINT_UNIQUE) {
+      return Error{Code::invalid_argument, "An invitation with that code exists already."};
+    }
+    if (rc != SQLITE_DONE) return db_error(db_, "store the invitation");
+    InvitationRecord stored = invitation;
+    stored.id = sqlite3_last_insert_rowid(db_);
+    stored.used.reset();
+    auto mac = keys_->invitation_mac(stored);
+    if (!mac.ok()) return mac.error();
+    Stmt set(db_, "UPDATE invitations SET mac = ? WHERE id = ?");
+    set.bind(1, *mac).bind(2, stored.id);
+    if (Status s = set.run("protect the invitation"); !s.ok()) return s.error();
+    return stored.id;
+  });
+}
+
+Result<InvitationRecord> SqliteStore::find_invitation(const Bytes& code_hash) {
+  return guarded([&]() -> Result<InvitationRecord> {
+    std::lock_guard lock(mu_);
+    if (!keys_) return Error{Code::internal, std::string(kNoKeys)};
+    Stmt q(db_,
+           "SELECT " + std::string(kInvitationColumns) + " FROM invitations WHERE code_hash = ?");
+    q.bind(1, code_hash);
+    const int rc = q.step();
+    if (rc == SQLITE_DONE) return Error{Code::not_found, "No such invitation."};
+    if (rc != SQLITE_ROW) return db_error(db_, "read an invitation");
+    InvitationRecord invitation = read_invitation(q);
+    if (Status s = check_invitation_mac_locked(invitation, q.blob(7)); !s.ok()) {
+      return Error{Code::integrity, std::string(s.message()) + " Restore the store from a backup."};
+    }
+    return invitation;
+  });
+}
+
+Status SqliteStore::check_invitation_mac_locked(const InvitationRecord& invitation,
+                                                const Bytes& mac) {
+  auto expected = keys_->invitation_mac(invitation);
+  if (!expected.ok()) return expected.error();
+  if (!mac_matches(mac, *expected)) return Error{Code::integrity, tampered_invitation(invitation)};
+  return Status();
+}
+
+Status SqliteStore::check_invitations_locked() {
+  Stmt q(db_, "SELECT " + std::string(kInvitationColumns) + " FROM invitations ORDER BY id");
+  for (;;) {
+    const int rc = q.step();
+    if (rc == SQLITE_DONE) return Status();
+    if (rc != SQLITE_ROW) return db_error(db_, "read invitations");
+    if (Status s = check_invitation_mac_locked(read_invitation(q), q.blob(7)); !s.ok()) return s;
+  }
+}
+
+}  // namespace touchpass::store

@@ -1,0 +1,86 @@
+// Invitations in the SQLite store: stored with their audit entry and MAC, found by their code's
+// hash, and refused when the database was written without the store's keys.
+#include <gtest/gtest.h>
+
+#include "store_fixture.h"
+
+namespace touchpass::store {
+namespace {
+
+class InvitationsTest : public SqliteStoreTest {
+ protected:
+  static InvitationRecord invitation(std::string user, std::uint8_t code_byte) {
+    InvitationRecord i;
+    i.user = std::move(user);
+    i.code_hash = Bytes(32, code_byte);
+    i.created = 1764000000;
+    i.expires = 1764086400;
+    i.created_by = "root";
+    return i;
+  }
+};
+
+TEST_F(InvitationsTest, AnInvitationIsFoundByItsCodeHashWithItsAuditEntry) {
+  const std::size_t before = audit_count();
+  auto id = store_->add_invitation(invitation("alice", 0x01), event("invite", "alice"));
+  ASSERT_TRUE(id.ok()) << id.error().message;
+  auto found = store_->find_invitation(Bytes(32, 0x01));
+  ASSERT_TRUE(found.ok()) << found.error().message;
+  EXPECT_EQ(found->id, *id);
+  EXPECT_EQ(found->user, "alice");
+  EXPECT_EQ(found->expires, 1764086400);
+  EXPECT_EQ(found->created_by, "root");
+  EXPECT_FALSE(found->used.has_value());
+  EXPECT_EQ(audit_count(), before + 1);
+  EXPECT_EQ(store_->find_invitation(Bytes(32, 0x02)).code(), Code::not_found);
+  EXPECT_TRUE(store_->verify_audit(std::nullopt).ok());
+}
+
+TEST_F(InvitationsTest, ATakenCodeHashIsRefusedAndLeavesNoTrace) {
+  ASSERT_TRUE(store_->add_invitation(invitation("alice", 0x01), event("invite", "alice")).ok());
+  const std::size_t before = audit_count();
+  auto again = store_->add_invitation(invitation("bob", 0x01), event("invite", "bob"));
+  EXPECT_EQ(again.code(), Code::invalid_argument);
+  EXPECT_EQ(audit_count(), before);
+  EXPECT_EQ(store_->find_invitation(Bytes(32, 0x01))->user, "alice");
+}
+
+TEST_F(InvitationsTest, AnInvitationChangedOrAddedInTheDatabaseIsRefused) {
+  ASSERT_TRUE(store_->add_invitation(invitation("alice", 0x01), event("invite", "alice")).ok());
+  // Redirected to another user, and extended: the MAC no longer matches.
+  ASSERT_EQ(raw_exec("UPDATE invitations SET user = 'mallory'"), SQLITE_OK);
+  auto redirected = store_->find_invitation(Bytes(32, 0x01));
+  EXPECT_EQ(redirected.code(), Code::integrity);
+  EXPECT_NE(redirected.error().message.find("mallory"), std::string::npos);
+  const Status checked = store_->verify_audit(std::nullopt);
+  EXPECT_EQ(checked.code(), Code::integrity);
+  EXPECT_NE(checked.message().find("invitation"), std::string_view::npos) << checked.message();
+
+  ASSERT_EQ(raw_exec("DELETE FROM invitations; INSERT INTO invitations (user, code_hash, created, "
+                     "expires, created_by, mac) VALUES ('mallory', zeroblob(32), 0, 9999999999, "
+                     "'root', randomblob(32))"),
+            SQLITE_OK);
+  EXPECT_EQ(store_->find_invitation(Bytes(32, 0x00)).code(), Code::integrity);
+}
+
+TEST_F(InvitationsTest, AStoreOfSchema7GainsTheInvitationsTable) {
+  store_.reset();
+  ASSERT_EQ(raw_exec("DROP TABLE invitations; PRAGMA user_version=7"), SQLITE_OK);
+  auto reopened = open_keyed(path_);
+  ASSERT_TRUE(reopened.ok()) << reopened.error().message;
+  store_ = std::move(*reopened);
+  EXPECT_EQ(raw_value("PRAGMA user_version"), "8");
+  EXPECT_TRUE(store_->add_invitation(invitation("alice", 0x03), event("invite", "alice")).ok());
+}
+
+TEST_F(InvitationsTest, NothingIsWrittenWithoutTheStoresKeys) {
+  store_.reset();
+  auto unkeyed = SqliteStore::open(path_);
+  ASSERT_TRUE(unkeyed.ok());
+  EXPECT_EQ((*unkeyed)->add_invitation(invitation("alice", 0x04), event("invite", "alice")).code(),
+            Code::internal);
+  EXPECT_EQ((*unkeyed)->find_invitation(Bytes(32, 0x04)).code(), Code::internal);
+}
+
+}  // namespace
+}  // namespace touchpass::store
