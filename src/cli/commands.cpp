@@ -14,6 +14,7 @@
 #include "cli/exit_code.h"
 #include "cli/expiry.h"
 #include "cli/format.h"
+#include "cli/invitation_text.h"
 #include "cli/proof_summary.h"
 #include "core/grant.h"
 #include "core/password.h"
@@ -63,6 +64,8 @@ struct Options {
   std::vector<std::string> stray;  // arguments after verify's options (a password, by mistake)
   // unlock
   std::string source;
+  // invite
+  std::string invite_expires = "1d";
 };
 
 // Trims spaces around each scope and drops empty ones ("imap, smtp" -> imap, smtp).
@@ -116,6 +119,7 @@ class Runner {
   int rename();
   int log();
   int unlock();
+  int invite();
   int verify();
 
  private:
@@ -144,7 +148,8 @@ class Runner {
   int print_listing(const Json& result, const Result<std::string>& table);
   // Issue and show: prints (or copies) the password from `answer` and the hint.
   int deliver_password(const Answer& answer, bool issued);
-  void print_json_with_password(const Json& result, std::string_view password);
+  // Prints `result` with `secret` added under `key`, the secret never in a std::string.
+  void print_json_with_secret(const Json& result, std::string_view key, std::string_view secret);
   int revoke_all();
   int revoke_token();
   // verify: prints "Refused." and returns exit status 1.
@@ -306,6 +311,27 @@ int Runner::unlock() {
   return 0;
 }
 
+int Runner::invite() {
+  auto expires = parse_expiry(o_.invite_expires, env_.now());
+  if (!expires.ok()) return fail(expires.error(), ExitCode::usage);
+  if (*expires == 0) {
+    return fail(Error{Code::invalid_argument, "An invitation expires within 30 days."},
+                ExitCode::usage);
+  }
+  ipc::Request r = request(Op::invite);
+  r.expires = *expires;
+  Answer answer;
+  if (int code = call(r, answer); code != 0) return code;
+  auto text = invitation_text(answer.result, answer.secret);
+  if (!text.ok()) return fail(text.error());
+  if (o_.json) {
+    print_json_with_secret(answer.result, "code", answer.secret.view());
+  } else {
+    env_.console.out_secret(text->view());
+  }
+  return 0;
+}
+
 int Runner::issue() {
   auto expires = parse_expiry(o_.expires, env_.now());
   if (!expires.ok()) return fail(expires.error());
@@ -332,7 +358,7 @@ int Runner::deliver_password(const Answer& answer, bool issued) {
   }
   const std::string_view password = answer.secret.view();
   if (o_.json) {
-    print_json_with_password(answer.result, password);
+    print_json_with_secret(answer.result, "password", password);
   } else if (o_.copy) {
     auto copied = copy_to_clipboard(password, env_.clipboard_tools, env_.search_path);
     if (copied.ok()) {
@@ -358,9 +384,10 @@ int Runner::deliver_password(const Answer& answer, bool issued) {
   return 0;
 }
 
-void Runner::print_json_with_password(const Json& result, std::string_view password) {
-  // The password is spliced into the text rather than put into the Json, so that it never
-  // lands in a std::string. Keys are sorted and "password" follows "grant".
+void Runner::print_json_with_secret(const Json& result, std::string_view key,
+                                    std::string_view secret) {
+  // The secret is spliced into the text rather than put into the Json, so that it never lands
+  // in a std::string. It comes last, after the sorted keys.
   std::string head = terminal_safe_json(result.dump(2, ' ', false, Json::error_handler_t::replace));
   if (result.empty()) {
     head = "{\n";
@@ -368,8 +395,8 @@ void Runner::print_json_with_password(const Json& result, std::string_view passw
     head.resize(head.size() - 2);  // drop the closing "\n}"
     head += ",\n";
   }
-  env_.console.out(head + "  \"password\": \"");
-  env_.console.out_secret(password);
+  env_.console.out(head + "  \"" + std::string(key) + "\": \"");
+  env_.console.out_secret(secret);
   env_.console.out("\"\n}\n");
 }
 
@@ -664,6 +691,16 @@ std::vector<std::pair<CLI::App*, int (Runner::*)()>> define_commands(CLI::App& a
       ->excludes(unlock_user);
   add_json(unlock);
   commands.emplace_back(unlock, &Runner::unlock);
+
+  auto* invite = app.add_subcommand(
+      "invite", "Make a one-time invitation to enroll a first key on touchpass-web's page");
+  invite
+      ->add_option("--expires", o.invite_expires,
+                   "How long it stays valid: 1d to 30d, 1w to 4w, or a date YYYY-MM-DD (UTC)")
+      ->capture_default_str();
+  add_user(invite);
+  invite->add_flag("--json", o.json, "Print it as JSON, with the code and link in it");
+  commands.emplace_back(invite, &Runner::invite);
 
   auto* verify = app.add_subcommand(
       "verify",

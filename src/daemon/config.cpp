@@ -97,6 +97,17 @@ const std::map<std::string, Setter, std::less<>>& setters() {
          c.rp_id = std::string(v);
          return std::nullopt;
        }},
+      {"web_origin",
+       [](Config& c, std::string_view v) -> std::optional<std::string> {
+         if (v.empty()) {
+           c.web_origin.reset();
+           return std::nullopt;
+         }
+         auto origin = parse_web_origin(v);
+         if (!origin.ok()) return origin.error().message;
+         c.web_origin = std::move(*origin);
+         return std::nullopt;
+       }},
       {"usb_tokens", [](Config& c, std::string_view v) { return set_bool(c.usb_tokens, v); }},
       {"admin_group", [](Config& c, std::string_view v) { return set_name(c.admin_group, v); }},
       {"service_group", [](Config& c, std::string_view v) { return set_name(c.service_group, v); }},

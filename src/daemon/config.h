@@ -5,11 +5,13 @@
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/status.h"
+#include "core/web_origin.h"
 
 namespace touchpass::daemon {
 
@@ -32,6 +34,9 @@ struct Config {
   // The FIDO2 relying-party id of every credential. Changing it makes enrolled credentials
   // unusable, so it does not follow the host name.
   std::string rp_id = "touchpass";
+  // The origin touchpass-web serves (https://host[:port]); its host is the relying-party id of
+  // every key enrolled through the web. Empty (the default): no web gateway, no invitations.
+  std::optional<WebOrigin> web_origin;
   // Where virtual tokens' sockets appear; empty (the default): virtual tokens — development
   // devices — are not used.
   std::filesystem::path virtual_token_dir;

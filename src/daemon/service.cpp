@@ -101,6 +101,8 @@ Result<Outcome> Service::handle(const Peer& peer, const ipc::Request& request,
       return rename(peer, *target, request);
     case ipc::Op::log:
       return log(*target, request);
+    case ipc::Op::invite:
+      return invite(peer, *target, request);
     default:
       return Error{Code::protocol_error, "Unsupported operation."};
   }

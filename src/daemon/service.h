@@ -7,6 +7,7 @@
 //   issuance.cpp        issue-begin, show-begin: the offers of the issue and show ceremonies
 //   ceremony_finish.cpp finish: what the key produced checked, then the grant stored or shown
 //   administration.cpp  list, unlock, revoke, rename, log
+//   invitations.cpp     invite
 //
 // Who may do what (DESIGN.md §2, property 3): a user acts on their own tokens and grants;
 // root and members of the admin group act on anyone's (`user` field); a refused request is
@@ -76,6 +77,8 @@ class Service {
   Result<Outcome> revoke(const Peer& peer, const Target& target, const ipc::Request& request);
   Result<Outcome> rename(const Peer& peer, const Target& target, const ipc::Request& request);
   Result<Outcome> log(const Target& target, const ipc::Request& request);
+  // A one-time invitation for the target to enroll a first key through touchpass-web.
+  Result<Outcome> invite(const Peer& peer, const Target& target, const ipc::Request& request);
   // Lifts locks of sources (admins only).
   Result<Outcome> unlock(const Peer& peer, const ipc::Request& request);
 

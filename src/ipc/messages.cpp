@@ -16,7 +16,7 @@ std::string dump(const Json& j) {
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
-constexpr std::array<std::pair<Op, std::string_view>, 12> kOps = {{
+constexpr std::array<std::pair<Op, std::string_view>, 13> kOps = {{
     {Op::devices, "devices"},
     {Op::enroll_begin, "enroll-begin"},
     {Op::tokens, "tokens"},
@@ -29,6 +29,7 @@ constexpr std::array<std::pair<Op, std::string_view>, 12> kOps = {{
     {Op::log, "log"},
     {Op::verify, "verify"},
     {Op::unlock, "unlock"},
+    {Op::invite, "invite"},
 }};
 
 using fields::kMaxFieldBytes;
@@ -230,6 +231,12 @@ Result<Request> Request::parse(std::string_view json_text) {
       }
       break;
     }
+    case Op::invite: {
+      auto expires = opt_int(j, "expires", 0, INT64_C(253402300799));
+      if (!expires.ok()) return expires.error();
+      r.expires = *expires;
+      break;
+    }
     case Op::devices:
     case Op::tokens:
     case Op::list:
@@ -284,6 +291,9 @@ std::string Request::to_json() const {
     case Op::unlock:
       if (all) j["all"] = true;
       if (!source.empty()) j["source"] = source;
+      break;
+    case Op::invite:
+      if (expires > 0) j["expires"] = expires;
       break;
     default:
       break;

@@ -39,7 +39,8 @@ enum class Op {
   rename,
   log,
   verify,
-  unlock
+  unlock,
+  invite  // a one-time invitation to enroll a first key through touchpass-web
 };
 
 std::string_view op_name(Op op);
@@ -59,7 +60,7 @@ struct Request {
   std::string name;                   // issue, show, revoke, rename
   std::string new_name;               // rename
   std::vector<std::string> scopes;    // issue
-  std::int64_t expires = 0;           // issue: Unix seconds, 0 = never
+  std::int64_t expires = 0;           // issue: Unix seconds, 0 = never; invite: 0 = in a day
   bool all = false;                   // revoke: every grant of the user; unlock: every source
   std::string token;                  // revoke: an enrolled token (by label) and its grants
   int limit = 0;                      // log: newest N entries, 0 = all

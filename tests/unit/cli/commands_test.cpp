@@ -346,6 +346,8 @@ TEST_F(CommandTest, UsageErrorsExitTwoWithoutContactingTheDaemon) {
   ASSERT_TRUE(daemon.ok()) << daemon.error().message;
   EXPECT_EQ(run(*daemon, {"issue", "x", "--expires", "soon"}), 2);
   EXPECT_NE(console_.err_text.find("Invalid --expires value \"soon\""), std::string::npos);
+  EXPECT_EQ(run(*daemon, {"invite", "--expires", "never"}), 2);
+  EXPECT_NE(console_.err_text.find("within 30 days"), std::string::npos);
   EXPECT_EQ(run(*daemon, {"revoke"}), 2);
   EXPECT_EQ(run(*daemon, {"revoke", "x", "--all"}), 2);
   EXPECT_EQ(run(*daemon, {"issue"}), 2);
@@ -454,6 +456,66 @@ TEST_F(CeremonyCommandTest, EnrollCreatesTheCredentialHereWithOneTouch) {
             std::string::npos);
   EXPECT_EQ(occurrences(console_.err_text, "Touch your security key"), 1);
   EXPECT_EQ(console_.out_text, "Enrolled \"security key\" (PIN and touch).\n");
+}
+
+TEST_F(CommandTest, InvitePrintsTheLinkAndTheCode) {
+  auto daemon = listening_daemon([](DaemonConnection& d) {
+    EXPECT_EQ(d.next_json(),
+              Json({{"v", 1}, {"op", "invite"}, {"user", "bob"}, {"expires", kNow + 7 * 86400}}));
+    d.ok({{"user", "bob"}, {"expires", kNow + 7 * 86400}, {"origin", "https://mail.example.test"}},
+         "d9tn-8rp3-n70q-kcw9-nvpp");
+  });
+  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
+  EXPECT_EQ(run(*daemon, {"invite", "--user", "bob", "--expires", "7d"}), 0) << console_.err_text;
+  daemon->stop();
+  EXPECT_NE(console_.out_text.find("Invitation for bob, single use, valid until"),
+            std::string::npos)
+      << console_.out_text;
+  EXPECT_NE(
+      console_.out_text.find("  https://mail.example.test/#invite=d9tn-8rp3-n70q-kcw9-nvpp\n"),
+      std::string::npos)
+      << console_.out_text;
+  EXPECT_NE(console_.out_text.find("or enter the code d9tn-8rp3-n70q-kcw9-nvpp on "
+                                   "https://mail.example.test."),
+            std::string::npos)
+      << console_.out_text;
+}
+
+TEST_F(CommandTest, InviteAsJsonCarriesTheCode) {
+  auto daemon = listening_daemon([](DaemonConnection& d) {
+    EXPECT_EQ(d.next_json(), Json({{"v", 1}, {"op", "invite"}, {"expires", kNow + 86400}}));
+    d.ok({{"user", "alice"}, {"expires", kNow + 86400}, {"origin", "https://mail.example.test"}},
+         "d9tn-8rp3-n70q-kcw9-nvpp");
+  });
+  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
+  EXPECT_EQ(run(*daemon, {"invite", "--json"}), 0) << console_.err_text;
+  daemon->stop();
+  const Json printed = Json::parse(console_.out_text);
+  EXPECT_EQ(printed.at("code"), "d9tn-8rp3-n70q-kcw9-nvpp");
+  EXPECT_EQ(printed.at("user"), "alice");
+}
+
+TEST_F(CommandTest, InviteRefusesAHostileAnswerAndANeverExpiry) {
+  auto daemon = listening_daemon([](DaemonConnection& d) {
+    d.next_json();
+    d.ok({{"user", "alice"}, {"expires", kNow + 86400}, {"origin", "javascript:alert(1)//"}},
+         "d9tn-8rp3-n70q-kcw9-nvpp");
+  });
+  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
+  EXPECT_NE(run(*daemon, {"invite"}), 0);
+  daemon->stop();
+  EXPECT_EQ(console_.out_text, "");
+  EXPECT_NE(console_.err_text.find("malformed invitation"), std::string::npos) << console_.err_text;
+
+  auto second = listening_daemon([](DaemonConnection& d) {
+    d.next_json();
+    d.ok({{"user", "alice"}, {"expires", kNow + 86400}, {"origin", "https://mail.example.test"}},
+         "\x1b]52;c;evil\x07");
+  });
+  ASSERT_TRUE(second.ok());
+  EXPECT_NE(run(*second, {"invite"}), 0);
+  second->stop();
+  EXPECT_EQ(console_.out_text.find("\x1b"), std::string::npos);
 }
 
 TEST_F(CommandTest, LogVerifyFailsOnABrokenChainAndSaysWhere) {

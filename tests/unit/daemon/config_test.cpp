@@ -60,6 +60,19 @@ struct BadCase {
   const char* expected;  // the whole error message
 };
 
+TEST(Config, WebOriginIsParsedAndItsHostIsTheWebRpId) {
+  EXPECT_FALSE(Config::defaults().web_origin.has_value());
+  auto c = parse_config("web_origin = https://Mail.Example.test:8443\n", "t.conf");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  ASSERT_TRUE(c->web_origin.has_value());
+  EXPECT_EQ(c->web_origin->origin, "https://mail.example.test:8443");
+  EXPECT_EQ(c->web_origin->host, "mail.example.test");
+  auto bad = parse_config("\nweb_origin = http://mail.example.test\n", "t.conf");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("t.conf:2"), std::string::npos) << bad.error().message;
+  EXPECT_NE(bad.error().message.find("https://"), std::string::npos) << bad.error().message;
+}
+
 TEST(Config, BadInputNamesTheFileTheLineAndTheReason) {
   const BadCase cases[] = {
       {"\nsockett = /x\n", "t.conf:2: unknown key \"sockett\""},
