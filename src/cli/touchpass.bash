@@ -6,7 +6,7 @@ _touchpass() {
   local cur prev words cword
   _init_completion || return
 
-  local commands="enroll tokens devices issue show list revoke rename log unlock verify"
+  local commands="enroll tokens devices issue show list revoke rename log unlock invite verify"
   local command="" i
   for ((i = 1; i < cword; i++)); do
     case ${words[i]} in
@@ -60,6 +60,7 @@ _touchpass() {
     rename) options="--help --user" ;;
     log) options="--help --limit --verify --all-users --user --json" ;;
     unlock) options="--help --source --user --all --json" ;;
+    invite) options="--help --expires --user --json" ;;
     verify) options="--help --user --service --remote" ;;
     *) return ;;
   esac
