@@ -1,0 +1,144 @@
+// The touchpass command line's internals (commands.h is its interface): the options CLI11
+// fills, the grammar, and Runner, which runs one parsed command. Runner's commands are defined
+// by concern:
+//   runner.cpp            talking to the daemon, failing, listings, JSON with a secret
+//   runner_tokens.cpp     enroll, tokens, devices
+//   runner_passwords.cpp  issue, show, list, revoke, rename
+//   runner_admin.cpp      log, unlock, invite, verify
+//   command_line.cpp      the grammar (define_commands)
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "cli/ceremony.h"
+#include "cli/commands.h"
+#include "cli/exit_code.h"
+#include "core/fd.h"
+#include "core/secret.h"
+#include "core/status.h"
+#include "ipc/messages.h"
+
+namespace touchpass::cli {
+
+using ipc::Json;
+using ipc::Op;
+
+// touchpassd's only answer to a password it does not accept (it never says why).
+inline constexpr std::string_view kRefused = "Refused.";
+
+// Everything the command line can say; each command reads the fields it declared.
+struct Options {
+  std::string socket{kDefaultSocket};
+  // Where this client looks for keys (issue, show).
+  std::string virtual_tokens;  // a directory of virtual tokens (development, tests)
+  bool no_usb = false;         // do not look for USB keys
+  std::string user;            // --user: act on another user's tokens and passwords (admins)
+  bool json = false;
+  bool all_users = false;
+  bool pin_stdin = false;
+  // enroll
+  std::string label;
+  bool no_pin = false;
+  std::string kind = "fido2";  // or "yubikey"
+  int slot = 2;
+  bool program = false;
+  bool force = false;
+  // issue, show, revoke, rename
+  std::string name;
+  std::string new_name;
+  std::vector<std::string> scopes;
+  std::string expires = "never";
+  bool copy = false;
+  bool all = false;
+  bool yes = false;
+  std::string token;  // revoke --token
+  // log
+  int limit = 0;
+  bool verify = false;
+  // verify (the user is `user`)
+  std::string service;
+  std::string remote;
+  std::vector<std::string> stray;  // arguments after verify's options (a password, by mistake)
+  // unlock
+  std::string source;
+  // invite
+  std::string invite_expires = "1d";
+};
+
+// Trims spaces around each scope and drops empty ones ("imap, smtp" -> imap, smtp).
+std::vector<std::string> clean_scopes(const std::vector<std::string>& raw);
+
+// True when `password` looks like an app password: only alphabet characters and '-', and
+// well formed once normalized. Guards the terminal against whatever a broken daemon sends.
+bool is_displayable_password(const SecretBytes& password);
+
+// The string field `key` of `object`; nullopt when absent or not a string.
+std::optional<std::string> string_field(const Json& object, const char* key);
+
+std::string current_user_name();
+
+// Runs one parsed command line.
+class Runner {
+ public:
+  Runner(Environment& env, const Options& options) : env_(env), o_(options) {}
+
+  int enroll();
+  int tokens();
+  int devices();
+  int issue();
+  int show();
+  int list();
+  int revoke();
+  int rename();
+  int log();
+  int unlock();
+  int invite();
+  int verify();
+
+ private:
+  ipc::Request request(Op op) const;
+  // Sends `request` (connecting first if needed) and fills `answer`. Returns 0, or the exit
+  // status after printing the error.
+  int call(const ipc::Request& request, Answer& answer);
+  // Issue and show: the ceremony with the key (ceremony.h), then the password delivered.
+  int ceremony(const ipc::Request& begin);
+  // Connects if not yet connected; 0 or the exit status after printing the error.
+  int connect();
+  // Where this client looks for keys (--virtual-tokens, --no-usb).
+  client::KeySources key_sources() const;
+  // Runs `run(context)` with what a ceremony needs here: the console, a PIN source, the key
+  // sources, and Ctrl-C routed to the cancel flag meanwhile.
+  template <class Run>
+  auto with_ceremony(Run&& run) {
+    std::unique_ptr<PinSource> pins = env_.make_pins(o_.pin_stdin);
+    std::optional<SignalCancelScope> signals;
+    if (env_.catch_signals) signals.emplace(env_.cancel);
+    CeremonyContext context{env_.console, *pins,         env_.cancel,
+                            env_.timing,  key_sources(), std::chrono::seconds(30)};
+    return run(context);
+  }
+  int fail(const Error& error, std::optional<ExitCode> code = std::nullopt);
+  int print_listing(const Json& result, const Result<std::string>& table);
+  // Issue and show: prints (or copies) the password from `answer` and the hint.
+  int deliver_password(const Answer& answer, bool issued);
+  // Prints `result` with `secret` added under `key`, the secret never in a std::string.
+  void print_json_with_secret(const Json& result, std::string_view key, std::string_view secret);
+  int revoke_all();
+  int revoke_token();
+  // verify: prints "Refused." and returns exit status 1.
+  int refused();
+
+  Environment& env_;
+  const Options& o_;
+  UniqueFd connection_;
+};
+
+// The command-line grammar. Returns each subcommand's runner, keyed by the subcommand.
+std::vector<std::pair<CLI::App*, int (Runner::*)()>> define_commands(CLI::App& app, Options& o);
+
+}  // namespace touchpass::cli

@@ -1,0 +1,152 @@
+#include "cli/runner.h"
+
+#include "cli/expiry.h"
+#include "cli/format.h"
+#include "core/grant.h"
+#include "core/password.h"
+
+namespace touchpass::cli {
+
+int Runner::issue() {
+  auto expires = parse_expiry(o_.expires, env_.now());
+  if (!expires.ok()) return fail(expires.error());
+  ipc::Request r = request(Op::issue_begin);
+  r.name = o_.name;
+  r.scopes = clean_scopes(o_.scopes);
+  r.expires = *expires;
+  return ceremony(r);
+}
+
+int Runner::show() {
+  ipc::Request r = request(Op::show_begin);
+  r.name = o_.name;
+  return ceremony(r);
+}
+
+int Runner::deliver_password(const Answer& answer, bool issued) {
+  const auto grant = answer.result.find("grant");
+  if (grant == answer.result.end() || !grant->is_object()) {
+    return fail(Error{Code::protocol_error, "touchpassd sent a malformed answer (no grant)."});
+  }
+  if (!is_displayable_password(answer.secret)) {
+    return fail(Error{Code::protocol_error, "touchpassd sent no valid password."});
+  }
+  const std::string_view password = answer.secret.view();
+  if (o_.json) {
+    print_json_with_secret(answer.result, "password", password);
+  } else if (o_.copy) {
+    auto copied = copy_to_clipboard(password, env_.clipboard_tools, env_.search_path);
+    if (copied.ok()) {
+      env_.console.err("Copied the password to the clipboard with " + *copied + ".\n");
+      return 0;
+    }
+    env_.console.err(copied.error().message + " Here it is:\n");
+    env_.console.out_secret(password);
+    env_.console.out("\n");
+  } else {
+    env_.console.out_secret(password);
+    env_.console.out("\n");
+  }
+  std::string again = "touchpass show " + printable(o_.name);
+  if (!o_.user.empty()) again += " --user " + printable(o_.user);
+  if (issued) {
+    env_.console.err("Store it in your mail client now. `" + again +
+                     "` shows it again, with your security key.\n");
+  } else {
+    env_.console.err("It is the same password as when it was issued; `" + again +
+                     "` shows it again, with your security key.\n");
+  }
+  return 0;
+}
+
+int Runner::list() {
+  Answer answer;
+  if (int code = call(request(Op::list), answer); code != 0) return code;
+  if (int code = print_listing(answer.result, grants_table(answer.result, o_.all_users));
+      code != 0 || o_.json) {
+    return code;
+  }
+  env_.console.out(throttle_summary(answer.result));
+  return 0;
+}
+
+int Runner::revoke() {
+  if (int{o_.all} + int{!o_.name.empty()} + int{!o_.token.empty()} != 1) {
+    return fail(Error{Code::invalid_argument,
+                      "Name the app password to revoke, or use --all, or --token LABEL."});
+  }
+  if (o_.all) return revoke_all();
+  if (!o_.token.empty()) return revoke_token();
+  ipc::Request r = request(Op::revoke);
+  r.name = o_.name;
+  Answer answer;
+  if (int code = call(r, answer); code != 0) return code;
+  env_.console.out("Revoked the app password \"" + printable(o_.name) + "\".\n");
+  return 0;
+}
+
+int Runner::revoke_token() {
+  ipc::Request r = request(Op::revoke);
+  r.token = o_.token;
+  Answer answer;
+  if (int code = call(r, answer); code != 0) return code;
+  const auto revoked = answer.result.find("revoked");
+  const std::int64_t n = revoked != answer.result.end() && revoked->is_number_integer()
+                             ? revoked->get<std::int64_t>()
+                             : 0;
+  env_.console.out("Revoked the token \"" + printable(o_.token) + "\" and " + std::to_string(n) +
+                   " app password" + (n == 1 ? "" : "s") + " derived from it.\n");
+  return 0;
+}
+
+int Runner::revoke_all() {
+  const std::string whose = o_.user.empty() ? current_user_name() : o_.user;
+  if (!o_.yes) {
+    Answer listed;
+    if (int code = call(request(Op::list), listed); code != 0) return code;
+    const auto grants = listed.result.find("grants");
+    if (grants == listed.result.end() || !grants->is_array()) {
+      return fail(Error{Code::protocol_error, "touchpassd sent a malformed answer (no grants)."});
+    }
+    const auto active = std::count_if(grants->begin(), grants->end(), [](const Json& g) {
+      return g.is_object() && (!g.contains("revoked") || g.at("revoked").is_null());
+    });
+    if (active == 0) {
+      env_.console.err(printable(whose) + " has no app passwords to revoke.\n");
+      return 0;
+    }
+    const auto answer = env_.console.confirm("Revoke all " + std::to_string(active) +
+                                             " app passwords of " + printable(whose) + "? [y/N] ");
+    if (!answer) {
+      return fail(Error{Code::invalid_argument,
+                        "There is no terminal to confirm on; add --yes to revoke all app "
+                        "passwords of " +
+                            whose + "."});
+    }
+    if (!*answer) return fail(Error{Code::cancelled, "Nothing was revoked."});
+  }
+  ipc::Request r = request(Op::revoke);
+  r.all = true;
+  Answer answer;
+  if (int code = call(r, answer); code != 0) return code;
+  const auto revoked = answer.result.find("revoked");
+  if (revoked == answer.result.end() || !revoked->is_number_integer()) {
+    return fail(Error{Code::protocol_error, "touchpassd sent a malformed answer (no count)."});
+  }
+  env_.console.out("Revoked " + std::to_string(revoked->get<std::int64_t>()) +
+                   " app password(s) of " + printable(whose) + ".\n");
+  return 0;
+}
+
+int Runner::rename() {
+  ipc::Request r = request(Op::rename);
+  r.name = o_.name;
+  r.new_name = o_.new_name;
+  Answer answer;
+  if (int code = call(r, answer); code != 0) return code;
+  env_.console.out("Renamed \"" + printable(o_.name) + "\" to \"" + printable(o_.new_name) +
+                   "\".\n");
+  return 0;
+}
+
+}  // namespace touchpass::cli
