@@ -518,19 +518,26 @@ TEST_F(CommandTest, InviteRefusesAHostileAnswerAndANeverExpiry) {
   EXPECT_EQ(console_.out_text.find("\x1b"), std::string::npos);
 }
 
-TEST_F(CommandTest, LogVerifyFailsOnABrokenChainAndSaysWhere) {
-  auto daemon = listening_daemon([](DaemonConnection& d) {
-    EXPECT_EQ(d.next_json(), Json({{"v", 1}, {"op", "log"}, {"limit", 5}, {"verify", true}}));
-    d.ok({{"entries", Json::array()},
-          {"chain_ok", false},
-          {"chain_error", "Audit entry 4 has been altered or forged.\u001b[2J"},
-          {"proofs_checked", 1},
-          {"proofs_failed", 0},
-          {"proof_errors", Json::array()},
+// A `log --verify` answer with no entries: the chain's verdict, and `proofs_failed` of two grant
+// proofs failing as `proof_errors` says (no shows).
+Json verified_log(bool chain_ok, int proofs_failed, Json proof_errors = Json::array()) {
+  return {{"entries", Json::array()},
+          {"chain_ok", chain_ok},
+          {"proofs_checked", 2},
+          {"proofs_failed", proofs_failed},
+          {"proof_errors", proof_errors},
           {"shows_checked", 0},
           {"shows_failed", 0},
           {"show_errors", Json::array()},
-          {"shows_unchecked", 0}});
+          {"shows_unchecked", 0}};
+}
+
+TEST_F(CommandTest, LogVerifyFailsOnABrokenChainAndSaysWhere) {
+  auto daemon = listening_daemon([](DaemonConnection& d) {
+    EXPECT_EQ(d.next_json(), Json({{"v", 1}, {"op", "log"}, {"limit", 5}, {"verify", true}}));
+    Json answer = verified_log(false, 0);
+    answer["chain_error"] = "Audit entry 4 has been altered or forged.\u001b[2J";
+    d.ok(answer);
   });
   ASSERT_TRUE(daemon.ok()) << daemon.error().message;
   EXPECT_EQ(run(*daemon, {"log", "--limit", "5", "--verify"}), 1);
@@ -545,17 +552,10 @@ TEST_F(CommandTest, LogVerifyFailsOnABrokenChainAndSaysWhere) {
 TEST_F(CommandTest, LogVerifyWithABrokenChainStillNamesProofsThatFail) {
   auto daemon = listening_daemon([](DaemonConnection& d) {
     d.next_json();
-    d.ok({{"entries", Json::array()},
-          {"chain_ok", false},
-          {"proofs_checked", 2},
-          {"proofs_failed", 1},
-          {"proof_errors", Json::array({{{"user", "alice"},
-                                         {"name", "mail"},
-                                         {"error", "The key's signature does not verify."}}})},
-          {"shows_checked", 0},
-          {"shows_failed", 0},
-          {"show_errors", Json::array()},
-          {"shows_unchecked", 0}});
+    d.ok(verified_log(false, 1,
+                      Json::array({{{"user", "alice"},
+                                    {"name", "mail"},
+                                    {"error", "The key's signature does not verify."}}})));
   });
   ASSERT_TRUE(daemon.ok()) << daemon.error().message;
   EXPECT_EQ(run(*daemon, {"log", "--verify"}), 1);
@@ -572,17 +572,10 @@ TEST_F(CommandTest, LogVerifyWithABrokenChainStillNamesProofsThatFail) {
 TEST_F(CommandTest, LogVerifyFailsOnAProofThatDoesNotVerifyAndNamesIt) {
   auto daemon = listening_daemon([](DaemonConnection& d) {
     d.next_json();
-    d.ok({{"entries", Json::array()},
-          {"chain_ok", true},
-          {"proofs_checked", 2},
-          {"proofs_failed", 1},
-          {"proof_errors", Json::array({{{"user", "alice"},
-                                         {"name", "mail\u009b2J"},
-                                         {"error", "The key's signature does not verify."}}})},
-          {"shows_checked", 0},
-          {"shows_failed", 0},
-          {"show_errors", Json::array()},
-          {"shows_unchecked", 0}});
+    d.ok(verified_log(true, 1,
+                      Json::array({{{"user", "alice"},
+                                    {"name", "mail\u009b2J"},
+                                    {"error", "The key's signature does not verify."}}})));
   });
   ASSERT_TRUE(daemon.ok()) << daemon.error().message;
   EXPECT_EQ(run(*daemon, {"log", "--verify"}), 1);
