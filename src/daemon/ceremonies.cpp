@@ -21,7 +21,8 @@ Result<Bytes> CeremonyTable::add(PendingCeremony ceremony) {
   std::lock_guard lock(mu_);
   drop_expired(now);
   const auto mine = std::count_if(open_.begin(), open_.end(), [&](const auto& item) {
-    return item.second.ceremony.uid == ceremony.uid;
+    return item.second.ceremony.uid == ceremony.uid &&
+           item.second.ceremony.web_user == ceremony.web_user;
   });
   if (static_cast<std::size_t>(mine) >= limits_.per_uid || open_.size() >= limits_.total) {
     return Error{Code::busy,

@@ -1,7 +1,8 @@
-// CeremonyTable: the enroll, issue and show ceremonies touchpassd has begun and not yet finished
-// (DESIGN.md §2). A ceremony is single-use (taking it removes it), expires, and may be finished
-// only by the peer that began it (same uid and pid). The table is bounded per uid and in total,
-// so no local user can fill the daemon's memory or crowd out the others' ceremonies.
+// CeremonyTable: the enroll, issue, show and sign-in ceremonies touchpassd has begun and not yet
+// finished (DESIGN.md §2). A ceremony is single-use (taking it removes it), expires, and may be
+// finished only by the peer that began it (same uid and pid). The table is bounded per owner —
+// a uid, or a web user through touchpass-web — and in total, so no local or web user can fill
+// the daemon's memory or crowd out the others' ceremonies.
 #pragma once
 
 #include <sys/types.h>
@@ -37,17 +38,22 @@ struct PendingEnrollment {
   Bytes challenge;  // FIDO2: the WebAuthn challenge of the client data
   YubiKeySlot slot = YubiKeySlot::two;
   Bytes rolling_challenge;  // YubiKey: the first rolling challenge
+  std::string rp_id;        // FIDO2: the relying-party id the new credential is made for
+  Bytes invitation_hash;    // through the web with an invitation: its code's hash (consumed)
 };
 
 struct PendingCeremony {
-  enum class Kind { issue, show, enroll };
+  enum class Kind { issue, show, enroll, signin };
   Kind kind = Kind::issue;
   uid_t uid = static_cast<uid_t>(-1);  // the peer that began it
   pid_t pid = 0;
-  std::string user;  // whose grant it issues or shows
-  std::string name;  // the grant's name
-  Bytes nonce;       // show: the nonce in the challenge (kept in the audit log)
-  std::vector<CeremonyCandidate> candidates;  // issue, show
+  std::string web_user;  // begun through touchpass-web for this user (its owner); empty: local
+  std::string origin;    // FIDO2: the origin its client data must name
+  bool session_bound = false;  // web: finished only with the session it was begun in
+  std::string user;            // whose grant it issues or shows
+  std::string name;            // the grant's name
+  Bytes nonce;                 // show: the nonce in the challenge (kept in the audit log)
+  std::vector<CeremonyCandidate> candidates;  // issue, show, signin
   PendingEnrollment enrollment;               // enroll
 };
 
@@ -64,8 +70,8 @@ class CeremonyTable {
   explicit CeremonyTable(Limits limits, SteadyClock clock = std::chrono::steady_clock::now);
 
   // Stores `ceremony` under a fresh random id (ipc::kCeremonyIdBytes) and returns the id.
-  // Expired ceremonies are dropped first. Errors: busy when the uid already has
-  // Limits::per_uid ceremonies open or the table is full; internal without randomness.
+  // Expired ceremonies are dropped first. Errors: busy when its owner (uid and web user) already
+  // has Limits::per_uid ceremonies open or the table is full; internal without randomness.
   Result<Bytes> add(PendingCeremony ceremony);
 
   // Removes and returns the ceremony `id` if `uid`/`pid` began it and it has not expired.

@@ -29,6 +29,7 @@ Error wrong_secret(const std::string& what) {
 }  // namespace
 
 Result<Service::ProvenSecret> Service::prove_fido2(const CeremonyCandidate& c,
+                                                   const std::string& origin,
                                                    const ipc::Finish& finish,
                                                    const SecretBytes& secret) {
   if (secret.size() != kHmacSecretBytes) return wrong_secret("the 32-byte hmac-secret output");
@@ -36,7 +37,7 @@ Result<Service::ProvenSecret> Service::prove_fido2(const CeremonyCandidate& c,
   EnrolledCredential credential{c.token.public_key, c.token.rp_id,
                                 uv_from_name(c.token.uv) == devices::UserVerification::pin,
                                 c.token.sign_count};
-  const std::string origins[] = {config_.rp_id};
+  const std::string origins[] = {origin};
   auto data = verify_grant_assertion(c.grant.version, assertion, credential, c.challenge, origins);
   if (!data.ok()) return data.error();
   ProvenSecret out{secret.clone(), store::TokenState(data->sign_count)};
@@ -95,7 +96,7 @@ Result<Outcome> Service::finish(const Peer& peer, const ipc::Request& request,
   }
   auto proven = chosen->grant.kind == TokenKind::yubikey
                     ? prove_yubikey(*chosen, secret)
-                    : prove_fido2(*chosen, request.finish, secret);
+                    : prove_fido2(*chosen, ceremony->origin, request.finish, secret);
   if (!proven.ok()) return fail(proven.error());
   auto password =
       derive_app_password(chosen->grant.version, proven->s.bytes(), chosen->grant.grant_id);

@@ -112,6 +112,7 @@ const std::map<std::string, Setter, std::less<>>& setters() {
       {"admin_group", [](Config& c, std::string_view v) { return set_name(c.admin_group, v); }},
       {"service_group", [](Config& c, std::string_view v) { return set_name(c.service_group, v); }},
       {"token_group", [](Config& c, std::string_view v) { return set_name(c.token_group, v); }},
+      {"gateway_group", [](Config& c, std::string_view v) { return set_name(c.gateway_group, v); }},
       {"token_timeout",
        [](Config& c, std::string_view v) { return set_seconds(c.token_timeout, v, 1, 600); }},
       {"pin_timeout",

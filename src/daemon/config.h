@@ -46,6 +46,9 @@ struct Config {
   // The group of the udev rules' token devices: its members may use YubiKey OTP tokens, whose
   // device the daemon cannot check per user (see Service::usable_by).
   std::string token_group = "touchpass";
+  // touchpass-web's group: its members relay web users' requests and ceremonies
+  // (Service::handle_gateway); they act for nobody without a signed-in session or an invitation.
+  std::string gateway_group = "touchpass-gateway";
   std::chrono::seconds token_timeout{30};  // waiting for a token to be inserted or touched
   std::chrono::seconds pin_timeout{120};   // waiting for the client to send a PIN
   UvPolicy uv = UvPolicy::required;

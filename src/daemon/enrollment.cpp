@@ -69,30 +69,32 @@ Result<Outcome> Service::enroll_begin(const Peer& peer, const Target& target,
     if (!user_id.ok()) return fail(user_id.error());
     if (!challenge.ok()) return fail(challenge.error());
     e.challenge = *challenge;
-    offer.rp_id = config_.rp_id;
+    const RelyingParty rp = relying_party(peer);
+    e.rp_id = rp.rp_id;
+    offer.rp_id = rp.rp_id;
     offer.rp_name = "touchpass";
     offer.user_id = std::move(*user_id);
     offer.user_name = target.user;
-    offer.origin = config_.rp_id;
+    offer.origin = rp.origin;
     offer.challenge = std::move(*challenge);
     offer.user_verification = e.user_verification;
   }
-  ceremony.uid = peer.uid;
-  ceremony.pid = peer.pid;
+  own(ceremony, peer);
   auto id = ceremonies_.add(std::move(ceremony));
   if (!id.ok()) return fail(id.error());
   offer.ceremony = std::move(*id);
   return Outcome{offer.to_json(), {}};
 }
 
-Result<store::TokenRecord> Service::enrolled_fido2(const PendingEnrollment& e,
+Result<store::TokenRecord> Service::enrolled_fido2(const PendingCeremony& ceremony,
                                                    const ipc::Finish& finish) {
+  const PendingEnrollment& e = ceremony.enrollment;
   AttestationStatement statement{finish.attestation_format, finish.authenticator_data,
                                  finish.signature, finish.attestation_certificate,
                                  finish.client_data_json};
-  const std::string origins[] = {config_.rp_id};
+  const std::string origins[] = {ceremony.origin};
   AttestationExpectation expected{
-      config_.rp_id, {kClientDataCreate, e.challenge, origins}, e.user_verification};
+      e.rp_id, {kClientDataCreate, e.challenge, origins}, e.user_verification};
   auto attested = verify_attestation(statement, expected);
   if (!attested.ok()) return attested.error();
   if (attested->credential_id != finish.credential) {
@@ -102,7 +104,7 @@ Result<store::TokenRecord> Service::enrolled_fido2(const PendingEnrollment& e,
   store::TokenRecord record;
   record.kind = TokenKind::fido2;
   record.credential = attested->credential_id;
-  record.rp_id = config_.rp_id;
+  record.rp_id = e.rp_id;
   record.algorithm = kCoseAlgEs256;
   record.public_key = attested->public_key.raw();
   record.uv = e.user_verification ? "pin" : "presence";
@@ -152,7 +154,7 @@ Result<Outcome> Service::complete_enroll(const Peer& peer, const PendingCeremony
   };
   const PendingEnrollment& e = ceremony.enrollment;
   auto made = e.kind == TokenKind::yubikey ? enrolled_yubikey(e, finish, secret)
-                                           : enrolled_fido2(e, finish);
+                                           : enrolled_fido2(ceremony, finish);
   if (!made.ok()) return fail(made.error());
   store::TokenRecord record = std::move(*made);
   record.user = ceremony.user;

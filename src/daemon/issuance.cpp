@@ -71,7 +71,8 @@ Result<Outcome> Service::offer(const Peer& peer, PendingCeremony ceremony) {
   const Grant& grant = ceremony.candidates.front().grant;
   ipc::CeremonyOffer o;
   o.expires_in = ceremonies_.lifetime().count();
-  o.origin = config_.rp_id;
+  own(ceremony, peer);
+  o.origin = ceremony.origin;
   for (const auto& c : ceremony.candidates) {
     o.credentials.push_back(offered(c));
     if (c.grant.kind == TokenKind::fido2 && o.salt.empty()) {
@@ -86,8 +87,6 @@ Result<Outcome> Service::offer(const Peer& peer, PendingCeremony ceremony) {
       o.yubikey_challenge.assign(challenge->begin(), challenge->end());
     }
   }
-  ceremony.uid = peer.uid;
-  ceremony.pid = peer.pid;
   auto id = ceremonies_.add(std::move(ceremony));
   if (!id.ok()) return id.error();
   o.ceremony = std::move(*id);

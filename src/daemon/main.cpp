@@ -191,8 +191,10 @@ int main(int argc, char** argv) {
   log_info("serving up to " + std::to_string(limits.max_clients) + " connections (" +
            std::to_string(limits.per_user) + " per user, " + std::to_string(limits.reserved) +
            " reserved for root and " + config->service_group + ")");
-  Server server({{listen_fd.get(), false}, {verify_fd->get(), true}}, service, ids,
-                {config->service_group, config->admin_group, config->token_group}, limits);
+  Server server(
+      {{listen_fd.get(), false}, {verify_fd->get(), true}}, service, ids,
+      {config->service_group, config->admin_group, config->token_group, config->gateway_group},
+      limits);
   // Type=notify: systemd starts dependent units only now (no-op without NOTIFY_SOCKET).
   sd_notify(0, "READY=1\nSTATUS=Serving");
   server.run(stop_fd.get());

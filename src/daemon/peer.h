@@ -23,6 +23,10 @@ struct Peer {
   bool verifier = false;      // root or a member of the service group: may verify passwords
   bool admin = false;         // root or a member of the admin group
   bool token_user = false;    // root or a member of the token group (YubiKey OTP tokens)
+  bool gateway = false;       // a member of the gateway group: touchpass-web (DESIGN.md §2)
+  // A web user acting through the gateway after signing in: `user` is theirs, uid and pid the
+  // gateway's. Never an admin, a verifier or a token user.
+  bool via_web = false;
 };
 
 // The kernel's credentials of the peer of a connected Unix socket (SO_PEERCRED and

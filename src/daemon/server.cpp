@@ -170,6 +170,8 @@ void Server::take(UniqueFd fd, Sessions& sessions) {
   peer->verifier = peer->uid == 0 || member(groups_.service);
   peer->admin = peer->uid == 0 || member(groups_.admin);
   peer->token_user = peer->uid == 0 || member(groups_.token);
+  // Root is no gateway: the gateway's requests are read differently (Service::handle_gateway).
+  peer->gateway = peer->uid != 0 && !groups_.gateway.empty() && member(groups_.gateway);
   if (!admission_.admit(peer->uid, peer->verifier)) {
     // Never blocks: a full socket buffer just loses the sentence.
     (void)ipc::write_frame(

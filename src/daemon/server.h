@@ -43,6 +43,7 @@ class Server {
     std::string service;
     std::string admin;
     std::string token;
+    std::string gateway;  // touchpass-web's
   };
   // A listening socket. The verification socket's connections are served at normal priority;
   // the others' (every local user's) at a lower one, so that a flood of connections there

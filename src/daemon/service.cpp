@@ -53,6 +53,20 @@ Error Service::audited_failure(const Peer& peer, const std::string& action, cons
   return error;
 }
 
+Service::RelyingParty Service::relying_party(const Peer& peer) const {
+  if (peer.via_web && config_.web_origin) {
+    return {config_.web_origin->host, config_.web_origin->origin};
+  }
+  return {config_.rp_id, config_.rp_id};
+}
+
+void Service::own(PendingCeremony& ceremony, const Peer& peer) const {
+  ceremony.uid = peer.uid;
+  ceremony.pid = peer.pid;
+  ceremony.web_user = peer.via_web ? peer.user : "";
+  ceremony.origin = relying_party(peer).origin;
+}
+
 Result<Service::Target> Service::target_of(const Peer& peer, const ipc::Request& request) {
   Target target{request.user.value_or(peer.user), request.all_users};
   if ((target.user != peer.user || target.all_users) && !peer.admin) {

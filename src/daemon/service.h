@@ -87,6 +87,15 @@ class Service {
   // next rolling challenge.
   Result<CeremonyCandidate> candidate(const store::TokenRecord& token, Grant grant,
                                       std::span<const std::uint8_t> nonce);
+  // The relying party a ceremony for `peer` is held with: touchpassd's own rp id (which is also
+  // the origin a local client names), or for a web user the web origin and its host.
+  struct RelyingParty {
+    std::string rp_id;
+    std::string origin;
+  };
+  RelyingParty relying_party(const Peer& peer) const;
+  // Gives `ceremony` its owner (`peer`) and origin.
+  void own(PendingCeremony& ceremony, const Peer& peer) const;
   // Opens `ceremony` for `peer` and answers its offer.
   Result<Outcome> offer(const Peer& peer, PendingCeremony ceremony);
   // S as the key proved it, and the token's state after the ceremony.
@@ -94,8 +103,9 @@ class Service {
     SecretBytes s;
     store::TokenState next;
   };
-  Result<ProvenSecret> prove_fido2(const CeremonyCandidate& c, const ipc::Finish& finish,
-                                   const SecretBytes& secret);
+  // `origin`: what the client data must name (the ceremony's).
+  Result<ProvenSecret> prove_fido2(const CeremonyCandidate& c, const std::string& origin,
+                                   const ipc::Finish& finish, const SecretBytes& secret);
   Result<ProvenSecret> prove_yubikey(const CeremonyCandidate& c, const SecretBytes& secret);
   Result<Outcome> complete_issue(const Peer& peer, const CeremonyCandidate& c,
                                  const ipc::Finish& finish, const ProvenSecret& proven,
@@ -105,7 +115,8 @@ class Service {
                                 const ProvenSecret& proven, const AppPassword& password,
                                 const Verifier& verifier);
   // The token an enroll ceremony's finish proves (not yet stored), or why not.
-  Result<store::TokenRecord> enrolled_fido2(const PendingEnrollment& e, const ipc::Finish& finish);
+  Result<store::TokenRecord> enrolled_fido2(const PendingCeremony& ceremony,
+                                            const ipc::Finish& finish);
   Result<store::TokenRecord> enrolled_yubikey(const PendingEnrollment& e, const ipc::Finish& finish,
                                               const SecretBytes& secret);
   Result<Outcome> complete_enroll(const Peer& peer, const PendingCeremony& ceremony,
