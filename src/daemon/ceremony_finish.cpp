@@ -69,19 +69,27 @@ Result<Service::ProvenSecret> Service::prove_yubikey(const CeremonyCandidate& c,
 
 Result<Outcome> Service::finish(const Peer& peer, const ipc::Request& request,
                                 const SecretBytes& secret) {
-  auto ceremony = ceremonies_.take(request.finish.ceremony, peer.uid, peer.pid);
-  if (!ceremony.ok()) return ceremony.error();
-  if (ceremony->kind == PendingCeremony::Kind::enroll) {
-    return complete_enroll(peer, *ceremony, request.finish, secret);
+  auto taken = ceremonies_for(peer).take(request.finish.ceremony, peer.uid, peer.pid);
+  if (!taken.ok()) return taken.error();
+  return complete(peer, *taken, request.finish, secret);
+}
+
+Result<Outcome> Service::complete(const Peer& peer, const PendingCeremony& ceremony,
+                                  const ipc::Finish& finish, const SecretBytes& secret) {
+  if (ceremony.kind == PendingCeremony::Kind::enroll) {
+    return complete_enroll(peer, ceremony, finish, secret);
   }
-  const bool issuing = ceremony->kind == PendingCeremony::Kind::issue;
+  if (ceremony.kind == PendingCeremony::Kind::signin) {
+    return complete_signin(peer, ceremony, finish);
+  }
+  const bool issuing = ceremony.kind == PendingCeremony::Kind::issue;
   const auto fail = [&](Error e) {
-    return audited_failure(peer, issuing ? "issue" : "show", ceremony->user, ceremony->name,
+    return audited_failure(peer, issuing ? "issue" : "show", ceremony.user, ceremony.name,
                            std::move(e));
   };
   const CeremonyCandidate* chosen = nullptr;
-  for (const auto& c : ceremony->candidates) {
-    if (c.grant.credential == request.finish.credential) chosen = &c;
+  for (const auto& c : ceremony.candidates) {
+    if (c.grant.credential == finish.credential) chosen = &c;
   }
   if (chosen == nullptr) {
     return fail(Error{Code::verification_failed,
@@ -96,15 +104,15 @@ Result<Outcome> Service::finish(const Peer& peer, const ipc::Request& request,
   }
   auto proven = chosen->grant.kind == TokenKind::yubikey
                     ? prove_yubikey(*chosen, secret)
-                    : prove_fido2(*chosen, ceremony->origin, request.finish, secret);
+                    : prove_fido2(*chosen, ceremony.origin, finish, secret);
   if (!proven.ok()) return fail(proven.error());
   auto password =
       derive_app_password(chosen->grant.version, proven->s.bytes(), chosen->grant.grant_id);
   if (!password.ok()) return fail(password.error());
   auto verifier = verifier_for_typed_password(pepper_.bytes(), password->grouped());
   if (!verifier.ok()) return fail(verifier.error());
-  if (issuing) return complete_issue(peer, *chosen, request.finish, *proven, *password, *verifier);
-  return complete_show(peer, *ceremony, *chosen, request.finish, *proven, *password, *verifier);
+  if (issuing) return complete_issue(peer, *chosen, finish, *proven, *password, *verifier);
+  return complete_show(peer, ceremony, *chosen, finish, *proven, *password, *verifier);
 }
 
 Result<Outcome> Service::complete_issue(const Peer& peer, const CeremonyCandidate& c,

@@ -43,7 +43,7 @@ Result<Outcome> Service::enroll_begin(const Peer& peer, const Target& target,
   PendingEnrollment& e = ceremony.enrollment;
   e.label = request.label;
   ipc::EnrollOffer offer;
-  offer.expires_in = ceremonies_.lifetime().count();
+  offer.expires_in = ceremonies_for(peer).lifetime().count();
   if (request.kind == TokenKind::yubikey) {
     e.kind = TokenKind::yubikey;
     e.slot = request.slot == 1 ? YubiKeySlot::one : YubiKeySlot::two;
@@ -80,7 +80,7 @@ Result<Outcome> Service::enroll_begin(const Peer& peer, const Target& target,
     offer.user_verification = e.user_verification;
   }
   own(ceremony, peer);
-  auto id = ceremonies_.add(std::move(ceremony));
+  auto id = ceremonies_for(peer).add(std::move(ceremony));
   if (!id.ok()) return fail(id.error());
   offer.ceremony = std::move(*id);
   return Outcome{offer.to_json(), {}};

@@ -10,33 +10,6 @@
 
 namespace touchpass::daemon {
 
-namespace {
-
-// The offer entry of one candidate.
-ipc::OfferedCredential offered(const CeremonyCandidate& c) {
-  ipc::OfferedCredential o;
-  o.kind = c.grant.kind;
-  o.token = c.token.label;
-  o.credential = c.grant.credential;
-  if (o.kind == TokenKind::yubikey) {
-    o.rolling_challenge = c.token.rolling_challenge;
-    o.next_challenge = c.next_challenge;
-    return o;
-  }
-  o.rp_id = c.token.rp_id;
-  o.user_verification = uv_from_name(c.token.uv) == devices::UserVerification::pin;
-  o.public_key = c.token.public_key;
-  o.sign_count = c.token.sign_count;
-  if (c.grant.version == kGrantVersionV1) {
-    o.client_data_hash = c.challenge;
-  } else {
-    o.challenge = c.challenge;
-  }
-  return o;
-}
-
-}  // namespace
-
 Result<CeremonyCandidate> Service::candidate(const store::TokenRecord& token, Grant grant,
                                              std::span<const std::uint8_t> nonce) {
   CeremonyCandidate c;
@@ -70,11 +43,11 @@ Result<CeremonyCandidate> Service::candidate(const store::TokenRecord& token, Gr
 Result<Outcome> Service::offer(const Peer& peer, PendingCeremony ceremony) {
   const Grant& grant = ceremony.candidates.front().grant;
   ipc::CeremonyOffer o;
-  o.expires_in = ceremonies_.lifetime().count();
+  o.expires_in = ceremonies_for(peer).lifetime().count();
   own(ceremony, peer);
   o.origin = ceremony.origin;
   for (const auto& c : ceremony.candidates) {
-    o.credentials.push_back(offered(c));
+    o.credentials.push_back(offered_credential(c));
     if (c.grant.kind == TokenKind::fido2 && o.salt.empty()) {
       auto salt = hmac_salt(grant.version, grant.grant_id);
       if (!salt.ok()) return salt.error();
@@ -87,7 +60,7 @@ Result<Outcome> Service::offer(const Peer& peer, PendingCeremony ceremony) {
       o.yubikey_challenge.assign(challenge->begin(), challenge->end());
     }
   }
-  auto id = ceremonies_.add(std::move(ceremony));
+  auto id = ceremonies_for(peer).add(std::move(ceremony));
   if (!id.ok()) return id.error();
   o.ceremony = std::move(*id);
   return Outcome{o.to_json(), {}};

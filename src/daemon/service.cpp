@@ -28,8 +28,15 @@ Service::Service(const Config& config, store::AdminStore& store,
       verify_(verification, throttle, refusals, recorder, pepper_,
               VerifyHandler::Settings{config.ipv6_prefix, config.service_group}, clock,
               std::move(sleep)),
-      ceremonies_(CeremonyTable::Limits{config.token_timeout + config.pin_timeout +
-                                        config.token_timeout}) {}
+      ceremonies_(
+          CeremonyTable::Limits{config.token_timeout + config.pin_timeout + config.token_timeout}),
+      web_ceremonies_(CeremonyTable::Limits{
+          config.token_timeout + config.pin_timeout + config.token_timeout, 4, 1024}),
+      web_sessions_(WebSessions::Limits{}, clock) {}
+
+CeremonyTable& Service::ceremonies_for(const Peer& peer) {
+  return peer.via_web || peer.gateway ? web_ceremonies_ : ceremonies_;
+}
 
 store::AuditEvent Service::audit(const Peer& peer, std::string action, const std::string& user,
                                  std::string object) const {
@@ -64,6 +71,7 @@ void Service::own(PendingCeremony& ceremony, const Peer& peer) const {
   ceremony.uid = peer.uid;
   ceremony.pid = peer.pid;
   ceremony.web_user = peer.via_web ? peer.user : "";
+  ceremony.session_bound = peer.via_web;
   ceremony.origin = relying_party(peer).origin;
 }
 
@@ -83,6 +91,11 @@ Result<Service::Target> Service::target_of(const Peer& peer, const ipc::Request&
 
 Result<Outcome> Service::handle(const Peer& peer, const ipc::Request& request,
                                 const SecretBytes& secret) {
+  if (peer.gateway) return handle_gateway(peer, request, secret);
+  if (request.op == ipc::Op::signin_begin || request.op == ipc::Op::session ||
+      request.op == ipc::Op::signout) {
+    return Error{Code::permission_denied, "Only touchpass-web signs web users in and out."};
+  }
   if (request.op == ipc::Op::devices) {
     return Error{Code::invalid_argument,
                  "touchpassd opens no security key; `touchpass devices` lists the keys this "

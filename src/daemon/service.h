@@ -8,10 +8,13 @@
 //   ceremony_finish.cpp finish: what the key produced checked, then the grant stored or shown
 //   administration.cpp  list, unlock, revoke, rename, log
 //   invitations.cpp     invite
+//   gateway.cpp         touchpass-web's requests: sign-in, sessions, and web users' requests
 //
 // Who may do what (DESIGN.md §2, property 3): a user acts on their own tokens and grants;
 // root and members of the admin group act on anyone's (`user` field); a refused request is
-// answered permission_denied and audited.
+// answered permission_denied and audited. touchpass-web (a member of the gateway group) acts
+// for nobody on its own: a web user signs in with a ceremony touchpassd verifies, and then
+// acts on their own tokens and grants through the session (PROTOCOL.md, "touchpass-web").
 #pragma once
 
 #include <functional>
@@ -29,6 +32,7 @@
 #include "daemon/throttle.h"
 #include "daemon/verification_recorder.h"
 #include "daemon/verify_handler.h"
+#include "daemon/web_sessions.h"
 #include "ipc/messages.h"
 #include "store/admin_store.h"
 #include "store/verification_store.h"
@@ -66,6 +70,18 @@ class Service {
 
   Result<Target> target_of(const Peer& peer, const ipc::Request& request);
 
+  // touchpass-web's requests (gateway.cpp).
+  Result<Outcome> handle_gateway(const Peer& gateway, const ipc::Request& request,
+                                 const SecretBytes& secret);
+  Result<Outcome> signin_begin(const Peer& gateway, const ipc::Request& request);
+  Result<Outcome> gateway_finish(const Peer& gateway, const ipc::Request& request,
+                                 const SecretBytes& secret);
+  Result<Outcome> complete_signin(const Peer& web, const PendingCeremony& ceremony,
+                                  const ipc::Finish& finish);
+  // The ceremonies of web users and of everyone else are held apart, so that neither can crowd
+  // out the other.
+  CeremonyTable& ceremonies_for(const Peer& peer);
+
   Result<Outcome> enroll_begin(const Peer& peer, const Target& target, const ipc::Request& request);
   Result<Outcome> tokens(const Target& target);
   Result<Outcome> issue_begin(const Peer& peer, const Target& target, const ipc::Request& request);
@@ -73,6 +89,9 @@ class Service {
   // Checks what the client relays for a begun ceremony and completes it. `secret` is S
   // (ipc::Finish).
   Result<Outcome> finish(const Peer& peer, const ipc::Request& request, const SecretBytes& secret);
+  // Completes a ceremony taken from the table.
+  Result<Outcome> complete(const Peer& peer, const PendingCeremony& ceremony,
+                           const ipc::Finish& finish, const SecretBytes& secret);
   Result<Outcome> list(const Target& target);
   Result<Outcome> revoke(const Peer& peer, const Target& target, const ipc::Request& request);
   Result<Outcome> rename(const Peer& peer, const Target& target, const ipc::Request& request);
@@ -137,6 +156,8 @@ class Service {
   Clock clock_;
   VerifyHandler verify_;
   CeremonyTable ceremonies_;
+  CeremonyTable web_ceremonies_;
+  WebSessions web_sessions_;
 };
 
 }  // namespace touchpass::daemon

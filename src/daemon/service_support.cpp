@@ -85,4 +85,27 @@ SecretBytes password_secret(const AppPassword& password) {
   return SecretBytes::copy_of(password.grouped());
 }
 
+// The offer entry of one candidate.
+ipc::OfferedCredential offered_credential(const CeremonyCandidate& c) {
+  ipc::OfferedCredential o;
+  o.kind = c.grant.kind;
+  o.token = c.token.label;
+  o.credential = c.grant.credential;
+  if (o.kind == TokenKind::yubikey) {
+    o.rolling_challenge = c.token.rolling_challenge;
+    o.next_challenge = c.next_challenge;
+    return o;
+  }
+  o.rp_id = c.token.rp_id;
+  o.user_verification = uv_from_name(c.token.uv) == devices::UserVerification::pin;
+  o.public_key = c.token.public_key;
+  o.sign_count = c.token.sign_count;
+  if (c.grant.version == kGrantVersionV1) {
+    o.client_data_hash = c.challenge;
+  } else {
+    o.challenge = c.challenge;
+  }
+  return o;
+}
+
 }  // namespace touchpass::daemon

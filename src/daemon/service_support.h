@@ -1,6 +1,7 @@
 // What the request handlers of Service share (internal to src/daemon): labels, UTF-8
 // truncation, the stored names of user-verification modes, the grant a stored record was issued
-// as, and the JSON a listing shows of tokens and grants.
+// as, the offer entry of a ceremony's candidate, and the JSON a listing shows of tokens and
+// grants.
 #pragma once
 
 #include <cstddef>
@@ -10,6 +11,7 @@
 #include "core/password.h"
 #include "core/secret.h"
 #include "core/status.h"
+#include "daemon/ceremonies.h"
 #include "devices/token.h"
 #include "ipc/messages.h"
 #include "store/records.h"
@@ -36,6 +38,9 @@ Result<Grant> grant_of(const store::GrantRecord& record);
 
 // The password as the secret part of an answer.
 SecretBytes password_secret(const AppPassword& password);
+
+// The offer entry of one ceremony candidate (ipc/ceremony.h).
+ipc::OfferedCredential offered_credential(const CeremonyCandidate& c);
 
 // A token and a grant as `tokens`, `list` and `show` answer them.
 ipc::Json token_json(const store::TokenRecord& t);

@@ -16,7 +16,7 @@ std::string dump(const Json& j) {
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
-constexpr std::array<std::pair<Op, std::string_view>, 13> kOps = {{
+constexpr std::array<std::pair<Op, std::string_view>, 16> kOps = {{
     {Op::devices, "devices"},
     {Op::enroll_begin, "enroll-begin"},
     {Op::tokens, "tokens"},
@@ -30,6 +30,9 @@ constexpr std::array<std::pair<Op, std::string_view>, 13> kOps = {{
     {Op::verify, "verify"},
     {Op::unlock, "unlock"},
     {Op::invite, "invite"},
+    {Op::signin_begin, "signin-begin"},
+    {Op::session, "session"},
+    {Op::signout, "signout"},
 }};
 
 using fields::kMaxFieldBytes;
@@ -115,6 +118,9 @@ Result<Request> Request::parse(std::string_view json_text) {
   auto all_users = opt_bool(j, "all_users");
   if (!all_users.ok()) return all_users.error();
   r.all_users = *all_users;
+  auto remote = opt_string(j, "remote");
+  if (!remote.ok()) return remote.error();
+  r.remote = remote->value_or("");
 
   switch (r.op) {
     case Op::enroll_begin: {
@@ -213,10 +219,7 @@ Result<Request> Request::parse(std::string_view json_text) {
       if (!user_name.ok()) return user_name.error();
       auto service = req_string(j, "service");
       if (!service.ok()) return service.error();
-      auto remote = opt_string(j, "remote");
-      if (!remote.ok()) return remote.error();
       r.service = *service;
-      r.remote = remote->value_or("");
       break;
     }
     case Op::unlock: {
@@ -237,9 +240,14 @@ Result<Request> Request::parse(std::string_view json_text) {
       r.expires = *expires;
       break;
     }
+    case Op::signin_begin:
+      if (!r.user) return protocol("signin-begin needs \"user\".");
+      break;
     case Op::devices:
     case Op::tokens:
     case Op::list:
+    case Op::session:
+    case Op::signout:
       break;
   }
   return r;
@@ -249,6 +257,7 @@ std::string Request::to_json() const {
   Json j = {{"v", kProtocolVersion}, {"op", op_name(op)}};
   if (user) j["user"] = *user;
   if (all_users) j["all_users"] = true;
+  if (!remote.empty()) j["remote"] = remote;
   switch (op) {
     case Op::enroll_begin:
       if (!label.empty()) j["label"] = label;
@@ -286,7 +295,6 @@ std::string Request::to_json() const {
       break;
     case Op::verify:
       j["service"] = service;
-      if (!remote.empty()) j["remote"] = remote;
       break;
     case Op::unlock:
       if (all) j["all"] = true;

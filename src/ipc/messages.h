@@ -40,7 +40,10 @@ enum class Op {
   log,
   verify,
   unlock,
-  invite  // a one-time invitation to enroll a first key through touchpass-web
+  invite,        // a one-time invitation to enroll a first key through touchpass-web
+  signin_begin,  // "signin-begin" (touchpass-web only): the first half of a web sign-in
+  session,       // (touchpass-web only) who the session in the secret part belongs to
+  signout        // (touchpass-web only) ends the session in the secret part
 };
 
 std::string_view op_name(Op op);
@@ -66,7 +69,7 @@ struct Request {
   int limit = 0;                      // log: newest N entries, 0 = all
   bool verify_chain = false;          // log: check the hash chain
   std::string service;                // verify
-  std::string remote;                 // verify: the client's address, if known
+  std::string remote;                 // verify, and touchpass-web's requests: the client's address
   std::string source;                 // unlock: a locked source (address or network)
   Finish finish;                      // finish: what the key produced
 
