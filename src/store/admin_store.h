@@ -59,6 +59,12 @@ class AdminStore {
   // The invitation whose code hashes to `code_hash`, used and expired ones included; not_found
   // when there is none; integrity when its row was changed without the store's keys.
   virtual Result<InvitationRecord> find_invitation(const Bytes& code_hash) = 0;
+  // Enrolls `token` with the invitation whose code hashes to `code_hash`, in one transaction:
+  // the invitation must be intact (integrity), for token.user (permission_denied), unused and
+  // not expired at `now` (invalid_argument with a sentence), and is marked used at `now`; then
+  // as add_token. Nothing is stored when anything fails.
+  virtual Result<std::int64_t> add_invited_token(const TokenRecord& token, const Bytes& code_hash,
+                                                 UnixTime now, const AuditEvent& audit) = 0;
 
   // Integrity (integrity.h). Installs the keys derived from the pepper; every write needs
   // them. The first time a store gets its keys, every existing grant and token is given its

@@ -80,6 +80,42 @@ Result<InvitationRecord> SqliteStore::find_invitation(const Bytes& code_hash) {
   });
 }
 
+Result<std::int64_t> SqliteStore::add_invited_token(const TokenRecord& token,
+                                                    const Bytes& code_hash, UnixTime now,
+                                                    const AuditEvent& audit) {
+  return audited_write(audit, [&](AuditEvent&) -> Result<std::int64_t> {
+    Stmt q(db_,
+           "SELECT " + std::string(kInvitationColumns) + " FROM invitations WHERE code_hash = ?");
+    q.bind(1, code_hash);
+    const int rc = q.step();
+    if (rc == SQLITE_DONE) return Error{Code::not_found, "No such invitation."};
+    if (rc != SQLITE_ROW) return db_error(db_, "read an invitation");
+    InvitationRecord invitation = read_invitation(q);
+    if (Status s = check_invitation_mac_locked(invitation, q.blob(7)); !s.ok()) return s.error();
+    if (invitation.user != token.user) {
+      return Error{Code::permission_denied, "This invitation is for another user."};
+    }
+    if (invitation.used) {
+      return Error{Code::invalid_argument,
+                   "This invitation has been used already; ask for a new one."};
+    }
+    if (now >= invitation.expires) {
+      return Error{Code::invalid_argument, "This invitation has expired; ask for a new one."};
+    }
+    invitation.used = now;
+    auto mac = keys_->invitation_mac(invitation);
+    if (!mac.ok()) return mac.error();
+    Stmt use(db_, "UPDATE invitations SET used = ?, mac = ? WHERE id = ? AND used IS NULL");
+    use.bind(1, now).bind(2, *mac).bind(3, invitation.id);
+    if (Status s = use.run("use the invitation"); !s.ok()) return s.error();
+    if (sqlite3_changes(db_) != 1) {
+      return Error{Code::invalid_argument,
+                   "This invitation has been used already; ask for a new one."};
+    }
+    return insert_token_locked(token);
+  });
+}
+
 Status SqliteStore::check_invitation_mac_locked(const InvitationRecord& invitation,
                                                 const Bytes& mac) {
   auto expected = keys_->invitation_mac(invitation);

@@ -141,42 +141,44 @@ Status SqliteStore::write_token_row_mac_locked(const TokenRecord& token) {
 }
 
 Result<std::int64_t> SqliteStore::add_token(const TokenRecord& t, const AuditEvent& audit) {
-  return audited_write(audit, [&](AuditEvent&) -> Result<std::int64_t> {
-    Stmt ins(db_,
-             "INSERT INTO tokens (user, label, kind, credential, rp_id, algorithm, "
-             "public_key, uv, sign_count, aaguid, attestation_format, attestation_x5c, "
-             "device, is_virtual, created, rolling_challenge, rolling_hash) "
-             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-    ins.bind(1, t.user)
-        .bind(2, t.label)
-        .bind(3, token_kind_name(t.kind))
-        .bind(4, t.credential)
-        .bind(5, t.rp_id)
-        .bind(6, std::int64_t{t.algorithm})
-        .bind(7, t.public_key)
-        .bind(8, t.uv)
-        .bind(9, std::int64_t{t.sign_count})
-        .bind(10, t.aaguid)
-        .bind(11, t.attestation_format)
-        .bind(12, t.attestation_x5c)
-        .bind(13, t.device)
-        .bind(14, std::int64_t{t.is_virtual ? 1 : 0})
-        .bind(15, t.created)
-        .bind(16, t.rolling_challenge)
-        .bind(17, t.rolling_hash);
-    const int rc = ins.step();
-    if (rc == SQLITE_CONSTRAINT_UNIQUE) {
-      return Error{Code::invalid_argument, "A token labelled \"" + t.label +
-                                               "\" is already enrolled; choose another "
-                                               "label."};
-    }
-    if (rc != SQLITE_DONE) return db_error(db_, "store the token");
-    TokenRecord stored = t;
-    stored.id = sqlite3_last_insert_rowid(db_);
-    stored.revoked.reset();
-    if (Status s = write_token_row_mac_locked(stored); !s.ok()) return s.error();
-    return stored.id;
-  });
+  return audited_write(audit, [&](AuditEvent&) { return insert_token_locked(t); });
+}
+
+Result<std::int64_t> SqliteStore::insert_token_locked(const TokenRecord& t) {
+  Stmt ins(db_,
+           "INSERT INTO tokens (user, label, kind, credential, rp_id, algorithm, "
+           "public_key, uv, sign_count, aaguid, attestation_format, attestation_x5c, "
+           "device, is_virtual, created, rolling_challenge, rolling_hash) "
+           "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  ins.bind(1, t.user)
+      .bind(2, t.label)
+      .bind(3, token_kind_name(t.kind))
+      .bind(4, t.credential)
+      .bind(5, t.rp_id)
+      .bind(6, std::int64_t{t.algorithm})
+      .bind(7, t.public_key)
+      .bind(8, t.uv)
+      .bind(9, std::int64_t{t.sign_count})
+      .bind(10, t.aaguid)
+      .bind(11, t.attestation_format)
+      .bind(12, t.attestation_x5c)
+      .bind(13, t.device)
+      .bind(14, std::int64_t{t.is_virtual ? 1 : 0})
+      .bind(15, t.created)
+      .bind(16, t.rolling_challenge)
+      .bind(17, t.rolling_hash);
+  const int rc = ins.step();
+  if (rc == SQLITE_CONSTRAINT_UNIQUE) {
+    return Error{Code::invalid_argument, "A token labelled \"" + t.label +
+                                             "\" is already enrolled; choose another "
+                                             "label."};
+  }
+  if (rc != SQLITE_DONE) return db_error(db_, "store the token");
+  TokenRecord stored = t;
+  stored.id = sqlite3_last_insert_rowid(db_);
+  stored.revoked.reset();
+  if (Status s = write_token_row_mac_locked(stored); !s.ok()) return s.error();
+  return stored.id;
 }
 
 Result<std::vector<TokenRecord>> SqliteStore::list_tokens(const std::string& user,

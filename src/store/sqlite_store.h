@@ -60,6 +60,8 @@ class SqliteStore final : public VerificationStore, public AdminStore {
   Result<std::int64_t> add_invitation(const InvitationRecord& invitation,
                                       const AuditEvent& audit) override;
   Result<InvitationRecord> find_invitation(const Bytes& code_hash) override;
+  Result<std::int64_t> add_invited_token(const TokenRecord& token, const Bytes& code_hash,
+                                         UnixTime now, const AuditEvent& audit) override;
 
   Status use_keys(std::shared_ptr<const StoreKeys> keys, UnixTime now, bool may_key) override;
   Result<AuditHead> audit_head() override;
@@ -109,6 +111,9 @@ class SqliteStore final : public VerificationStore, public AdminStore {
   // Marks `grant` revoked at `when` and gives it its new MAC; its hex id is added to `revoked`.
   Status revoke_grant_row_locked(GrantRecord grant, UnixTime when, std::string& revoked);
   Status write_token_row_mac_locked(const TokenRecord& token);
+  // Inserts a new token with its MAC; invalid_argument when its label is taken. Caller holds
+  // mu_ and has a transaction open.
+  Result<std::int64_t> insert_token_locked(const TokenRecord& token);
   // integrity (naming the invitation) unless `mac` is the invitation's.
   Status check_invitation_mac_locked(const InvitationRecord& invitation, const Bytes& mac);
   // Every invitation's MAC (for verify_audit).

@@ -63,6 +63,57 @@ TEST_F(InvitationsTest, AnInvitationChangedOrAddedInTheDatabaseIsRefused) {
   EXPECT_EQ(store_->find_invitation(Bytes(32, 0x00)).code(), Code::integrity);
 }
 
+TEST_F(InvitationsTest, AnInvitationEnrollsOneTokenOnceBeforeItExpires) {
+  ASSERT_TRUE(store_->add_invitation(invitation("alice", 0x05), event("invite", "alice")).ok());
+  const Bytes code(32, 0x05);
+  const store::UnixTime now = 1764000100;
+  auto id = store_->add_invited_token(token("alice", "laptop key"), code, now,
+                                      event("enroll", "alice", "laptop key"));
+  ASSERT_TRUE(id.ok()) << id.error().message;
+  EXPECT_EQ(store_->get_token(*id)->label, "laptop key");
+  EXPECT_EQ(store_->find_invitation(code)->used, now);
+  EXPECT_TRUE(store_->verify_audit(std::nullopt).ok()) << "the used invitation keeps a valid MAC";
+
+  const std::size_t before = audit_count();
+  auto again = store_->add_invited_token(token("alice", "second key"), code, now,
+                                         event("enroll", "alice", "second key"));
+  EXPECT_EQ(again.code(), Code::invalid_argument);
+  EXPECT_NE(again.error().message.find("used already"), std::string::npos);
+  EXPECT_EQ(audit_count(), before);
+  EXPECT_EQ(store_->list_tokens("alice", false)->size(), 1u);
+}
+
+TEST_F(InvitationsTest, AnExpiredUnknownOrSomeoneElsesInvitationEnrollsNothing) {
+  ASSERT_TRUE(store_->add_invitation(invitation("alice", 0x06), event("invite", "alice")).ok());
+  const Bytes code(32, 0x06);
+  const std::size_t before = audit_count();
+  EXPECT_EQ(
+      store_
+          ->add_invited_token(token("alice", "k"), code, 1764086400, event("enroll", "alice", "k"))
+          .code(),
+      Code::invalid_argument);
+  EXPECT_EQ(
+      store_->add_invited_token(token("bob", "k"), code, 1764000100, event("enroll", "bob", "k"))
+          .code(),
+      Code::permission_denied);
+  EXPECT_EQ(store_
+                ->add_invited_token(token("alice", "k"), Bytes(32, 0x07), 1764000100,
+                                    event("enroll", "alice", "k"))
+                .code(),
+            Code::not_found);
+  // A label already taken: the invitation stays unused.
+  enroll("alice", "k");
+  const std::size_t with_token = audit_count();
+  EXPECT_EQ(
+      store_
+          ->add_invited_token(token("alice", "k"), code, 1764000100, event("enroll", "alice", "k"))
+          .code(),
+      Code::invalid_argument);
+  EXPECT_FALSE(store_->find_invitation(code)->used.has_value());
+  EXPECT_EQ(audit_count(), with_token);
+  EXPECT_EQ(with_token, before + 1);
+}
+
 TEST_F(InvitationsTest, AStoreOfSchema7GainsTheInvitationsTable) {
   store_.reset();
   ASSERT_EQ(raw_exec("DROP TABLE invitations; PRAGMA user_version=7"), SQLITE_OK);
