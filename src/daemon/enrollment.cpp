@@ -29,7 +29,7 @@ std::string device_text(const std::string& reported, const std::string& fallback
 }  // namespace
 
 Result<Outcome> Service::enroll_begin(const Peer& peer, const Target& target,
-                                      const ipc::Request& request) {
+                                      const ipc::Request& request, const Bytes& invitation_hash) {
   const auto fail = [&](Error e) {
     return audited_failure(peer, "enroll", target.user, request.label, std::move(e));
   };
@@ -80,6 +80,10 @@ Result<Outcome> Service::enroll_begin(const Peer& peer, const Target& target,
     offer.user_verification = e.user_verification;
   }
   own(ceremony, peer);
+  if (!invitation_hash.empty()) {
+    e.invitation_hash = invitation_hash;
+    ceremony.session_bound = false;
+  }
   auto id = ceremonies_for(peer).add(std::move(ceremony));
   if (!id.ok()) return fail(id.error());
   offer.ceremony = std::move(*id);
@@ -181,10 +185,24 @@ Result<Outcome> Service::complete_enroll(const Peer& peer, const PendingCeremony
     const std::string base = record.label;
     for (int n = 2; taken(record.label); ++n) record.label = base + " " + std::to_string(n);
   }
-  auto id = store_.add_token(record, audit(peer, "enroll", ceremony.user, record.label));
+  const store::AuditEvent entry = audit(peer, "enroll", ceremony.user, record.label);
+  if (e.invitation_hash.empty()) {
+    auto id = store_.add_token(record, entry);
+    if (!id.ok()) return fail(id.error());
+    record.id = *id;
+    return Outcome{{{"token", token_json(record)}}, {}};
+  }
+  // Through the web with an invitation: the invitation is spent, and the user is signed in.
+  auto id = store_.add_invited_token(record, e.invitation_hash, record.created, entry);
   if (!id.ok()) return fail(id.error());
   record.id = *id;
-  return Outcome{{{"token", token_json(record)}}, {}};
+  auto session = web_sessions_.open(ceremony.user);
+  if (!session.ok()) return session.error();
+  auto opened = web_sessions_.use(session->bytes());
+  if (!opened.ok()) return opened.error();
+  return Outcome{
+      {{"token", token_json(record)}, {"user", ceremony.user}, {"expires", opened->expires}},
+      std::move(*session)};
 }
 
 Result<Outcome> Service::tokens(const Target& target) {

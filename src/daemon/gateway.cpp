@@ -4,6 +4,7 @@
 // and is handled as a request of that user — on their own tokens and grants only, with the web
 // origin as the relying party.
 #include "core/assertion.h"
+#include "core/invitation_code.h"
 #include "core/random.h"
 #include "daemon/service.h"
 #include "daemon/service_support.h"
@@ -40,6 +41,9 @@ Result<Outcome> Service::handle_gateway(const Peer& gateway, const ipc::Request&
       return signin_begin(gateway, request);
     case ipc::Op::finish:
       return gateway_finish(gateway, request, secret);
+    case ipc::Op::enroll_begin:
+      if (request.invitation) return invited_enroll_begin(gateway, request, secret);
+      break;
     case ipc::Op::verify:
     case ipc::Op::unlock:
     case ipc::Op::invite:
@@ -109,6 +113,39 @@ Result<Outcome> Service::signin_begin(const Peer& gateway, const ipc::Request& r
   if (!id.ok()) return id.error();
   o.ceremony = std::move(*id);
   return Outcome{o.to_json(), {}};
+}
+
+Result<Outcome> Service::invited_enroll_begin(const Peer& gateway, const ipc::Request& request,
+                                              const SecretBytes& secret) {
+  // Counted, not audited one by one: anyone on the web can try a code.
+  const auto refuse = [&](Error e) {
+    refusals_.refused({static_cast<std::int64_t>(gateway.uid), "touchpass-web"}, "invitation", "",
+                      "", "touchpass-web", e.message, clock_());
+    return e;
+  };
+  auto hash = invitation_code_hash(secret.view());
+  if (!hash.ok()) return refuse(hash.error());
+  auto invitation = store_.find_invitation(*hash);
+  if (!invitation.ok() && invitation.code() == Code::not_found) {
+    return refuse(Error{Code::not_found,
+                        "This invitation is not known; check the code or ask for a new one."});
+  }
+  if (!invitation.ok()) return invitation.error();
+  if (invitation->used) {
+    return refuse(
+        Error{Code::invalid_argument, "This invitation has been used already; ask for a new one."});
+  }
+  if (clock_() >= invitation->expires) {
+    return refuse(Error{Code::invalid_argument, "This invitation has expired; ask for a new one."});
+  }
+  if (request.kind != TokenKind::fido2) {
+    return Error{Code::invalid_argument, "On the web, only FIDO2 security keys are enrolled."};
+  }
+  if (request.user && *request.user != invitation->user) {
+    return Error{Code::permission_denied, "This invitation is for another user."};
+  }
+  return enroll_begin(web_peer(gateway, invitation->user), Target{invitation->user, false}, request,
+                      *hash);
 }
 
 Result<Outcome> Service::gateway_finish(const Peer& gateway, const ipc::Request& request,

@@ -74,6 +74,9 @@ class Service {
   Result<Outcome> handle_gateway(const Peer& gateway, const ipc::Request& request,
                                  const SecretBytes& secret);
   Result<Outcome> signin_begin(const Peer& gateway, const ipc::Request& request);
+  // enroll-begin with an invitation (its code in `secret`), for the invitation's user.
+  Result<Outcome> invited_enroll_begin(const Peer& gateway, const ipc::Request& request,
+                                       const SecretBytes& secret);
   Result<Outcome> gateway_finish(const Peer& gateway, const ipc::Request& request,
                                  const SecretBytes& secret);
   Result<Outcome> complete_signin(const Peer& web, const PendingCeremony& ceremony,
@@ -82,7 +85,10 @@ class Service {
   // out the other.
   CeremonyTable& ceremonies_for(const Peer& peer);
 
-  Result<Outcome> enroll_begin(const Peer& peer, const Target& target, const ipc::Request& request);
+  // `invitation_hash`: through the web with an invitation, its code's hash (the enrollment
+  // consumes it; the ceremony is bound to no session).
+  Result<Outcome> enroll_begin(const Peer& peer, const Target& target, const ipc::Request& request,
+                               const Bytes& invitation_hash = {});
   Result<Outcome> tokens(const Target& target);
   Result<Outcome> issue_begin(const Peer& peer, const Target& target, const ipc::Request& request);
   Result<Outcome> show_begin(const Peer& peer, const Target& target, const ipc::Request& request);

@@ -147,6 +147,9 @@ Result<Request> Request::parse(std::string_view json_text) {
       if (!force.ok()) return force.error();
       r.program = *program;
       r.force = *force;
+      auto invitation = opt_bool(j, "invitation");
+      if (!invitation.ok()) return invitation.error();
+      r.invitation = *invitation;
       break;
     }
     case Op::issue_begin: {
@@ -262,6 +265,7 @@ std::string Request::to_json() const {
     case Op::enroll_begin:
       if (!label.empty()) j["label"] = label;
       if (uv) j["uv"] = *uv;
+      if (invitation) j["invitation"] = true;
       if (kind == TokenKind::yubikey) {
         j["kind"] = token_kind_name(kind);
         j["slot"] = slot;

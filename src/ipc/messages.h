@@ -60,6 +60,7 @@ struct Request {
   int slot = 2;                       // enroll, yubikey: the challenge-response slot, 1 or 2
   bool program = false;               // enroll, yubikey: program the slot with a fresh key first
   bool force = false;                 // enroll, yubikey: … even if it is programmed already
+  bool invitation = false;            // enroll through touchpass-web: the code is in `secret`
   std::string name;                   // issue, show, revoke, rename
   std::string new_name;               // rename
   std::vector<std::string> scopes;    // issue

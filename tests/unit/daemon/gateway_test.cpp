@@ -166,5 +166,85 @@ TEST_F(GatewayTest, LocalAndWebCeremoniesCannotBeFinishedAcrossTheBoundary) {
   EXPECT_EQ(handle(root_peer(), finish).code(), Code::not_found);
 }
 
+// An invitation made on the server (`touchpass invite --user carol`).
+class InvitedEnrollTest : public GatewayTest {
+ protected:
+  SecretBytes invite(const std::string& user) {
+    ipc::Request r = request(ipc::Op::invite);
+    r.user = user;
+    auto invited = handle(root_peer(), r);
+    EXPECT_TRUE(invited.ok()) << invited.error().message;
+    return invited.ok() ? std::move(invited->secret) : SecretBytes();
+  }
+  static ipc::Request invited_enroll() {
+    ipc::Request r = request(ipc::Op::enroll_begin);
+    r.invitation = true;
+    r.label = "web key";
+    return r;
+  }
+  // The enroll ceremony through the gateway with the code `code`.
+  Result<Outcome> enroll_with(const SecretBytes& code) {
+    auto offered = handle(gateway(), invited_enroll(), code);
+    if (!offered.ok()) return offered.error();
+    auto offer = ipc::EnrollOffer::parse(offered->result);
+    if (!offer.ok()) return offer.error();
+    EXPECT_EQ(offer->rp_id, "mail.example.test");
+    EXPECT_EQ(offer->origin, kWebOrigin);
+    auto key = client::answer_enroll(*offer, *broker_, io_, client::DriverSettings{kTimeout});
+    if (!key.ok()) return key.error();
+    ipc::Request finish = request(ipc::Op::finish);
+    finish.finish = key->finish;
+    return handle(gateway(), finish, key->secret);
+  }
+};
+
+TEST_F(InvitedEnrollTest, AnInvitationEnrollsAWebKeyOnceAndSignsTheUserIn) {
+  const SecretBytes code = invite("carol");
+  auto enrolled = enroll_with(code);
+  ASSERT_TRUE(enrolled.ok()) << enrolled.error().message;
+  EXPECT_EQ(enrolled->result.at("user"), "carol");
+  EXPECT_EQ(enrolled->result.at("token").at("label"), "web key");
+  const auto who = handle(gateway(), request(ipc::Op::session), enrolled->secret);
+  ASSERT_TRUE(who.ok()) << who.error().message;
+  EXPECT_EQ(who->result.at("user"), "carol");
+  const auto tokens = store_->list_tokens("carol", false);
+  ASSERT_TRUE(tokens.ok());
+  ASSERT_EQ(tokens->size(), 1u);
+  EXPECT_EQ(tokens->front().rp_id, "mail.example.test");
+
+  // Spent: the same code enrolls nothing more.
+  const auto again = handle(gateway(), invited_enroll(), code);
+  EXPECT_EQ(again.code(), Code::invalid_argument);
+  EXPECT_NE(again.error().message.find("used already"), std::string::npos);
+  // The new key signs carol in on the web.
+  auto session = sign_in("carol");
+  ASSERT_TRUE(session.ok()) << session.error().message;
+}
+
+TEST_F(InvitedEnrollTest, BadExpiredOrMismatchedCodesBeginNothing) {
+  const std::size_t entries = audit_actions().size();
+  EXPECT_EQ(
+      handle(gateway(), invited_enroll(), SecretBytes::copy_of(std::string("nonsense"))).code(),
+      Code::invalid_argument);
+  EXPECT_EQ(handle(gateway(), invited_enroll(),
+                   SecretBytes::copy_of(std::string("d9tn-8rp3-n70q-kcw9-nvpp")))
+                .code(),
+            Code::not_found);
+  EXPECT_EQ(audit_actions().size(), entries);
+
+  const SecretBytes code = invite("carol");
+  ipc::Request for_bob = invited_enroll();
+  for_bob.user = "bob";
+  EXPECT_EQ(handle(gateway(), for_bob, code).code(), Code::permission_denied);
+  ipc::Request yubikey = invited_enroll();
+  yubikey.kind = TokenKind::yubikey;
+  EXPECT_EQ(handle(gateway(), yubikey, code).code(), Code::invalid_argument);
+  now_ += 86400;
+  const auto expired = handle(gateway(), invited_enroll(), code);
+  EXPECT_EQ(expired.code(), Code::invalid_argument);
+  EXPECT_NE(expired.error().message.find("expired"), std::string::npos);
+  EXPECT_TRUE(store_->list_tokens("carol", false)->empty());
+}
+
 }  // namespace
 }  // namespace touchpass::daemon
