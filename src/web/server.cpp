@@ -14,7 +14,10 @@
 namespace touchpass::web {
 
 // What the server keeps of one request while its body arrives.
+// Made when the request line arrives (on_uri), freed when the request ends (on_completed).
 struct Server::Request {
+  bool nul_in_path = false;         // the URI encodes a NUL byte (%00), which would cut it short
+  bool headers_checked = false;     // refusal_at_headers() has let it through
   std::optional<std::string> body;  // set once a body byte arrives
   bool too_large = false;           // the body passed max_body_bytes: no more is kept
 };
@@ -77,6 +80,7 @@ Result<std::unique_ptr<Server>> Server::start(const Config& config, Listener lis
        nullptr},
       {MHD_OPTION_CONNECTION_MEMORY_LIMIT, static_cast<intptr_t>(kConnectionMemory), nullptr},
       {MHD_OPTION_STRICT_FOR_CLIENT, 1, nullptr},
+      {MHD_OPTION_URI_LOG_CALLBACK, reinterpret_cast<intptr_t>(&Server::on_uri), nullptr},
       {MHD_OPTION_NOTIFY_COMPLETED, reinterpret_cast<intptr_t>(&Server::on_completed),
        server.get()},
   };
@@ -137,18 +141,25 @@ MHD_Result Server::on_request(void* self, MHD_Connection* connection, const char
                               std::size_t* upload_data_size, void** request) {
   auto& server = *static_cast<Server*>(self);
   const bool api = Api::owns(url);
-  if (*request == nullptr) {
-    if (auto refusal = server.refusal_at_headers(connection)) {
+  auto& state = *static_cast<Request*>(*request);
+  if (!state.headers_checked) {
+    std::optional<HttpError> refusal;
+    if (state.nul_in_path) {
+      refusal = HttpError{400, Error{Code::protocol_error, "The request path holds a NUL byte."},
+                          std::chrono::seconds(0)};
+    } else {
+      refusal = server.refusal_at_headers(connection);
+    }
+    if (refusal) {
       if (refusal->status != 429) {
         log(LogLevel::info, "refused a request: " + std::to_string(refusal->status) + " " +
                                 std::string(code_name(refusal->error.code)));
       }
       return Response::error(*refusal, server.config_.tls(), api).queue(connection);
     }
-    *request = new Request;
+    state.headers_checked = true;
     return MHD_YES;
   }
-  auto& state = *static_cast<Request*>(*request);
   if (*upload_data_size > 0) {
     const std::size_t kept = state.body ? state.body->size() : 0;
     if (state.too_large || kept + *upload_data_size > server.config_.max_body_bytes) {
@@ -193,6 +204,15 @@ MHD_Result Server::answer(MHD_Connection* connection, std::string_view url, std:
   auto file = files_.find(url);
   if (!file.ok()) return Response::error(http_error(file.error()), tls, false).queue(connection);
   return Response::file(std::move(*file), tls).queue(connection);
+}
+
+void* Server::on_uri(void*, const char* uri, MHD_Connection*) {
+  auto* request = new Request;
+  const std::string_view raw(uri);
+  for (std::size_t at = raw.find('%'); at != std::string_view::npos; at = raw.find('%', at + 1)) {
+    if (raw.substr(at + 1, 2) == "00") request->nul_in_path = true;
+  }
+  return request;
 }
 
 void Server::on_completed(void*, MHD_Connection*, void** request, MHD_RequestTerminationCode) {

@@ -54,6 +54,8 @@ class Server {
   static MHD_Result on_request(void* self, MHD_Connection* connection, const char* url,
                                const char* method, const char* version, const char* upload_data,
                                std::size_t* upload_data_size, void** request);
+  // The first callback of a request, with its URI as sent: creates its Request.
+  static void* on_uri(void* self, const char* uri, MHD_Connection* connection);
   static void on_completed(void* self, MHD_Connection* connection, void** request,
                            MHD_RequestTerminationCode why);
 
