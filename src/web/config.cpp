@@ -4,17 +4,18 @@
 
 #include <array>
 #include <charconv>
-#include <fstream>
 #include <functional>
 #include <map>
 #include <optional>
-#include <sstream>
 
 #include "core/config_text.h"
+#include "web/small_file.h"
 
 namespace touchpass::web {
 
 namespace {
+
+constexpr std::size_t kMaxConfigBytes = 1024 * 1024;
 
 // Each setter parses a value into the config or returns the reason it is bad.
 using Setter = std::function<std::optional<std::string>(Config&, std::string_view)>;
@@ -139,18 +140,13 @@ Result<Config> parse_config(std::string_view text, std::string_view origin) {
 }
 
 Result<Config> load_config(const std::filesystem::path& path, bool missing_ok) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    std::error_code ec;
-    if (missing_ok && !std::filesystem::exists(path, ec)) return Config{};
-    return Error{Code::io_error, "Cannot read the configuration file " + path.string() + "."};
+  std::error_code ec;
+  if (missing_ok && !std::filesystem::exists(path, ec) && !ec) return Config{};
+  auto text = read_small_file(path, kMaxConfigBytes);
+  if (!text.ok()) {
+    return Error{text.code(), "The configuration file cannot be used: " + text.error().message};
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (text.str().size() > 1024 * 1024) {
-    return Error{Code::invalid_argument, path.string() + ": the file is too large."};
-  }
-  return parse_config(text.str(), path.string());
+  return parse_config(text->view().substr(0, text->size() - 1), path.string());
 }
 
 }  // namespace touchpass::web

@@ -12,7 +12,9 @@
 #include <iostream>
 #include <optional>
 #include <string>
-#include <vector>
+#include <string_view>
+
+#include <CLI/CLI.hpp>
 
 #include "web/config.h"
 #include "web/listener.h"
@@ -28,25 +30,11 @@ using namespace touchpass::web;
 
 constexpr const char* kDefaultConfig = "/etc/touchpass/web.conf";
 
-constexpr const char* kUsage =
-    "Usage: touchpass-web [--config FILE] [--check-config]\n"
-    "\n"
-    "The touchpass HTTPS gateway: serves the self-service page and the JSON API, and speaks\n"
-    "the local protocol to touchpassd.\n"
-    "\n"
-    "  --config FILE    configuration file (default /etc/touchpass/web.conf; when the default\n"
-    "                   file does not exist, built-in defaults are used)\n"
-    "  --check-config   check the configuration, the TLS files and the static directory,\n"
-    "                   then exit (0: usable)\n"
-    "  --help           show this help\n"
-    "  --version        show the version\n";
-
-// No core dumps (they would hold the TLS key) and private files by default.
-void harden_process() {
+// The TLS key is in this process's memory: no core dumps of it, no ptrace by the same user.
+void keep_memory_private() {
   ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-  const rlimit none{0, 0};
-  ::setrlimit(RLIMIT_CORE, &none);
-  ::umask(077);
+  const rlimit no_core{0, 0};
+  ::setrlimit(RLIMIT_CORE, &no_core);
 }
 
 int fail(std::string_view message) {
@@ -57,33 +45,25 @@ int fail(std::string_view message) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::filesystem::path config_path = kDefaultConfig;
-  bool explicit_config = false;
+  CLI::App app(
+      "The touchpass HTTPS gateway: serves the self-service page and the JSON API, and speaks "
+      "the local protocol to touchpassd.",
+      "touchpass-web");
+  std::string config_path = kDefaultConfig;
   bool check_only = false;
-  const std::vector<std::string> args(argv + 1, argv + argc);
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--help" || args[i] == "-h") {
-      std::cout << kUsage;
-      return 0;
-    }
-    if (args[i] == "--version") {
-      std::cout << "touchpass-web " TOUCHPASS_VERSION "\n";
-      return 0;
-    }
-    if (args[i] == "--check-config") {
-      check_only = true;
-      continue;
-    }
-    if (args[i] == "--config" && i + 1 < args.size()) {
-      config_path = args[++i];
-      explicit_config = true;
-      continue;
-    }
-    std::cerr << "touchpass-web: unknown argument \"" << args[i] << "\"\n\n" << kUsage;
-    return 2;
-  }
+  const auto* config_option =
+      app.add_option("--config", config_path,
+                     "configuration file (default /etc/touchpass/web.conf; when the default file "
+                     "does not exist, built-in defaults are used)");
+  app.add_flag("--check-config", check_only,
+               "check the configuration, the TLS files and the static directory, then exit (0: "
+               "usable)");
+  app.set_version_flag("--version", "touchpass-web " TOUCHPASS_VERSION);
+  CLI11_PARSE(app, argc, argv);
+  const bool explicit_config = config_option->count() > 0;
 
-  harden_process();
+  keep_memory_private();
+  ::umask(077);
   auto config = load_config(config_path, !explicit_config);
   if (!config.ok()) return fail(config.error().message);
   std::optional<TlsCredentials> tls;

@@ -1,14 +1,8 @@
 #include "web/tls_credentials.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <string_view>
 
-#include "core/fd.h"
+#include "web/small_file.h"
 
 namespace touchpass::web {
 
@@ -16,30 +10,10 @@ namespace {
 
 constexpr std::size_t kMaxPemBytes = 1024 * 1024;
 
-// Reads the regular file `path` into a secret one byte larger than the file, which stays NUL.
+// The PEM file `path`, NUL-terminated, in wiped memory.
 Result<SecretBytes> read_pem(const std::filesystem::path& path) {
-  const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
-  struct stat st {};
-  if (!fd.valid() || ::fstat(fd.get(), &st) != 0) {
-    return Error{Code::io_error,
-                 "Cannot read " + path.string() + ": " + std::strerror(errno) + "."};
-  }
-  if (!S_ISREG(st.st_mode) || st.st_size <= 0 ||
-      static_cast<std::size_t>(st.st_size) > kMaxPemBytes) {
-    return Error{Code::invalid_argument, path.string() + " is not a PEM file of 1 MiB at most."};
-  }
-  const auto size = static_cast<std::size_t>(st.st_size);
-  SecretBytes text(size + 1);
-  std::size_t got = 0;
-  while (got < size) {
-    const ssize_t n = ::read(fd.get(), text.data() + got, size - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      return Error{Code::io_error, "Cannot read " + path.string() + " to its end."};
-    }
-    got += static_cast<std::size_t>(n);
-  }
-  if (text.view().find("-----BEGIN ") == std::string_view::npos) {
+  auto text = read_small_file(path, kMaxPemBytes);
+  if (text.ok() && text->view().find("-----BEGIN ") == std::string_view::npos) {
     return Error{Code::invalid_argument, path.string() + " is not a PEM file."};
   }
   return text;

@@ -19,10 +19,10 @@ struct TlsCredentials {
   const char* key_c_str() const { return reinterpret_cast<const char*>(key_pem.data()); }
 };
 
-// Reads both PEM files (each at most 1 MiB), straight into their buffers: the key never passes
-// through an ordinary string. Checks only that each looks like PEM; the TLS library parses
-// them when the server starts. Errors: io_error naming the file that cannot be read;
-// invalid_argument for a file that is empty, too large or not PEM.
+// Reads both PEM files (each at most 1 MiB; small_file.h): the key never passes through an
+// ordinary string. Checks only that each looks like PEM; the TLS library parses them when the
+// server starts. Errors: io_error naming the file that cannot be read; invalid_argument for a
+// file that is empty, too large or not PEM.
 Result<TlsCredentials> load_tls_credentials(const std::filesystem::path& certificate,
                                             const std::filesystem::path& key);
 

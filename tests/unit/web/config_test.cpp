@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <sstream>
 
 #include "support/virtual_token.h"
 
@@ -148,6 +149,51 @@ TEST(WebConfig, LoadsAFileAndTreatsAMissingDefaultFileAsDefaults) {
   auto good = load_config(path, false);
   ASSERT_TRUE(good.ok()) << good.error().message;
   EXPECT_EQ(good->rate_limit_per_minute, 7);
+}
+
+}  // namespace
+}  // namespace touchpass::web
+
+namespace touchpass::web {
+namespace {
+
+// The installed /etc/touchpass/web.conf: every key, commented out, with its built-in default.
+TEST(WebConfig, TheInstalledFileShowsEveryKeyWithItsDefault) {
+  std::ifstream in(TOUCHPASS_WEB_DEFAULT_CONFIG);
+  ASSERT_TRUE(in) << TOUCHPASS_WEB_DEFAULT_CONFIG;
+  std::ostringstream read;
+  read << in.rdbuf();
+  const std::string text = read.str();
+  auto as_installed = parse_config(text, "web.conf");
+  ASSERT_TRUE(as_installed.ok()) << as_installed.error().message;
+  // Uncommented (without the TLS example, which is no default), it still gives the defaults.
+  std::string uncommented;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    for (std::string_view key : config_keys()) {
+      if (line.starts_with("#" + std::string(key) + " =")) {
+        EXPECT_TRUE(uncommented.find("\n" + std::string(key) + " =") == std::string::npos);
+        if (!key.starts_with("tls_") && line != "#trusted_proxy =") {
+          uncommented += "\n" + line.substr(1);
+        }
+      }
+    }
+  }
+  for (std::string_view key : config_keys()) {
+    EXPECT_NE(text.find("\n#" + std::string(key) + " ="), std::string::npos)
+        << "web.conf does not show " << key;
+  }
+  auto defaults = parse_config(uncommented, "uncommented web.conf");
+  ASSERT_TRUE(defaults.ok()) << defaults.error().message;
+  const Config built_in;
+  EXPECT_EQ(defaults->listen.to_string(), built_in.listen.to_string());
+  EXPECT_EQ(defaults->daemon_socket, built_in.daemon_socket);
+  EXPECT_EQ(defaults->static_dir, built_in.static_dir);
+  EXPECT_EQ(defaults->max_connections, built_in.max_connections);
+  EXPECT_EQ(defaults->max_connections_per_address, built_in.max_connections_per_address);
+  EXPECT_EQ(defaults->request_timeout, built_in.request_timeout);
+  EXPECT_EQ(defaults->max_body_bytes, built_in.max_body_bytes);
+  EXPECT_EQ(defaults->rate_limit_per_minute, built_in.rate_limit_per_minute);
 }
 
 }  // namespace
