@@ -4,8 +4,6 @@
 
 #include <array>
 #include <charconv>
-#include <functional>
-#include <map>
 #include <optional>
 
 #include "core/config_text.h"
@@ -16,9 +14,6 @@ namespace touchpass::web {
 namespace {
 
 constexpr std::size_t kMaxConfigBytes = 1024 * 1024;
-
-// Each setter parses a value into the config or returns the reason it is bad.
-using Setter = std::function<std::optional<std::string>(Config&, std::string_view)>;
 
 std::optional<std::string> absolute_path(std::filesystem::path& out, std::string_view v) {
   if (v.empty() || v.front() != '/') return "expected an absolute path";
@@ -48,8 +43,8 @@ std::optional<std::string> proxy(std::string& out, std::string_view v) {
   return std::nullopt;
 }
 
-const std::map<std::string, Setter, std::less<>>& setters() {
-  static const std::map<std::string, Setter, std::less<>> table = {
+const ConfigSetters<Config>& setters() {
+  static const ConfigSetters<Config> table = {
       {"listen",
        [](Config& c, std::string_view v) -> std::optional<std::string> {
          auto address = ListenAddress::parse(v);
@@ -115,27 +110,13 @@ Status check_combination(const Config& c, std::string_view origin) {
 }  // namespace
 
 std::vector<std::string_view> config_keys() {
-  std::vector<std::string_view> keys;
-  for (const auto& [key, setter] : setters()) keys.push_back(key);
-  return keys;
+  return config_keys_of(setters());
 }
 
 Result<Config> parse_config(std::string_view text, std::string_view origin) {
-  auto lines = split_config_lines(text, origin);
-  if (!lines.ok()) return lines.error();
-  Config config;
-  for (const ConfigLine& line : *lines) {
-    const auto it = setters().find(line.key);
-    if (it == setters().end()) {
-      return config_line_error(origin, line.number,
-                               "unknown key \"" + std::string(line.key) + "\"");
-    }
-    if (auto reason = it->second(config, line.value)) {
-      return config_line_error(origin, line.number,
-                               "bad value for \"" + std::string(line.key) + "\": " + *reason);
-    }
-  }
-  if (Status s = check_combination(config, origin); !s.ok()) return s.error();
+  auto config = apply_config_lines(setters(), text, origin);
+  if (!config.ok()) return config;
+  if (Status s = check_combination(*config, origin); !s.ok()) return s.error();
   return config;
 }
 

@@ -38,5 +38,48 @@ TEST(ConfigText, EmptyTextHasNoLines) {
   EXPECT_TRUE(lines->empty());
 }
 
+struct Sample {
+  int number = 1;
+  std::string name = "default";
+};
+
+const ConfigSetters<Sample>& sample_setters() {
+  static const ConfigSetters<Sample> setters = {
+      {"number",
+       [](Sample& s, std::string_view v) -> std::optional<std::string> {
+         if (v != "2" && v != "3") return "expected 2 or 3";
+         s.number = v[0] - '0';
+         return std::nullopt;
+       }},
+      {"name",
+       [](Sample& s, std::string_view v) -> std::optional<std::string> {
+         s.name = std::string(v);
+         return std::nullopt;
+       }},
+  };
+  return setters;
+}
+
+TEST(ConfigText, AppliesEachLineWithItsKeysSetter) {
+  auto sample = apply_config_lines(sample_setters(), "number = 3\nname = x y\n", "f");
+  ASSERT_TRUE(sample.ok()) << sample.error().message;
+  EXPECT_EQ(sample->number, 3);
+  EXPECT_EQ(sample->name, "x y");
+  auto defaults = apply_config_lines(sample_setters(), "# nothing\n", "f");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->number, 1);
+  EXPECT_EQ(defaults->name, "default");
+  EXPECT_EQ(config_keys_of(sample_setters()), (std::vector<std::string_view>{"name", "number"}));
+}
+
+TEST(ConfigText, RefusesUnknownKeysAndBadValuesNamingTheLine) {
+  auto unknown = apply_config_lines(sample_setters(), "name = a\n\ncolour = red\n", "s.conf");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().message, "s.conf:3: unknown key \"colour\"");
+  auto bad = apply_config_lines(sample_setters(), "number = 4\n", "s.conf");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message, "s.conf:1: bad value for \"number\": expected 2 or 3");
+}
+
 }  // namespace
 }  // namespace touchpass
