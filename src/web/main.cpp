@@ -59,7 +59,11 @@ int main(int argc, char** argv) {
                "check the configuration, the TLS files and the static directory, then exit (0: "
                "usable)");
   app.set_version_flag("--version", "touchpass-web " TOUCHPASS_VERSION);
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;  // 2: a usage error, as touchpassd's
+  }
   const bool explicit_config = config_option->count() > 0;
 
   keep_memory_private();

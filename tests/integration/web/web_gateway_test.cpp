@@ -430,6 +430,8 @@ TEST_F(WebGateway, CheckConfigRefusesPlainHttpOnAPublicAddress) {
   EXPECT_EQ(start_status, 1);
   EXPECT_NE(start_output.find("never serves plain HTTP"), std::string::npos) << start_output;
 
+  EXPECT_EQ(run("--no-such-option").first, 2);
+  EXPECT_EQ(run("--help").first, 0);
   const fs::path good = write_config(tls_config());
   auto [good_status, good_output] = run("--config " + good.string() + " --check-config");
   EXPECT_EQ(good_status, 0) << good_output;
