@@ -103,7 +103,15 @@ Result<std::unique_ptr<Server>> Server::start(const Config& config, Listener lis
   return server;
 }
 
-std::optional<HttpError> Server::refusal_at_headers(MHD_Connection* connection) const {
+std::string Server::client_of(MHD_Connection* connection) const {
+  const MHD_ConnectionInfo* info =
+      MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  return client_address(peer_address(info ? info->client_addr : nullptr),
+                        header(connection, "X-Forwarded-For"), config_.trusted_proxy);
+}
+
+std::optional<HttpError> Server::refusal_at_headers(MHD_Connection* connection,
+                                                    const std::string& client) const {
   if (MHD_get_connection_values(connection, MHD_HEADER_KIND, nullptr, nullptr) > kMaxHeaderFields) {
     return HttpError{
         431,
@@ -111,11 +119,6 @@ std::optional<HttpError> Server::refusal_at_headers(MHD_Connection* connection) 
               "The request has more than " + std::to_string(kMaxHeaderFields) + " header fields."},
         std::chrono::seconds(0)};
   }
-  const MHD_ConnectionInfo* info =
-      MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-  const std::string client =
-      client_address(peer_address(info ? info->client_addr : nullptr),
-                     header(connection, "X-Forwarded-For"), config_.trusted_proxy);
   const auto wait = limiter_.take(source_of(client, kIpv6Prefix), RateLimiter::Clock::now());
   if (wait.count() > 0) {
     return HttpError{429,
@@ -143,16 +146,18 @@ MHD_Result Server::on_request(void* self, MHD_Connection* connection, const char
   const bool api = Api::owns(url);
   auto& state = *static_cast<Request*>(*request);
   if (!state.headers_checked) {
+    const std::string client = server.client_of(connection);
     std::optional<HttpError> refusal;
     if (state.nul_in_path) {
       refusal = HttpError{400, Error{Code::protocol_error, "The request path holds a NUL byte."},
                           std::chrono::seconds(0)};
     } else {
-      refusal = server.refusal_at_headers(connection);
+      refusal = server.refusal_at_headers(connection, client);
     }
     if (refusal) {
       if (refusal->status != 429) {
-        log(LogLevel::info, "refused a request: " + std::to_string(refusal->status) + " " +
+        log(LogLevel::info, "refused a request from " + client + ": " +
+                                std::to_string(refusal->status) + " " +
                                 std::string(code_name(refusal->error.code)));
       }
       return Response::error(*refusal, server.config_.tls(), api).queue(connection);

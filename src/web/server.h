@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "core/status.h"
@@ -59,8 +60,11 @@ class Server {
   static void on_completed(void* self, MHD_Connection* connection, void** request,
                            MHD_RequestTerminationCode why);
 
-  // The first call for a request: the refusals decided from its headers alone.
-  std::optional<HttpError> refusal_at_headers(MHD_Connection* connection) const;
+  // Who sent the request (client_address.h), for rate limits and the log.
+  std::string client_of(MHD_Connection* connection) const;
+  // The first call for a request from `client`: the refusals decided from its headers alone.
+  std::optional<HttpError> refusal_at_headers(MHD_Connection* connection,
+                                              const std::string& client) const;
   // The answer to a whole request.
   MHD_Result answer(MHD_Connection* connection, std::string_view url, std::string_view method,
                     Request& request) const;
