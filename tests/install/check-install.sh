@@ -40,6 +40,16 @@ expected=(
   "${DOVECOT_DIR#/}/auth-touchpass.conf.ext 644"
   "usr/share/doc/touchpass/copyright 644"
   "usr/share/doc/touchpass/changelog.Debian.gz 644"
+  "usr/sbin/touchpass-web 755"
+  "${UNIT_DIR#/}/touchpass-web.service 644"
+  "${SYSUSERS_DIR#/}/touchpass-web.conf 644"
+  "${CONFIG_DIR#/}/web.conf 644"
+  "usr/share/touchpass/web/index.html 644"
+  "usr/share/touchpass/web/app.css 644"
+  "usr/share/touchpass/web/app.js 644"
+  "usr/share/man/man8/touchpass-web.8.gz 644"
+  "usr/share/doc/touchpass-web/copyright 644"
+  "usr/share/doc/touchpass-web/changelog.Debian.gz 644"
   "usr/share/doc/touchpass-virtual-token/copyright 644"
   "usr/share/doc/touchpass-virtual-token/changelog.Debian.gz 644"
 )
@@ -77,12 +87,17 @@ grep -qx 'ExecStart=/usr/sbin/touchpassd' "$root/${UNIT_DIR#/}/touchpassd.servic
   problem "touchpassd.service does not run /usr/sbin/touchpassd"
 grep -q '@TOUCHPASSD@' "$root/${UNIT_DIR#/}/touchpassd.service" &&
   problem "touchpassd.service has an unreplaced @TOUCHPASSD@"
+grep -qx 'ExecStart=/usr/sbin/touchpass-web' "$root/${UNIT_DIR#/}/touchpass-web.service" ||
+  problem "touchpass-web.service does not run /usr/sbin/touchpass-web"
 # systemd-analyze verify, on copies whose ExecStart= is the binary in DESTDIR (verify checks it).
 mkdir -p "$work/units"
 sed "s|^ExecStart=/usr/sbin/touchpassd|ExecStart=$root/usr/sbin/touchpassd|" \
   "$root/${UNIT_DIR#/}/touchpassd.service" >"$work/units/touchpassd.service"
+sed "s|^\(ExecStart[A-Za-z]*\)=/usr/sbin/touchpass-web|\1=$root/usr/sbin/touchpass-web|" \
+  "$root/${UNIT_DIR#/}/touchpass-web.service" >"$work/units/touchpass-web.service"
 cp "$root/${UNIT_DIR#/}/touchpassd.socket" "$work/units/"
-(cd "$work/units" && systemd-analyze verify --man=no touchpassd.socket touchpassd.service) \
+(cd "$work/units" &&
+  systemd-analyze verify --man=no touchpassd.socket touchpassd.service touchpass-web.service) \
   >"$work/verify.log" 2>&1 || problem "systemd-analyze verify failed"
 if grep -q . "$work/verify.log"; then
   cat "$work/verify.log" >&2
@@ -99,6 +114,17 @@ for name in touchpass touchpass-admin touchpass-service; do
 done
 grep -q '^touchpass:x:[0-9]*:[0-9]*:.*:/usr/sbin/nologin$' "$work/sysroot/etc/passwd" ||
   problem "sysusers did not create the system user touchpass"
+systemd-sysusers --root="$work/sysroot" "$root/${SYSUSERS_DIR#/}/touchpass-web.conf" ||
+  problem "systemd-sysusers refused touchpass-web.conf"
+grep -q '^touchpass-gateway:' "$work/sysroot/etc/group" ||
+  problem "sysusers did not create the group touchpass-gateway"
+grep -q '^touchpass-web:x:[0-9]*:[0-9]*:.*:/usr/sbin/nologin$' "$work/sysroot/etc/passwd" ||
+  problem "sysusers did not create the system user touchpass-web"
+# The installed gateway accepts its installed configuration, with the page in DESTDIR.
+{ cat "$root/${CONFIG_DIR#/}/web.conf"; echo "static_dir = $root/usr/share/touchpass/web"; } \
+  >"$work/web.conf"
+"$root/usr/sbin/touchpass-web" --config "$work/web.conf" --check-config >/dev/null ||
+  problem "touchpass-web --check-config refuses the installed web.conf"
 systemd-tmpfiles --root="$work/sysroot" --create "$root/${TMPFILES_DIR#/}/touchpass.conf" ||
   problem "systemd-tmpfiles refused touchpass.conf"
 [ "$(stat -c %a "$work/sysroot/run/touchpass/virtual" 2>/dev/null)" = 755 ] ||
@@ -117,7 +143,7 @@ for page in $(cd "$root" && find usr/share/man -type f); do
     [ -z "$warnings" ] || problem "/$page: $warnings"
   fi
 done
-for doc in touchpass touchpass-virtual-token; do
+for doc in touchpass touchpass-web touchpass-virtual-token; do
   sed -n 1p "$root/usr/share/doc/$doc/copyright" |
     grep -qx 'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/' ||
     problem "/usr/share/doc/$doc/copyright is not in the machine-readable format"

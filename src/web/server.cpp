@@ -1,0 +1,228 @@
+#include "web/server.h"
+
+#include <charconv>
+#include <cstdarg>
+#include <cstdio>
+#include <string>
+
+#include "core/source_address.h"
+#include "web/client_address.h"
+#include "web/daemon_probe.h"
+#include "web/log.h"
+#include "web/response.h"
+
+namespace touchpass::web {
+
+// What the server keeps of one request while its body arrives.
+// Made when the request line arrives (on_uri), freed when the request ends (on_completed).
+struct Server::Request {
+  bool nul_in_path = false;         // the URI encodes a NUL byte (%00), which would cut it short
+  bool headers_checked = false;     // refusal_at_headers() has let it through
+  std::optional<std::string> body;  // set once a body byte arrives
+  bool too_large = false;           // the body passed max_body_bytes: no more is kept
+};
+
+namespace {
+
+// Brute-force and rate-limit sources group IPv6 addresses per /64, as touchpassd does.
+constexpr int kIpv6Prefix = 64;
+
+std::string_view header(MHD_Connection* connection, const char* name) {
+  const char* value = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, name);
+  return value ? std::string_view(value) : std::string_view();
+}
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+// libmicrohttpd's own messages (TLS handshakes that fail, sockets it cannot use): no secrets.
+void log_library(void*, const char* format, va_list args) {
+  char text[512];
+  std::vsnprintf(text, sizeof text, format, args);
+  log(LogLevel::info, std::string("http: ") + text);
+}
+#pragma GCC diagnostic pop
+
+}  // namespace
+
+Server::Server(const Config& config, Listener listener, StaticFiles files)
+    : config_(config),
+      listener_(std::move(listener)),
+      files_(std::move(files)),
+      api_([socket = config.daemon_socket] { return daemon_reachable(socket); }),
+      limiter_(config.rate_limit_per_minute, kRateLimitAddresses) {}
+
+Server::~Server() = default;
+
+Result<std::unique_ptr<Server>> Server::start(const Config& config, Listener listener,
+                                              std::optional<TlsCredentials> tls) {
+  if (config.tls() != tls.has_value()) {
+    return Error{Code::internal, "The TLS credentials do not match the configuration."};
+  }
+  auto files = StaticFiles::open(config.static_dir);
+  if (!files.ok()) return files.error();
+  std::unique_ptr<Server> server(new Server(config, std::move(listener), std::move(*files)));
+
+  // Behind a trusted proxy (or on a Unix socket) every connection is the proxy's: a limit per
+  // address would be one limit for everybody.
+  const bool per_address =
+      config.trusted_proxy.empty() && config.listen.kind == ListenAddress::Kind::tcp;
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+  if (tls) flags |= MHD_USE_TLS;
+  const int listen_fd = server->listener_.release_fd();
+  std::vector<MHD_OptionItem> options = {
+      {MHD_OPTION_EXTERNAL_LOGGER, reinterpret_cast<intptr_t>(&log_library), nullptr},
+      {MHD_OPTION_LISTEN_SOCKET, listen_fd, nullptr},
+      {MHD_OPTION_THREAD_POOL_SIZE, 2, nullptr},
+      {MHD_OPTION_CONNECTION_LIMIT, config.max_connections, nullptr},
+      {MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_address ? config.max_connections_per_address : 0,
+       nullptr},
+      {MHD_OPTION_CONNECTION_TIMEOUT, static_cast<intptr_t>(config.request_timeout.count()),
+       nullptr},
+      {MHD_OPTION_CONNECTION_MEMORY_LIMIT, static_cast<intptr_t>(kConnectionMemory), nullptr},
+      {MHD_OPTION_STRICT_FOR_CLIENT, 1, nullptr},
+      {MHD_OPTION_URI_LOG_CALLBACK, reinterpret_cast<intptr_t>(&Server::on_uri), nullptr},
+      {MHD_OPTION_NOTIFY_COMPLETED, reinterpret_cast<intptr_t>(&Server::on_completed),
+       server.get()},
+  };
+  if (tls) {
+    options.push_back({MHD_OPTION_HTTPS_MEM_CERT, 0, tls->certificate_pem.data()});
+    options.push_back({MHD_OPTION_HTTPS_MEM_KEY, 0, const_cast<char*>(tls->key_c_str())});
+    options.push_back({MHD_OPTION_HTTPS_PRIORITIES, 0,
+                       const_cast<char*>("NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2")});
+  }
+  options.push_back({MHD_OPTION_END, 0, nullptr});
+  server->daemon_.reset(MHD_start_daemon(flags, 0, nullptr, nullptr, &Server::on_request,
+                                         server.get(), MHD_OPTION_ARRAY, options.data(),
+                                         MHD_OPTION_END));
+  tls.reset();  // GnuTLS holds its own copy now: wipe ours
+  if (!server->daemon_) {
+    return Error{Code::internal,
+                 "The HTTP server did not start (the log above says why; with TLS, check that "
+                 "the certificate and the key belong together)."};
+  }
+  return server;
+}
+
+std::string Server::client_of(MHD_Connection* connection) const {
+  const MHD_ConnectionInfo* info =
+      MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  return client_address(peer_address(info ? info->client_addr : nullptr),
+                        header(connection, "X-Forwarded-For"), config_.trusted_proxy);
+}
+
+std::optional<HttpError> Server::refusal_at_headers(MHD_Connection* connection,
+                                                    const std::string& client) const {
+  if (MHD_get_connection_values(connection, MHD_HEADER_KIND, nullptr, nullptr) > kMaxHeaderFields) {
+    return HttpError{
+        431,
+        Error{Code::protocol_error,
+              "The request has more than " + std::to_string(kMaxHeaderFields) + " header fields."},
+        std::chrono::seconds(0)};
+  }
+  const auto wait = limiter_.take(source_of(client, kIpv6Prefix), RateLimiter::Clock::now());
+  if (wait.count() > 0) {
+    return HttpError{429,
+                     Error{Code::busy, "Too many requests from your address; try again in " +
+                                           std::to_string(wait.count()) + " seconds."},
+                     wait};
+  }
+  const std::string_view length = header(connection, "Content-Length");
+  std::uint64_t declared = 0;
+  const auto [end, ec] = std::from_chars(length.data(), length.data() + length.size(), declared);
+  if (!length.empty() && ec == std::errc() && declared > config_.max_body_bytes) {
+    return HttpError{
+        413,
+        Error{Code::protocol_error, "The request body is larger than " +
+                                        std::to_string(config_.max_body_bytes) + " bytes."},
+        std::chrono::seconds(0)};
+  }
+  return std::nullopt;
+}
+
+MHD_Result Server::on_request(void* self, MHD_Connection* connection, const char* url,
+                              const char* method, const char*, const char* upload_data,
+                              std::size_t* upload_data_size, void** request) {
+  auto& server = *static_cast<Server*>(self);
+  const bool api = Api::owns(url);
+  auto& state = *static_cast<Request*>(*request);
+  if (!state.headers_checked) {
+    const std::string client = server.client_of(connection);
+    std::optional<HttpError> refusal;
+    if (state.nul_in_path) {
+      refusal = HttpError{400, Error{Code::protocol_error, "The request path holds a NUL byte."},
+                          std::chrono::seconds(0)};
+    } else {
+      refusal = server.refusal_at_headers(connection, client);
+    }
+    if (refusal) {
+      if (refusal->status != 429) {
+        log(LogLevel::info, "refused a request from " + client + ": " +
+                                std::to_string(refusal->status) + " " +
+                                std::string(code_name(refusal->error.code)));
+      }
+      return Response::error(*refusal, server.config_.tls(), api).queue(connection);
+    }
+    state.headers_checked = true;
+    return MHD_YES;
+  }
+  if (*upload_data_size > 0) {
+    const std::size_t kept = state.body ? state.body->size() : 0;
+    if (state.too_large || kept + *upload_data_size > server.config_.max_body_bytes) {
+      state.too_large = true;  // keep reading (and dropping) it, to answer at its end
+      state.body.reset();
+    } else {
+      if (!state.body) state.body.emplace();
+      state.body->append(upload_data, *upload_data_size);
+    }
+    *upload_data_size = 0;
+    return MHD_YES;
+  }
+  return server.answer(connection, url, method, state);
+}
+
+MHD_Result Server::answer(MHD_Connection* connection, std::string_view url, std::string_view method,
+                          Request& request) const {
+  const bool tls = config_.tls();
+  if (request.too_large) {
+    return Response::error(HttpError{413,
+                                     Error{Code::protocol_error,
+                                           "The request body is larger than " +
+                                               std::to_string(config_.max_body_bytes) + " bytes."},
+                                     std::chrono::seconds(0)},
+                           tls, Api::owns(url))
+        .queue(connection);
+  }
+  if (Api::owns(url)) {
+    const ApiAnswer a = api_.handle(method, url, request.body);
+    Response response = Response::json(a.status, a.body, tls, true);
+    if (response.valid() && !a.allow.empty()) response.add_header("Allow", a.allow);
+    return response.queue(connection);
+  }
+  if (method != "GET" && method != "HEAD") {
+    Response response =
+        Response::error(HttpError{405, Error{Code::protocol_error, "Pages take GET only."},
+                                  std::chrono::seconds(0)},
+                        tls, false);
+    if (response.valid()) response.add_header("Allow", "GET, HEAD");
+    return response.queue(connection);
+  }
+  auto file = files_.find(url);
+  if (!file.ok()) return Response::error(http_error(file.error()), tls, false).queue(connection);
+  return Response::file(std::move(*file), tls).queue(connection);
+}
+
+void* Server::on_uri(void*, const char* uri, MHD_Connection*) {
+  auto* request = new Request;
+  const std::string_view raw(uri);
+  for (std::size_t at = raw.find('%'); at != std::string_view::npos; at = raw.find('%', at + 1)) {
+    if (raw.substr(at + 1, 2) == "00") request->nul_in_path = true;
+  }
+  return request;
+}
+
+void Server::on_completed(void*, MHD_Connection*, void** request, MHD_RequestTerminationCode) {
+  delete static_cast<Request*>(*request);
+  *request = nullptr;
+}
+
+}  // namespace touchpass::web

@@ -1,0 +1,29 @@
+// The certificate chain and private key touchpass-web serves HTTPS with, read from PEM files.
+// The key is held in a SecretBytes (locked, wiped when destroyed); the server drops it as soon
+// as the TLS library has taken its own copy, at start-up.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "core/secret.h"
+#include "core/status.h"
+
+namespace touchpass::web {
+
+struct TlsCredentials {
+  std::string certificate_pem;  // NUL-terminated by std::string
+  SecretBytes key_pem;          // the PEM text followed by one NUL byte
+
+  // The key as the C string the TLS library takes. Valid while *this lives.
+  const char* key_c_str() const { return reinterpret_cast<const char*>(key_pem.data()); }
+};
+
+// Reads both PEM files (each at most 1 MiB; small_file.h): the key never passes through an
+// ordinary string. Checks only that each looks like PEM; the TLS library parses them when the
+// server starts. Errors: io_error naming the file that cannot be read; invalid_argument for a
+// file that is empty, too large or not PEM.
+Result<TlsCredentials> load_tls_credentials(const std::filesystem::path& certificate,
+                                            const std::filesystem::path& key);
+
+}  // namespace touchpass::web

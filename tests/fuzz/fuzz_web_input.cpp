@@ -1,0 +1,49 @@
+// What touchpass-web takes from the network and its configuration, each parser given the same
+// bytes: an API request body (and its routing), a request path below the static directory, an
+// X-Forwarded-For header from a trusted proxy, and web.conf.
+#include <optional>
+#include <string>
+
+#include "fuzz.h"
+#include "web/api.h"
+#include "web/client_address.h"
+#include "web/config.h"
+#include "web/static_files.h"
+
+namespace {
+
+const touchpass::web::StaticFiles* static_files() {
+  static const auto files = touchpass::web::StaticFiles::open(TOUCHPASS_WEB_STATIC_DIR);
+  return files.ok() ? &*files : nullptr;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  using namespace touchpass::web;
+  const std::string input(reinterpret_cast<const char*>(data), size);
+  const Api api([] { return false; });
+  (void)api.handle("POST", "/api/v1/health", input);
+  (void)api.handle("GET", input, std::nullopt);
+  if (const StaticFiles* files = static_files()) (void)files->find(input);
+  (void)client_address("192.0.2.1", input, "192.0.2.1");
+  (void)parse_config(input, "web.conf");
+  return 0;
+}
+
+std::vector<std::string> fuzz_seeds() {
+  return {
+      "{\"v\":1,\"name\":\"phone\",\"scopes\":[\"imap\",\"smtp\"],\"nested\":{\"a\":[[[1]]]}}",
+      "/index.html",
+      "/img/../app.js",
+      "/api/v1/health",
+      "203.0.113.9, 2001:db8::1, ::ffff:192.0.2.3",
+      "listen = [::1]:8443\ntls_certificate = /a\ntls_key = /b\nrate_limit_per_minute = 5\n"
+      "trusted_proxy = unix\n",
+  };
+}
+
+// The largest of them: a configuration file (1 MiB); request bodies stop at max_body_bytes.
+std::size_t fuzz_max_len() {
+  return 1 << 20;
+}
