@@ -110,6 +110,14 @@ std::string Server::client_of(MHD_Connection* connection) const {
                         header(connection, "X-Forwarded-For"), config_.trusted_proxy);
 }
 
+std::uint64_t Server::declared_length(MHD_Connection* connection) const {
+  const std::string_view length = header(connection, "Content-Length");
+  std::uint64_t declared = 0;
+  const auto [end, ec] = std::from_chars(length.data(), length.data() + length.size(), declared);
+  return !length.empty() && ec == std::errc() && end == length.data() + length.size() ? declared
+                                                                                      : 0;
+}
+
 std::optional<HttpError> Server::refusal_at_headers(MHD_Connection* connection,
                                                     const std::string& client) const {
   if (MHD_get_connection_values(connection, MHD_HEADER_KIND, nullptr, nullptr) > kMaxHeaderFields) {
@@ -126,10 +134,13 @@ std::optional<HttpError> Server::refusal_at_headers(MHD_Connection* connection,
                                            std::to_string(wait.count()) + " seconds."},
                      wait};
   }
-  const std::string_view length = header(connection, "Content-Length");
-  std::uint64_t declared = 0;
-  const auto [end, ec] = std::from_chars(length.data(), length.data() + length.size(), declared);
-  if (!length.empty() && ec == std::errc() && declared > config_.max_body_bytes) {
+  // A body over the limit is answered at once only when the client waits for "100 Continue" or
+  // the body is too large to read through; otherwise it is read and dropped (on_request) and
+  // answered at its end: closing a connection on unread data resets it, and the client may
+  // lose the answer.
+  const std::uint64_t declared = declared_length(connection);
+  const bool waits = header(connection, "Expect") == "100-continue";
+  if (declared > config_.max_body_bytes && (waits || declared > kDrainLimit)) {
     return HttpError{
         413,
         Error{Code::protocol_error, "The request body is larger than " +
@@ -163,6 +174,7 @@ MHD_Result Server::on_request(void* self, MHD_Connection* connection, const char
       return Response::error(*refusal, server.config_.tls(), api).queue(connection);
     }
     state.headers_checked = true;
+    state.too_large = server.declared_length(connection) > server.config_.max_body_bytes;
     return MHD_YES;
   }
   if (*upload_data_size > 0) {

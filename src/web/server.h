@@ -24,6 +24,8 @@ namespace touchpass::web {
 
 // Requests with more header fields than this are refused (431).
 inline constexpr int kMaxHeaderFields = 64;
+// An oversized body up to this size is read and dropped before the 413 answer (server.cpp).
+inline constexpr std::uint64_t kDrainLimit = 1024 * 1024;
 // The memory a connection may use for its request line and headers (libmicrohttpd's pool).
 inline constexpr std::size_t kConnectionMemory = 32 * 1024;
 // How many client addresses the rate limiter remembers at most.
@@ -62,6 +64,8 @@ class Server {
 
   // Who sent the request (client_address.h), for rate limits and the log.
   std::string client_of(MHD_Connection* connection) const;
+  // The body length the request declares (Content-Length); 0 when none or not a number.
+  std::uint64_t declared_length(MHD_Connection* connection) const;
   // The first call for a request from `client`: the refusals decided from its headers alone.
   std::optional<HttpError> refusal_at_headers(MHD_Connection* connection,
                                               const std::string& client) const;

@@ -244,6 +244,11 @@ TEST_F(WebGateway, BodiesOverTheLimitAreRefusedWith413) {
   chunked.body = std::string(200000, 'a');
   chunked.headers = {"Transfer-Encoding: chunked"};
   expect_error(http(chunked), 413, "protocol_error");
+  // A client that waits for "100 Continue" is answered before it sends the body.
+  HttpRequest waiting = declared;
+  waiting.body = std::string(500000, 'a');
+  waiting.headers = {"Expect: 100-continue"};
+  expect_error(http(waiting), 413, "protocol_error");
   // At the limit the body is read and parsed.
   HttpRequest at_limit = declared;
   at_limit.body = "{\"v\":1,\"x\":\"" + std::string(1000 - 14, 'a') + "\"}";
