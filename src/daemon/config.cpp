@@ -2,25 +2,16 @@
 
 #include <charconv>
 #include <fstream>
-#include <functional>
-#include <map>
 #include <optional>
-#include <set>
 #include <sstream>
+
+#include "core/config_text.h"
 
 namespace touchpass::daemon {
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t\r");
-  if (first == std::string_view::npos) return {};
-  const auto last = s.find_last_not_of(" \t\r");
-  return s.substr(first, last - first + 1);
-}
-
-// Each setter parses a value into the config or returns the reason it is bad.
-using Setter = std::function<std::optional<std::string>(Config&, std::string_view)>;
+using Setter = ConfigSetter<Config>;
 
 std::optional<std::string> set_path(std::filesystem::path& out, std::string_view v, bool empty_ok) {
   if (v.empty()) {
@@ -75,8 +66,8 @@ std::optional<std::string> set_bool(bool& out, std::string_view v) {
   return std::nullopt;
 }
 
-const std::map<std::string, Setter, std::less<>>& setters() {
-  static const std::map<std::string, Setter, std::less<>> table = {
+const ConfigSetters<Config>& setters() {
+  static const ConfigSetters<Config> table = {
       {"socket", [](Config& c, std::string_view v) { return set_path(c.socket, v, false); }},
       {"verify_socket",
        [](Config& c, std::string_view v) { return set_path(c.verify_socket, v, true); }},
@@ -156,46 +147,11 @@ const std::map<std::string, Setter, std::less<>>& setters() {
 }  // namespace
 
 std::vector<std::string_view> config_keys() {
-  std::vector<std::string_view> keys;
-  for (const auto& [key, setter] : setters()) keys.push_back(key);
-  return keys;
+  return config_keys_of(setters());
 }
 
 Result<Config> parse_config(std::string_view text, std::string_view origin) {
-  Config config;
-  std::set<std::string, std::less<>> seen;
-  std::size_t line_no = 0;
-  std::size_t pos = 0;
-  while (pos <= text.size()) {
-    std::size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(pos, end - pos);
-    pos = end + 1;
-    ++line_no;
-    const auto fail = [&](const std::string& reason) -> Error {
-      return Error{Code::invalid_argument,
-                   std::string(origin) + ":" + std::to_string(line_no) + ": " + reason};
-    };
-    if (const auto hash = line.find('#'); hash != std::string_view::npos) {
-      line = line.substr(0, hash);
-    }
-    line = trim(line);
-    if (line.empty()) continue;
-    const auto eq = line.find('=');
-    if (eq == std::string_view::npos) return fail("expected `key = value`");
-    const std::string_view key = trim(line.substr(0, eq));
-    const std::string_view value = trim(line.substr(eq + 1));
-    const auto it = setters().find(key);
-    if (it == setters().end()) return fail("unknown key \"" + std::string(key) + "\"");
-    if (!seen.insert(std::string(key)).second) {
-      return fail("\"" + std::string(key) + "\" is set twice");
-    }
-    if (auto reason = it->second(config, value)) {
-      return fail("bad value for \"" + std::string(key) + "\": " + *reason);
-    }
-    if (end == text.size()) break;
-  }
-  return config;
+  return apply_config_lines(setters(), text, origin, Config::defaults());
 }
 
 Result<Config> load_config(const std::filesystem::path& path, bool missing_ok) {
