@@ -66,32 +66,34 @@ Result<InvitationRecord> SqliteStore::find_invitation(const Bytes& code_hash) {
   return guarded([&]() -> Result<InvitationRecord> {
     std::lock_guard lock(mu_);
     if (!keys_) return Error{Code::internal, std::string(kNoKeys)};
-    Stmt q(db_,
-           "SELECT " + std::string(kInvitationColumns) + " FROM invitations WHERE code_hash = ?");
-    q.bind(1, code_hash);
-    const int rc = q.step();
-    if (rc == SQLITE_DONE) return Error{Code::not_found, "No such invitation."};
-    if (rc != SQLITE_ROW) return db_error(db_, "read an invitation");
-    InvitationRecord invitation = read_invitation(q);
-    if (Status s = check_invitation_mac_locked(invitation, q.blob(7)); !s.ok()) {
-      return Error{Code::integrity, std::string(s.message()) + " Restore the store from a backup."};
+    auto invitation = invitation_locked(code_hash);
+    if (!invitation.ok() && invitation.code() == Code::integrity) {
+      return Error{Code::integrity,
+                   invitation.error().message + " Restore the store from a backup."};
     }
     return invitation;
   });
+}
+
+Result<InvitationRecord> SqliteStore::invitation_locked(const Bytes& code_hash) {
+  Stmt q(db_,
+         "SELECT " + std::string(kInvitationColumns) + " FROM invitations WHERE code_hash = ?");
+  q.bind(1, code_hash);
+  const int rc = q.step();
+  if (rc == SQLITE_DONE) return Error{Code::not_found, "No such invitation."};
+  if (rc != SQLITE_ROW) return db_error(db_, "read an invitation");
+  InvitationRecord invitation = read_invitation(q);
+  if (Status s = check_invitation_mac_locked(invitation, q.blob(7)); !s.ok()) return s.error();
+  return invitation;
 }
 
 Result<std::int64_t> SqliteStore::add_invited_token(const TokenRecord& token,
                                                     const Bytes& code_hash, UnixTime now,
                                                     const AuditEvent& audit) {
   return audited_write(audit, [&](AuditEvent&) -> Result<std::int64_t> {
-    Stmt q(db_,
-           "SELECT " + std::string(kInvitationColumns) + " FROM invitations WHERE code_hash = ?");
-    q.bind(1, code_hash);
-    const int rc = q.step();
-    if (rc == SQLITE_DONE) return Error{Code::not_found, "No such invitation."};
-    if (rc != SQLITE_ROW) return db_error(db_, "read an invitation");
-    InvitationRecord invitation = read_invitation(q);
-    if (Status s = check_invitation_mac_locked(invitation, q.blob(7)); !s.ok()) return s.error();
+    auto found = invitation_locked(code_hash);
+    if (!found.ok()) return found.error();
+    InvitationRecord invitation = std::move(*found);
     if (invitation.user != token.user) {
       return Error{Code::permission_denied, "This invitation is for another user."};
     }

@@ -116,6 +116,8 @@ class SqliteStore final : public VerificationStore, public AdminStore {
   Result<std::int64_t> insert_token_locked(const TokenRecord& token);
   // integrity (naming the invitation) unless `mac` is the invitation's.
   Status check_invitation_mac_locked(const InvitationRecord& invitation, const Bytes& mac);
+  // The intact invitation of `code_hash` (not_found, integrity). Caller holds mu_.
+  Result<InvitationRecord> invitation_locked(const Bytes& code_hash);
   // Every invitation's MAC (for verify_audit).
   Status check_invitations_locked();
   // Writes a token's new state; not_found when it is not an active token. Caller holds mu_ and
