@@ -20,9 +20,10 @@ struct TlsCredentials {
 };
 
 // Reads both PEM files (each at most 1 MiB; small_file.h): the key never passes through an
-// ordinary string. Checks only that each looks like PEM; the TLS library parses them when the
-// server starts. Errors: io_error naming the file that cannot be read; invalid_argument for a
-// file that is empty, too large or not PEM.
+// ordinary string. Checks with OpenSSL that the certificate file starts with a certificate, the
+// key file holds an unencrypted private key, and the two belong together. Errors: io_error
+// naming the file that cannot be read; invalid_argument with a sentence naming the file that
+// is empty, too large, not PEM or unreadable, or both files when they do not match.
 Result<TlsCredentials> load_tls_credentials(const std::filesystem::path& certificate,
                                             const std::filesystem::path& key);
 

@@ -448,13 +448,30 @@ TEST_F(WebGateway, CheckConfigRefusesPlainHttpOnAPublicAddress) {
 
 TEST_F(WebGateway, RefusesToStartWithACertificateItCannotUse) {
   std::ofstream(dir_.path() / "garbage.pem") << "-----BEGIN CERTIFICATE-----\nAAAA\n";
-  const fs::path config = write_config(
-      "listen = 127.0.0.1:0\ntls_certificate = " + (dir_.path() / "garbage.pem").string() +
-      "\ntls_key = " + certificate_->key.string() + "\nstatic_dir = " + static_dir_.string() +
-      "\n");
-  auto [status, output] = run("--config " + config.string());
-  EXPECT_EQ(status, 1);
-  EXPECT_NE(output.find("did not start"), std::string::npos) << output;
+  const auto config_with = [&](const fs::path& cert, const fs::path& key) {
+    return write_config("listen = 127.0.0.1:0\ntls_certificate = " + cert.string() +
+                        "\ntls_key = " + key.string() + "\nstatic_dir = " + static_dir_.string() +
+                        "\n");
+  };
+  auto [status, output] =
+      run("--config " + config_with(dir_.path() / "garbage.pem", certificate_->key).string());
+  EXPECT_EQ(status, 1) << output;
+  EXPECT_NE(output.find("garbage.pem does not start with a certificate"), std::string::npos)
+      << output;
+  // A certificate with another certificate's key.
+  const fs::path other_dir = dir_.path() / "other";
+  fs::create_directories(other_dir);
+  const auto other = TestCertificate::make(other_dir);
+  ASSERT_TRUE(other);
+  auto [mismatch, mismatch_output] =
+      run("--config " + config_with(certificate_->certificate, other->key).string());
+  EXPECT_EQ(mismatch, 1) << mismatch_output;
+  EXPECT_NE(mismatch_output.find("do not belong together"), std::string::npos) << mismatch_output;
+  // The certificate in the key's place.
+  auto [no_key, no_key_output] =
+      run("--config " + config_with(certificate_->certificate, certificate_->certificate).string());
+  EXPECT_EQ(no_key, 1) << no_key_output;
+  EXPECT_NE(no_key_output.find("holds no private key"), std::string::npos) << no_key_output;
 }
 
 }  // namespace
