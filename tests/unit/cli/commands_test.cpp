@@ -60,6 +60,9 @@ class CommandTest : public ::testing::Test {
     return run_touchpass(args, env_);
   }
 
+  // Runs `touchpass log --verify` against a daemon that answers `answer`; the exit status.
+  int run_log_verify(const Json& answer);
+
   RecordingConsole console_;
   CancelFlag cancel_;
   Environment env_ = process_environment(console_, cancel_);
@@ -532,6 +535,24 @@ Json verified_log(bool chain_ok, int proofs_failed, Json proof_errors = Json::ar
           {"shows_unchecked", 0}};
 }
 
+// One failed proof of alice's grant `name`, as the daemon lists it.
+Json alice_proof_error(const std::string& name) {
+  return Json::array(
+      {{{"user", "alice"}, {"name", name}, {"error", "The key's signature does not verify."}}});
+}
+
+int CommandTest::run_log_verify(const Json& answer) {
+  auto daemon = listening_daemon([answer](DaemonConnection& d) {
+    d.next_json();
+    d.ok(answer);
+  });
+  EXPECT_TRUE(daemon.ok()) << daemon.error().message;
+  if (!daemon.ok()) return -1;
+  const int status = run(*daemon, {"log", "--verify"});
+  daemon->stop();
+  return status;
+}
+
 TEST_F(CommandTest, LogVerifyFailsOnABrokenChainAndSaysWhere) {
   auto daemon = listening_daemon([](DaemonConnection& d) {
     EXPECT_EQ(d.next_json(), Json({{"v", 1}, {"op", "log"}, {"limit", 5}, {"verify", true}}));
@@ -550,16 +571,7 @@ TEST_F(CommandTest, LogVerifyFailsOnABrokenChainAndSaysWhere) {
 }
 
 TEST_F(CommandTest, LogVerifyWithABrokenChainStillNamesProofsThatFail) {
-  auto daemon = listening_daemon([](DaemonConnection& d) {
-    d.next_json();
-    d.ok(verified_log(false, 1,
-                      Json::array({{{"user", "alice"},
-                                    {"name", "mail"},
-                                    {"error", "The key's signature does not verify."}}})));
-  });
-  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
-  EXPECT_EQ(run(*daemon, {"log", "--verify"}), 1);
-  daemon->stop();
+  EXPECT_EQ(run_log_verify(verified_log(false, 1, alice_proof_error("mail"))), 1);
   EXPECT_NE(console_.err_text.find("The proof of \"mail\" (user alice) does not verify"),
             std::string::npos)
       << console_.err_text;
@@ -570,16 +582,7 @@ TEST_F(CommandTest, LogVerifyWithABrokenChainStillNamesProofsThatFail) {
 }
 
 TEST_F(CommandTest, LogVerifyFailsOnAProofThatDoesNotVerifyAndNamesIt) {
-  auto daemon = listening_daemon([](DaemonConnection& d) {
-    d.next_json();
-    d.ok(verified_log(true, 1,
-                      Json::array({{{"user", "alice"},
-                                    {"name", "mail\u009b2J"},
-                                    {"error", "The key's signature does not verify."}}})));
-  });
-  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
-  EXPECT_EQ(run(*daemon, {"log", "--verify"}), 1);
-  daemon->stop();
+  EXPECT_EQ(run_log_verify(verified_log(true, 1, alice_proof_error("mail\u009b2J"))), 1);
   EXPECT_NE(console_.err_text.find("The proof of \"mail?2J\" (user alice) does not verify"),
             std::string::npos)
       << console_.err_text;
@@ -587,24 +590,14 @@ TEST_F(CommandTest, LogVerifyFailsOnAProofThatDoesNotVerifyAndNamesIt) {
 }
 
 TEST_F(CommandTest, LogVerifyFailsOnAShowWhoseProofDoesNotVerifyAndNamesIt) {
-  auto daemon = listening_daemon([](DaemonConnection& d) {
-    d.next_json();
-    d.ok({{"entries", Json::array()},
-          {"chain_ok", true},
-          {"proofs_checked", 1},
-          {"proofs_failed", 0},
-          {"proof_errors", Json::array()},
-          {"shows_checked", 2},
-          {"shows_failed", 1},
-          {"show_errors", Json::array({{{"user", "alice"},
+  Json answer = verified_log(true, 0);
+  answer["shows_checked"] = 2;
+  answer["shows_failed"] = 1;
+  answer["show_errors"] = Json::array({{{"user", "alice"},
                                         {"name", "mail"},
                                         {"seq", 7},
-                                        {"error", "The key's signature does not verify."}}})},
-          {"shows_unchecked", 0}});
-  });
-  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
-  EXPECT_EQ(run(*daemon, {"log", "--verify"}), 1);
-  daemon->stop();
+                                        {"error", "The key's signature does not verify."}}});
+  EXPECT_EQ(run_log_verify(answer), 1);
   EXPECT_NE(console_.err_text.find("The proof of the show of \"mail\" (user alice, audit entry 7) "
                                    "does not verify: The key's signature does not verify."),
             std::string::npos)
