@@ -1,153 +1,23 @@
 #include "cli/client.h"
 
-#include <poll.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-
-#include <cerrno>
-#include <cstring>
-#include <optional>
-
-#include "cli/event_text.h"
 #include "cli/format.h"
-#include "ipc/frame.h"
-#include "ipc/paging.h"
 
 namespace touchpass::cli {
 
-namespace {
-
-using Clock = std::chrono::steady_clock;
-using namespace std::chrono_literals;
-
-// The daemon may take this long between the bytes of one message (PROTOCOL.md: 5 s).
-constexpr std::chrono::milliseconds kStall = 5000ms;
-
-Error malformed(std::string_view what) {
-  return Error{Code::protocol_error,
-               "touchpassd sent a malformed message (" + std::string(what) + ")."};
-}
-
-// One request and its replies. See exchange().
-class Exchange {
- public:
-  Exchange(int fd, const ipc::Request& request, std::span<const std::uint8_t> secret,
-           const CancelFlag& cancel, const ExchangeTiming& timing)
-      : fd_(fd), request_(request), secret_(secret), cancel_(cancel), timing_(timing) {}
-
-  Result<Answer> run();
-
- private:
-  enum class Wait { readable, idle, failed };
-
-  Wait wait_for_message();
-  // The error to report for a final error answer from the daemon.
-  static Error final_error(Error from_daemon);
-
-  int fd_;
-  const ipc::Request& request_;
-  std::span<const std::uint8_t> secret_;  // the request's secret part
-  const CancelFlag& cancel_;
-  const ExchangeTiming& timing_;
-  ipc::PageAssembler pages_;  // pieces of a large answer
-};
-
-Result<Answer> Exchange::run() {
-  if (Status s = ipc::write_frame(fd_, request_.to_json(), secret_); !s.ok()) {
-    return Error{Code::io_error, "Sending the request to touchpassd failed: " + s.error().message};
-  }
-  const Clock::time_point deadline = Clock::now() + timing_.reply_timeout;
-  while (true) {
-    // No request waits for a key or a person, so a cancel only stops waiting for the answer.
-    if (cancel_.raised()) return Error{Code::cancelled, "Cancelled."};
-    const Wait wait = wait_for_message();
-    if (wait == Wait::failed) {
-      return Error{Code::io_error,
-                   std::string("Waiting for touchpassd failed: ") + std::strerror(errno) + "."};
-    }
-    if (wait == Wait::idle) {
-      if (Clock::now() < deadline) continue;
-      return Error{Code::io_error, "touchpassd did not answer in time."};
-    }
-    auto frame = ipc::read_frame(fd_, {0ms, kStall});
-    if (!frame.ok()) {
-      // The user's cancel is the news, even if the connection ended meanwhile.
-      if (cancel_.raised()) return Error{Code::cancelled, "Cancelled."};
-      if (frame.code() == Code::not_found) {
-        return Error{Code::io_error, "touchpassd closed the connection without answering."};
-      }
-      return Error{Code::io_error, "The connection to touchpassd broke: " + frame.error().message};
-    }
-    auto reply = ipc::Reply::parse(frame->json);
-    if (!reply.ok()) return malformed(reply.error().message);
-    switch (reply->kind) {
-      case ipc::Reply::Kind::ok:
-        if (Status s = pages_.complete(reply->body); !s.ok()) return malformed(s.message());
-        return Answer{std::move(reply->body), std::move(frame->secret)};
-      case ipc::Reply::Kind::error:
-        return final_error(reply->error);
-      case ipc::Reply::Kind::event:
-        if (reply->event != ipc::kMoreEvent) {
-          return malformed("the event \"" + printable(reply->event) +
-                           "\" answers a request without events");
-        }
-        // A piece of a large answer (paging.h).
-        if (Status s = pages_.absorb(std::move(reply->body)); !s.ok()) {
-          return malformed(s.message());
-        }
-        break;
-    }
-  }
-}
-
-Exchange::Wait Exchange::wait_for_message() {
-  pollfd fds[2] = {{fd_, POLLIN, 0}, {cancel_.wake_fd(), POLLIN, 0}};
-  const int ready =
-      ::poll(fds, cancel_.wake_fd() >= 0 ? 2 : 1, static_cast<int>(timing_.poll_interval.count()));
-  if (ready < 0) return errno == EINTR ? Wait::idle : Wait::failed;
-  return fds[0].revents != 0 ? Wait::readable : Wait::idle;
-}
-
-Error Exchange::final_error(Error from_daemon) {
-  from_daemon.message = printable(from_daemon.message);
-  if (from_daemon.message.empty()) {
-    from_daemon.message =
-        "touchpassd reported an error (" + std::string(code_name(from_daemon.code)) + ").";
-  }
-  return from_daemon;
-}
-
-}  // namespace
-
-Result<UniqueFd> connect_to_daemon(const std::string& path) {
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  if (path.empty() || path.size() >= sizeof address.sun_path) {
-    return Error{Code::io_error, "The socket path \"" + path + "\" is not usable."};
-  }
-  std::memcpy(address.sun_path, path.data(), path.size());
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd.valid()) {
-    return Error{Code::io_error,
-                 std::string("Cannot create a socket: ") + std::strerror(errno) + "."};
-  }
-  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
-    if (errno == EACCES || errno == EPERM) {
-      return Error{Code::permission_denied,
-                   "You may not use touchpassd (permission denied on " + path + ")."};
-    }
-    if (errno == ENOENT || errno == ECONNREFUSED || errno == ENOTDIR) {
-      return Error{Code::io_error, "touchpassd is not running (cannot connect to " + path + ")."};
-    }
-    return Error{Code::io_error,
-                 "Cannot connect to touchpassd at " + path + ": " + std::strerror(errno) + "."};
-  }
-  return fd;
-}
-
 Result<Answer> exchange(int fd, const ipc::Request& request, const CancelFlag& cancel,
                         const ExchangeTiming& timing, std::span<const std::uint8_t> secret) {
-  return Exchange(fd, request, secret, cancel, timing).run();
+  ipc::ExchangeOptions options{.poll_interval = timing.poll_interval,
+                               .reply_timeout = timing.reply_timeout,
+                               .wake_fd = cancel.wake_fd(),
+                               .cancelled = [&cancel] { return cancel.raised(); }};
+  auto answer = ipc::exchange(fd, request, secret, options);
+  if (answer.ok() || answer.code() == Code::cancelled) return answer;
+  Error error = answer.error();
+  error.message = printable(error.message);
+  if (error.message.empty()) {
+    error.message = "touchpassd reported an error (" + std::string(code_name(error.code)) + ").";
+  }
+  return error;
 }
 
 }  // namespace touchpass::cli

@@ -1,8 +1,5 @@
-// The client end of the touchpass IPC protocol (src/ipc/PROTOCOL.md): connecting to
-// touchpassd, and the reply loop that sends one request and reads messages until the final
-// answer.
-// Every message from the daemon is untrusted: anything malformed or unexpected ends the
-// exchange with a clear error.
+// The CLI's end of the touchpass IPC protocol (src/ipc/PROTOCOL.md): the shared client
+// (ipc/daemon_client.h) with the CLI's cancel flag, and the daemon's messages made printable.
 #pragma once
 
 #include <chrono>
@@ -16,23 +13,17 @@
 #include "core/fd.h"
 #include "core/secret.h"
 #include "core/status.h"
+#include "ipc/daemon_client.h"
 #include "ipc/messages.h"
 
 namespace touchpass::cli {
 
 inline constexpr std::string_view kDefaultSocket = "/run/touchpass/touchpassd.sock";
 
-// Connects to touchpassd's Unix stream socket at `path`. Errors: permission_denied when the
-// socket may not be used; io_error ("touchpassd is not running (cannot connect to PATH).") when
-// it is missing or refuses, or for any other failure.
-Result<UniqueFd> connect_to_daemon(const std::string& path);
+using ipc::connect_to_daemon;
 
-// The daemon's final ok answer: its `result`, and the secret part (an app password for issue
-// and show; empty otherwise).
-struct Answer {
-  ipc::Json result = ipc::Json::object();
-  SecretBytes secret;
-};
+// The daemon's final ok answer (ipc/daemon_client.h).
+using Answer = ipc::DaemonAnswer;
 
 struct ExchangeTiming {
   // How often waits wake up to look at the cancel flag (in case its pipe is missing).
@@ -43,11 +34,9 @@ struct ExchangeTiming {
 };
 
 // Sends `request` on the connected socket `fd` (with `secret` as the frame's secret part: the
-// password of `verify`, S of `finish`; empty otherwise) and reads until the final answer,
-// assembling a large answer's pieces. Returns the final answer when the daemon reports success.
-// Errors: cancelled when `cancel` is raised while waiting; the daemon's error (its message made
-// printable); protocol_error for a malformed message or any event but `more`; io_error for a
-// broken or silent connection.
+// password of `verify`, S of `finish`; empty otherwise) and reads until the final answer
+// (ipc::exchange). Errors as ipc::exchange, with cancelled when `cancel` is raised while
+// waiting, and the daemon's message made printable.
 Result<Answer> exchange(int fd, const ipc::Request& request, const CancelFlag& cancel,
                         const ExchangeTiming& timing = {},
                         std::span<const std::uint8_t> secret = {});
