@@ -150,20 +150,27 @@ Result<Outcome> Service::invited_enroll_begin(const Peer& gateway, const ipc::Re
 
 Result<Outcome> Service::gateway_finish(const Peer& gateway, const ipc::Request& request,
                                         const SecretBytes& secret) {
+  // The secret part is always a session slot (the token, or zeros without a session) followed
+  // by the ceremony's own secret: touchpass-web need not know how the ceremony began.
+  const auto bytes = secret.bytes();
+  if (bytes.size() < kWebSessionTokenBytes) {
+    return Error{Code::protocol_error,
+                 "A finish from touchpass-web starts with a 32-byte session slot."};
+  }
+  const auto session_slot = bytes.first(kWebSessionTokenBytes);
+  SecretBytes own = SecretBytes::copy_of(bytes.subspan(kWebSessionTokenBytes));
   auto taken = web_ceremonies_.take(request.finish.ceremony, gateway.uid, gateway.pid);
   if (!taken.ok()) return taken.error();
   if (!taken->session_bound) {
-    return complete(web_peer(gateway, taken->web_user), *taken, request.finish, secret);
+    return complete(web_peer(gateway, taken->web_user), *taken, request.finish, own);
   }
-  // Begun in a session: finished only in the same user's session (its token first).
-  const auto bytes = secret.bytes();
-  auto session = web_sessions_.use(bytes.first(std::min(bytes.size(), kWebSessionTokenBytes)));
+  // Begun in a session: finished only in the same user's session.
+  auto session = web_sessions_.use(session_slot);
   if (!session.ok()) return session.error();
   if (session->user != taken->web_user) {
     return Error{Code::permission_denied, "This ceremony was begun by another user."};
   }
-  return complete(web_peer(gateway, taken->web_user), *taken, request.finish,
-                  SecretBytes::copy_of(bytes.subspan(kWebSessionTokenBytes)));
+  return complete(web_peer(gateway, taken->web_user), *taken, request.finish, own);
 }
 
 Result<Outcome> Service::complete_signin(const Peer& web, const PendingCeremony& ceremony,

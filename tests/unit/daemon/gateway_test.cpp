@@ -47,11 +47,14 @@ class GatewayTest : public ServiceTest {
     if (tamper) tamper(*key);
     ipc::Request finish = request(ipc::Op::finish);
     finish.finish = key->finish;
-    auto signed_in = handle(gateway(), finish, key->secret);
+    auto signed_in = handle(gateway(), finish, joined(no_session(), key->secret));
     if (!signed_in.ok()) return signed_in.error();
     EXPECT_EQ(signed_in->result.at("user"), user);
     return std::move(signed_in->secret);
   }
+
+  // The session slot of a finish sent without a session.
+  static SecretBytes no_session() { return SecretBytes(32); }
 
   static SecretBytes joined(const SecretBytes& a, const SecretBytes& b) {
     Bytes both(a.bytes().begin(), a.bytes().end());
@@ -133,7 +136,9 @@ TEST_F(GatewayTest, AWebIssueIsFinishedOnlyInTheSessionThatBeganIt) {
   ASSERT_TRUE(key.ok()) << key.error().message;
   ipc::Request finish = request(ipc::Op::finish);
   finish.finish = key->finish;
-  EXPECT_EQ(handle(gateway(), finish, key->secret).code(), Code::not_found);
+  // A finish shorter than the session slot is malformed, and leaves the ceremony alone.
+  EXPECT_EQ(handle(gateway(), finish, SecretBytes(5)).code(), Code::protocol_error);
+  EXPECT_EQ(handle(gateway(), finish, joined(no_session(), key->secret)).code(), Code::not_found);
   EXPECT_EQ(store_->list_grants("alice", true)->size(), 0u);
 
   key = answer(handle(gateway(), begin, *session));
@@ -158,7 +163,7 @@ TEST_F(GatewayTest, LocalAndWebCeremoniesCannotBeFinishedAcrossTheBoundary) {
   ASSERT_TRUE(local.ok()) << local.error().message;
   ipc::Request finish = request(ipc::Op::finish);
   finish.finish.ceremony = ipc::CeremonyOffer::parse(local->result)->ceremony;
-  EXPECT_EQ(handle(gateway(), finish).code(), Code::not_found);
+  EXPECT_EQ(handle(gateway(), finish, no_session()).code(), Code::not_found);
 
   const auto web = handle(gateway(), signin_begin("alice"));
   ASSERT_TRUE(web.ok()) << web.error().message;
@@ -194,7 +199,7 @@ class InvitedEnrollTest : public GatewayTest {
     if (!key.ok()) return key.error();
     ipc::Request finish = request(ipc::Op::finish);
     finish.finish = key->finish;
-    return handle(gateway(), finish, key->secret);
+    return handle(gateway(), finish, joined(no_session(), key->secret));
   }
 };
 
