@@ -78,6 +78,10 @@ Result<Outcome> Service::signin_begin(const Peer& gateway, const ipc::Request& r
   PendingCeremony ceremony;
   ceremony.kind = PendingCeremony::Kind::signin;
   ceremony.user = user;
+  // One challenge for every credential: a browser asks the keys with one challenge and the
+  // whole allow list, and the user touches whichever key they have.
+  auto challenge = random_bytes(kSigninChallengeBytes);
+  if (!challenge.ok()) return challenge.error();
   for (const store::TokenRecord& token : *tokens) {
     if (token.kind != TokenKind::fido2) continue;  // a YubiKey's OTP proves no origin
     CeremonyCandidate c;
@@ -86,9 +90,7 @@ Result<Outcome> Service::signin_begin(const Peer& gateway, const ipc::Request& r
     c.grant.kind = TokenKind::fido2;
     c.grant.credential = token.credential;
     c.grant.rp_id = token.rp_id;
-    auto challenge = random_bytes(kSigninChallengeBytes);
-    if (!challenge.ok()) return challenge.error();
-    c.challenge = std::move(*challenge);
+    c.challenge = *challenge;
     ceremony.candidates.push_back(std::move(c));
   }
   if (ceremony.candidates.empty()) {

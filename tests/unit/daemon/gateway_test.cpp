@@ -106,6 +106,22 @@ TEST_F(GatewayTest, OnlyTheGatewaySignsInAndOnlyWithAWebOrigin) {
   EXPECT_EQ(handle(gateway(), signin_begin("alice")).code(), Code::permission_denied);
 }
 
+TEST_F(GatewayTest, ASignInAsksEveryKeyWithOneChallenge) {
+  ipc::Request backup = request(ipc::Op::enroll_begin);
+  backup.user = "alice";
+  backup.label = "backup";
+  ASSERT_TRUE(enroll_ceremony(root_peer(), backup).ok());
+  const auto begun = handle(gateway(), signin_begin("alice"));
+  ASSERT_TRUE(begun.ok()) << begun.error().message;
+  const auto offer = ipc::CeremonyOffer::parse(begun->result);
+  ASSERT_TRUE(offer.ok()) << offer.error().message;
+  ASSERT_EQ(offer->credentials.size(), 2u);
+  EXPECT_NE(offer->credentials[0].credential, offer->credentials[1].credential);
+  EXPECT_EQ(offer->credentials[0].challenge, offer->credentials[1].challenge);
+  // Either key finishes it.
+  EXPECT_TRUE(sign_in("alice").ok());
+}
+
 TEST_F(GatewayTest, AForgedOrMisdirectedSignInOpensNoSession) {
   const std::size_t entries = audit_actions().size();
   // A signature over something else.
