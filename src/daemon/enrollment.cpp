@@ -200,9 +200,11 @@ Result<Outcome> Service::complete_enroll(const Peer& peer, const PendingCeremony
   if (!session.ok()) return session.error();
   auto opened = web_sessions_.use(session->bytes());
   if (!opened.ok()) return opened.error();
-  return Outcome{
-      {{"token", token_json(record)}, {"user", ceremony.user}, {"expires", opened->expires}},
-      std::move(*session)};
+  return Outcome{{{"token", token_json(record)},
+                  {"user", ceremony.user},
+                  {"expires", opened->expires},
+                  {"session", true}},
+                 std::move(*session)};
 }
 
 Result<Outcome> Service::tokens(const Target& target) {

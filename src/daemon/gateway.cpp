@@ -217,7 +217,8 @@ Result<Outcome> Service::complete_signin(const Peer& web, const PendingCeremony&
   }
   auto opened = web_sessions_.use(session->bytes());
   if (!opened.ok()) return opened.error();
-  return Outcome{{{"user", ceremony.user}, {"expires", opened->expires}}, std::move(*session)};
+  return Outcome{{{"user", ceremony.user}, {"expires", opened->expires}, {"session", true}},
+                 std::move(*session)};
 }
 
 }  // namespace touchpass::daemon

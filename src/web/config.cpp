@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "core/config_text.h"
+#include "core/web_origin.h"
 #include "web/small_file.h"
 
 namespace touchpass::web {
@@ -80,6 +81,20 @@ const ConfigSetters<Config>& setters() {
          return whole_number(c.rate_limit_per_minute, v, 1, 1000000);
        }},
       {"trusted_proxy", [](Config& c, std::string_view v) { return proxy(c.trusted_proxy, v); }},
+      {"origin",
+       [](Config& c, std::string_view v) -> std::optional<std::string> {
+         auto parsed = parse_web_origin(v);
+         if (!parsed.ok()) return parsed.error().message;
+         c.origin = parsed->origin;
+         return std::nullopt;
+       }},
+      {"daemon_timeout_seconds",
+       [](Config& c, std::string_view v) -> std::optional<std::string> {
+         int seconds = 0;
+         if (auto reason = whole_number(seconds, v, 1, 300)) return *reason;
+         c.daemon_timeout = std::chrono::seconds(seconds);
+         return std::nullopt;
+       }},
   };
   return table;
 }

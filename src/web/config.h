@@ -32,6 +32,11 @@ struct Config {
   // The reverse proxy whose X-Forwarded-For is believed: an IP address, or `unix` for the peer
   // of the Unix socket `listen` names. Empty: the header is ignored.
   std::string trusted_proxy;
+  // The page's origin, `https://host[:port]` as in touchpassd's web_origin: API requests whose
+  // Origin header names another site are refused. Empty: not checked (the CSRF token still is).
+  std::string origin;
+  // How long a relayed request may wait for touchpassd's answer.
+  std::chrono::seconds daemon_timeout{10};
 
   bool tls() const { return !tls_certificate.empty(); }
 };

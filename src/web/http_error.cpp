@@ -13,8 +13,9 @@ unsigned http_status_for(Code code) {
     case Code::busy:
       return 429;
     case Code::internal:
-    case Code::io_error:
       return 500;
+    case Code::io_error:  // touchpassd is not there, or cannot read its store
+      return 503;
     default:
       return 400;
   }

@@ -16,7 +16,7 @@ struct HttpError {
 };
 
 // The HTTP status for an error touchpassd (or this gateway) gives with `code`: not_found 404,
-// permission_denied 403, busy 429, internal and io_error 500, every other code 400.
+// permission_denied 403, busy 429, internal 500, io_error 503, every other code 400.
 unsigned http_status_for(Code code);
 
 // `error` with the status http_status_for() gives its code.

@@ -1,5 +1,7 @@
 #include "web/server.h"
 
+#include <openssl/crypto.h>
+
 #include <charconv>
 #include <cstdarg>
 #include <cstdio>
@@ -10,6 +12,7 @@
 #include "web/daemon_probe.h"
 #include "web/log.h"
 #include "web/response.h"
+#include "web/session_cookie.h"
 
 namespace touchpass::web {
 
@@ -44,11 +47,14 @@ void log_library(void*, const char* format, va_list args) {
 
 }  // namespace
 
-Server::Server(const Config& config, Listener listener, StaticFiles files)
+Server::Server(const Config& config, Listener listener, StaticFiles files, CsrfGuard csrf)
     : config_(config),
       listener_(std::move(listener)),
       files_(std::move(files)),
-      api_([socket = config.daemon_socket] { return daemon_reachable(socket); }),
+      api_(
+          ApiSettings{config.daemon_socket, config.origin,
+                      std::chrono::duration_cast<std::chrono::milliseconds>(config.daemon_timeout)},
+          std::move(csrf), [socket = config.daemon_socket] { return daemon_reachable(socket); }),
       limiter_(config.rate_limit_per_minute, kRateLimitAddresses) {}
 
 Server::~Server() = default;
@@ -60,7 +66,10 @@ Result<std::unique_ptr<Server>> Server::start(const Config& config, Listener lis
   }
   auto files = StaticFiles::open(config.static_dir);
   if (!files.ok()) return files.error();
-  std::unique_ptr<Server> server(new Server(config, std::move(listener), std::move(*files)));
+  auto csrf = CsrfGuard::create();
+  if (!csrf.ok()) return csrf.error();
+  std::unique_ptr<Server> server(
+      new Server(config, std::move(listener), std::move(*files), std::move(*csrf)));
 
   // Behind a trusted proxy (or on a Unix socket) every connection is the proxy's: a limit per
   // address would be one limit for everybody.
@@ -72,7 +81,7 @@ Result<std::unique_ptr<Server>> Server::start(const Config& config, Listener lis
   std::vector<MHD_OptionItem> options = {
       {MHD_OPTION_EXTERNAL_LOGGER, reinterpret_cast<intptr_t>(&log_library), nullptr},
       {MHD_OPTION_LISTEN_SOCKET, listen_fd, nullptr},
-      {MHD_OPTION_THREAD_POOL_SIZE, 2, nullptr},
+      {MHD_OPTION_THREAD_POOL_SIZE, kServerThreads, nullptr},
       {MHD_OPTION_CONNECTION_LIMIT, config.max_connections, nullptr},
       {MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_address ? config.max_connections_per_address : 0,
        nullptr},
@@ -205,9 +214,19 @@ MHD_Result Server::answer(MHD_Connection* connection, std::string_view url, std:
         .queue(connection);
   }
   if (Api::owns(url)) {
-    const ApiAnswer a = api_.handle(method, url, request.body);
+    const char* cookie =
+        MHD_lookup_connection_value(connection, MHD_COOKIE_KIND, kSessionCookie.data());
+    ApiAnswer a = api_.handle(ApiRequest{method, url, &request.body,
+                                         cookie ? std::string_view(cookie) : std::string_view(),
+                                         header(connection, "X-Touchpass-CSRF"),
+                                         header(connection, "Origin"), client_of(connection)});
     Response response = Response::json(a.status, a.body, tls, true);
     if (response.valid() && !a.allow.empty()) response.add_header("Allow", a.allow);
+    for (auto& [name, value] : a.headers) {
+      if (response.valid()) response.add_header(name, value);
+      OPENSSL_cleanse(value.data(), value.size());  // a Set-Cookie holds the session token
+    }
+    OPENSSL_cleanse(a.body.data(), a.body.size());  // it may hold a password
     return response.queue(connection);
   }
   if (method != "GET" && method != "HEAD") {
@@ -233,7 +252,11 @@ void* Server::on_uri(void*, const char* uri, MHD_Connection*) {
 }
 
 void Server::on_completed(void*, MHD_Connection*, void** request, MHD_RequestTerminationCode) {
-  delete static_cast<Request*>(*request);
+  auto* state = static_cast<Request*>(*request);
+  if (state != nullptr && state->body) {
+    OPENSSL_cleanse(state->body->data(), state->body->size());  // S, invitation codes
+  }
+  delete state;
   *request = nullptr;
 }
 

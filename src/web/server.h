@@ -28,6 +28,9 @@ inline constexpr int kMaxHeaderFields = 64;
 inline constexpr std::uint64_t kDrainLimit = 1024 * 1024;
 // The memory a connection may use for its request line and headers (libmicrohttpd's pool).
 inline constexpr std::size_t kConnectionMemory = 32 * 1024;
+// Threads serving connections: a request relayed to touchpassd holds its thread until the
+// answer (daemon_timeout at most), and the others go on.
+inline constexpr int kServerThreads = 4;
 // How many client addresses the rate limiter remembers at most.
 inline constexpr std::size_t kRateLimitAddresses = 16384;
 
@@ -52,7 +55,7 @@ class Server {
     void operator()(MHD_Daemon* d) const { MHD_stop_daemon(d); }
   };
 
-  Server(const Config& config, Listener listener, StaticFiles files);
+  Server(const Config& config, Listener listener, StaticFiles files, CsrfGuard csrf);
 
   static MHD_Result on_request(void* self, MHD_Connection* connection, const char* url,
                                const char* method, const char* version, const char* upload_data,

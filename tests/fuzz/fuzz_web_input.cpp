@@ -1,6 +1,6 @@
 // What touchpass-web takes from the network and its configuration, each parser given the same
 // bytes: an API request body (and its routing), a request path below the static directory, an
-// X-Forwarded-For header from a trusted proxy, and web.conf.
+// X-Forwarded-For header from a trusted proxy, web.conf, and the checks of relayed requests.
 #include <optional>
 #include <string>
 
@@ -8,6 +8,9 @@
 #include "web/api.h"
 #include "web/client_address.h"
 #include "web/config.h"
+#include "web/json_body.h"
+#include "web/relayed_request.h"
+#include "web/session_cookie.h"
 #include "web/static_files.h"
 
 namespace {
@@ -22,9 +25,23 @@ const touchpass::web::StaticFiles* static_files() {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace touchpass::web;
   const std::string input(reinterpret_cast<const char*>(data), size);
-  const Api api([] { return false; });
-  (void)api.handle("POST", "/api/v1/health", input);
-  (void)api.handle("GET", input, std::nullopt);
+  static auto csrf = CsrfGuard::create();
+  static const Api api(ApiSettings{"/nonexistent/touchpassd.sock", "https://mail.example.test"},
+                       std::move(*csrf), [] { return false; });
+  std::optional<std::string> body = input;
+  (void)api.handle(ApiRequest{"POST", "/api/v1/health", &body, {}, {}, {}, "192.0.2.1"});
+  std::optional<std::string> none;
+  (void)api.handle(ApiRequest{"GET", input, &none, {}, {}, {}, "192.0.2.1"});
+  // Every relayed request's checks, with and without a session (nothing is sent).
+  if (auto parsed = parse_json_body(input); parsed.ok()) {
+    const auto session = touchpass::SecretBytes(kSessionTokenBytes);
+    for (const char* op : {"signin-begin", "enroll-begin", "issue-begin", "finish", "revoke"}) {
+      nlohmann::json copy = *parsed;
+      (void)relayed_request(*relayed_op(op), copy, "192.0.2.1", std::nullopt);
+      copy = *parsed;
+      (void)relayed_request(*relayed_op(op), copy, "192.0.2.1", session.clone());
+    }
+  }
   if (const StaticFiles* files = static_files()) (void)files->find(input);
   (void)client_address("192.0.2.1", input, "192.0.2.1");
   (void)parse_config(input, "web.conf");
@@ -33,6 +50,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
 std::vector<std::string> fuzz_seeds() {
   return {
+      "{\"v\":1,\"invitation\":\"abcd-efgh\",\"secret\":\"AAAA\",\"label\":\"k\"}",
       "{\"v\":1,\"name\":\"phone\",\"scopes\":[\"imap\",\"smtp\"],\"nested\":{\"a\":[[[1]]]}}",
       "/index.html",
       "/img/../app.js",

@@ -50,6 +50,7 @@ class GatewayTest : public ServiceTest {
     auto signed_in = handle(gateway(), finish, joined(no_session(), key->secret));
     if (!signed_in.ok()) return signed_in.error();
     EXPECT_EQ(signed_in->result.at("user"), user);
+    EXPECT_EQ(signed_in->result.value("session", false), true);
     return std::move(signed_in->secret);
   }
 
@@ -224,6 +225,7 @@ TEST_F(InvitedEnrollTest, AnInvitationEnrollsAWebKeyOnceAndSignsTheUserIn) {
   auto enrolled = enroll_with(code);
   ASSERT_TRUE(enrolled.ok()) << enrolled.error().message;
   EXPECT_EQ(enrolled->result.at("user"), "carol");
+  EXPECT_EQ(enrolled->result.value("session", false), true);
   EXPECT_EQ(enrolled->result.at("token").at("label"), "web key");
   const auto who = handle(gateway(), request(ipc::Op::session), enrolled->secret);
   ASSERT_TRUE(who.ok()) << who.error().message;

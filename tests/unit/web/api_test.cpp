@@ -15,7 +15,16 @@ namespace {
 using Json = nlohmann::json;
 
 Api api_with_daemon(bool up) {
-  return Api([up] { return up; });
+  auto csrf = CsrfGuard::create();
+  EXPECT_TRUE(csrf.ok());
+  return Api(ApiSettings{"/nonexistent/touchpassd.sock", "https://mail.example.test"},
+             std::move(*csrf), [up] { return up; });
+}
+
+// Answers `method` `path` with `body` (none when nullopt).
+ApiAnswer ask(const Api& api, std::string_view method, std::string_view path,
+              std::optional<std::string> body) {
+  return api.handle(ApiRequest{method, path, &body, {}, {}, {}, "192.0.2.1"});
 }
 
 // The error code name of an error answer; fails the test if the body is not one.
@@ -29,7 +38,7 @@ std::string error_code(const ApiAnswer& answer) {
 
 TEST(Api, HealthSaysWhetherTheDaemonIsReachable) {
   for (bool up : {true, false}) {
-    const ApiAnswer a = api_with_daemon(up).handle("GET", "/api/v1/health", std::nullopt);
+    const ApiAnswer a = ask(api_with_daemon(up), "GET", "/api/v1/health", std::nullopt);
     EXPECT_EQ(a.status, 200u);
     EXPECT_EQ(Json::parse(a.body), (Json{{"v", 1}, {"ok", true}, {"result", {{"daemon", up}}}}));
   }
@@ -37,14 +46,14 @@ TEST(Api, HealthSaysWhetherTheDaemonIsReachable) {
 
 TEST(Api, UnknownPathsAreNotFound) {
   for (const char* path : {"/api", "/api/", "/api/v1", "/api/v2/health", "/api/v1/health/x"}) {
-    const ApiAnswer a = api_with_daemon(true).handle("GET", path, std::nullopt);
+    const ApiAnswer a = ask(api_with_daemon(true), "GET", path, std::nullopt);
     EXPECT_EQ(a.status, 404u) << path;
     EXPECT_EQ(error_code(a), "not_found");
   }
 }
 
 TEST(Api, AnotherMethodIsRefusedWithTheAllowedOnes) {
-  const ApiAnswer a = api_with_daemon(true).handle("DELETE", "/api/v1/health", std::nullopt);
+  const ApiAnswer a = ask(api_with_daemon(true), "DELETE", "/api/v1/health", std::nullopt);
   EXPECT_EQ(a.status, 405u);
   EXPECT_EQ(a.allow, "GET, HEAD");
   EXPECT_EQ(error_code(a), "protocol_error");
@@ -65,13 +74,13 @@ TEST(Api, BodiesAreParsedBeforeRoutingAndMalformedOnesRefused) {
       {"{\"v\":1,\"a\":" + std::string(16, '[') + std::string(16, ']') + "}", "protocol_error"},
   };
   for (const auto& c : cases) {
-    const ApiAnswer a = api.handle("POST", "/api/v1/nothing", c.body);
+    const ApiAnswer a = ask(api, "POST", "/api/v1/nothing", c.body);
     EXPECT_EQ(a.status, 400u) << c.body;
     EXPECT_EQ(error_code(a), c.code) << c.body;
   }
   // A well-formed body reaches the router.
-  EXPECT_EQ(api.handle("POST", "/api/v1/nothing", std::string("{\"v\":1}")).status, 404u);
-  EXPECT_EQ(api.handle("POST", "/api/v1/health", std::string("{\"v\":1}")).status, 405u);
+  EXPECT_EQ(ask(api, "POST", "/api/v1/nothing", std::string("{\"v\":1}")).status, 404u);
+  EXPECT_EQ(ask(api, "POST", "/api/v1/health", std::string("{\"v\":1}")).status, 405u);
 }
 
 TEST(JsonBody, AcceptsNestingUpToTheProtocolsLimit) {
@@ -97,7 +106,7 @@ TEST(HttpStatus, FollowsTheErrorCode) {
   EXPECT_EQ(http_status_for(Code::permission_denied), 403u);
   EXPECT_EQ(http_status_for(Code::busy), 429u);
   EXPECT_EQ(http_status_for(Code::internal), 500u);
-  EXPECT_EQ(http_status_for(Code::io_error), 500u);
+  EXPECT_EQ(http_status_for(Code::io_error), 503u);
   EXPECT_EQ(http_status_for(Code::protocol_error), 400u);
   EXPECT_EQ(http_status_for(Code::pin_invalid), 400u);
 }

@@ -23,6 +23,8 @@ TEST(WebConfig, EmptyTextGivesTheDocumentedDefaults) {
   EXPECT_EQ(c->max_body_bytes, 64u * 1024u);
   EXPECT_EQ(c->rate_limit_per_minute, 120);
   EXPECT_TRUE(c->trusted_proxy.empty());
+  EXPECT_TRUE(c->origin.empty());
+  EXPECT_EQ(c->daemon_timeout, std::chrono::seconds(10));
 }
 
 TEST(WebConfig, ParsesEveryKey) {
@@ -39,7 +41,9 @@ TEST(WebConfig, ParsesEveryKey) {
       "request_timeout_seconds = 7\n"
       "max_body_bytes = 1000\n"
       "rate_limit_per_minute = 30\n"
-      "trusted_proxy = 192.0.2.1\n";
+      "trusted_proxy = 192.0.2.1\n"
+      "origin = https://Mail.Example.test:8443\n"
+      "daemon_timeout_seconds = 3\n";
   auto c = parse_config(text, "web.conf");
   ASSERT_TRUE(c.ok()) << c.error().message;
   EXPECT_EQ(c->listen.host, "::");
@@ -55,7 +59,9 @@ TEST(WebConfig, ParsesEveryKey) {
   EXPECT_EQ(c->max_body_bytes, 1000u);
   EXPECT_EQ(c->rate_limit_per_minute, 30);
   EXPECT_EQ(c->trusted_proxy, "192.0.2.1");
-  EXPECT_EQ(config_keys().size(), 11u);
+  EXPECT_EQ(c->origin, "https://mail.example.test:8443");
+  EXPECT_EQ(c->daemon_timeout, std::chrono::seconds(3));
+  EXPECT_EQ(config_keys().size(), 13u);
 }
 
 struct BadCase {
@@ -173,7 +179,7 @@ TEST(WebConfig, TheInstalledFileShowsEveryKeyWithItsDefault) {
     for (std::string_view key : config_keys()) {
       if (line.starts_with("#" + std::string(key) + " =")) {
         EXPECT_TRUE(uncommented.find("\n" + std::string(key) + " =") == std::string::npos);
-        if (!key.starts_with("tls_") && line != "#trusted_proxy =") {
+        if (!key.starts_with("tls_") && line != "#trusted_proxy =" && line != "#origin =") {
           uncommented += "\n" + line.substr(1);
         }
       }
