@@ -46,28 +46,45 @@ const ipc::Json& ApiReply::result() const {
 
 std::unique_ptr<WebStack> WebStack::start(std::string* error, const std::string& web_extra) {
   std::unique_ptr<WebStack> stack(new WebStack);
-  const fs::path dir = stack->deployment_.dir() / "web";
+  stack->owned_ = std::make_unique<Deployment>();
+  stack->deployment_ = stack->owned_.get();
+  stack->web_extra_ = web_extra;
+  if (!stack->start_all(error, false)) return nullptr;
+  return stack;
+}
+
+std::unique_ptr<WebStack> WebStack::start_over(Deployment& deployment, std::string* error,
+                                               const std::string& web_extra) {
+  std::unique_ptr<WebStack> stack(new WebStack);
+  stack->deployment_ = &deployment;
+  stack->web_extra_ = web_extra;
+  if (!stack->start_all(error, true)) return nullptr;
+  return stack;
+}
+
+bool WebStack::start_all(std::string* error, bool token_runs) {
+  const fs::path dir = deployment_->dir() / "web";
   fs::create_directories(dir);
-  stack->certificate_ = TestCertificate::make(dir);
-  if (!stack->certificate_) {
+  certificate_ = TestCertificate::make(dir);
+  if (!certificate_) {
     *error = "openssl could not make a certificate";
-    return nullptr;
+    return false;
   }
   // touchpass-web (nobody) reads its key, as the packaged unit's user does.
-  if (::chown(stack->certificate_->key.c_str(), 65534, 65534) != 0) {
+  if (::chown(certificate_->key.c_str(), 65534, 65534) != 0) {
     *error = "cannot give the key to nobody";
-    return nullptr;
+    return false;
   }
   fs::copy(TOUCHPASS_WEB_STATIC_DIR, dir / "static", fs::copy_options::recursive);
-  stack->web_config_ = dir / "web.conf";
-  stack->web_extra_ = web_extra;
-  if (!stack->start_web(error)) return nullptr;
-  stack->deployment_.add_config("gateway_group = nogroup\nweb_origin = " + stack->origin_ + "\n");
-  if (!stack->deployment_.start_token() || !stack->deployment_.start_daemon()) {
-    *error = "touchpassd or the virtual token did not start:\n" + stack->deployment_.daemon_log();
-    return nullptr;
+  web_config_ = dir / "web.conf";
+  if (!start_web(error)) return false;
+  if (deployment_->daemon_running()) deployment_->stop_daemon();
+  deployment_->add_config("gateway_group = nogroup\nweb_origin = " + origin_ + "\n");
+  if ((!token_runs && !deployment_->start_token()) || !deployment_->start_daemon()) {
+    *error = "touchpassd or the virtual token did not start:\n" + deployment_->daemon_log();
+    return false;
   }
-  return stack;
+  return true;
 }
 
 WebStack::~WebStack() = default;
@@ -78,7 +95,7 @@ bool WebStack::start_web(std::string* error) {
                              << "tls_certificate = " << certificate_->certificate.string() << "\n"
                              << "tls_key = " << certificate_->key.string() << "\n"
                              << "static_dir = " << (dir / "static").string() << "\n"
-                             << "daemon_socket = " << deployment_.socket().string() << "\n"
+                             << "daemon_socket = " << deployment_->socket().string() << "\n"
                              << web_extra_;
   web_ = WebProcess::start(TOUCHPASS_WEB_PROGRAM, web_config_, error, kAsNobody);
   if (!web_) return false;
@@ -95,7 +112,7 @@ bool WebStack::restart_web(std::string* error) {
 
 WebClient WebStack::new_client(const std::string& name) const {
   WebClient c;
-  c.cookie_file = deployment_.dir() / ("cookies-" + name);
+  c.cookie_file = deployment_->dir() / ("cookies-" + name);
   c.origin = origin_;
   return c;
 }
@@ -134,7 +151,7 @@ ApiReply WebStack::ceremony(WebClient& client, const std::string& op, ipc::Json 
   ApiReply begun = call(client, op + "-begin", std::move(body));
   if (!begun.ok()) return begun;
   std::vector<std::string> events;
-  auto answer = answer_with_virtual_tokens(deployment_.virtual_dir(), begun.result(),
+  auto answer = answer_with_virtual_tokens(deployment_->virtual_dir(), begun.result(),
                                            op == "enroll", "123456", events);
   if (!answer.ok()) return client_error(answer.error());
   ipc::Request finish;
@@ -148,7 +165,7 @@ ApiReply WebStack::ceremony(WebClient& client, const std::string& op, ipc::Json 
 }
 
 std::string WebStack::invite(const std::string& user) {
-  auto client = Client::connect(deployment_.socket());
+  auto client = Client::connect(deployment_->socket());
   if (!client) return "";
   auto invited = client->send(req("invite", {{"user", user}}), "");
   if (!invited || invited->final.kind != ipc::Reply::Kind::ok) return "";
@@ -157,7 +174,7 @@ std::string WebStack::invite(const std::string& user) {
 
 std::string WebStack::verify(const std::string& user, const std::string& password,
                              const std::string& service) {
-  auto client = Client::connect(deployment_.verify_socket());
+  auto client = Client::connect(deployment_->verify_socket());
   if (!client) return "cannot connect";
   auto verified = client->send(req("verify", {{"user", user}, {"service", service}}), password);
   if (!verified) return "connection broke";

@@ -39,9 +39,13 @@ class WebStack {
   // Starts everything; nullptr (with the reason in `error`) when something did not come up.
   // `web_extra` is appended to web.conf.
   static std::unique_ptr<WebStack> start(std::string* error, const std::string& web_extra = "");
+  // The same over `deployment`, whose token runs already: touchpassd is restarted with the
+  // gateway settings. `deployment` must outlive the stack.
+  static std::unique_ptr<WebStack> start_over(Deployment& deployment, std::string* error,
+                                              const std::string& web_extra = "");
   ~WebStack();
 
-  Deployment& deployment() { return deployment_; }
+  Deployment& deployment() { return *deployment_; }
   WebProcess& web() { return *web_; }
   // https://mail.example.test:PORT
   const std::string& origin() const { return origin_; }
@@ -74,11 +78,15 @@ class WebStack {
 
  private:
   WebStack() = default;
+  // Makes the certificate and starts touchpass-web, then touchpassd with the gateway settings
+  // (and the token, unless `token_runs`).
+  bool start_all(std::string* error, bool token_runs);
   bool start_web(std::string* error);
   HttpRequest request(const WebClient& client, const std::string& method,
                       const std::string& path) const;
 
-  Deployment deployment_;
+  std::unique_ptr<Deployment> owned_;  // start(): the stack's own deployment
+  Deployment* deployment_ = nullptr;
   std::optional<TestCertificate> certificate_;
   std::filesystem::path web_config_;
   std::uint16_t port_ = 0;
