@@ -70,6 +70,7 @@ ipc::Json grant_json(const store::GrantRecord& g, const std::string& token_label
   if (g.last_used) {
     j["last_used"] = *g.last_used;
     j["last_service"] = g.last_service;
+    if (!g.last_remote.empty()) j["last_address"] = g.last_remote;
   }
   return j;
 }
