@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <fstream>
+#include <span>
 #include <sstream>
 
 #include "core/bytes.h"
@@ -35,6 +36,16 @@ std::optional<Bytes> from_base64(std::string text) {
   std::replace(text.begin(), text.end(), '+', '-');
   std::replace(text.begin(), text.end(), '/', '_');
   return from_base64url(text);
+}
+
+// Standard base64 with padding, as CDP takes binary data.
+std::string to_base64(const std::string& data) {
+  std::string text =
+      to_base64url(std::span(reinterpret_cast<const std::uint8_t*>(data.data()), data.size()));
+  std::replace(text.begin(), text.end(), '-', '+');
+  std::replace(text.begin(), text.end(), '_', '/');
+  while (text.size() % 4 != 0) text.push_back('=');
+  return text;
 }
 
 }  // namespace
@@ -303,6 +314,27 @@ CdpAnswer Chromium::add_virtual_authenticator(const std::string& session, const 
   const CdpAnswer enabled = call("WebAuthn.enable", {{"enableUI", false}}, session);
   if (!enabled.ok()) return enabled;
   return call("WebAuthn.addVirtualAuthenticator", {{"options", options}}, session);
+}
+
+CdpAnswer Chromium::intercept(const std::string& session, const std::string& url_pattern) {
+  return call(
+      "Fetch.enable",
+      {{"patterns", Json::array({{{"urlPattern", url_pattern}, {"requestStage", "Request"}}})}},
+      session);
+}
+
+CdpAnswer Chromium::fulfill(const std::string& session, const std::string& request_id, int status,
+                            const Json& headers, const std::string& body) {
+  Json header_list = Json::array();
+  for (const auto& [name, value] : headers.items()) {
+    header_list.push_back({{"name", name}, {"value", value}});
+  }
+  return call("Fetch.fulfillRequest",
+              {{"requestId", request_id},
+               {"responseCode", status},
+               {"responseHeaders", header_list},
+               {"body", to_base64(body)}},
+              session);
 }
 
 std::string Chromium::screenshot(const std::string& session, const std::filesystem::path& path) {

@@ -93,6 +93,16 @@ class Chromium {
   // `result["authenticatorId"]`.
   CdpAnswer add_virtual_authenticator(const std::string& session, const nlohmann::json& options);
 
+  // Holds every request of the page of `session` whose URL matches `url_pattern` (Fetch.enable;
+  // `*` matches any characters) until the test answers it with fulfill(). Each one arrives as
+  // the event Fetch.requestPaused (wait_for_event), its `request` carrying url, method, headers
+  // and postData.
+  CdpAnswer intercept(const std::string& session, const std::string& url_pattern);
+
+  // Answers the held request `request_id` with `status`, `headers` ({name: value}) and `body`.
+  CdpAnswer fulfill(const std::string& session, const std::string& request_id, int status,
+                    const nlohmann::json& headers, const std::string& body);
+
   // Page.captureScreenshot as PNG into `path`. An error sentence, or an empty string.
   std::string screenshot(const std::string& session, const std::filesystem::path& path);
 
