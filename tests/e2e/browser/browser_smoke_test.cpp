@@ -21,6 +21,7 @@ using Json = nlohmann::json;
 using BrowserSmoke = PageInBrowser;
 
 TEST_F(BrowserSmoke, ThePageLoadsWithoutErrorsAndSaysTheServiceIsUnavailable) {
+  ASSERT_NO_FATAL_FAILURE(emulate_phone());
   ASSERT_NO_FATAL_FAILURE(open());
 
   EXPECT_EQ(value("window.isSecureContext"), true);
@@ -36,6 +37,8 @@ TEST_F(BrowserSmoke, ThePageLoadsWithoutErrorsAndSaysTheServiceIsUnavailable) {
             std::string::npos)
       << text("alert");
 
+  const std::vector<std::string> layout = layout_problems();
+  EXPECT_TRUE(layout.empty()) << ::testing::PrintToString(layout);
   const std::vector<std::string> errors = page_errors();
   EXPECT_TRUE(errors.empty()) << ::testing::PrintToString(errors);
   const fs::path shot = fs::path(TOUCHPASS_TEST_OUTPUT_DIR) / "browser_smoke_signin.png";
@@ -45,12 +48,18 @@ TEST_F(BrowserSmoke, ThePageLoadsWithoutErrorsAndSaysTheServiceIsUnavailable) {
 }
 
 TEST_F(BrowserSmoke, AnInvitationOpensTheEnrollViewAndLeavesTheAddressBar) {
+  ASSERT_NO_FATAL_FAILURE(emulate_phone());
   ASSERT_NO_FATAL_FAILURE(open("#invite=abcd-efgh-jkmn"));
   EXPECT_TRUE(shown("enroll-view"));
   EXPECT_FALSE(shown("signin-view"));
   EXPECT_EQ(text("enroll-button"), "Add your security key");
   EXPECT_EQ(value("location.hash"), "");
   EXPECT_EQ(value("location.href"), page_url());
+  const std::vector<std::string> layout = layout_problems();
+  EXPECT_TRUE(layout.empty()) << ::testing::PrintToString(layout);
+  const std::string failed = browser_->screenshot(
+      page_, std::filesystem::path(TOUCHPASS_TEST_OUTPUT_DIR) / "browser_smoke_invitation.png");
+  EXPECT_TRUE(failed.empty()) << failed;
 }
 
 TEST_F(BrowserSmoke, ThePagesWebAuthnCodeGetsPrfResultsFromTheVirtualKey) {

@@ -126,6 +126,39 @@ void PageInBrowser::type(const std::string& id, const std::string& text) {
   ASSERT_EQ(typed, true) << "no element #" << id;
 }
 
+void PageInBrowser::emulate_phone() {
+  const CdpAnswer set = browser_->call(
+      "Emulation.setDeviceMetricsOverride",
+      {{"width", 390}, {"height", 844}, {"deviceScaleFactor", 2}, {"mobile", true}}, page_);
+  ASSERT_TRUE(set.ok()) << set.error;
+  const CdpAnswer touch =
+      browser_->call("Emulation.setTouchEmulationEnabled", {{"enabled", true}}, page_);
+  ASSERT_TRUE(touch.ok()) << touch.error;
+}
+
+std::vector<std::string> PageInBrowser::layout_problems() {
+  const Json problems = value(R"((() => {
+    const problems = [];
+    if (document.documentElement.scrollWidth > window.innerWidth) {
+      problems.push("the page is " + document.documentElement.scrollWidth +
+                    " px wide on a screen of " + window.innerWidth);
+    }
+    const controls = document.querySelectorAll(
+        "button, input[type=text], select, label.check");
+    for (const c of controls) {
+      const box = c.getBoundingClientRect();
+      if (box.width === 0 && box.height === 0) continue;  // not shown
+      if (box.height < 44) {
+        problems.push((c.id || c.textContent.trim()) + " is " + box.height + " px high");
+      }
+    }
+    return problems;
+  })())");
+  std::vector<std::string> list;
+  for (const Json& p : problems) list.push_back(p.get<std::string>());
+  return list;
+}
+
 std::vector<std::string> PageInBrowser::page_errors() const {
   std::vector<std::string> errors;
   for (const CdpEvent& e : browser_->events()) {

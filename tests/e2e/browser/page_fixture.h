@@ -49,6 +49,12 @@ class PageInBrowser : public ::testing::Test {
   // Sets the value of the input `id` as if typed.
   void type(const std::string& id, const std::string& text);
 
+  // Lays the page out as on a phone (390 x 844 CSS pixels, touch).
+  void emulate_phone();
+  // Problems of the visible view on the current screen: a page wider than the screen, and
+  // controls (buttons, text fields, selects, labels of check boxes) less than 44 px high.
+  std::vector<std::string> layout_problems();
+
   // Exceptions, console errors and browser log errors (CSP violations among them) so far;
   // failed requests ("network" entries: the API's error answers) are expected and left out.
   std::vector<std::string> page_errors() const;
