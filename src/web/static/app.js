@@ -217,7 +217,16 @@
     state.password = new TextDecoder().decode(bytes);
     bytes.fill(0);
     $("password-name").textContent = name;
-    $("password-text").textContent = state.password;
+    // In its groups ("abcd-efgh-…"), each kept on one line; the text stays exactly the password.
+    const groups = state.password.split("-");
+    $("password-text").replaceChildren(
+      ...groups.map((group, i) => {
+        const span = document.createElement("span");
+        span.className = "group";
+        span.textContent = i < groups.length - 1 ? group + "-" : group;
+        return span;
+      }),
+    );
     $("password-panel").hidden = false;
     $("password-panel").scrollIntoView({ block: "start" });
     $("copy-button").focus();

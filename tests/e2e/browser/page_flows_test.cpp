@@ -11,6 +11,7 @@
 #include <cctype>
 #include <cstdint>
 #include <ctime>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -327,6 +328,7 @@ TEST_F(ScriptedApi, AKeyWithoutPrfIsNamedAndTheEnrollmentIsNotFinished) {
 }
 
 TEST_F(ScriptedApi, SignInIssueShowRevokeAndSignOut) {
+  ASSERT_NO_FATAL_FAILURE(emulate_phone());
   ASSERT_NO_FATAL_FAILURE(add_key(true));
   ASSERT_NO_FATAL_FAILURE(open_signed_out(std::string("#invite=") + kCode));
   const auto key = enroll();
@@ -383,6 +385,11 @@ TEST_F(ScriptedApi, SignInIssueShowRevokeAndSignOut) {
   ASSERT_NO_FATAL_FAILURE(wait_until("!document.getElementById('password-panel').hidden"));
   EXPECT_EQ(text("password-text"), kPassword);
   EXPECT_EQ(text("password-name"), "phone");
+  const std::vector<std::string> layout = layout_problems();
+  EXPECT_TRUE(layout.empty()) << ::testing::PrintToString(layout);
+  const std::string shot = browser_->screenshot(
+      page_, std::filesystem::path(TOUCHPASS_TEST_OUTPUT_DIR) / "page_new_password.png");
+  EXPECT_TRUE(shot.empty()) << shot;
   click("done-button");
   EXPECT_EQ(text("password-text"), "");
   EXPECT_FALSE(shown("password-panel"));
