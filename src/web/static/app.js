@@ -241,15 +241,34 @@
 
   // ---- confirmation ----
 
+  // Asks `text` in the modal dialog; resolves true for `yesLabel`, false for Cancel or Escape.
+  // The answer comes from the buttons themselves, not the dialog's close event, which Chromium
+  // may deliver after the dialog was opened again.
   function confirmAction(text, yesLabel) {
     const dialog = $("confirm-dialog");
+    const yesButton = $("confirm-yes");
+    const noButton = $("confirm-no");
     $("confirm-text").textContent = text;
-    $("confirm-yes").textContent = yesLabel;
-    dialog.returnValue = "";
+    yesButton.textContent = yesLabel;
     return new Promise((resolve) => {
-      dialog.addEventListener("close", () => resolve(dialog.returnValue === "yes"), { once: true });
+      const finish = (answer) => {
+        yesButton.removeEventListener("click", yes);
+        noButton.removeEventListener("click", no);
+        dialog.removeEventListener("cancel", cancel);
+        if (dialog.open) dialog.close();
+        resolve(answer);
+      };
+      const yes = () => finish(true);
+      const no = () => finish(false);
+      const cancel = (event) => {
+        event.preventDefault();
+        finish(false);
+      };
+      yesButton.addEventListener("click", yes);
+      noButton.addEventListener("click", no);
+      dialog.addEventListener("cancel", cancel);
       dialog.showModal();
-      $("confirm-no").focus();
+      noButton.focus();
     });
   }
 

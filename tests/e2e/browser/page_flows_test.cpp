@@ -181,6 +181,13 @@ class ScriptedApi : public PageInBrowser {
     EXPECT_EQ(r.body,
               (Json{{"v", 1}, {"invitation", kCode}, {"label", "blue key"}, {"uv", "pin"}}));
     EXPECT_EQ(r.header("X-Touchpass-CSRF"), "");
+    return answer_enrollment(r, {{"user", "alice"}, {"expires", 1764743200}, {"csrf", "csrf-1"}});
+  }
+
+  // Answers the enroll-begin `r` with an EnrollOffer for this host, checks the page's finish
+  // fields as touchpassd would and answers them with `finish_result`.
+  std::optional<EnrolledKey> answer_enrollment(const ApiRequest& begin, const Json& finish_result) {
+    ApiRequest r = begin;
     const Bytes ceremony = filled(16, 0xc1);
     const Bytes challenge = filled(32, 0x11);
     reply(r, {{"ceremony", b64(ceremony)},
@@ -215,7 +222,7 @@ class ScriptedApi : public PageInBrowser {
     EXPECT_TRUE(attested.ok()) << (attested.ok() ? "" : attested.error().message);
     if (!attested.ok()) return std::nullopt;
     EXPECT_EQ(b64(attested.value().credential_id), f.value("credential", ""));
-    reply(r, {{"user", "alice"}, {"expires", 1764743200}, {"csrf", "csrf-1"}});
+    reply(r, finish_result);
     return EnrolledKey{f.value("credential", ""), attested.value().public_key};
   }
 
@@ -380,7 +387,7 @@ TEST_F(ScriptedApi, SignInIssueShowRevokeAndSignOut) {
   const Json phone = {{"grant_id", "01"},           {"user", "alice"},       {"name", "phone"},
                       {"scopes", {"imap", "smtp"}}, {"created", 1764700000}, {"expires", expires},
                       {"token_label", "blue key"},  {"kind", "fido2"}};
-  reply(next("list"), {{"grants", {phone}}});
+  reply(next("list"), {{"grants", Json::array({phone})}});
   reply(next("log"), {{"entries", Json::array()}});
   ASSERT_NO_FATAL_FAILURE(wait_until("!document.getElementById('password-panel').hidden"));
   EXPECT_EQ(text("password-text"), kPassword);
@@ -424,7 +431,7 @@ TEST_F(ScriptedApi, SignInIssueShowRevokeAndSignOut) {
   reply(r, {{"revoked", 1}});
   Json revoked = phone;
   revoked["revoked"] = 1764709999;
-  reply(next("list"), {{"grants", {revoked}}});
+  reply(next("list"), {{"grants", Json::array({revoked})}});
   reply(next("log"), {{"entries", Json::array()}});
   ASSERT_NO_FATAL_FAILURE(
       wait_until("document.getElementById('status').textContent.includes('was revoked')"));
@@ -436,6 +443,91 @@ TEST_F(ScriptedApi, SignInIssueShowRevokeAndSignOut) {
 
   const std::vector<std::string> errors = page_errors();
   EXPECT_TRUE(errors.empty()) << ::testing::PrintToString(errors);
+}
+
+TEST_F(ScriptedApi, AddAnotherKeyAndRevokeAll) {
+  ASSERT_NO_FATAL_FAILURE(add_key(true));
+  ASSERT_NO_FATAL_FAILURE(open_signed_out(std::string("#invite=") + kCode));
+  ASSERT_TRUE(enroll());
+  const Json laptop = {{"grant_id", "00"},        {"user", "alice"},       {"name", "laptop"},
+                       {"scopes", Json::array()}, {"created", 1764700000}, {"expires", 0}};
+  answer_lists("csrf-1", Json::array({laptop}));
+  ASSERT_NO_FATAL_FAILURE(wait_until("document.querySelectorAll('#log-body tr').length === 1"));
+  EXPECT_NE(
+      value("document.querySelector('#grants-body tr').textContent").get<std::string>().find("all"),
+      std::string::npos);
+
+  // Another key, in the session: no invitation, the CSRF token.
+  type("add-key-label", "spare key");
+  click("add-key-uv");  // presence only
+  click("add-key-button");
+  ApiRequest r = next("enroll-begin");
+  EXPECT_EQ(r.body, (Json{{"v", 1}, {"label", "spare key"}, {"uv", "presence"}}));
+  EXPECT_EQ(r.header("X-Touchpass-CSRF"), "csrf-1");
+  ASSERT_TRUE(answer_enrollment(r, {{"token", {{"label", "spare key"}}}}));
+  reply(next("tokens"), {{"tokens", Json::array()}});
+  reply(next("log"), {{"entries", Json::array()}});
+  ASSERT_NO_FATAL_FAILURE(
+      wait_until("document.getElementById('status').textContent === 'The key was added.'"));
+
+  // Revoke all, after a first "Cancel".
+  click("revoke-all-button");
+  ASSERT_NO_FATAL_FAILURE(wait_until("document.getElementById('confirm-dialog').open"));
+  click("confirm-no");
+  ASSERT_NO_FATAL_FAILURE(wait_until("!document.getElementById('confirm-dialog').open"));
+  click("revoke-all-button");
+  ASSERT_NO_FATAL_FAILURE(wait_until("document.getElementById('confirm-dialog').open"));
+  click("confirm-yes");
+  r = next("revoke");  // the first request after "Cancel": nothing was sent then
+  EXPECT_EQ(r.body, (Json{{"v", 1}, {"all", true}}));
+  reply(r, {{"revoked", 2}});
+  reply(next("list"), {{"grants", Json::array()}});
+  reply(next("log"), {{"entries", Json::array()}});
+  ASSERT_NO_FATAL_FAILURE(
+      wait_until("document.getElementById('status').textContent === 'Revoked 2 app passwords.'"));
+  EXPECT_TRUE(shown("grants-empty"));
+  EXPECT_FALSE(shown("revoke-all-button"));
+}
+
+TEST_F(ScriptedApi, AnEndedSessionLeadsBackToSignIn) {
+  ASSERT_NO_FATAL_FAILURE(add_key(true));
+  ASSERT_NO_FATAL_FAILURE(open_signed_out(std::string("#invite=") + kCode));
+  ASSERT_TRUE(enroll());
+  answer_lists("csrf-1", Json::array());
+  ASSERT_NO_FATAL_FAILURE(wait_until("document.querySelectorAll('#log-body tr').length === 1"));
+  click("log-refresh");
+  refuse(next("log"), 404, "not_found", "Your session has ended; sign in again.");
+  refuse(next("session", "GET"), 404, "not_found", "Your session has ended; sign in again.");
+  ASSERT_NO_FATAL_FAILURE(wait_until("!document.getElementById('signin-view').hidden"));
+  EXPECT_EQ(text("alert"), "Your session has ended; sign in again.");
+  EXPECT_FALSE(shown("signed-in-view"));
+  EXPECT_FALSE(shown("user-bar"));
+}
+
+TEST_F(ScriptedApi, AKeyThatRefusesIsACancelledRequestNotAFinish) {
+  Json options = virtual_key_options();
+  options["isUserVerified"] = false;  // the PIN is never accepted
+  ASSERT_TRUE(browser_->add_virtual_authenticator(page_, options).ok());
+  ASSERT_NO_FATAL_FAILURE(open_signed_out(std::string("#invite=") + kCode));
+  click("enroll-button");
+  reply(next("enroll-begin"), {{"ceremony", b64(filled(16, 1))},
+                               {"expires_in", 180},
+                               {"kind", "fido2"},
+                               {"rp_id", kPageHost},
+                               {"rp_name", "touchpass"},
+                               {"user_id", b64(filled(16, 2))},
+                               {"user_name", "alice"},
+                               {"origin", origin()},
+                               {"challenge", b64(filled(32, 3))},
+                               {"uv", true}});
+  ASSERT_NO_FATAL_FAILURE(wait_until("!document.getElementById('alert').hidden"));
+  EXPECT_NE(text("alert").find("The security key did not answer"), std::string::npos)
+      << text("alert");
+  EXPECT_FALSE(value("document.getElementById('enroll-button').disabled").get<bool>());
+  for (const CdpEvent& e : browser_->events()) {
+    const std::string url = e.params.value("request", Json::object()).value("url", "");
+    EXPECT_EQ(url.find("/api/v1/finish"), std::string::npos) << "the page finished anyway";
+  }
 }
 
 }  // namespace
