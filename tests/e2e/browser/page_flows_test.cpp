@@ -530,5 +530,19 @@ TEST_F(ScriptedApi, AKeyThatRefusesIsACancelledRequestNotAFinish) {
   }
 }
 
+TEST_F(ScriptedApi, AReloadedPageKeepsItsSessionAndIgnoresAnInvitation) {
+  ASSERT_NO_FATAL_FAILURE(add_key(true));
+  ASSERT_NO_FATAL_FAILURE(navigate(std::string("#invite=") + kCode));
+  reply(next("session", "GET"), {{"user", "alice"}, {"expires", 1764743200}, {"csrf", "csrf-9"}});
+  answer_lists("csrf-9", Json::array());
+  ASSERT_NO_FATAL_FAILURE(wait_until_ready());
+  ASSERT_NO_FATAL_FAILURE(wait_until("document.querySelectorAll('#log-body tr').length === 1"));
+  EXPECT_TRUE(shown("signed-in-view"));
+  EXPECT_FALSE(shown("enroll-view"));
+  EXPECT_EQ(text("user-name"), "alice");
+  EXPECT_EQ(value("location.hash"), "");
+  EXPECT_EQ(text("alert"), "");
+}
+
 }  // namespace
 }  // namespace touchpass::testing
