@@ -16,6 +16,10 @@
 // more than 1024 items in one array or map, reserved additional information, and bytes left
 // over after the item. Every length is checked against the bytes that remain before anything is
 // read or allocated.
+//
+// TouchpassCbor.decodeFirst(bytes) reads the one item at the start of `bytes` alone (bytes may
+// follow it, as in authenticator data) and returns {value, length}: the item and its size in
+// bytes. It throws as decode does, leftovers aside.
 "use strict";
 
 const TouchpassCbor = (() => {
@@ -115,13 +119,18 @@ const TouchpassCbor = (() => {
     return undefined;
   }
 
-  function decode(bytes) {
-    if (!(bytes instanceof Uint8Array)) throw new TypeError("TouchpassCbor.decode needs a Uint8Array");
+  function decodeFirst(bytes) {
+    if (!(bytes instanceof Uint8Array)) throw new TypeError("TouchpassCbor needs a Uint8Array");
     const reader = new Reader(bytes);
     const value = item(reader, 1);
-    if (reader.remaining() !== 0) fail("bytes are left over after the item");
+    return { value, length: reader.at };
+  }
+
+  function decode(bytes) {
+    const { value, length } = decodeFirst(bytes);
+    if (length !== bytes.length) fail("bytes are left over after the item");
     return value;
   }
 
-  return Object.freeze({ decode });
+  return Object.freeze({ decode, decodeFirst });
 })();

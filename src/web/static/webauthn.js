@@ -39,6 +39,24 @@ const TouchpassWebAuthn = (() => {
     return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
   }
 
+  // Whether the authenticator data of a new credential carries the extension output
+  // "hmac-secret": true, which touchpassd requires. A key that offers PRF through CTAP's own
+  // "prf" extension (passkey providers, phones) has the browser report prf.enabled without it.
+  // Layout (WebAuthn §6.1): rpIdHash 32, flags 1, signCount 4, then with AT (0x40) aaguid 16,
+  // credentialIdLength 2, credentialId, the COSE key (one CBOR item), then with ED (0x80) the
+  // extensions (one CBOR map, the rest of the data).
+  function hmacSecretEnabled(authData) {
+    if (authData.length < 55) return false;
+    const flags = authData[32];
+    if ((flags & 0x40) === 0 || (flags & 0x80) === 0) return false;
+    const idLength = (authData[53] << 8) | authData[54];
+    const keyAt = 55 + idLength;
+    if (keyAt >= authData.length) return false;
+    const key = TouchpassCbor.decodeFirst(authData.subarray(keyAt));
+    const extensions = TouchpassCbor.decode(authData.subarray(keyAt + key.length));
+    return extensions instanceof Map && extensions.get("hmac-secret") === true;
+  }
+
   // Whether this browser has WebAuthn at all.
   function available() {
     return typeof window.PublicKeyCredential === "function" && !!navigator.credentials;
@@ -89,6 +107,7 @@ const TouchpassWebAuthn = (() => {
     if (typeof format !== "string" || !(authData instanceof Uint8Array) || !(statement instanceof Map)) {
       throw new Error("The security key's attestation is malformed.");
     }
+    if (!hmacSecretEnabled(authData)) throw new NoPrfError();
     const fields = {
       ceremony: offer.ceremony,
       credential: toBase64url(credential.rawId),

@@ -117,5 +117,42 @@ TEST_F(BrowserSmoke, ThePagesWebAuthnCodeGetsPrfResultsFromTheVirtualKey) {
   EXPECT_TRUE(errors.empty()) << ::testing::PrintToString(errors);
 }
 
+// cbor.js's contract, in the browser that runs it: definite lengths only, no tags, floats or
+// other simple values, at most 8 levels, every length within the input, no repeated map key,
+// integers within 2^53, and nothing left over (decodeFirst allows what follows).
+TEST_F(BrowserSmoke, TheCborReaderTakesOnlyWhatItsContractAllows) {
+  ASSERT_NO_FATAL_FAILURE(open());
+  const Json accepted = value(R"js((() => {
+    const map = TouchpassCbor.decode(new Uint8Array(
+        [0xa2, 0x63, 0x66, 0x6d, 0x74, 0x64, 0x6e, 0x6f, 0x6e, 0x65, 0x20, 0x42, 1, 2]));
+    const first = TouchpassCbor.decodeFirst(new Uint8Array([0x82, 0xf5, 0xf6, 0xff]));
+    return [map.get("fmt"), Array.from(map.get(-1)), first.value, first.length];
+  })())js");
+  EXPECT_EQ(accepted, Json::parse(R"(["none", [1, 2], [true, null], 3])"));
+  const Json refused = value(R"js((() => {
+    const cases = {
+      indefinite: [0x5f, 0x41, 0, 0xff], indefinite_array: [0x9f, 0xff], tag: [0xc1, 0x00],
+      float: [0xf9, 0, 0], undefined: [0xf7], short: [0x42, 1], deep: [0x81, 0x81, 0x81,
+      0x81, 0x81, 0x81, 0x81, 0x81, 0x00], repeated: [0xa2, 1, 1, 1, 1],
+      huge: [0x1b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], long: [0x9a, 0xff, 0xff,
+      0xff, 0xff], reserved: [0x1c], leftover: [0x01, 0x02], bad_utf8: [0x61, 0xff], empty: []};
+    const accepted = [];
+    for (const [name, bytes] of Object.entries(cases)) {
+      try {
+        TouchpassCbor.decode(new Uint8Array(bytes));
+        accepted.push(name);
+      } catch (error) {
+        if (!(error instanceof Error)) accepted.push(name + " (not an Error)");
+      }
+    }
+    return accepted;
+  })())js");
+  EXPECT_EQ(refused, Json::array()) << "accepted although the contract refuses them";
+  const Json nested_eight = value(
+      "TouchpassCbor.decode(new Uint8Array([0x81, 0x81, 0x81, 0x81, 0x81, 0x81, 0x81, "
+      "0x00]))");
+  EXPECT_EQ(nested_eight, Json::parse("[[[[[[[0]]]]]]]"));
+}
+
 }  // namespace
 }  // namespace touchpass::testing
