@@ -201,8 +201,11 @@
       );
     }
     say("Touch your security key when it blinks…");
-    // One challenge per credential (src/ipc/PROTOCOL.md): with several, the first one is asked.
-    return TouchpassWebAuthn.assert(offer, usable[0]);
+    // A sign-in offers all keys one challenge: any of them may answer. An issue derives one
+    // challenge per credential (src/ipc/PROTOCOL.md), and a browser cannot ask a key silently
+    // which credential it holds: then only the first key is asked.
+    const shared = usable.every((c) => c.challenge === usable[0].challenge);
+    return TouchpassWebAuthn.assert(offer, shared ? usable : [usable[0]]);
   }
 
   async function enrollOffer(offer) {

@@ -134,17 +134,22 @@ const TouchpassWebAuthn = (() => {
     return credentials.filter((c) => c.kind === "fido2" && c.rp_id === location.hostname && c.challenge);
   }
 
-  // Asks the key for an assertion over `credential`'s challenge with prf.eval.first =
-  // offer.prf_input, and returns the `finish` fields with S as `secret`. Throws NoPrfError when
-  // there is no PRF result, and the browser's DOMException when it refuses or the person
+  // Asks the key for an assertion with prf.eval.first = offer.prf_input, allowing every one of
+  // `credentials` (Offer credentials that share one challenge, for this host; the key that
+  // answers picks its own), and returns the `finish` fields with S as `secret`. Throws NoPrfError
+  // when there is no PRF result, and the browser's DOMException when it refuses or the person
   // cancels.
-  async function assert(offer, credential) {
+  async function assert(offer, credentials) {
+    const uvCount = credentials.filter((c) => c.uv).length;
+    let userVerification = "preferred"; // some keys were enrolled with the PIN, some without
+    if (uvCount === credentials.length) userVerification = "required";
+    if (uvCount === 0) userVerification = "discouraged";
     const assertion = await navigator.credentials.get({
       publicKey: {
-        rpId: credential.rp_id,
-        challenge: fromBase64url(credential.challenge),
-        allowCredentials: [{ type: "public-key", id: fromBase64url(credential.credential) }],
-        userVerification: credential.uv ? "required" : "discouraged",
+        rpId: credentials[0].rp_id,
+        challenge: fromBase64url(credentials[0].challenge),
+        allowCredentials: credentials.map((c) => ({ type: "public-key", id: fromBase64url(c.credential) })),
+        userVerification,
         timeout: 120000,
         extensions: { prf: { eval: { first: fromBase64url(offer.prf_input) } } },
       },

@@ -98,8 +98,8 @@ TEST_F(BrowserSmoke, ThePagesWebAuthnCodeGetsPrfResultsFromTheVirtualKey) {
     const b64 = TouchpassWebAuthn.toBase64url;
     const ask = (credential, input, challenge) => TouchpassWebAuthn.assert(
       {ceremony: "AAAAAAAAAAAAAAAAAAAAAA", prf_input: b64(new TextEncoder().encode(input))},
-      {kind: "fido2", credential, rp_id: location.hostname, uv: true,
-       challenge: b64(new Uint8Array(32).fill(challenge))});
+      [{kind: "fido2", credential, rp_id: location.hostname, uv: true,
+        challenge: b64(new Uint8Array(32).fill(challenge))}]);
     const credential = ")" + fields.value("credential", "") +
                              R"(";
     const a = await ask(credential, "touchpass/v2/salt one", 2);

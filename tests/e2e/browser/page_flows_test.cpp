@@ -228,8 +228,22 @@ class ScriptedApi : public PageInBrowser {
     return EnrolledKey{f.value("credential", ""), attested.value().public_key};
   }
 
-  // An Offer for `key` (after a key made by the command line, which the page must skip).
-  Json offer(const EnrolledKey& key, const Bytes& challenge, const std::string& prf_input) {
+  // An Offer for `key`, after a key made by the command line (another rp id, which the page must
+  // skip) and, when `other_web_key`, a key of this host that is not plugged in, with the same
+  // challenge (as a sign-in offers them).
+  Json offer(const EnrolledKey& key, const Bytes& challenge, const std::string& prf_input,
+             bool other_web_key = false) {
+    Json sent = offer_for(key, challenge, prf_input);
+    if (other_web_key) {
+      Json other = sent["credentials"][1];
+      other["token"] = "lost key";
+      other["credential"] = b64(filled(48, 0x77));
+      sent["credentials"].insert(sent["credentials"].begin() + 1, other);
+    }
+    return sent;
+  }
+
+  Json offer_for(const EnrolledKey& key, const Bytes& challenge, const std::string& prf_input) {
     return {{"ceremony", b64(filled(16, challenge[0]))},
             {"expires_in", 180},
             {"origin", origin()},
@@ -373,7 +387,8 @@ TEST_F(ScriptedApi, SignInIssueShowRevokeAndSignOut) {
   r = next("signin-begin");
   EXPECT_EQ(r.body, (Json{{"v", 1}, {"user", "alice"}}));
   const Bytes signin_challenge = filled(32, 0x44);
-  Json sent = offer(*key, signin_challenge, "random");
+  Json sent = offer(*key, signin_challenge, "random", true);
+  ASSERT_EQ(sent["credentials"].size(), 3u);
   reply(r, sent);
   r = next("finish");
   check_assertion(r, *key, sent, signin_challenge);
