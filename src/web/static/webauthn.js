@@ -57,6 +57,13 @@ const TouchpassWebAuthn = (() => {
     return extensions instanceof Map && extensions.get("hmac-secret") === true;
   }
 
+  // The clientDataJSON as the text the key signed: the finish field `client_data_json` is that
+  // JSON text itself, not base64url (src/ipc/ceremony.h). The bytes are UTF-8; a fatal decoder
+  // makes sure the text turns back into exactly these bytes.
+  function clientDataText(buffer) {
+    return new TextDecoder("utf-8", { fatal: true }).decode(buffer);
+  }
+
   // Whether this browser has WebAuthn at all.
   function available() {
     return typeof window.PublicKeyCredential === "function" && !!navigator.credentials;
@@ -112,14 +119,13 @@ const TouchpassWebAuthn = (() => {
       ceremony: offer.ceremony,
       credential: toBase64url(credential.rawId),
       authenticator_data: toBase64url(authData),
-      signature: "",
       attestation_format: format,
-      client_data_json: toBase64url(credential.response.clientDataJSON),
+      client_data_json: clientDataText(credential.response.clientDataJSON),
       device: "browser",
       virtual: false,
       secret: "", // S is not needed to enroll a FIDO2 key; the session comes from the cookie
     };
-    const signature = statement.get("sig");
+    const signature = statement.get("sig"); // absent for the format "none"
     if (signature instanceof Uint8Array) fields.signature = toBase64url(signature);
     const chain = statement.get("x5c");
     if (Array.isArray(chain) && chain[0] instanceof Uint8Array) {
@@ -162,7 +168,7 @@ const TouchpassWebAuthn = (() => {
       credential: toBase64url(assertion.rawId),
       authenticator_data: toBase64url(assertion.response.authenticatorData),
       signature: toBase64url(assertion.response.signature),
-      client_data_json: toBase64url(assertion.response.clientDataJSON),
+      client_data_json: clientDataText(assertion.response.clientDataJSON),
       secret: toBase64url(first),
     };
   }

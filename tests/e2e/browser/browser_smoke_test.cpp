@@ -77,8 +77,7 @@ TEST_F(BrowserSmoke, ThePagesWebAuthnCodeGetsPrfResultsFromTheVirtualKey) {
       rp_name: "touchpass", user_id: b64(new Uint8Array(16).fill(7)), user_name: "alice",
       origin: location.origin, challenge: b64(new Uint8Array(32).fill(1)), uv: true};
     const fields = await TouchpassWebAuthn.enroll(offer);
-    const client = JSON.parse(new TextDecoder().decode(
-        TouchpassWebAuthn.fromBase64url(fields.client_data_json)));
+    const client = JSON.parse(fields.client_data_json);
     return {fields, client};
   })())");
   ASSERT_TRUE(enrolled.is_object()) << enrolled.dump();
