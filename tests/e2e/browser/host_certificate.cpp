@@ -12,10 +12,7 @@
 
 namespace touchpass::testing {
 
-namespace {
-
-// base64 of SHA-256 over the DER SubjectPublicKeyInfo of the certificate in `pem`, or "".
-std::string spki_hash(const std::filesystem::path& pem) {
+std::string HostCertificate::spki_sha256_of(const std::filesystem::path& pem) {
   std::unique_ptr<FILE, decltype(&std::fclose)> file(std::fopen(pem.c_str(), "r"), &std::fclose);
   if (!file) return {};
   std::unique_ptr<X509, decltype(&X509_free)> certificate(
@@ -32,8 +29,6 @@ std::string spki_hash(const std::filesystem::path& pem) {
   return std::string(reinterpret_cast<const char*>(text.data()), static_cast<std::size_t>(written));
 }
 
-}  // namespace
-
 std::optional<HostCertificate> HostCertificate::make(const std::filesystem::path& dir,
                                                      const std::string& host) {
   HostCertificate c{dir / "host-cert.pem", dir / "host-key.pem", {}};
@@ -42,7 +37,7 @@ std::optional<HostCertificate> HostCertificate::make(const std::filesystem::path
       host + "' -addext 'subjectAltName=DNS:" + host + ",IP:127.0.0.1' -keyout '" + c.key.string() +
       "' -out '" + c.certificate.string() + "' 2>/dev/null";
   if (std::system(command.c_str()) != 0) return std::nullopt;
-  c.spki_sha256 = spki_hash(c.certificate);
+  c.spki_sha256 = spki_sha256_of(c.certificate);
   if (c.spki_sha256.empty()) return std::nullopt;
   return c;
 }

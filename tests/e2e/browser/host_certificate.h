@@ -18,6 +18,10 @@ struct HostCertificate {
   // IP:127.0.0.1) into `dir`; nullopt if openssl failed or the certificate cannot be read back.
   static std::optional<HostCertificate> make(const std::filesystem::path& dir,
                                              const std::string& host);
+
+  // base64 of SHA-256 over the SubjectPublicKeyInfo of the PEM certificate at `pem` (what
+  // --ignore-certificate-errors-spki-list takes), or "" when it cannot be read.
+  static std::string spki_sha256_of(const std::filesystem::path& pem);
 };
 
 }  // namespace touchpass::testing

@@ -41,6 +41,19 @@ void PageInBrowser::SetUp() {
     GTEST_SKIP() << "Chromium is not installed (/usr/bin/chromium; .ci/install-deps --tests "
                     "installs Debian's package chromium)";
   }
+  serve();
+  if (IsSkipped() || HasFatalFailure()) return;
+  Chromium::Options options;
+  options.host_resolver_rules = "MAP " + std::string(kPageHost) + " 127.0.0.1";
+  options.trusted_spki_hash = spki_hash_;
+  std::string error;
+  browser_ = Chromium::start(options, &error);
+  ASSERT_TRUE(browser_) << error;
+  page_ = browser_->open_page(&error);
+  ASSERT_FALSE(page_.empty()) << error;
+}
+
+void PageInBrowser::serve() {
   const auto certificate = HostCertificate::make(dir_.path(), kPageHost);
   ASSERT_TRUE(certificate) << "openssl could not make a certificate for " << kPageHost;
   const fs::path config = dir_.path() / "web.conf";
@@ -54,14 +67,7 @@ void PageInBrowser::SetUp() {
   ASSERT_TRUE(web_) << error;
   const std::string port = web_->base_url().substr(web_->base_url().rfind(':') + 1);
   page_url_ = "https://" + std::string(kPageHost) + ":" + port + "/";
-
-  Chromium::Options options;
-  options.host_resolver_rules = "MAP " + std::string(kPageHost) + " 127.0.0.1";
-  options.trusted_spki_hash = certificate->spki_sha256;
-  browser_ = Chromium::start(options, &error);
-  ASSERT_TRUE(browser_) << error;
-  page_ = browser_->open_page(&error);
-  ASSERT_FALSE(page_.empty()) << error;
+  spki_hash_ = certificate->spki_sha256;
 }
 
 void PageInBrowser::TearDown() {

@@ -25,9 +25,15 @@ nlohmann::json virtual_key_options();
 
 class PageInBrowser : public ::testing::Test {
  protected:
+  // serve(), then Chromium with one page open.
   void SetUp() override;
-  // touchpass-web must still run and stop cleanly on SIGTERM.
+  // touchpass-web, when serve() started it, must still run and stop cleanly on SIGTERM.
   void TearDown() override;
+
+  // Serves the page for mail.example.test on 127.0.0.1: sets page_url_ and spki_hash_ (of the
+  // server's certificate). This one starts touchpass-web alone (no touchpassd) in web_; a
+  // fixture may serve it otherwise (and may skip the test).
+  virtual void serve();
 
   // Navigates to the page (with `fragment`, e.g. "#invite=..."); does not wait for its script.
   void navigate(const std::string& fragment = "");
@@ -67,6 +73,7 @@ class PageInBrowser : public ::testing::Test {
   std::unique_ptr<Chromium> browser_;
   std::string page_;  // the CDP session of the page
   std::string page_url_;
+  std::string spki_hash_;
 };
 
 }  // namespace touchpass::testing
