@@ -65,14 +65,24 @@ std::unique_ptr<Chromium> Chromium::start(const Options& options, std::string* e
   c->dir_ = std::make_unique<TempDir>();
   int commands[2];
   int answers[2];
-  if (::pipe2(commands, O_CLOEXEC) != 0) return nullptr;
+  if (::pipe2(commands, O_CLOEXEC) != 0) {
+    *error = "pipe2 failed";
+    return nullptr;
+  }
   UniqueFd commands_read(commands[0]);
   c->to_browser_.reset(commands[1]);
-  if (::pipe2(answers, O_CLOEXEC) != 0) return nullptr;
+  if (::pipe2(answers, O_CLOEXEC) != 0) {
+    *error = "pipe2 failed";
+    return nullptr;
+  }
   c->from_browser_.reset(answers[0]);
   UniqueFd answers_write(answers[1]);
   const UniqueFd child_in = high_copy(commands_read);
   const UniqueFd child_out = high_copy(answers_write);
+  if (!child_in.valid() || !child_out.valid()) {
+    *error = "fcntl(F_DUPFD_CLOEXEC) failed";
+    return nullptr;
+  }
   // Chromium closes its end when it exits: a write to a dead browser must be an error, not a
   // signal that ends the test.
   ::signal(SIGPIPE, SIG_IGN);
