@@ -291,8 +291,7 @@
       cell(row, "Expires", grant.expires ? date(grant.expires) : "never");
       let used = grant.last_used ? dateTime(grant.last_used) : "never";
       if (grant.last_used && grant.last_service) used += " (" + grant.last_service + ")";
-      const address = grant.last_address || grant.last_remote;
-      if (grant.last_used && address) used += " from " + address;
+      if (grant.last_used && grant.last_address) used += " from " + grant.last_address;
       cell(row, "Last used", used);
       const actions = cell(row, "Actions", "");
       if (grant.revoked) {

@@ -318,7 +318,8 @@ TEST_F(ScriptedApi, AnInvitationAddsTheKeyAndOpensTheAccount) {
                            {"token_label", "blue key"},
                            {"kind", "fido2"},
                            {"last_used", 1764701000},
-                           {"last_service", "imap"}}});
+                           {"last_service", "imap"},
+                           {"last_address", "192.0.2.7"}}});
   ASSERT_NO_FATAL_FAILURE(wait_until("document.querySelectorAll('#log-body tr').length === 1"));
   EXPECT_TRUE(shown("signed-in-view"));
   EXPECT_FALSE(shown("enroll-view"));
@@ -327,6 +328,10 @@ TEST_F(ScriptedApi, AnInvitationAddsTheKeyAndOpensTheAccount) {
   EXPECT_NE(value("document.querySelector('#grants-body tr').textContent")
                 .get<std::string>()
                 .find("imap, smtp"),
+            std::string::npos);
+  EXPECT_NE(value("document.querySelector('#grants-body tr').textContent")
+                .get<std::string>()
+                .find("(imap) from 192.0.2.7"),
             std::string::npos);
   EXPECT_TRUE(shown("show-laptop"));
   EXPECT_TRUE(shown("revoke-laptop"));
