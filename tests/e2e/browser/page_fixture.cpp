@@ -2,6 +2,7 @@
 
 #include <sys/wait.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -43,6 +44,10 @@ void PageInBrowser::SetUp() {
   }
   serve();
   if (IsSkipped() || HasFatalFailure()) return;
+  start_browser();
+}
+
+void BrowserPage::start_browser() {
   Chromium::Options options;
   options.host_resolver_rules = "MAP " + std::string(kPageHost) + " 127.0.0.1";
   options.trusted_spki_hash = spki_hash_;
@@ -77,12 +82,12 @@ void PageInBrowser::TearDown() {
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << web_->output();
 }
 
-void PageInBrowser::navigate(const std::string& fragment) {
+void BrowserPage::navigate(const std::string& fragment) {
   const std::string failed = browser_->navigate(page_, page_url_ + fragment);
   ASSERT_TRUE(failed.empty()) << failed << "\nChromium:\n" << browser_->output();
 }
 
-void PageInBrowser::wait_until(const std::string& expression) {
+void BrowserPage::wait_until(const std::string& expression) {
   const CdpAnswer done = browser_->evaluate(page_,
                                             "new Promise((resolve) => {"
                                             "  const check = () => (" +
@@ -93,38 +98,38 @@ void PageInBrowser::wait_until(const std::string& expression) {
   ASSERT_TRUE(done.ok()) << expression << ": " << done.error;
 }
 
-void PageInBrowser::wait_until_ready() {
+void BrowserPage::wait_until_ready() {
   wait_until("document.documentElement.dataset.ready === 'true'");
 }
 
-void PageInBrowser::open(const std::string& fragment) {
+void BrowserPage::open(const std::string& fragment) {
   ASSERT_NO_FATAL_FAILURE(navigate(fragment));
   ASSERT_NO_FATAL_FAILURE(wait_until_ready());
 }
 
-Json PageInBrowser::value(const std::string& expression) {
+Json BrowserPage::value(const std::string& expression) {
   const CdpAnswer answer = browser_->evaluate(page_, expression);
   EXPECT_TRUE(answer.ok()) << expression << ": " << answer.error;
   return answer.result.value("value", Json());
 }
 
-bool PageInBrowser::shown(const std::string& id) {
+bool BrowserPage::shown(const std::string& id) {
   return value("getComputedStyle(document.getElementById(" + js_string(id) +
                ")).display !== 'none'") == true;
 }
 
-std::string PageInBrowser::text(const std::string& id) {
+std::string BrowserPage::text(const std::string& id) {
   const Json t = value("document.getElementById(" + js_string(id) + ").textContent");
   return t.is_string() ? t.get<std::string>() : std::string();
 }
 
-void PageInBrowser::click(const std::string& id) {
+void BrowserPage::click(const std::string& id) {
   const Json clicked = value("(() => { const e = document.getElementById(" + js_string(id) +
                              "); if (!e) return false; e.click(); return true; })()");
   ASSERT_EQ(clicked, true) << "no element #" << id;
 }
 
-void PageInBrowser::type(const std::string& id, const std::string& text) {
+void BrowserPage::type(const std::string& id, const std::string& text) {
   const Json typed = value("(() => { const e = document.getElementById(" + js_string(id) +
                            "); if (!e) return false; e.value = " + js_string(text) +
                            "; e.dispatchEvent(new Event('input', {bubbles: true})); return true; "
@@ -132,7 +137,7 @@ void PageInBrowser::type(const std::string& id, const std::string& text) {
   ASSERT_EQ(typed, true) << "no element #" << id;
 }
 
-void PageInBrowser::emulate_phone() {
+void BrowserPage::emulate_phone() {
   const CdpAnswer set = browser_->call(
       "Emulation.setDeviceMetricsOverride",
       {{"width", 390}, {"height", 844}, {"deviceScaleFactor", 2}, {"mobile", true}}, page_);
@@ -142,7 +147,7 @@ void PageInBrowser::emulate_phone() {
   ASSERT_TRUE(touch.ok()) << touch.error;
 }
 
-std::vector<std::string> PageInBrowser::layout_problems() {
+std::vector<std::string> BrowserPage::layout_problems() {
   const Json problems = value(R"((() => {
     const problems = [];
     if (document.documentElement.scrollWidth > window.innerWidth) {
@@ -165,7 +170,7 @@ std::vector<std::string> PageInBrowser::layout_problems() {
   return list;
 }
 
-std::vector<std::string> PageInBrowser::page_errors() const {
+std::vector<std::string> BrowserPage::page_errors() const {
   std::vector<std::string> errors;
   for (const CdpEvent& e : browser_->events()) {
     if (e.method == "Runtime.exceptionThrown") {
@@ -180,6 +185,16 @@ std::vector<std::string> PageInBrowser::page_errors() const {
     }
   }
   return errors;
+}
+
+void BrowserPage::screenshot(const std::string& name) {
+  const std::string failed =
+      browser_->screenshot(page_, fs::path(TOUCHPASS_TEST_OUTPUT_DIR) / (name + ".png"));
+  ASSERT_TRUE(failed.empty()) << failed;
+  if (const char* docs = std::getenv("TOUCHPASS_SCREENSHOT_DIR"); docs && *docs) {
+    const std::string copied = browser_->screenshot(page_, fs::path(docs) / (name + ".png"));
+    ASSERT_TRUE(copied.empty()) << copied;
+  }
 }
 
 }  // namespace touchpass::testing

@@ -23,17 +23,13 @@ inline constexpr const char* kPageHost = "mail.example.test";
 // hmac-secret (which the browser offers as PRF), touched at once.
 nlohmann::json virtual_key_options();
 
-class PageInBrowser : public ::testing::Test {
+// Headless Chromium with one page open on the self-service page, and what a test does with
+// the page: a part of test fixtures (PageInBrowser below, the Dovecot browser test).
+class BrowserPage {
  protected:
-  // serve(), then Chromium with one page open.
-  void SetUp() override;
-  // touchpass-web, when serve() started it, must still run and stop cleanly on SIGTERM.
-  void TearDown() override;
-
-  // Serves the page for mail.example.test on 127.0.0.1: sets page_url_ and spki_hash_ (of the
-  // server's certificate). This one starts touchpass-web alone (no touchpassd) in web_; a
-  // fixture may serve it otherwise (and may skip the test).
-  virtual void serve();
+  // Starts Chromium (trusting the certificate whose key hash is spki_hash_, mail.example.test
+  // resolving to 127.0.0.1) and opens a page. A fatal failure when it cannot.
+  void start_browser();
 
   // Navigates to the page (with `fragment`, e.g. "#invite=..."); does not wait for its script.
   void navigate(const std::string& fragment = "");
@@ -65,15 +61,33 @@ class PageInBrowser : public ::testing::Test {
   // failed requests ("network" entries: the API's error answers) are expected and left out.
   std::vector<std::string> page_errors() const;
 
+  // Saves a screenshot of the page as `name`.png in the build directory and, when the
+  // environment names one in TOUCHPASS_SCREENSHOT_DIR, there too (the docs' pictures).
+  void screenshot(const std::string& name);
+
   // The page's URL without fragment, e.g. "https://mail.example.test:40123/".
   const std::string& page_url() const { return page_url_; }
 
-  TempDir dir_;
-  std::unique_ptr<WebProcess> web_;
   std::unique_ptr<Chromium> browser_;
   std::string page_;  // the CDP session of the page
   std::string page_url_;
   std::string spki_hash_;
+};
+
+class PageInBrowser : public ::testing::Test, protected BrowserPage {
+ protected:
+  // serve(), then Chromium with one page open.
+  void SetUp() override;
+  // touchpass-web, when serve() started it, must still run and stop cleanly on SIGTERM.
+  void TearDown() override;
+
+  // Serves the page for mail.example.test on 127.0.0.1: sets page_url_ and spki_hash_ (of the
+  // server's certificate). This one starts touchpass-web alone (no touchpassd) in web_; a
+  // fixture may serve it otherwise (and may skip the test).
+  virtual void serve();
+
+  TempDir dir_;
+  std::unique_ptr<WebProcess> web_;
 };
 
 }  // namespace touchpass::testing
