@@ -54,6 +54,7 @@ expected=(
   "usr/share/man/man8/touchpass-web.8.gz 644"
   "usr/share/doc/touchpass-web/copyright 644"
   "usr/share/doc/touchpass-web/changelog.Debian.gz 644"
+  "usr/share/doc/touchpass-web/API.md 644"
   "usr/share/doc/touchpass-virtual-token/copyright 644"
   "usr/share/doc/touchpass-virtual-token/changelog.Debian.gz 644"
 )
