@@ -174,6 +174,11 @@ TEST_F(PageFlows, IssuesAPasswordForChosenServicesExpiringInNinetyDays) {
   click("done-button");
   EXPECT_EQ(text("password-text"), "");
   EXPECT_FALSE(shown("password-panel"));
+  ASSERT_NO_FATAL_FAILURE(wait_until("document.getElementById('show-phone') !== null"));
+  EXPECT_NE(value("document.querySelector('#grants-body tr').textContent")
+                .get<std::string>()
+                .find("imap, smtp"),
+            std::string::npos);
 
   EXPECT_EQ(stack_->verify("alice", password, "imap"), "ok");
   EXPECT_EQ(stack_->verify("alice", password, "smtp"), "ok");
@@ -247,8 +252,11 @@ TEST_F(PageFlows, AddsAnotherKeyAndRevokesAllAfterACancel) {
   click_enabled("revoke-all-button");
   ASSERT_NO_FATAL_FAILURE(wait_until("document.getElementById('confirm-dialog').open"));
   click("confirm-yes");
-  // "2": the Cancel revoked nothing.
-  ASSERT_NO_FATAL_FAILURE(wait_for_status("Revoked 2 app passwords."));
+  ASSERT_NO_FATAL_FAILURE(
+      wait_until("document.getElementById('status').textContent.startsWith('Revoked ') || "
+                 "!document.getElementById('alert').hidden"));
+  ASSERT_EQ(text("alert"), "");
+  EXPECT_EQ(text("status"), "Revoked 2 app passwords.");  // 2: the Cancel revoked nothing
   EXPECT_EQ(stack_->verify("alice", laptop), "refused");
   EXPECT_EQ(stack_->verify("alice", phone), "refused");
   EXPECT_FALSE(shown("revoke-all-button"));
