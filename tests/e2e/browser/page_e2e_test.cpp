@@ -5,39 +5,14 @@
 // it (touchpassd refuses it from then on), signs out and signs in again. Needs root (touchpass-web
 // runs as nobody) and Chromium; skips itself otherwise.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <memory>
 #include <string>
+#include <vector>
 
-#include "e2e/browser/host_certificate.h"
-#include "e2e/browser/page_fixture.h"
-#include "integration/web/web_stack.h"
+#include "e2e/browser/page_on_the_relay.h"
 
 namespace touchpass::testing {
 namespace {
-
-class PageOnTheRelay : public PageInBrowser {
- protected:
-  void serve() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root: touchpass-web runs as nobody";
-    std::string error;
-    stack_ = WebStack::start(&error);
-    ASSERT_TRUE(stack_) << error;
-    page_url_ = stack_->origin() + "/";
-    spki_hash_ = HostCertificate::spki_sha256_of(stack_->certificate().certificate);
-    ASSERT_FALSE(spki_hash_.empty());
-  }
-
-  // Waits until `view` is shown or the page reports an error; the error must be empty.
-  void wait_for(const std::string& view) {
-    ASSERT_NO_FATAL_FAILURE(wait_until("!document.getElementById('" + view +
-                                       "').hidden || !document.getElementById('alert').hidden"));
-    ASSERT_EQ(text("alert"), "") << stack_->deployment().daemon_log();
-  }
-
-  std::unique_ptr<WebStack> stack_;
-};
 
 TEST_F(PageOnTheRelay, InviteEnrollIssueShowRevokeSignOutAndSignIn) {
   const std::string code = stack_->invite("alice");
