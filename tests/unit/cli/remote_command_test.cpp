@@ -25,9 +25,10 @@ class RemoteCommandTest : public ::testing::Test {
     env_.config_file = dir_.path() / "config";
   }
 
-  int run(std::vector<std::string> args) {
-    args.insert(args.begin(), "touchpass");
-    return run_touchpass(args, env_);
+  int run(const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {"touchpass"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_touchpass(argv, env_);
   }
 
   void write_config(const std::string& text) { std::ofstream(env_.config_file) << text; }

@@ -55,7 +55,7 @@ TEST(RemoteJson, InvitationCodeWithOtherCharactersIsRefused) {
   ipc::Request r;
   r.op = ipc::Op::enroll_begin;
   r.invitation = true;
-  for (const std::string code : {"abc\"def", "abc\\def", "abc\ndef", ""}) {
+  for (const std::string_view code : {"abc\"def", "abc\\def", "abc\ndef", ""}) {
     auto body = api_request_body(r, bytes_of(code));
     ASSERT_FALSE(body.ok()) << code;
     EXPECT_EQ(body.code(), Code::invalid_argument);

@@ -34,7 +34,7 @@ TEST(RemoteServer, RefusesWhatIsNotAnHttpsOrigin) {
 TEST(RemoteServer, PinsAreSha256HashesInBase64) {
   const std::string two = std::string(kPin) + ";" + std::string(kPin);
   EXPECT_TRUE(parse_remote_server("https://a.example", two).ok());
-  for (const std::string pin :
+  for (const std::string& pin :
        {std::string("Al/c/liR1+NxUEf/wwpwQDRuvdqojqY17qXWEayzdmc="), std::string("sha256//abc="),
         std::string(kPin) + ";", std::string("/etc/ssl/server.pem"),
         std::string("sha256//Al/c/liR1+NxUEf/wwpwQDRuvdqojqY17qXWEayzdm!=")}) {
