@@ -1,9 +1,13 @@
 #include "cli/user_config.h"
 
-#include <fstream>
-#include <sstream>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include "core/config_text.h"
+#include "core/fd.h"
 
 namespace touchpass::cli {
 
@@ -46,16 +50,25 @@ Result<UserConfig> parse_user_config(std::string_view text, std::string_view ori
 
 Result<UserConfig> read_user_config(const std::filesystem::path& path) {
   if (path.empty()) return UserConfig{};
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec) && !ec) return UserConfig{};
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error{Code::io_error, "Cannot read " + path.string() + "."};
-  std::string text(kMaxConfigBytes + 1, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  if (in.bad()) return Error{Code::io_error, "Cannot read " + path.string() + "."};
-  text.resize(static_cast<std::size_t>(in.gcount()));
-  if (text.size() > kMaxConfigBytes) {
-    return Error{Code::invalid_argument, path.string() + " is larger than 64 KiB."};
+  const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+  if (!fd.valid()) {
+    // Absent, or out of this user's reach (a HOME inherited from another user, as under sudo).
+    if (errno == ENOENT || errno == ENOTDIR || errno == EACCES) return UserConfig{};
+    return Error{Code::io_error, "Cannot read " + path.string() + ": " + std::strerror(errno)};
+  }
+  std::string text;
+  char buffer[4096];
+  for (;;) {
+    const ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      return Error{Code::io_error, "Cannot read " + path.string() + ": " + std::strerror(errno)};
+    }
+    if (n == 0) break;
+    text.append(buffer, static_cast<std::size_t>(n));
+    if (text.size() > kMaxConfigBytes) {
+      return Error{Code::invalid_argument, path.string() + " is larger than 64 KiB."};
+    }
   }
   return parse_user_config(text, path.string());
 }

@@ -27,8 +27,9 @@ std::filesystem::path user_config_path(const char* xdg_config_home, const char* 
 // "ORIGIN:LINE: …" for a malformed line, an unknown key or a key set twice.
 Result<UserConfig> parse_user_config(std::string_view text, std::string_view origin);
 
-// Reads and parses the file at `path`. A missing file (or an empty path) is an empty
-// configuration. Errors: as parse_user_config; io_error when it exists but cannot be read.
+// Reads and parses the file at `path`. A missing file, one this user may not open (a HOME
+// inherited from another user, as under sudo) and an empty path are an empty configuration.
+// Errors: as parse_user_config, and for a file over 64 KiB; io_error when reading fails.
 Result<UserConfig> read_user_config(const std::filesystem::path& path);
 
 // Which server a command talks to. The flags (nullopt when not given) win over `config`; a
