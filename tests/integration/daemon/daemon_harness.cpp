@@ -160,6 +160,27 @@ class RecordingInteraction final : public client::Interaction {
 
 }  // namespace
 
+Result<client::KeyAnswer> answer_with_virtual_tokens(const fs::path& virtual_dir,
+                                                     const ipc::Json& offer_json, bool enroll,
+                                                     const std::string& pin,
+                                                     std::vector<std::string>& events) {
+  client::KeySources sources;
+  sources.usb = false;
+  sources.virtual_dir = virtual_dir;
+  auto access = client::KeyAccess::open(sources, 10s);
+  if (!access.ok()) return access.error();
+  RecordingInteraction io(pin, events);
+  const client::DriverSettings settings{10s};
+  if (enroll) {
+    auto offer = ipc::EnrollOffer::parse(offer_json);
+    if (!offer.ok()) return offer.error();
+    return client::answer_enroll(*offer, (*access)->broker(), io, settings);
+  }
+  auto offer = ipc::CeremonyOffer::parse(offer_json);
+  if (!offer.ok()) return offer.error();
+  return client::answer_offer(*offer, (*access)->broker(), io, settings);
+}
+
 std::optional<Exchange> Client::ceremony(ipc::Json request, const std::string& pin) {
   const std::string op = request["op"];
   request["op"] = op + "-begin";
@@ -171,23 +192,8 @@ std::optional<Exchange> Client::ceremony(ipc::Json request, const std::string& p
     ex.final.error = std::move(e);
     return ex;
   };
-  client::KeySources sources;
-  sources.usb = false;
-  sources.virtual_dir = virtual_dir_;
-  auto access = client::KeyAccess::open(sources, 10s);
-  if (!access.ok()) return fail(access.error());
-  RecordingInteraction io(pin, ex.events);
-  const client::DriverSettings settings{10s};
-  Result<client::KeyAnswer> answer = Error{Code::internal, "No answer."};
-  if (op == "enroll") {
-    auto offer = ipc::EnrollOffer::parse(begun->final.body);
-    if (!offer.ok()) return fail(offer.error());
-    answer = client::answer_enroll(*offer, (*access)->broker(), io, settings);
-  } else {
-    auto offer = ipc::CeremonyOffer::parse(begun->final.body);
-    if (!offer.ok()) return fail(offer.error());
-    answer = client::answer_offer(*offer, (*access)->broker(), io, settings);
-  }
+  auto answer =
+      answer_with_virtual_tokens(virtual_dir_, begun->final.body, op == "enroll", pin, ex.events);
   if (!answer.ok()) return fail(answer.error());
   ipc::Request finish;
   finish.op = ipc::Op::finish;
@@ -309,6 +315,10 @@ bool Deployment::start_token(const std::string& name, const std::string& presenc
        "--presence", presence.empty() ? options_.presence : presence, "--pin", options_.pin},
       dir_ / (name + ".log"));
   return wait_for_socket(sock, 5000ms);
+}
+
+void Deployment::add_config(const std::string& lines) {
+  std::ofstream(config(), std::ios::app) << lines;
 }
 
 bool Deployment::start_daemon() {

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "client/ceremony_driver.h"
 #include "core/fd.h"
 #include "core/secret.h"
 #include "ipc/messages.h"
@@ -98,6 +99,14 @@ class Client {
   fs::path virtual_dir_;  // the deployment's virtual-token directory
 };
 
+// Drives the virtual tokens in `virtual_dir` through the client library for the offer
+// `offer_json` (an EnrollOffer when `enroll`, else an Offer), answering a PIN prompt with `pin`
+// and recording the prompts in `events`: what the CLI does between begin and finish.
+Result<client::KeyAnswer> answer_with_virtual_tokens(const fs::path& virtual_dir,
+                                                     const ipc::Json& offer_json, bool enroll,
+                                                     const std::string& pin,
+                                                     std::vector<std::string>& events);
+
 // Runs `call` in a forked child as `uid`/`gid` and returns its exchange, serialized through a
 // pipe (so the daemon sees the real uid).
 std::optional<Exchange> call_as(uid_t uid, gid_t gid, const fs::path& socket,
@@ -140,6 +149,9 @@ class Deployment {
   bool start_token(const std::string& name = "token0", const std::string& presence = "");
   void stop_token(const std::string& name = "token0") { tokens_[name].stop(SIGTERM); }
   bool start_daemon();
+  // Appends `lines` (`key = value`, each ending in a newline) to touchpassd.conf, read at the
+  // next start_daemon().
+  void add_config(const std::string& lines);
   void kill_daemon() { daemon_.stop(SIGKILL); }
   int stop_daemon() { return daemon_.stop(SIGTERM); }
   bool daemon_running() { return daemon_.running(); }

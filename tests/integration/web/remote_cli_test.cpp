@@ -1,40 +1,31 @@
 // `touchpass --server`: the CLI as a separate program, driving the virtual token on "this
-// computer" and talking HTTPS to the real touchpass-web, which relays to the real touchpassd.
+// computer" and talking HTTPS to the real touchpass-web, which relays to the real touchpassd
+// (web_stack.h: touchpass-web as nobody in touchpassd's gateway group, on 127.0.0.1 with a
+// self-signed certificate, its origin https://mail.example.test:PORT).
 //
-// The processes: touchpassd and the virtual token (daemon_harness.h), touchpass-web started as
-// nobody:nogroup (touchpassd takes the gateway's requests only from a non-root member of its
-// gateway_group, here nogroup), listening on 127.0.0.1 with a self-signed certificate the test
-// makes for 127.0.0.1, and the touchpass CLI run by the test (as root, which changes nothing
-// for a remote command: the server knows the user by the key).
-//
-// The origin: touchpassd's web_origin is https://localhost:PORT (a WebAuthn relying-party id
-// cannot be an IP address: keys enrolled through the web get "localhost"), and the CLI is told
-// --server https://localhost:PORT, which resolves to the loopback. The certificate names
-// 127.0.0.1, not localhost: the CLI trusts it only through --server-pin, which replaces the CA
-// and host-name checks (and a wrong pin is refused). PORT is the one touchpass-web chose, so it
-// starts first; touchpassd, which touchpass-web reaches per request, starts once it is known.
+// The CLI has no test-only way to resolve names: it runs in a mount namespace of its own
+// (unshare -m) whose /etc/hosts maps mail.example.test to 127.0.0.1, so `--server
+// https://mail.example.test:PORT` is exactly what a user types, and the origin it checks the
+// offers against is touchpassd's web_origin. The certificate is trusted by --server-pin (no CA
+// vouches for it); without the pin, or with another, the server is refused.
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <regex>
-#include <thread>
 
 #include "daemon/daemon_harness.h"
-#include "integration/web/web_process.h"
+#include "integration/web/web_stack.h"
 #include "support/virtual_token.h"
 
 namespace touchpass::testing {
 namespace {
 
-using namespace std::chrono_literals;
 using Json = ipc::Json;
 
 const std::regex kPassword("^[0-9a-hjkmnp-tv-z]{4}(-[0-9a-hjkmnp-tv-z]{4}){4}\n$");
@@ -68,95 +59,57 @@ class RemoteCli : public ::testing::Test {
  protected:
   void SetUp() override {
     if (::geteuid() != 0) {
-      GTEST_SKIP() << "needs root: touchpass-web must run as nobody:nogroup, the gateway group";
+      GTEST_SKIP() << "needs root: touchpass-web runs as nobody:nogroup (the gateway group), and "
+                      "the CLI in a mount namespace of its own";
     }
-    // Everything touchpass-web reads must be reachable by nobody.
-    ::chmod(dir_.path().c_str(), 0755);
-    auto certificate = TestCertificate::make(dir_.path());
-    ASSERT_TRUE(certificate) << "openssl could not make a test certificate";
-    ASSERT_EQ(::chown(certificate->key.c_str(), kNobody, kNogroup), 0);
-    pin_ = public_key_pin(certificate->certificate);
+    std::string error;
+    stack_ = WebStack::start(&error);
+    ASSERT_TRUE(stack_) << error;
+    server_ = stack_->origin();
+    port_ = server_.substr(server_.rfind(':') + 1);
+    pin_ = public_key_pin(stack_->certificate().certificate);
     ASSERT_FALSE(pin_.empty());
-    fs::copy(TOUCHPASS_WEB_STATIC_DIR, dir_.path() / "static", fs::copy_options::recursive);
-    const fs::path config = dir_.path() / "web.conf";
-    std::ofstream(config) << "listen = 127.0.0.1:0\n"
-                          << "tls_certificate = " << certificate->certificate.string() << "\n"
-                          << "tls_key = " << certificate->key.string() << "\n"
-                          << "static_dir = " << (dir_.path() / "static").string() << "\n"
-                          << "daemon_socket = " << deployment_.socket().string() << "\n";
-    ::chmod(config.c_str(), 0644);
-
-    web_log_ = dir_.path() / "web.log";
-    web_ = Process::start({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                           TOUCHPASS_WEB_PROGRAM, "--config", config.string()},
-                          web_log_);
-    const std::string port = wait_for_port();
-    ASSERT_FALSE(port.empty()) << "touchpass-web did not start:\n" << read_file(web_log_);
-    server_ = "https://localhost:" + port;
-
-    std::ofstream(deployment_.config(), std::ios::app) << "web_origin = " << server_ << "\n"
-                                                       << "gateway_group = nogroup\n";
-    ASSERT_TRUE(deployment_.start_token());
-    ASSERT_TRUE(deployment_.start_daemon()) << deployment_.daemon_log();
+    std::ofstream(hosts_.path() / "hosts") << "127.0.0.1 localhost " << kWebHost << "\n";
   }
 
   void TearDown() override {
-    if (::geteuid() != 0) return;
-    EXPECT_TRUE(web_.running()) << "touchpass-web stopped:\n" << read_file(web_log_);
+    if (stack_) EXPECT_TRUE(stack_->web().running()) << stack_->web().output();
   }
 
-  // The port of the "listening on https://127.0.0.1:PORT" line touchpass-web writes once it
-  // listens (waited for, at most 30 s); empty when it exits or never says so.
-  std::string wait_for_port() {
-    const auto deadline = std::chrono::steady_clock::now() + 30s;
-    while (std::chrono::steady_clock::now() < deadline && web_.running()) {
-      const std::string log = read_file(web_log_);
-      const auto at = log.find("listening on https://127.0.0.1:");
-      const auto end = at == std::string::npos ? at : log.find('\n', at);
-      if (end != std::string::npos) {
-        const auto colon = log.rfind(':', end);
-        return log.substr(colon + 1, end - colon - 1);
-      }
-      std::this_thread::sleep_for(10ms);  // waiting for the line, not a timing assumption
-    }
-    return "";
-  }
-
-  // The CLI with `server` (and `pin`), this computer's virtual tokens, and no configuration file.
-  CommandResult remote(std::vector<std::string> args, const std::string& input = "",
+  // The CLI with `server` (default: the stack's origin) and `pin` ("none": no --server-pin), this
+  // computer's virtual tokens and no configuration file, in a mount namespace whose /etc/hosts
+  // names the web host.
+  CommandResult remote(const std::vector<std::string>& args, const std::string& input = "",
                        const std::string& server = "", const std::string& pin = "") {
-    std::vector<std::string> argv = {TOUCHPASS_BINARY,
+    std::vector<std::string> argv = {"/usr/bin/unshare",
+                                     "-m",
+                                     "/bin/sh",
+                                     "-c",
+                                     "mount --bind \"$0\" /etc/hosts && exec \"$@\"",
+                                     (hosts_.path() / "hosts").string(),
+                                     TOUCHPASS_BINARY,
                                      "--server",
-                                     server.empty() ? server_ : server,
-                                     "--server-pin",
-                                     pin.empty() ? pin_ : pin,
-                                     "--virtual-tokens",
-                                     deployment_.virtual_dir().string(),
-                                     "--no-usb"};
-    if (pin == "none") argv.erase(argv.begin() + 3, argv.begin() + 5);
+                                     server.empty() ? server_ : server};
+    if (pin != "none") argv.insert(argv.end(), {"--server-pin", pin.empty() ? pin_ : pin});
+    argv.insert(argv.end(),
+                {"--virtual-tokens", stack_->deployment().virtual_dir().string(), "--no-usb"});
     argv.insert(argv.end(), args.begin(), args.end());
     return run_command(argv, input, std::nullopt, {xdg_config()});
   }
 
   // The CLI against touchpassd's socket, as root.
-  CommandResult local(std::vector<std::string> args, const std::string& input = "") {
-    auto argv = deployment_.cli();
+  CommandResult local(const std::vector<std::string>& args, const std::string& input = "") {
+    auto argv = stack_->deployment().cli();
     argv.insert(argv.end(), args.begin(), args.end());
     return run_command(argv, input, std::nullopt, {xdg_config()});
   }
 
-  std::string xdg_config() const { return "XDG_CONFIG_HOME=" + (dir_.path() / "xdg").string(); }
+  std::string xdg_config() const { return "XDG_CONFIG_HOME=" + (hosts_.path() / "xdg").string(); }
 
-  // The daemon's verdict on `password` for imap: touchpass verify's exit status.
-  int verify(const std::string& password) {
-    return local({"verify", "--user", kUser, "--service", "imap"}, password + "\n").exit_code;
-  }
-
-  TempDir dir_;
-  Deployment deployment_;
-  Process web_;
-  fs::path web_log_;
-  std::string server_;
+  TempDir hosts_;
+  std::unique_ptr<WebStack> stack_;
+  std::string server_;  // https://mail.example.test:PORT
+  std::string port_;
   std::string pin_;
 };
 
@@ -171,7 +124,7 @@ TEST_F(RemoteCli, InvitedEnrollmentThenIssueShowListRevokeThroughTheServer) {
   auto enrolled = remote({"enroll", "--invitation", "-", "--label", "laptop key", "--pin-stdin"},
                          code + "\n" + kPin + "\n");
   ASSERT_EQ(enrolled.exit_code, 0) << enrolled.err;
-  EXPECT_NE(enrolled.err.find("Touch your security key to enroll it with localhost"),
+  EXPECT_NE(enrolled.err.find("Touch your security key to enroll it with mail.example.test"),
             std::string::npos)
       << enrolled.err;
   EXPECT_EQ(enrolled.err.find("sign in"), std::string::npos) << enrolled.err;
@@ -185,12 +138,14 @@ TEST_F(RemoteCli, InvitedEnrollmentThenIssueShowListRevokeThroughTheServer) {
   auto issued = remote({"issue", "phone", "--scope", "imap", "--pin-stdin", "--user", kUser}, pins);
   ASSERT_EQ(issued.exit_code, 0) << issued.err;
   ASSERT_TRUE(std::regex_match(issued.out, kPassword)) << issued.out;
-  const auto signed_in = issued.err.find("Touch your security key to sign in to localhost");
-  const auto touched = issued.err.find("Touch your security key to issue \"phone\" on localhost");
+  const auto signed_in = issued.err.find("Touch your security key to sign in to mail.example.test");
+  const auto touched =
+      issued.err.find("Touch your security key to issue \"phone\" on mail.example.test");
   ASSERT_NE(signed_in, std::string::npos) << issued.err;
   ASSERT_NE(touched, std::string::npos) << issued.err;
   EXPECT_LT(signed_in, touched);
-  EXPECT_NE(issued.err.find("Signed in to localhost as alice."), std::string::npos) << issued.err;
+  EXPECT_NE(issued.err.find("Signed in to mail.example.test as alice."), std::string::npos)
+      << issued.err;
   EXPECT_EQ(issued.err.find("Could not sign out"), std::string::npos) << issued.err;
   const std::string password = issued.out.substr(0, issued.out.size() - 1);
 
@@ -212,12 +167,12 @@ TEST_F(RemoteCli, InvitedEnrollmentThenIssueShowListRevokeThroughTheServer) {
   ASSERT_EQ(tokens.exit_code, 0) << tokens.err;
   EXPECT_EQ(Json::parse(tokens.out)["tokens"][0]["label"], "laptop key");
 
-  EXPECT_EQ(verify(password), 0);
+  EXPECT_EQ(stack_->verify(kUser, password), "ok");
   auto revoked =
       remote({"revoke", "phone", "--pin-stdin", "--user", kUser}, std::string(kPin) + "\n");
   ASSERT_EQ(revoked.exit_code, 0) << revoked.err;
   EXPECT_EQ(revoked.out, "Revoked the app password \"phone\".\n");
-  EXPECT_EQ(verify(password), 1);
+  EXPECT_EQ(stack_->verify(kUser, password), "refused");
 
   auto log = remote({"log", "--json", "--pin-stdin", "--user", kUser}, std::string(kPin) + "\n");
   ASSERT_EQ(log.exit_code, 0) << log.err;
@@ -247,8 +202,8 @@ TEST_F(RemoteCli, AServerAskingForAnotherOriginIsRefusedBeforeTheKeyIsTouched) {
   auto invited = local({"invite", "--user", kUser, "--json"});
   ASSERT_EQ(invited.exit_code, 0) << invited.err;
   const std::string code = Json::parse(invited.out)["code"];
-  // The same server under another name: its offers name https://localhost:PORT.
-  const std::string other_name = "https://127.0.0.1:" + server_.substr(server_.rfind(':') + 1);
+  // The same server under another name: its offers name https://mail.example.test:PORT.
+  const std::string other_name = "https://127.0.0.1:" + port_;
   auto enrolled =
       remote({"enroll", "--invitation", code, "--pin-stdin"}, std::string(kPin) + "\n", other_name);
   EXPECT_EQ(enrolled.exit_code, 4) << enrolled.err;

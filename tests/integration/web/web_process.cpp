@@ -21,7 +21,7 @@ std::optional<TestCertificate> TestCertificate::make(const std::filesystem::path
   TestCertificate c{dir / "cert.pem", dir / "key.pem"};
   const std::string command =
       "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 "
-      "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout '" +
+      "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1,DNS:mail.example.test -keyout '" +
       c.key.string() + "' -out '" + c.certificate.string() + "' 2>/dev/null";
   if (std::system(command.c_str()) != 0) return std::nullopt;
   return c;
@@ -29,7 +29,8 @@ std::optional<TestCertificate> TestCertificate::make(const std::filesystem::path
 
 std::unique_ptr<WebProcess> WebProcess::start(const std::filesystem::path& program,
                                               const std::filesystem::path& config,
-                                              std::string* error) {
+                                              std::string* error,
+                                              const std::vector<std::string>& wrapper) {
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return nullptr;
   std::unique_ptr<WebProcess> p(new WebProcess);
@@ -40,10 +41,12 @@ std::unique_ptr<WebProcess> WebProcess::start(const std::filesystem::path& progr
   posix_spawn_file_actions_adddup2(&actions, write_end.get(), STDERR_FILENO);
   const std::string program_text = program.string();
   const std::string config_text = config.string();
-  char* argv[] = {const_cast<char*>(program_text.c_str()), const_cast<char*>("--config"),
-                  const_cast<char*>(config_text.c_str()), nullptr};
-  const int spawned =
-      ::posix_spawn(&p->pid_, program_text.c_str(), &actions, nullptr, argv, environ);
+  std::vector<std::string> words = wrapper;
+  words.insert(words.end(), {program_text, "--config", config_text});
+  std::vector<char*> argv;
+  for (auto& w : words) argv.push_back(w.data());
+  argv.push_back(nullptr);
+  const int spawned = ::posix_spawn(&p->pid_, argv[0], &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   write_end.reset();
   if (spawned != 0) {
@@ -156,6 +159,13 @@ HttpAnswer http(const HttpRequest& request) {
     curl_easy_setopt(curl, CURLOPT_INTERFACE, request.source_address.c_str());
   }
   if (request.path_as_is) curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);
+  curl_slist* resolve = nullptr;
+  for (const auto& r : request.resolve) resolve = curl_slist_append(resolve, r.c_str());
+  if (resolve) curl_easy_setopt(curl, CURLOPT_RESOLVE, resolve);
+  if (!request.cookie_file.empty()) {
+    curl_easy_setopt(curl, CURLOPT_COOKIEFILE, request.cookie_file.c_str());
+    curl_easy_setopt(curl, CURLOPT_COOKIEJAR, request.cookie_file.c_str());
+  }
   curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
   curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
@@ -170,6 +180,7 @@ HttpAnswer http(const HttpRequest& request) {
     answer.error = error;
   }
   curl_slist_free_all(headers);
+  curl_slist_free_all(resolve);
   curl_easy_cleanup(curl);
   return answer;
 }

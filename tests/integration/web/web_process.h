@@ -17,7 +17,8 @@
 
 namespace touchpass::testing {
 
-// A self-signed certificate for 127.0.0.1 and its key, made by the openssl command.
+// A self-signed certificate for 127.0.0.1 and mail.example.test, and its key, made by the
+// openssl command.
 struct TestCertificate {
   std::filesystem::path certificate;
   std::filesystem::path key;
@@ -27,10 +28,12 @@ struct TestCertificate {
 
 class WebProcess {
  public:
-  // Starts `program --config <config>` and waits (at most 30 s) for its "listening on" line.
-  // Returns nullopt (with the output in `error`) when it exits or never says it listens.
+  // Starts `program --config <config>` (behind `wrapper`, e.g. setpriv to run it as another
+  // user, if given) and waits (at most 30 s) for its "listening on" line. Returns nullptr (with
+  // the output in `error`) when it exits or never says it listens.
   static std::unique_ptr<WebProcess> start(const std::filesystem::path& program,
-                                           const std::filesystem::path& config, std::string* error);
+                                           const std::filesystem::path& config, std::string* error,
+                                           const std::vector<std::string>& wrapper = {});
   // SIGKILLs the process if it is still running.
   ~WebProcess();
 
@@ -76,6 +79,8 @@ struct HttpRequest {
   std::filesystem::path unix_socket;     // talk over this socket instead of TCP
   std::string source_address;            // bind the client's side to this local address
   bool path_as_is = false;               // send "/../" as it is
+  std::vector<std::string> resolve;      // CURLOPT_RESOLVE entries, "host:port:address"
+  std::filesystem::path cookie_file;     // cookies read from and written to this file (libcurl)
 };
 
 // Performs one request with libcurl (a fresh connection each time).
