@@ -73,7 +73,9 @@ class RemoteCli : public ::testing::Test {
   }
 
   void TearDown() override {
-    if (stack_) EXPECT_TRUE(stack_->web().running()) << stack_->web().output();
+    if (stack_) {
+      EXPECT_TRUE(stack_->web().running()) << stack_->web().output();
+    }
   }
 
   // The CLI with `server` (default: the stack's origin) and `pin` ("none": no --server-pin), this
