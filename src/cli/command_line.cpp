@@ -32,16 +32,16 @@ std::vector<std::pair<CLI::App*, int (Runner::*)()>> define_commands(CLI::App& a
   };
   const auto add_pin_stdin = [&o](CLI::App* sub) {
     sub->add_flag("--pin-stdin", o.pin_stdin,
-                  "Read the security key's PIN as one line from standard input (with --server: "
-                  "one line each time the key asks, to sign in and for the command)");
+                  "Read the security key's PIN as one line from standard input (one line each "
+                  "time the key asks: with a server, to sign in and for the command)");
   };
   std::vector<std::pair<CLI::App*, int (Runner::*)()>> commands;
 
   auto* enroll = app.add_subcommand("enroll", "Enroll a security key");
   enroll->add_option("--label", o.label, "A name for the key (default: its product name)");
   enroll->add_option("--invitation", o.invitation,
-                     "With --server: enroll a first key with this invitation code (from "
-                     "`touchpass invite` on the server); - reads it from standard input");
+                     "Enroll a first key on a server with this invitation code (from `touchpass "
+                     "invite` there); - reads it from standard input");
   enroll->add_flag("--no-pin", o.no_pin, "Require only a touch, not the PIN, for this key");
   enroll->add_option("--kind", o.kind, "fido2 (default) or yubikey (OTP challenge-response)")
       ->check(CLI::IsMember({"fido2", "yubikey"}));
