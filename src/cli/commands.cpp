@@ -54,6 +54,10 @@ int run_touchpass(std::span<const std::string> args, Environment& env) {
   const bool socket_given = app.get_option("--socket")->count() > 0;
   const ServerChoice server =
       choose_server(options.server_flag, options.server_pin_flag, socket_given, *config);
+  if (options.server_pin_flag && server.server.empty()) {
+    env.console.err("--server-pin is for a server: give --server too.\n");
+    return to_int(ExitCode::usage);
+  }
   options.server = server.server;
   options.server_pin = server.pin;
   options.server_from_flag = server.from_flag;

@@ -76,18 +76,25 @@ Result<SecretBytes> api_request_body(const ipc::Request& request,
   const bool invited = request.op == ipc::Op::enroll_begin && request.invitation;
   std::string head = j.dump();
   if (secret.empty() && !invited) return SecretBytes::copy_of(head);
-  std::string field;
+  // The secret's text is built in buffers reserved once (no reallocation leaves a copy behind)
+  // and wiped.
+  std::string encoded;
+  std::string_view name = "secret";
   if (invited) {
     if (secret.empty() || !std::all_of(secret.begin(), secret.end(), is_code_char)) {
       return Error{Code::invalid_argument,
                    "An invitation code holds only letters, digits, '-' and spaces."};
     }
-    field = "\"invitation\":\"";
-    field.append(reinterpret_cast<const char*>(secret.data()), secret.size());
+    name = "invitation";
+    encoded.reserve(secret.size());
+    encoded.append(reinterpret_cast<const char*>(secret.data()), secret.size());
   } else {
-    field = "\"secret\":\"" + to_base64url(secret);
+    encoded = to_base64url(secret);
   }
-  field += "\"}";
+  std::string field;
+  field.reserve(name.size() + encoded.size() + 6);
+  field.append("\"").append(name).append("\":\"").append(encoded).append("\"}");
+  wipe(encoded);
   head.pop_back();  // the closing '}'; `j` always holds "v"
   head += ",";
   SecretBytes body(head.size() + field.size());

@@ -79,6 +79,9 @@ TEST_F(RemoteCommandTest, BadServerOrPinIsAUsageError) {
   EXPECT_EQ(run({"--server", "https://mail.example.org", "--server-pin", "abc", "list"}), 2);
   EXPECT_NE(console_.err_text.find("--server-pin"), std::string::npos) << console_.err_text;
   console_.err_text.clear();
+  EXPECT_EQ(run({"--server-pin", "sha256//x", "list"}), 2);
+  EXPECT_NE(console_.err_text.find("give --server too"), std::string::npos) << console_.err_text;
+  console_.err_text.clear();
   write_config("server = ftp://x\n");
   EXPECT_EQ(run({"tokens"}), 2);
   EXPECT_NE(console_.err_text.find("--server: "), std::string::npos) << console_.err_text;
