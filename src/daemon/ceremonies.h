@@ -40,6 +40,7 @@ struct PendingEnrollment {
   Bytes rolling_challenge;  // YubiKey: the first rolling challenge
   std::string rp_id;        // FIDO2: the relying-party id the new credential is made for
   Bytes invitation_hash;    // through the web with an invitation: its code's hash (consumed)
+  bool first_key = false;   // through the web with the account password: the user's first key
 };
 
 struct PendingCeremony {

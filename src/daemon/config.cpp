@@ -104,6 +104,14 @@ const ConfigSetters<Config>& setters() {
       {"service_group", [](Config& c, std::string_view v) { return set_name(c.service_group, v); }},
       {"token_group", [](Config& c, std::string_view v) { return set_name(c.token_group, v); }},
       {"gateway_group", [](Config& c, std::string_view v) { return set_name(c.gateway_group, v); }},
+      {"first_key_pam_service",
+       [](Config& c, std::string_view v) -> std::optional<std::string> {
+         if (v.empty()) {
+           c.first_key_pam_service.clear();
+           return std::nullopt;
+         }
+         return set_name(c.first_key_pam_service, v);
+       }},
       {"token_timeout",
        [](Config& c, std::string_view v) { return set_seconds(c.token_timeout, v, 1, 600); }},
       {"pin_timeout",

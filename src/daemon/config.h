@@ -49,6 +49,9 @@ struct Config {
   // touchpass-web's group: its members relay web users' requests and ceremonies
   // (Service::handle_gateway); they act for nobody without a signed-in session or an invitation.
   std::string gateway_group = "touchpass-gateway";
+  // The PAM service with which a web user who has no key yet may enroll a first one with their
+  // account password (account_password.h); empty (the default): only invitations.
+  std::string first_key_pam_service;
   std::chrono::seconds token_timeout{30};  // waiting for a token to be inserted or touched
   std::chrono::seconds pin_timeout{120};   // waiting for the client to send a PIN
   UvPolicy uv = UvPolicy::required;

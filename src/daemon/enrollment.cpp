@@ -29,7 +29,8 @@ std::string device_text(const std::string& reported, const std::string& fallback
 }  // namespace
 
 Result<Outcome> Service::enroll_begin(const Peer& peer, const Target& target,
-                                      const ipc::Request& request, const Bytes& invitation_hash) {
+                                      const ipc::Request& request, const Bytes& invitation_hash,
+                                      bool first_key) {
   const auto fail = [&](Error e) {
     return audited_failure(peer, "enroll", target.user, request.label, std::move(e));
   };
@@ -80,8 +81,9 @@ Result<Outcome> Service::enroll_begin(const Peer& peer, const Target& target,
     offer.user_verification = e.user_verification;
   }
   own(ceremony, peer);
-  if (!invitation_hash.empty()) {
+  if (!invitation_hash.empty() || first_key) {
     e.invitation_hash = invitation_hash;
+    e.first_key = first_key;
     ceremony.session_bound = false;
   }
   auto id = ceremonies_for(peer).add(std::move(ceremony));
@@ -171,6 +173,11 @@ Result<Outcome> Service::complete_enroll(const Peer& peer, const PendingCeremony
     return std::any_of(existing->begin(), existing->end(),
                        [&](const store::TokenRecord& t) { return t.label == l; });
   };
+  if (e.first_key && !existing->empty()) {
+    return fail(Error{
+        Code::permission_denied,
+        "A security key was enrolled for \"" + ceremony.user + "\" meanwhile; sign in with it."});
+  }
   if (std::any_of(existing->begin(), existing->end(), [&](const store::TokenRecord& t) {
         return t.kind == record.kind && t.credential == record.credential;
       })) {
@@ -190,12 +197,13 @@ Result<Outcome> Service::complete_enroll(const Peer& peer, const PendingCeremony
     auto id = store_.add_token(record, entry);
     if (!id.ok()) return fail(id.error());
     record.id = *id;
-    return Outcome{{{"token", token_json(record)}}, {}};
+    if (!e.first_key) return Outcome{{{"token", token_json(record)}}, {}};
+  } else {
+    // Through the web with an invitation: the invitation is spent, and the user is signed in.
+    auto id = store_.add_invited_token(record, e.invitation_hash, record.created, entry);
+    if (!id.ok()) return fail(id.error());
+    record.id = *id;
   }
-  // Through the web with an invitation: the invitation is spent, and the user is signed in.
-  auto id = store_.add_invited_token(record, e.invitation_hash, record.created, entry);
-  if (!id.ok()) return fail(id.error());
-  record.id = *id;
   auto session = web_sessions_.open(ceremony.user);
   if (!session.ok()) return session.error();
   auto opened = web_sessions_.use(session->bytes());

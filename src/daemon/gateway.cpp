@@ -16,17 +16,6 @@ namespace {
 constexpr std::size_t kSigninChallengeBytes = 32;
 constexpr std::size_t kUnusedSaltBytes = 32;
 
-// `user` acting through the gateway.
-Peer web_peer(const Peer& gateway, const std::string& user) {
-  Peer web = gateway;
-  web.user = user;
-  web.gateway = false;
-  web.via_web = true;
-  web.admin = web.verifier = web.token_user = false;
-  web.groups.clear();
-  return web;
-}
-
 }  // namespace
 
 Result<Outcome> Service::handle_gateway(const Peer& gateway, const ipc::Request& request,
@@ -43,6 +32,7 @@ Result<Outcome> Service::handle_gateway(const Peer& gateway, const ipc::Request&
       return gateway_finish(gateway, request, secret);
     case ipc::Op::enroll_begin:
       if (request.invitation) return invited_enroll_begin(gateway, request, secret);
+      if (request.account_password) return password_enroll_begin(gateway, request, secret);
       break;
     case ipc::Op::verify:
     case ipc::Op::unlock:

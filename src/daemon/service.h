@@ -75,6 +75,9 @@ class Service {
                                  const SecretBytes& secret);
   Result<Outcome> signin_begin(const Peer& gateway, const ipc::Request& request);
   // enroll-begin with an invitation (its code in `secret`), for the invitation's user.
+  // A first key with the account password (first_key.cpp).
+  Result<Outcome> password_enroll_begin(const Peer& gateway, const ipc::Request& request,
+                                        const SecretBytes& password);
   Result<Outcome> invited_enroll_begin(const Peer& gateway, const ipc::Request& request,
                                        const SecretBytes& secret);
   Result<Outcome> gateway_finish(const Peer& gateway, const ipc::Request& request,
@@ -87,8 +90,10 @@ class Service {
 
   // `invitation_hash`: through the web with an invitation, its code's hash (the enrollment
   // consumes it; the ceremony is bound to no session).
+  // `invitation_hash`: enrolled with that invitation; `first_key`: with the account password.
+  // Either way through the web, opening a session at the finish.
   Result<Outcome> enroll_begin(const Peer& peer, const Target& target, const ipc::Request& request,
-                               const Bytes& invitation_hash = {});
+                               const Bytes& invitation_hash = {}, bool first_key = false);
   Result<Outcome> tokens(const Target& target);
   Result<Outcome> issue_begin(const Peer& peer, const Target& target, const ipc::Request& request);
   Result<Outcome> show_begin(const Peer& peer, const Target& target, const ipc::Request& request);
@@ -160,6 +165,7 @@ class Service {
   VerificationRecorder& recorder_;
   SecretBytes pepper_;
   Clock clock_;
+  VerifyHandler::Sleep sleep_;  // delays the answer to a refused account password
   VerifyHandler verify_;
   CeremonyTable ceremonies_;
   CeremonyTable web_ceremonies_;

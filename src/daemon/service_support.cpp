@@ -31,6 +31,16 @@ devices::UserVerification uv_from_name(const std::string& name) {
                             : devices::UserVerification::pin;
 }
 
+Peer web_peer(const Peer& gateway, const std::string& user) {
+  Peer web = gateway;
+  web.user = user;
+  web.gateway = false;
+  web.via_web = true;
+  web.admin = web.verifier = web.token_user = false;
+  web.groups.clear();
+  return web;
+}
+
 ipc::Json token_json(const store::TokenRecord& t) {
   ipc::Json j = {{"id", t.id},
                  {"user", t.user},
@@ -60,6 +70,7 @@ ipc::Json grant_json(const store::GrantRecord& g, const std::string& token_label
   if (g.last_used) {
     j["last_used"] = *g.last_used;
     j["last_service"] = g.last_service;
+    if (!g.last_remote.empty()) j["last_address"] = g.last_remote;
   }
   return j;
 }

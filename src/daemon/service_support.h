@@ -12,6 +12,7 @@
 #include "core/secret.h"
 #include "core/status.h"
 #include "daemon/ceremonies.h"
+#include "daemon/peer.h"
 #include "devices/token.h"
 #include "ipc/messages.h"
 #include "store/records.h"
@@ -43,6 +44,9 @@ SecretBytes password_secret(const AppPassword& password);
 ipc::OfferedCredential offered_credential(const CeremonyCandidate& c);
 
 // A token and a grant as `tokens`, `list` and `show` answer them.
+// `user` acting through the gateway `gateway`: none of the gateway's own rights or groups.
+Peer web_peer(const Peer& gateway, const std::string& user);
+
 ipc::Json token_json(const store::TokenRecord& t);
 ipc::Json grant_json(const store::GrantRecord& g, const std::string& token_label);
 

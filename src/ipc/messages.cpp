@@ -150,6 +150,13 @@ Result<Request> Request::parse(std::string_view json_text) {
       auto invitation = opt_bool(j, "invitation");
       if (!invitation.ok()) return invitation.error();
       r.invitation = *invitation;
+      auto account_password = opt_bool(j, "account_password");
+      if (!account_password.ok()) return account_password.error();
+      r.account_password = *account_password;
+      if (r.invitation && r.account_password) {
+        return Error{Code::protocol_error,
+                     "An enrollment has an invitation or an account password, not both."};
+      }
       break;
     }
     case Op::issue_begin: {
@@ -266,6 +273,7 @@ std::string Request::to_json() const {
       if (!label.empty()) j["label"] = label;
       if (uv) j["uv"] = *uv;
       if (invitation) j["invitation"] = true;
+      if (account_password) j["account_password"] = true;
       if (kind == TokenKind::yubikey) {
         j["kind"] = token_kind_name(kind);
         j["slot"] = slot;

@@ -61,6 +61,7 @@ struct Request {
   bool program = false;               // enroll, yubikey: program the slot with a fresh key first
   bool force = false;                 // enroll, yubikey: … even if it is programmed already
   bool invitation = false;            // enroll through touchpass-web: the code is in `secret`
+  bool account_password = false;      // … a first key: the account password is in `secret`
   std::string name;                   // issue, show, revoke, rename
   std::string new_name;               // rename
   std::vector<std::string> scopes;    // issue

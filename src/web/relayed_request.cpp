@@ -17,6 +17,8 @@ using ipc::Op;
 constexpr std::size_t kMaxSecretBytes = 256;
 // An invitation code as a person may type it (with spaces and dashes).
 constexpr std::size_t kMaxInvitationChars = 64;
+// An account password (first_key_pam_service).
+constexpr std::size_t kMaxAccountPasswordChars = 1024;
 
 constexpr std::array kRelayed = {
     Op::signin_begin, Op::enroll_begin, Op::issue_begin, Op::show_begin, Op::finish,  Op::list,
@@ -75,18 +77,31 @@ Result<RelayedRequest> relayed_request(ipc::Op op, nlohmann::json& body, const s
     own = SecretBytes::copy_of(*decoded);
     OPENSSL_cleanse(decoded->data(), decoded->size());
   }
-  std::optional<std::string> invitation;
+  // For enroll-begin without a session: the invitation code, or the account password.
+  std::optional<std::string> enroll_secret;
   if (op == Op::enroll_begin) {
     auto code = take_string(body, "invitation", kMaxInvitationChars);
     if (!code.ok()) return code.error();
-    invitation = std::move(*code);
-    if (invitation) body["invitation"] = true;
+    auto password = take_string(body, "password", kMaxAccountPasswordChars);
+    if (!password.ok()) {
+      if (*code) wipe(**code);
+      return password.error();
+    }
+    if (*code && *password) {
+      wipe(**code);
+      wipe(**password);
+      return Error{Code::protocol_error,
+                   "An enrollment has an invitation or an account password, not both."};
+    }
+    if (*code) body["invitation"] = true;
+    if (*password) body["account_password"] = true;
+    enroll_secret = *code ? std::move(*code) : std::move(*password);
   }
   body["op"] = ipc::op_name(op);
   body["remote"] = remote;
   auto request = ipc::Request::parse(body.dump());
   if (!request.ok()) {
-    if (invitation) wipe(*invitation);
+    if (enroll_secret) wipe(*enroll_secret);
     return request.error();
   }
 
@@ -96,9 +111,9 @@ Result<RelayedRequest> relayed_request(ipc::Op op, nlohmann::json& body, const s
       session ? session->bytes() : std::span<const std::uint8_t>();
   if (op == Op::finish) {
     relayed.secret = concatenated(session ? session_bytes : no_session, own.bytes());
-  } else if (invitation) {
-    relayed.secret = SecretBytes::copy_of(*invitation);
-    wipe(*invitation);
+  } else if (enroll_secret) {
+    relayed.secret = SecretBytes::copy_of(*enroll_secret);
+    wipe(*enroll_secret);
   } else if (op != Op::signin_begin && session) {
     relayed.secret = SecretBytes::copy_of(session_bytes);
   }

@@ -242,6 +242,14 @@ TEST_F(VerifyTest, LastUseIsRecordedInBatches) {
   ASSERT_TRUE(grant->last_used.has_value());
   EXPECT_EQ(grant->last_service, "imap");
   EXPECT_EQ(grant->last_remote, "192.0.2.10");
+  // The listing shows it (the page's "last used with service and address").
+  store->reset();
+  ASSERT_TRUE(deployment_->start_daemon()) << deployment_->daemon_log();
+  auto listed = call(req("list"));
+  ASSERT_TRUE(listed && listed->final.kind == ipc::Reply::Kind::ok);
+  const auto& listed_grant = listed->final.body["grants"][0];
+  EXPECT_EQ(listed_grant.value("last_service", ""), "imap");
+  EXPECT_EQ(listed_grant.value("last_address", ""), "192.0.2.10");
 }
 
 }  // namespace

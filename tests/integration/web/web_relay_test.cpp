@@ -148,17 +148,9 @@ TEST_F(WebRelay, ReplayedAndCrossUserCeremoniesAreRefused) {
   const ApiReply begun =
       stack_->call(alice, "issue-begin", {{"name", "laptop"}, {"scopes", {"imap"}}});
   ASSERT_TRUE(begun.ok()) << begun.http.body;
-  std::vector<std::string> events;
-  auto answer = answer_with_virtual_tokens(stack_->deployment().virtual_dir(), begun.result(),
-                                           false, "123456", events);
-  ASSERT_TRUE(answer.ok()) << answer.error().message;
-  ipc::Request f;
-  f.op = ipc::Op::finish;
-  f.finish = answer->finish;
-  Json body = Json::parse(f.to_json());
-  body.erase("op");
-  body["secret"] = to_base64url(answer->secret.bytes());
-  const ApiReply stolen = stack_->call(bob, "finish", body);
+  auto body = stack_->finish_body(begun, "issue");
+  ASSERT_TRUE(body.ok()) << body.error().message;
+  const ApiReply stolen = stack_->call(bob, "finish", *body);
   EXPECT_EQ(stolen.code(), "permission_denied") << stolen.http.body;
   EXPECT_EQ(grant_count(alice), 1u);
   EXPECT_EQ(grant_count(bob), 0u);
@@ -223,10 +215,8 @@ TEST_F(WebRelay, TouchpassWebKilledInTheMiddleOfACeremonyLeavesNothingHalfStored
   const ApiReply begun =
       stack_->call(alice, "issue-begin", {{"name", "phone"}, {"scopes", {"imap"}}});
   ASSERT_TRUE(begun.ok()) << begun.http.body;
-  std::vector<std::string> events;
-  auto answer = answer_with_virtual_tokens(stack_->deployment().virtual_dir(), begun.result(),
-                                           false, "123456", events);
-  ASSERT_TRUE(answer.ok()) << answer.error().message;
+  auto body = stack_->finish_body(begun, "issue");
+  ASSERT_TRUE(body.ok()) << body.error().message;
 
   std::string error;
   ASSERT_TRUE(stack_->restart_web(&error)) << error;
@@ -236,13 +226,7 @@ TEST_F(WebRelay, TouchpassWebKilledInTheMiddleOfACeremonyLeavesNothingHalfStored
   EXPECT_EQ(grant_count(alice), 0u);
 
   // The ceremony belonged to the killed process: it cannot be finished, and stores nothing.
-  ipc::Request f;
-  f.op = ipc::Op::finish;
-  f.finish = answer->finish;
-  Json body = Json::parse(f.to_json());
-  body.erase("op");
-  body["secret"] = to_base64url(answer->secret.bytes());
-  EXPECT_FALSE(stack_->call(alice, "finish", body).ok());
+  EXPECT_FALSE(stack_->call(alice, "finish", *body).ok());
   EXPECT_EQ(grant_count(alice), 0u);
   // And the user simply starts again.
   EXPECT_EQ(issue(alice, "phone").size(), 24u);

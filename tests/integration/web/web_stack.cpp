@@ -150,18 +150,24 @@ ApiReply WebStack::ceremony(WebClient& client, const std::string& op, ipc::Json 
                             const std::function<void(ipc::Json&)>& tamper) {
   ApiReply begun = call(client, op + "-begin", std::move(body));
   if (!begun.ok()) return begun;
+  auto finish = finish_body(begun, op);
+  if (!finish.ok()) return client_error(finish.error());
+  if (tamper) tamper(*finish);
+  return call(client, "finish", std::move(*finish));
+}
+
+Result<ipc::Json> WebStack::finish_body(const ApiReply& begun, const std::string& op) {
   std::vector<std::string> events;
   auto answer = answer_with_virtual_tokens(deployment_->virtual_dir(), begun.result(),
                                            op == "enroll", "123456", events);
-  if (!answer.ok()) return client_error(answer.error());
+  if (!answer.ok()) return answer.error();
   ipc::Request finish;
   finish.op = ipc::Op::finish;
   finish.finish = std::move(answer->finish);
-  ipc::Json finish_body = ipc::Json::parse(finish.to_json());
-  finish_body.erase("op");
-  finish_body["secret"] = to_base64url(answer->secret.bytes());
-  if (tamper) tamper(finish_body);
-  return call(client, "finish", std::move(finish_body));
+  ipc::Json body = ipc::Json::parse(finish.to_json());
+  body.erase("op");
+  body["secret"] = to_base64url(answer->secret.bytes());
+  return body;
 }
 
 std::string WebStack::invite(const std::string& user) {

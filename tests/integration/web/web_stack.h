@@ -64,6 +64,10 @@ class WebStack {
   // GET /api/v1/<path>.
   ApiReply get(WebClient& client, const std::string& path);
 
+  // The finish body for the offer in `begun` (an ok <op>-begin answer): the virtual token's
+  // answer, with S as `secret`. An error when the token did not answer.
+  Result<ipc::Json> finish_body(const ApiReply& begun, const std::string& op);
+
   // A ceremony through the API: <op>-begin with `body`, the virtual token answers the offer,
   // then finish with S as `secret`. `tamper` may change the finish body before it is sent.
   ApiReply ceremony(WebClient& client, const std::string& op, ipc::Json body,

@@ -188,6 +188,15 @@ TEST_F(GatewayTest, LocalAndWebCeremoniesCannotBeFinishedAcrossTheBoundary) {
   EXPECT_EQ(handle(root_peer(), finish).code(), Code::not_found);
 }
 
+TEST_F(GatewayTest, TheAccountPasswordEnrollsNothingUnlessTheAdminNamedAPamService) {
+  ipc::Request r = request(ipc::Op::enroll_begin);
+  r.account_password = true;
+  r.user = "carol";
+  const auto refused = handle(gateway(), r, SecretBytes::copy_of(std::string_view("hunter2")));
+  EXPECT_EQ(refused.code(), Code::permission_denied);
+  EXPECT_EQ(store_->list_tokens("carol", true)->size(), 0u);
+}
+
 // An invitation made on the server (`touchpass invite --user carol`).
 class InvitedEnrollTest : public GatewayTest {
  protected:
