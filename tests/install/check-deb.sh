@@ -110,8 +110,11 @@ vexpected=(/usr/bin/touchpass-virtual-token /usr/share/man/man1/touchpass-virtua
 wexpected=(/usr/sbin/touchpass-web /usr/lib/systemd/system/touchpass-web.service
   /usr/lib/sysusers.d/touchpass-web.conf /etc/touchpass/web.conf
   /usr/share/touchpass/web/index.html /usr/share/touchpass/web/app.css
-  /usr/share/touchpass/web/app.js /usr/share/man/man8/touchpass-web.8.gz
-  /usr/share/doc/touchpass-web/copyright /usr/share/doc/touchpass-web/changelog.Debian.gz)
+  /usr/share/touchpass/web/app.js /usr/share/touchpass/web/api.js
+  /usr/share/touchpass/web/webauthn.js /usr/share/touchpass/web/cbor.js
+  /usr/share/touchpass/web/favicon.svg /usr/share/man/man8/touchpass-web.8.gz
+  /usr/share/doc/touchpass-web/copyright /usr/share/doc/touchpass-web/changelog.Debian.gz
+  /usr/share/doc/touchpass-web/API.md)
 [ "$(sort "$work/wcontents")" = "$(printf '%s\n' "${wexpected[@]}" | sort)" ] ||
   problem "touchpass-web holds $(tr '\n' ' ' <"$work/wcontents")but ${wexpected[*]} expected"
 

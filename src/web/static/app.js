@@ -1,15 +1,584 @@
-// The placeholder page's only script: asks the API whether touchpassd is reachable.
+// The touchpass self-service page: enroll a first key from an invitation (ORIGIN/#invite=CODE),
+// sign in with a security key, and then make, show and revoke app passwords, manage keys and read
+// one's activity. It speaks only the JSON API (api.js, src/web/API.md) and WebAuthn
+// (webauthn.js); data from the server reaches the DOM only as textContent.
+//
+// Stable element ids (the end-to-end tests use them):
+//   views       #loading, #enroll-view, #signin-view, #signed-in-view; <html data-ready="true">
+//               once the first view is shown
+//   messages    #status (polite live region), #alert (assertive, errors)
+//   header      #user-bar, #user-name, #signout-button
+//   invitation  #enroll-form, #enroll-user, #enroll-label, #enroll-uv, #enroll-button,
+//               #enroll-to-signin
+//   sign in     #signin-form, #signin-user, #signin-button
+//   password    #password-panel, #password-name, #password-text, #copy-button, #done-button
+//   issue       #issue-form, #issue-name, #issue-scope-all, #issue-scope-imap,
+//               #issue-scope-pop3, #issue-scope-smtp, #issue-expires (days; 0 = never),
+//               #issue-button
+//   grants      #grants-table, #grants-body, #grants-empty, #revoke-all-button; per grant a row
+//               with data-name, and buttons #show-<id> and #revoke-<id>, where <id> is
+//               encodeURIComponent(name)
+//   keys        #tokens-table, #tokens-body; per key #revoke-key-<encodeURIComponent(label)>;
+//               #add-key-form, #add-key-label, #add-key-uv, #add-key-button
+//   activity    #log-table, #log-body, #log-refresh
+//   confirm     #confirm-dialog, #confirm-text, #confirm-yes, #confirm-no
 "use strict";
 
-async function showDaemonStatus() {
-  const status = document.getElementById("daemon-status");
-  try {
-    const answer = await fetch("/api/v1/health", { headers: { Accept: "application/json" } });
-    const body = await answer.json();
-    status.textContent = body.ok && body.result.daemon ? "available" : "unavailable";
-  } catch (error) {
-    status.textContent = "unavailable";
-  }
-}
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const { ApiError } = TouchpassApi;
 
-document.addEventListener("DOMContentLoaded", showDaemonStatus);
+  const unavailable =
+    "The touchpass service is unavailable right now. Try again in a few minutes; if it stays " +
+    "unavailable, tell your administrator.";
+
+  const state = {
+    user: "", // signed in as; empty when signed out
+    invitation: "", // the code from #invite=, until it is spent
+    password: "", // the password on show, until Done
+  };
+
+  // ---- messages ----
+
+  function say(text) {
+    $("status").textContent = text;
+  }
+
+  function alarm(text) {
+    const alert = $("alert");
+    alert.textContent = text;
+    alert.hidden = !text;
+  }
+
+  function clearMessages() {
+    say("");
+    alarm("");
+  }
+
+  // One sentence a person can act on for anything a flow throws.
+  function describe(error) {
+    if (error instanceof TouchpassWebAuthn.NoPrfError) return error.message;
+    if (error instanceof ApiError) {
+      if (error.code === "io_error") return unavailable + " (" + error.message + ")";
+      return error.message;
+    }
+    if (error instanceof DOMException) {
+      switch (error.name) {
+        case "NotAllowedError":
+          return (
+            "The security key did not answer: the request was cancelled or it timed out. " +
+            "Try again, and touch your key when it blinks."
+          );
+        case "InvalidStateError":
+          return "This security key is already registered for your account. Use another key.";
+        case "SecurityError":
+          return (
+            "The browser does not allow security keys on this page (its address or " +
+            "certificate is not trusted). Tell your administrator."
+          );
+        case "NotSupportedError":
+          return (
+            "This browser or security key cannot make the kind of key touchpass needs " +
+            "(ES256 with hmac-secret). Try another browser or key, or use the touchpass " +
+            "command line."
+          );
+        case "AbortError":
+          return "The request to the security key was stopped.";
+        default:
+          return "The browser refused to use the security key: " + error.message;
+      }
+    }
+    return error && error.message ? error.message : "Something went wrong. Try again.";
+  }
+
+  // Runs `work` with `button` disabled, showing describe(error) for anything it throws. When the
+  // session has ended, goes back to the sign-in view.
+  async function run(button, work) {
+    clearMessages();
+    if (button) {
+      button.disabled = true;
+      button.setAttribute("aria-busy", "true");
+    }
+    try {
+      await work();
+    } catch (error) {
+      if (error instanceof ApiError && error.code === "not_found" && state.user && !(await sessionAlive())) {
+        signedOut();
+      }
+      alarm(describe(error));
+    } finally {
+      if (button) {
+        button.disabled = false;
+        button.removeAttribute("aria-busy");
+      }
+    }
+  }
+
+  async function sessionAlive() {
+    try {
+      await TouchpassApi.session();
+      return true;
+    } catch (error) {
+      return !(error instanceof ApiError && error.code === "not_found");
+    }
+  }
+
+  // ---- views ----
+
+  function showView(name) {
+    $("loading").hidden = true;
+    $("enroll-view").hidden = name !== "enroll";
+    $("signin-view").hidden = name !== "signin";
+    $("signed-in-view").hidden = name !== "signed-in";
+    $("user-bar").hidden = name !== "signed-in";
+  }
+
+  function signedIn(session) {
+    state.user = session.user;
+    TouchpassApi.setCsrf(session.csrf);
+    $("user-name").textContent = session.user;
+    showView("signed-in");
+    refreshAll();
+  }
+
+  function signedOut() {
+    state.user = "";
+    TouchpassApi.setCsrf("");
+    wipePassword();
+    for (const id of ["grants-body", "tokens-body", "log-body"]) $(id).replaceChildren();
+    showView("signin");
+  }
+
+  // ---- formatting ----
+
+  function date(seconds) {
+    if (!seconds) return "";
+    return new Date(seconds * 1000).toLocaleDateString(undefined, {
+      year: "numeric",
+      month: "short",
+      day: "numeric",
+    });
+  }
+
+  function dateTime(seconds) {
+    if (!seconds) return "";
+    return new Date(seconds * 1000).toLocaleString(undefined, {
+      year: "numeric",
+      month: "short",
+      day: "numeric",
+      hour: "2-digit",
+      minute: "2-digit",
+    });
+  }
+
+  function cell(row, label, text) {
+    const td = document.createElement("td");
+    td.dataset.label = label;
+    td.textContent = text;
+    row.append(td);
+    return td;
+  }
+
+  function button(id, text, className, onClick) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.id = id;
+    b.textContent = text;
+    if (className) b.className = className;
+    b.addEventListener("click", () => onClick(b));
+    return b;
+  }
+
+  // ---- the key ----
+
+  // Asks the key for an Offer's assertion with PRF; the `finish` fields.
+  async function assertOffer(offer) {
+    const usable = TouchpassWebAuthn.usableCredentials(offer);
+    if (usable.length === 0) {
+      throw new Error(
+        "None of your security keys was added on this page. Keys added with the touchpass " +
+          "command line work only there; ask for an invitation to add a key here.",
+      );
+    }
+    say("Touch your security key when it blinks…");
+    // A sign-in offers all keys one challenge: any of them may answer. An issue derives one
+    // challenge per credential (src/ipc/PROTOCOL.md), and a browser cannot ask a key silently
+    // which credential it holds: then only the first key is asked.
+    const shared = usable.every((c) => c.challenge === usable[0].challenge);
+    return TouchpassWebAuthn.assert(offer, shared ? usable : [usable[0]]);
+  }
+
+  async function enrollOffer(offer) {
+    say("Insert your security key and touch it when it blinks…");
+    return TouchpassWebAuthn.enroll(offer);
+  }
+
+  // ---- the password on show ----
+
+  function showPassword(name, secret) {
+    const bytes = TouchpassWebAuthn.fromBase64url(secret);
+    state.password = new TextDecoder().decode(bytes);
+    bytes.fill(0);
+    $("password-name").textContent = name;
+    // In its groups ("abcd-efgh-…"), each kept on one line; the text stays exactly the password.
+    const groups = state.password.split("-");
+    $("password-text").replaceChildren(
+      ...groups.map((group, i) => {
+        const span = document.createElement("span");
+        span.className = "group";
+        span.textContent = i < groups.length - 1 ? group + "-" : group;
+        return span;
+      }),
+    );
+    $("password-panel").hidden = false;
+    $("password-panel").scrollIntoView({ block: "start" });
+    $("copy-button").focus();
+  }
+
+  function wipePassword() {
+    state.password = "";
+    $("password-text").textContent = "";
+    $("password-name").textContent = "";
+    $("password-panel").hidden = true;
+  }
+
+  // ---- confirmation ----
+
+  // Asks `text` in the modal dialog; resolves true for `yesLabel`, false for Cancel or Escape.
+  // The answer comes from the buttons themselves, not the dialog's close event, which Chromium
+  // may deliver after the dialog was opened again.
+  function confirmAction(text, yesLabel) {
+    const dialog = $("confirm-dialog");
+    const yesButton = $("confirm-yes");
+    const noButton = $("confirm-no");
+    $("confirm-text").textContent = text;
+    yesButton.textContent = yesLabel;
+    return new Promise((resolve) => {
+      const finish = (answer) => {
+        yesButton.removeEventListener("click", yes);
+        noButton.removeEventListener("click", no);
+        dialog.removeEventListener("cancel", cancel);
+        if (dialog.open) dialog.close();
+        resolve(answer);
+      };
+      const yes = () => finish(true);
+      const no = () => finish(false);
+      const cancel = (event) => {
+        event.preventDefault();
+        finish(false);
+      };
+      yesButton.addEventListener("click", yes);
+      noButton.addEventListener("click", no);
+      dialog.addEventListener("cancel", cancel);
+      dialog.showModal();
+      noButton.focus();
+    });
+  }
+
+  // ---- lists ----
+
+  async function refreshGrants() {
+    const result = await TouchpassApi.post("list", {});
+    const grants = Array.isArray(result.grants) ? result.grants : [];
+    const rows = grants.map((grant) => {
+      const row = document.createElement("tr");
+      row.dataset.name = grant.name;
+      if (grant.revoked) row.className = "revoked";
+      cell(row, "Name", grant.name);
+      const scopes = Array.isArray(grant.scopes) && grant.scopes.length ? grant.scopes.join(", ") : "all";
+      cell(row, "Services", scopes);
+      cell(row, "Created", date(grant.created));
+      cell(row, "Expires", grant.expires ? date(grant.expires) : "never");
+      let used = grant.last_used ? dateTime(grant.last_used) : "never";
+      if (grant.last_used && grant.last_service) used += " (" + grant.last_service + ")";
+      if (grant.last_used && grant.last_address) used += " from " + grant.last_address;
+      cell(row, "Last used", used);
+      const actions = cell(row, "Actions", "");
+      if (grant.revoked) {
+        actions.textContent = "revoked";
+      } else {
+        const id = encodeURIComponent(grant.name);
+        const wrap = document.createElement("div");
+        wrap.className = "actions";
+        wrap.append(
+          button("show-" + id, "Show", "secondary", (b) => showAgain(b, grant.name)),
+          button("revoke-" + id, "Revoke", "danger", (b) => revokeOne(b, grant.name)),
+        );
+        actions.append(wrap);
+      }
+      return row;
+    });
+    $("grants-body").replaceChildren(...rows);
+    $("grants-empty").hidden = grants.length !== 0;
+    $("revoke-all-button").hidden = !grants.some((g) => !g.revoked);
+  }
+
+  async function refreshTokens() {
+    const result = await TouchpassApi.post("tokens", {});
+    const tokens = Array.isArray(result.tokens) ? result.tokens : [];
+    const rows = tokens.map((token) => {
+      const row = document.createElement("tr");
+      row.dataset.label = token.label;
+      if (token.revoked) row.className = "revoked";
+      cell(row, "Name", token.label);
+      cell(row, "Device", token.device || token.kind || "");
+      cell(row, "PIN", token.uv ? "required" : "not asked");
+      cell(row, "Added", date(token.created));
+      const actions = cell(row, "Actions", "");
+      if (token.revoked) {
+        actions.textContent = "revoked";
+      } else {
+        actions.append(
+          button("revoke-key-" + encodeURIComponent(token.label), "Remove", "danger", (b) =>
+            revokeKey(b, token.label),
+          ),
+        );
+      }
+      return row;
+    });
+    $("tokens-body").replaceChildren(...rows);
+  }
+
+  async function refreshLog() {
+    const result = await TouchpassApi.post("log", { limit: 50 });
+    const entries = Array.isArray(result.entries) ? result.entries : [];
+    const rows = entries.map((entry) => {
+      const row = document.createElement("tr");
+      cell(row, "Time", dateTime(entry.time));
+      cell(row, "Action", entry.action || "");
+      cell(row, "Object", entry.object || "");
+      cell(row, "Result", entry.result || "");
+      return row;
+    });
+    $("log-body").replaceChildren(...rows);
+  }
+
+  function refreshAll() {
+    return run(null, async () => {
+      await refreshGrants();
+      await refreshTokens();
+      await refreshLog();
+    });
+  }
+
+  // ---- flows ----
+
+  function enrollFromInvitation() {
+    return run($("enroll-button"), async () => {
+      const fields = { invitation: state.invitation, uv: $("enroll-uv").checked ? "pin" : "presence" };
+      const label = $("enroll-label").value.trim();
+      const user = $("enroll-user").value.trim();
+      if (label) fields.label = label;
+      if (user) fields.user = user;
+      const offer = await TouchpassApi.post("enroll-begin", fields);
+      const finish = await enrollOffer(offer);
+      say("Checking the key…");
+      const session = await TouchpassApi.post("finish", finish);
+      state.invitation = "";
+      signedIn(session);
+      say("Your security key was added. You can now make app passwords.");
+    });
+  }
+
+  function signIn() {
+    return run($("signin-button"), async () => {
+      const user = $("signin-user").value.trim();
+      if (!user) throw new Error("Enter your user name.");
+      const offer = await TouchpassApi.post("signin-begin", { user });
+      const finish = await assertOffer(offer);
+      say("Checking the key…");
+      const session = await TouchpassApi.post("finish", finish);
+      signedIn(session);
+      say("Signed in as " + session.user + ".");
+    });
+  }
+
+  function signOut() {
+    return run($("signout-button"), async () => {
+      try {
+        await TouchpassApi.post("signout", {});
+      } finally {
+        signedOut();
+      }
+      say("You are signed out.");
+    });
+  }
+
+  function chosenScopes() {
+    if ($("issue-scope-all").checked) return null;
+    const scopes = ["imap", "pop3", "smtp"].filter((s) => $("issue-scope-" + s).checked);
+    if (scopes.length === 0) throw new Error("Choose at least one service, or All services.");
+    return scopes;
+  }
+
+  function issue() {
+    return run($("issue-button"), async () => {
+      wipePassword();
+      const name = $("issue-name").value.trim();
+      if (!name) throw new Error("Give the password a name, for example the mail app that will use it.");
+      const fields = { name };
+      const scopes = chosenScopes();
+      if (scopes) fields.scopes = scopes;
+      const days = Number($("issue-expires").value);
+      fields.expires = days > 0 ? Math.floor(Date.now() / 1000) + days * 86400 : 0;
+      const offer = await TouchpassApi.post("issue-begin", fields);
+      const finish = await assertOffer(offer);
+      say("Checking the key…");
+      const result = await TouchpassApi.post("finish", finish);
+      say("");
+      showPassword(name, result.secret);
+      $("issue-name").value = "";
+      await refreshGrants();
+      await refreshLog();
+    });
+  }
+
+  function showAgain(b, name) {
+    return run(b, async () => {
+      wipePassword();
+      const offer = await TouchpassApi.post("show-begin", { name });
+      const finish = await assertOffer(offer);
+      say("Checking the key…");
+      const result = await TouchpassApi.post("finish", finish);
+      say("");
+      showPassword(name, result.secret);
+      await refreshLog();
+    });
+  }
+
+  async function revokeOne(b, name) {
+    const yes = await confirmAction(
+      "Revoke the app password “" + name + "”? Mail apps that use it will stop working.",
+      "Revoke",
+    );
+    if (!yes) return;
+    await run(b, async () => {
+      await TouchpassApi.post("revoke", { name });
+      await refreshGrants();
+      await refreshLog();
+      say("The app password “" + name + "” was revoked.");
+    });
+  }
+
+  async function revokeAll() {
+    const yes = await confirmAction(
+      "Revoke all your app passwords? Every mail app that uses one will stop working.",
+      "Revoke all",
+    );
+    if (!yes) return;
+    await run($("revoke-all-button"), async () => {
+      const result = await TouchpassApi.post("revoke", { all: true });
+      await refreshGrants();
+      await refreshLog();
+      say("Revoked " + (result.revoked || 0) + " app passwords.");
+    });
+  }
+
+  async function revokeKey(b, label) {
+    const yes = await confirmAction(
+      "Remove the key “" + label + "”? The app passwords made with it stop working too.",
+      "Remove",
+    );
+    if (!yes) return;
+    await run(b, async () => {
+      await TouchpassApi.post("revoke", { token: label });
+      await refreshTokens();
+      await refreshGrants();
+      await refreshLog();
+      say("The key “" + label + "” was removed.");
+    });
+  }
+
+  function addKey() {
+    return run($("add-key-button"), async () => {
+      const fields = { uv: $("add-key-uv").checked ? "pin" : "presence" };
+      const label = $("add-key-label").value.trim();
+      if (label) fields.label = label;
+      const offer = await TouchpassApi.post("enroll-begin", fields);
+      const finish = await enrollOffer(offer);
+      say("Checking the key…");
+      await TouchpassApi.post("finish", finish);
+      $("add-key-label").value = "";
+      await refreshTokens();
+      await refreshLog();
+      say("The key was added.");
+    });
+  }
+
+  function copyPassword() {
+    if (!state.password) return;
+    navigator.clipboard.writeText(state.password).then(
+      () => say("The password was copied."),
+      () => alarm("The browser did not allow copying. Select the password and copy it by hand."),
+    );
+  }
+
+  // ---- start ----
+
+  // The invitation code of ORIGIN/#invite=CODE, removed from the address bar (and history).
+  function takeInvitation() {
+    const match = /^#invite=([^&]*)$/.exec(location.hash);
+    if (!location.hash) return "";
+    history.replaceState(null, "", location.pathname + location.search);
+    if (!match) return "";
+    try {
+      return decodeURIComponent(match[1]).trim();
+    } catch (error) {
+      return "";
+    }
+  }
+
+  function onSubmit(id, handler) {
+    $(id).addEventListener("submit", (event) => {
+      event.preventDefault();
+      handler();
+    });
+  }
+
+  function wire() {
+    onSubmit("enroll-form", enrollFromInvitation);
+    onSubmit("signin-form", signIn);
+    onSubmit("issue-form", issue);
+    onSubmit("add-key-form", addKey);
+    $("enroll-to-signin").addEventListener("click", () => {
+      clearMessages();
+      showView("signin");
+    });
+    $("signout-button").addEventListener("click", signOut);
+    $("copy-button").addEventListener("click", copyPassword);
+    $("done-button").addEventListener("click", () => {
+      wipePassword();
+      $("issue-name").focus();
+    });
+    $("revoke-all-button").addEventListener("click", revokeAll);
+    $("log-refresh").addEventListener("click", () => run($("log-refresh"), refreshLog));
+    $("issue-scope-all").addEventListener("change", () => {
+      for (const s of ["imap", "pop3", "smtp"]) $("issue-scope-" + s).disabled = $("issue-scope-all").checked;
+    });
+  }
+
+  async function start() {
+    wire();
+    state.invitation = takeInvitation();
+    const signedOutView = state.invitation ? "enroll" : "signin";
+    try {
+      signedIn(await TouchpassApi.session());
+    } catch (error) {
+      showView(signedOutView);
+      if (!(error instanceof ApiError) || error.code !== "not_found") {
+        alarm(describe(error));
+      } else if (!(await TouchpassApi.daemonReachable())) {
+        alarm(unavailable);
+      }
+    }
+    if (!TouchpassWebAuthn.available()) {
+      alarm(
+        "This browser cannot use security keys. Use a recent Chrome, Edge, Safari or Firefox, " +
+          "or the touchpass command line on the server.",
+      );
+    }
+    document.documentElement.dataset.ready = "true";
+  }
+
+  start();
+})();

@@ -10,6 +10,8 @@
 
 #include "core/bytes.h"
 #include "dovecot_fixture.h"
+#include "e2e/browser/host_certificate.h"
+#include "e2e/browser/page_fixture.h"
 #include "web_stack.h"
 
 namespace touchpass::testing {
@@ -72,6 +74,99 @@ TEST_F(DovecotWebTest, APasswordIssuedOnTheWebLogsInOverImapUntilItIsRevoked) {
   WebClient other = web_->new_client("other");
   EXPECT_EQ(enroll_with_password(other, alice_.name, alice_.unix_password).code(),
             "permission_denied");
+}
+
+// The same through the page in a real browser: headless Chromium whose DevTools virtual
+// authenticator (CTAP 2.1, hmac-secret, PIN verified) is the user's key, on
+// https://mail.example.test:PORT with the server's self-signed certificate trusted by its key.
+class DovecotBrowserTest : public DovecotWebTest, protected BrowserPage {
+ protected:
+  void SetUp() override {
+    DovecotWebTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    if (Chromium::program().empty()) {
+      GTEST_SKIP() << "Chromium is not installed (.ci/install-deps --tests installs chromium)";
+    }
+    page_url_ = web_->origin() + "/";
+    spki_hash_ = HostCertificate::spki_sha256_of(web_->certificate().certificate);
+    ASSERT_FALSE(spki_hash_.empty());
+    start_browser();
+  }
+
+  // Waits until `view` is shown or the page reports an error; the error must be empty.
+  void wait_for(const std::string& view) {
+    ASSERT_NO_FATAL_FAILURE(wait_until("!document.getElementById('" + view +
+                                       "').hidden || !document.getElementById('alert').hidden"));
+    ASSERT_EQ(text("alert"), "") << deployment_->daemon_log();
+  }
+};
+
+TEST_F(DovecotBrowserTest, AnInvitedUserGetsAPasswordOnThePageThatLogsInUntilRevoked) {
+  const std::string code = web_->invite(alice_.name);
+  ASSERT_FALSE(code.empty()) << deployment_->daemon_log();
+  ASSERT_TRUE(browser_->add_virtual_authenticator(page_, virtual_key_options()).ok());
+  ASSERT_NO_FATAL_FAILURE(open("#invite=" + code));
+  ASSERT_TRUE(shown("enroll-view"));
+  ASSERT_NO_FATAL_FAILURE(screenshot("1-invitation"));
+
+  type("enroll-label", "laptop key");
+  click("enroll-button");
+  ASSERT_NO_FATAL_FAILURE(wait_for("signed-in-view"));
+  EXPECT_EQ(text("user-name"), alice_.name);
+
+  type("issue-name", "thunderbird");
+  click("issue-scope-all");  // not every service: IMAP only
+  click("issue-scope-imap");
+  ASSERT_NO_FATAL_FAILURE(screenshot("2-signed-in"));
+  click("issue-button");
+  ASSERT_NO_FATAL_FAILURE(wait_for("password-panel"));
+  const std::string password = text("password-text");
+  ASSERT_EQ(password.size(), 24u) << password;
+  ASSERT_NO_FATAL_FAILURE(screenshot("3-password-shown-once"));
+  EXPECT_EQ(imap_login(alice_.name, password), 0) << dovecot_log();
+  EXPECT_EQ(pop3_login(alice_.name, password), kCurlLoginDenied);  // the scope chosen on the page
+  click("done-button");
+
+  ASSERT_NO_FATAL_FAILURE(wait_until("document.getElementById('show-thunderbird') !== null"));
+  click("show-thunderbird");
+  ASSERT_NO_FATAL_FAILURE(wait_for("password-panel"));
+  EXPECT_EQ(text("password-text"), password);
+  click("done-button");
+  ASSERT_NO_FATAL_FAILURE(
+      wait_until("document.querySelectorAll('#grants-body tr[data-name]').length === 1"));
+  ASSERT_NO_FATAL_FAILURE(screenshot("4-list"));
+
+  click("revoke-thunderbird");
+  ASSERT_NO_FATAL_FAILURE(wait_until("document.getElementById('confirm-dialog').open"));
+  ASSERT_NO_FATAL_FAILURE(screenshot("5-revoke-confirm"));
+  click("confirm-yes");
+  ASSERT_NO_FATAL_FAILURE(
+      wait_until("document.getElementById('status').textContent.includes('was revoked') || "
+                 "!document.getElementById('alert').hidden"));
+  ASSERT_EQ(text("alert"), "");
+  EXPECT_EQ(imap_login(alice_.name, password), kCurlLoginDenied);
+  ASSERT_NO_FATAL_FAILURE(screenshot("6-revoked"));
+
+  const std::vector<std::string> errors = page_errors();
+  EXPECT_TRUE(errors.empty()) << ::testing::PrintToString(errors);
+}
+
+TEST_F(DovecotBrowserTest, AKeyWithoutHmacSecretGetsTheSentenceAndNothingIsEnrolled) {
+  const std::string code = web_->invite(alice_.name);
+  ASSERT_FALSE(code.empty());
+  nlohmann::json options = virtual_key_options();
+  options["hasHmacSecret"] = false;
+  ASSERT_TRUE(browser_->add_virtual_authenticator(page_, options).ok());
+  ASSERT_NO_FATAL_FAILURE(open("#invite=" + code));
+  click("enroll-button");
+  ASSERT_NO_FATAL_FAILURE(wait_until("!document.getElementById('alert').hidden"));
+  EXPECT_NE(text("alert").find("does not support the PRF (hmac-secret) extension"),
+            std::string::npos)
+      << text("alert");
+  ASSERT_NO_FATAL_FAILURE(screenshot("7-no-prf"));
+  // The invitation is still good: nothing was stored.
+  WebClient later = web_->new_client("later");
+  EXPECT_TRUE(web_->ceremony(later, "enroll", {{"invitation", code}}).ok());
 }
 
 }  // namespace
