@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "cli/event_text.h"
+#include "cli/offer_scope.h"
 #include "client/ceremony_driver.h"
 #include "client/devices_listing.h"
 
@@ -18,8 +19,9 @@ namespace {
 // The client library's prompts on the console; the CancelFlag (Ctrl-C) cancels the key.
 class ConsoleInteraction final : public client::Interaction {
  public:
-  ConsoleInteraction(Console& console, PinSource& pins, const CancelFlag& cancel)
-      : console_(console), pins_(pins), cancel_(cancel) {}
+  ConsoleInteraction(Console& console, PinSource& pins, const CancelFlag& cancel,
+                     std::string_view purpose)
+      : console_(console), pins_(pins), cancel_(cancel), purpose_(purpose) {}
   ~ConsoleInteraction() override {
     end_watch();
     end_wait();
@@ -43,7 +45,9 @@ class ConsoleInteraction final : public client::Interaction {
       new_pin_ = true;
       return;
     }
-    if (auto line = display_event_line(event, fields); line.ok() && *line) console_.err(**line);
+    if (auto line = display_event_line(event, fields, purpose_); line.ok() && *line) {
+      console_.err(**line);
+    }
   }
 
   Result<SecretBytes> receive_pin(std::chrono::seconds) override {
@@ -94,6 +98,7 @@ class ConsoleInteraction final : public client::Interaction {
   Console& console_;
   PinSource& pins_;
   const CancelFlag& cancel_;
+  std::string_view purpose_;
   std::optional<int> retries_;  // tries left, when the key told
   bool new_pin_ = false;
   bool waiting_ = false;  // the wait for a key is on the screen
@@ -104,18 +109,22 @@ class ConsoleInteraction final : public client::Interaction {
 
 // begin → offer → the key answers → finish. `Offer` is the offer type, `answer` the driver.
 template <class Offer, class Driver>
-Result<Answer> ceremony(int fd, const ipc::Request& begin, CeremonyContext& context,
+Result<Answer> ceremony(DaemonChannel& channel, const ipc::Request& begin,
+                        std::span<const std::uint8_t> secret, CeremonyContext& context,
                         Driver&& answer_with) {
-  auto offered = exchange(fd, begin, context.cancel, context.timing);
+  auto offered = channel.call(begin, secret);
   if (!offered.ok()) return offered.error();
   auto offer = Offer::parse(offered->result);
   if (!offer.ok()) {
     return Error{Code::protocol_error,
                  "touchpassd sent a malformed ceremony (" + offer.error().message + ")"};
   }
+  if (context.server != nullptr) {
+    if (Status scoped = scope_offer(*offer, *context.server); !scoped.ok()) return scoped.error();
+  }
   auto access = client::KeyAccess::open(context.keys, context.token_wait);
   if (!access.ok()) return access.error();
-  ConsoleInteraction io(context.console, context.pins, context.cancel);
+  ConsoleInteraction io(context.console, context.pins, context.cancel, context.purpose);
   client::DriverSettings settings;
   settings.token_timeout = context.token_wait;
   auto answer = answer_with(*offer, (*access)->broker(), io, settings);
@@ -123,17 +132,19 @@ Result<Answer> ceremony(int fd, const ipc::Request& begin, CeremonyContext& cont
   ipc::Request finish;
   finish.op = ipc::Op::finish;
   finish.finish = std::move(answer->finish);
-  return exchange(fd, finish, context.cancel, context.timing, answer->secret.bytes());
+  return channel.call(finish, answer->secret.bytes());
 }
 
 }  // namespace
 
-Result<Answer> run_ceremony(int fd, const ipc::Request& begin, CeremonyContext& context) {
-  return ceremony<ipc::CeremonyOffer>(fd, begin, context, client::answer_offer);
+Result<Answer> run_ceremony(DaemonChannel& channel, const ipc::Request& begin,
+                            CeremonyContext& context) {
+  return ceremony<ipc::CeremonyOffer>(channel, begin, {}, context, client::answer_offer);
 }
 
-Result<Answer> run_enroll_ceremony(int fd, const ipc::Request& begin, CeremonyContext& context) {
-  return ceremony<ipc::EnrollOffer>(fd, begin, context, client::answer_enroll);
+Result<Answer> run_enroll_ceremony(DaemonChannel& channel, const ipc::Request& begin,
+                                   CeremonyContext& context, std::span<const std::uint8_t> secret) {
+  return ceremony<ipc::EnrollOffer>(channel, begin, secret, context, client::answer_enroll);
 }
 
 Result<ipc::Json> list_devices(const client::KeySources& keys) {

@@ -9,7 +9,15 @@ std::vector<std::pair<CLI::App*, int (Runner::*)()>> define_commands(CLI::App& a
   app.require_subcommand(1);
   app.fallthrough();  // global options may follow the subcommand
   app.footer(std::string(kExitCodeHelp));
-  app.add_option("--socket", o.socket, "The socket of touchpassd")->capture_default_str();
+  auto* socket =
+      app.add_option("--socket", o.socket, "The socket of touchpassd")->capture_default_str();
+  app.add_option("--server", o.server_flag,
+                 "Use touchpass-web at this address (https://host[:port]) instead of touchpassd "
+                 "on this computer; default: `server` in ~/.config/touchpass/config")
+      ->excludes(socket);
+  app.add_option("--server-pin", o.server_pin_flag,
+                 "sha256//BASE64: trust the server by this public key (a self-signed "
+                 "certificate) instead of the system's CAs");
   app.add_option("--virtual-tokens", o.virtual_tokens,
                  "Also look for virtual tokens (development devices) in this directory")
       ->envname("TOUCHPASS_VIRTUAL_TOKENS");
@@ -24,12 +32,16 @@ std::vector<std::pair<CLI::App*, int (Runner::*)()>> define_commands(CLI::App& a
   };
   const auto add_pin_stdin = [&o](CLI::App* sub) {
     sub->add_flag("--pin-stdin", o.pin_stdin,
-                  "Read the security key's PIN as one line from standard input");
+                  "Read the security key's PIN as one line from standard input (one line each "
+                  "time the key asks: with a server, to sign in and for the command)");
   };
   std::vector<std::pair<CLI::App*, int (Runner::*)()>> commands;
 
   auto* enroll = app.add_subcommand("enroll", "Enroll a security key");
   enroll->add_option("--label", o.label, "A name for the key (default: its product name)");
+  enroll->add_option("--invitation", o.invitation,
+                     "Enroll a first key on a server with this invitation code (from `touchpass "
+                     "invite` there); - reads it from standard input");
   enroll->add_flag("--no-pin", o.no_pin, "Require only a touch, not the PIN, for this key");
   enroll->add_option("--kind", o.kind, "fido2 (default) or yubikey (OTP challenge-response)")
       ->check(CLI::IsMember({"fido2", "yubikey"}));
@@ -46,6 +58,7 @@ std::vector<std::pair<CLI::App*, int (Runner::*)()>> define_commands(CLI::App& a
 
   auto* tokens = app.add_subcommand("tokens", "List the enrolled security keys");
   tokens->add_flag("--all-users", o.all_users, "Every user's keys (admins only)");
+  add_pin_stdin(tokens);
   add_user(tokens);
   add_json(tokens);
   commands.emplace_back(tokens, &Runner::tokens);
@@ -83,6 +96,7 @@ std::vector<std::pair<CLI::App*, int (Runner::*)()>> define_commands(CLI::App& a
 
   auto* list = app.add_subcommand("list", "List app passwords");
   list->add_flag("--all-users", o.all_users, "Every user's app passwords (admins only)");
+  add_pin_stdin(list);
   add_user(list);
   add_json(list);
   commands.emplace_back(list, &Runner::list);
@@ -98,12 +112,14 @@ std::vector<std::pair<CLI::App*, int (Runner::*)()>> define_commands(CLI::App& a
       ->excludes(revoke_name)
       ->excludes(revoke_all);
   revoke->add_flag("--yes", o.yes, "Do not ask before revoking all");
+  add_pin_stdin(revoke);
   add_user(revoke);
   commands.emplace_back(revoke, &Runner::revoke);
 
   auto* rename = app.add_subcommand("rename", "Rename an app password");
   rename->add_option("old", o.name, "Its current name")->required();
   rename->add_option("new", o.new_name, "Its new name")->required();
+  add_pin_stdin(rename);
   add_user(rename);
   commands.emplace_back(rename, &Runner::rename);
 
@@ -111,6 +127,7 @@ std::vector<std::pair<CLI::App*, int (Runner::*)()>> define_commands(CLI::App& a
   log->add_option("--limit", o.limit, "Only the newest N entries")->check(CLI::Range(1, 1000000));
   log->add_flag("--verify", o.verify, "Check the log's hash chain (exit 1 if broken)");
   log->add_flag("--all-users", o.all_users, "Every user's entries (admins only)");
+  add_pin_stdin(log);
   add_user(log);
   add_json(log);
   commands.emplace_back(log, &Runner::log);

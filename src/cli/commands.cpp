@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "cli/runner.h"
+#include "cli/user_config.h"
 
 namespace touchpass::cli {
 
@@ -20,6 +21,8 @@ Environment process_environment(Console& console, CancelFlag& cancel) {
       .search_path = path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin",
       .catch_signals = true,
       .timing = {},
+      .remote_timing = {},
+      .config_file = user_config_path(std::getenv("XDG_CONFIG_HOME"), std::getenv("HOME")),
       .password_fd = STDIN_FILENO,
   };
 }
@@ -43,9 +46,25 @@ int run_touchpass(std::span<const std::string> args, Environment& env) {
     return code == 0 ? to_int(ExitCode::success) : to_int(ExitCode::usage);
   }
 
+  auto config = read_user_config(env.config_file);
+  if (!config.ok()) {
+    env.console.err(config.error().message + "\n");
+    return to_int(config.code() == Code::io_error ? ExitCode::general : ExitCode::usage);
+  }
+  const bool socket_given = app.get_option("--socket")->count() > 0;
+  const ServerChoice server =
+      choose_server(options.server_flag, options.server_pin_flag, socket_given, *config);
+  if (options.server_pin_flag && server.server.empty()) {
+    env.console.err("--server-pin is for a server: give --server too.\n");
+    return to_int(ExitCode::usage);
+  }
+  options.server = server.server;
+  options.server_pin = server.pin;
+  options.server_from_flag = server.from_flag;
+
   Runner runner(env, options);
   for (const auto& [sub, run] : commands) {
-    if (sub->parsed()) return (runner.*run)();
+    if (sub->parsed()) return runner.run(run);
   }
   return to_int(ExitCode::usage);
 }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <span>
@@ -18,6 +19,7 @@
 #include "cli/clipboard.h"
 #include "cli/console.h"
 #include "cli/prompt.h"
+#include "cli/remote_channel.h"
 
 namespace touchpass::cli {
 
@@ -34,16 +36,22 @@ struct Environment {
   // Route SIGINT, SIGTERM, SIGHUP and SIGQUIT to `cancel` while an interactive request runs.
   bool catch_signals = true;
   ExchangeTiming timing;
+  // Timeouts of the requests to touchpass-web (--server).
+  RemoteTiming remote_timing;
+  // The user's configuration file (user_config.h); empty: none.
+  std::filesystem::path config_file;
   // Where `verify` reads the password (one line).
   int password_fd = STDIN_FILENO;
 };
 
 // The environment of this process: StdConsole-like `console`, /dev/tty or stdin for PINs, the
-// system clock, the default clipboard tools and $PATH.
+// system clock, the default clipboard tools and $PATH, and the configuration file in
+// $XDG_CONFIG_HOME or ~/.config.
 Environment process_environment(Console& console, CancelFlag& cancel);
 
-// Parses `args` (args[0] is the program name), runs the command and returns the process exit
-// status (an ExitCode). Errors are printed to env.console.err().
+// Parses `args` (args[0] is the program name) with the settings of env.config_file, runs the
+// command and returns the process exit status (an ExitCode). Errors are printed to
+// env.console.err().
 int run_touchpass(std::span<const std::string> args, Environment& env);
 
 }  // namespace touchpass::cli

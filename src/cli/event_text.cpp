@@ -26,8 +26,8 @@ std::optional<int> event_int_field(const ipc::Json& body, const char* key, int m
   return static_cast<int>(v);
 }
 
-Result<std::optional<std::string>> display_event_line(std::string_view event,
-                                                      const ipc::Json& body) {
+Result<std::optional<std::string>> display_event_line(std::string_view event, const ipc::Json& body,
+                                                      std::string_view purpose) {
   using Line = std::optional<std::string>;
   if (event == "insert-token") return Line("Insert your security key…\n");
   if (event == "select-token") {
@@ -37,7 +37,9 @@ Result<std::optional<std::string>> display_event_line(std::string_view event,
     const auto steps = event_int_field(body, "steps", 1, kMaxSteps);
     const auto step = event_int_field(body, "step", 1, steps.value_or(1));
     if (!steps || !step) return malformed("touch-token without a valid \"step\" and \"steps\"");
-    std::string line = "Touch your security key…";
+    std::string line = "Touch your security key";
+    if (!purpose.empty()) line += " " + printable(purpose);
+    line += "…";
     if (*steps > 1) {
       line += " (step " + std::to_string(*step) + " of " + std::to_string(*steps) + ")";
     }

@@ -18,9 +18,11 @@ std::optional<int> event_int_field(const ipc::Json& body, const char* key, int m
 
 // The line (with its newline) for `event`; nullopt when `event` is not a display event (need-pin
 // and need-new-pin are answered, not shown). protocol_error naming the field for a display event
-// whose fields are malformed. Text from the event is made printable.
-Result<std::optional<std::string>> display_event_line(std::string_view event,
-                                                      const ipc::Json& body);
+// whose fields are malformed. Text from the event is made printable. `purpose`, when not empty,
+// says what a touch is for: "Touch your security key " + purpose + "…" (e.g. "to sign in to
+// mail.example.org").
+Result<std::optional<std::string>> display_event_line(std::string_view event, const ipc::Json& body,
+                                                      std::string_view purpose = {});
 
 // The countdown of an insert-token event for a terminal, without a line end (it is redrawn in
 // place as the seconds pass): "Insert your security key… 29 s left (Ctrl-C cancels)".

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "cli/format.h"
+#include "cli/local_channel.h"
 #include "core/password.h"
 
 namespace touchpass::cli {
@@ -60,13 +61,34 @@ int Runner::fail(const Error& error, std::optional<ExitCode> code) {
 }
 
 int Runner::connect() {
-  if (connection_.valid()) return 0;
-  auto connected = connect_to_daemon(o_.socket);
-  if (!connected.ok()) {
-    const bool denied = connected.code() == Code::permission_denied;
-    return fail(connected.error(), denied ? ExitCode::permission : ExitCode::unreachable);
+  if (channel_) return 0;
+  std::unique_ptr<DaemonChannel> channel;
+  if (server_) {
+    auto opened = RemoteChannel::open(*server_, env_.cancel, env_.remote_timing);
+    if (!opened.ok()) return fail(opened.error());
+    remote_channel_ = opened->get();
+    channel = std::move(*opened);
+  } else {
+    channel = std::make_unique<LocalChannel>(o_.socket, env_.cancel, env_.timing);
   }
-  connection_ = std::move(*connected);
+  if (Status reached = channel->connect(); !reached.ok()) {
+    remote_channel_ = nullptr;
+    switch (reached.code()) {
+      case Code::permission_denied:
+        return fail(reached.error(), ExitCode::permission);
+      case Code::io_error:
+        return fail(reached.error(), ExitCode::unreachable);
+      default:
+        return fail(reached.error());
+    }
+  }
+  channel_ = std::move(channel);
+  return 0;
+}
+
+int Runner::ready() {
+  if (int code = connect(); code != 0) return code;
+  if (remote() && !signed_in_) return sign_in();
   return 0;
 }
 
@@ -77,17 +99,17 @@ client::KeySources Runner::key_sources() const {
   return keys;
 }
 
-int Runner::ceremony(const ipc::Request& begin) {
-  if (int code = connect(); code != 0) return code;
+int Runner::ceremony(const ipc::Request& begin, const std::string& purpose) {
+  if (int code = ready(); code != 0) return code;
   auto answer = with_ceremony(
-      [&](CeremonyContext& context) { return run_ceremony(connection_.get(), begin, context); });
+      purpose, [&](CeremonyContext& context) { return run_ceremony(*channel_, begin, context); });
   if (!answer.ok()) return fail(answer.error());
   return deliver_password(*answer, begin.op == Op::issue_begin);
 }
 
 int Runner::call(const ipc::Request& request, Answer& answer) {
-  if (int code = connect(); code != 0) return code;
-  auto result = exchange(connection_.get(), request, env_.cancel, env_.timing);
+  if (int code = ready(); code != 0) return code;
+  auto result = channel_->call(request);
   if (!result.ok()) return fail(result.error());
   answer = std::move(*result);
   return 0;

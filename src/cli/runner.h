@@ -2,6 +2,7 @@
 // fills, the grammar, and Runner, which runs one parsed command. Runner's commands are defined
 // by concern:
 //   runner.cpp            talking to the daemon, failing, listings, JSON with a secret
+//   runner_remote.cpp     --server: the channel to touchpass-web, signing in and out
 //   runner_tokens.cpp     enroll, tokens, devices
 //   runner_passwords.cpp  issue, show, list, revoke, rename
 //   runner_admin.cpp      log, unlock, invite, verify
@@ -9,6 +10,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,7 +19,10 @@
 
 #include "cli/ceremony.h"
 #include "cli/commands.h"
+#include "cli/daemon_channel.h"
 #include "cli/exit_code.h"
+#include "cli/remote_channel.h"
+#include "cli/remote_server.h"
 #include "core/fd.h"
 #include "core/secret.h"
 #include "core/status.h"
@@ -34,6 +39,13 @@ inline constexpr std::string_view kRefused = "Refused.";
 // Everything the command line can say; each command reads the fields it declared.
 struct Options {
   std::string socket{kDefaultSocket};
+  // touchpass-web instead of the socket (--server, --server-pin, or the user's configuration
+  // file: user_config.h); run_touchpass settles `server` and `server_pin` from them.
+  std::optional<std::string> server_flag;
+  std::optional<std::string> server_pin_flag;
+  std::string server;  // empty: touchpassd on this computer
+  std::string server_pin;
+  bool server_from_flag = false;
   // Where this client looks for keys (issue, show).
   std::string virtual_tokens;  // a directory of virtual tokens (development, tests)
   bool no_usb = false;         // do not look for USB keys
@@ -43,6 +55,7 @@ struct Options {
   bool pin_stdin = false;
   // enroll
   std::string label;
+  std::string invitation;  // enroll --invitation CODE ("-": one line from standard input)
   bool no_pin = false;
   std::string kind = "fido2";  // or "yubikey"
   int slot = 2;
@@ -87,6 +100,11 @@ class Runner {
  public:
   Runner(Environment& env, const Options& options) : env_(env), o_(options) {}
 
+  // Runs `command` (one of the functions below): with a server, refuses the commands that only
+  // work on this computer (when --server asked for it; the configuration file's server does
+  // not apply to them), and signs out at the end. Returns the exit status.
+  int run(int (Runner::*command)());
+
   int enroll();
   int tokens();
   int devices();
@@ -102,24 +120,46 @@ class Runner {
 
  private:
   ipc::Request request(Op op) const;
-  // Sends `request` (connecting first if needed) and fills `answer`. Returns 0, or the exit
-  // status after printing the error.
+  // Sends `request` (connecting and signing in first if needed) and fills `answer`. Returns 0,
+  // or the exit status after printing the error.
   int call(const ipc::Request& request, Answer& answer);
   // Issue and show: the ceremony with the key (ceremony.h), then the password delivered.
-  int ceremony(const ipc::Request& begin);
-  // Connects if not yet connected; 0 or the exit status after printing the error.
+  // `purpose` completes "Touch your security key …" for a server.
+  int ceremony(const ipc::Request& begin, const std::string& purpose);
+  // Opens the channel (the socket, or touchpass-web with a server) if not yet open and checks
+  // that touchpassd can be reached; 0 or the exit status after printing the error.
   int connect();
+  // connect(), and with a server a sign-in (signin-begin, the key, finish) unless a session is
+  // open; 0 or the exit status after printing the error.
+  int ready();
+  // The sign-in ceremony as the user (--user, else the login name).
+  int sign_in();
+  // enroll --invitation: the code as given, or one line of standard input for "-".
+  Result<SecretBytes> invitation_code();
+  // Ends a session a server opened; a failure is only reported (the session expires anyway).
+  void sign_out();
+  // Whether this command talks to touchpass-web.
+  bool remote() const { return server_.has_value(); }
+  // The name of the server in sentences ("mail.example.org"); empty when local.
+  std::string server_name() const { return server_ ? server_->origin.host : std::string(); }
   // Where this client looks for keys (--virtual-tokens, --no-usb).
   client::KeySources key_sources() const;
   // Runs `run(context)` with what a ceremony needs here: the console, a PIN source, the key
   // sources, and Ctrl-C routed to the cancel flag meanwhile.
+  // With a server, `purpose` completes the touch prompt and the offer is scoped to the server.
   template <class Run>
-  auto with_ceremony(Run&& run) {
+  auto with_ceremony(const std::string& purpose, Run&& run) {
     std::unique_ptr<PinSource> pins = env_.make_pins(o_.pin_stdin);
     std::optional<SignalCancelScope> signals;
-    if (env_.catch_signals) signals.emplace(env_.cancel);
-    CeremonyContext context{env_.console, *pins,         env_.cancel,
-                            env_.timing,  key_sources(), std::chrono::seconds(30)};
+    if (env_.catch_signals && !command_signals_) signals.emplace(env_.cancel);
+    CeremonyContext context{env_.console,
+                            *pins,
+                            env_.cancel,
+                            env_.timing,
+                            key_sources(),
+                            std::chrono::seconds(30),
+                            server_ ? purpose : std::string(),
+                            server_ ? &server_->origin : nullptr};
     return run(context);
   }
   int fail(const Error& error, std::optional<ExitCode> code = std::nullopt);
@@ -135,7 +175,12 @@ class Runner {
 
   Environment& env_;
   const Options& o_;
-  UniqueFd connection_;
+  std::optional<RemoteServer> server_;  // set by run() when this command talks to a server
+  std::unique_ptr<DaemonChannel> channel_;
+  RemoteChannel* remote_channel_ = nullptr;  // channel_, when it is remote
+  bool signed_in_ = false;
+  // With a server, Ctrl-C is caught for the whole command, so that it still signs out.
+  std::optional<SignalCancelScope> command_signals_;
 };
 
 // The command-line grammar. Returns each subcommand's runner, keyed by the subcommand.

@@ -14,13 +14,13 @@ int Runner::issue() {
   r.name = o_.name;
   r.scopes = clean_scopes(o_.scopes);
   r.expires = *expires;
-  return ceremony(r);
+  return ceremony(r, "to issue \"" + o_.name + "\" on " + server_name());
 }
 
 int Runner::show() {
   ipc::Request r = request(Op::show_begin);
   r.name = o_.name;
-  return ceremony(r);
+  return ceremony(r, "to show \"" + o_.name + "\" from " + server_name());
 }
 
 int Runner::deliver_password(const Answer& answer, bool issued) {
@@ -49,6 +49,7 @@ int Runner::deliver_password(const Answer& answer, bool issued) {
   }
   std::string again = "touchpass show " + printable(o_.name);
   if (!o_.user.empty()) again += " --user " + printable(o_.user);
+  if (remote() && o_.server_from_flag) again += " --server " + server_->origin.origin;
   if (issued) {
     env_.console.err("Store it in your mail client now. `" + again +
                      "` shows it again, with your security key.\n");

@@ -25,9 +25,27 @@ int Runner::enroll() {
       if (!*answer) return fail(Error{Code::cancelled, "Nothing was programmed."});
     }
   }
-  if (int code = connect(); code != 0) return code;
-  auto ran = with_ceremony(
-      [&](CeremonyContext& context) { return run_enroll_ceremony(connection_.get(), r, context); });
+  SecretBytes invitation;
+  if (!o_.invitation.empty()) {
+    if (!remote()) {
+      return fail(Error{Code::invalid_argument,
+                        "--invitation enrolls a key through touchpass-web: give --server too."});
+    }
+    auto code = invitation_code();
+    if (!code.ok()) return fail(code.error());
+    invitation = std::move(*code);
+    r.invitation = true;
+  }
+  if (remote() && o_.kind != "fido2") {
+    return fail(Error{Code::invalid_argument,
+                      "Only FIDO2 security keys are enrolled through touchpass-web; enroll a "
+                      "YubiKey on the server itself."});
+  }
+  // An invitation stands for the sign-in: its enrollment opens the session.
+  if (int code = r.invitation ? connect() : ready(); code != 0) return code;
+  auto ran = with_ceremony("to enroll it with " + server_name(), [&](CeremonyContext& context) {
+    return run_enroll_ceremony(*channel_, r, context, invitation.bytes());
+  });
   if (!ran.ok()) return fail(ran.error());
   const Answer& answer = *ran;
   const auto token = answer.result.find("token");

@@ -10,7 +10,7 @@ _touchpass() {
   local command="" i
   for ((i = 1; i < cword; i++)); do
     case ${words[i]} in
-      --socket | --virtual-tokens) ((i++)) ;;
+      --socket | --virtual-tokens | --server | --server-pin) ((i++)) ;;
       -*) ;;
       *) command=${words[i]}; break ;;
     esac
@@ -29,7 +29,12 @@ _touchpass() {
       COMPREPLY=($(compgen -u -- "$cur"))
       return
       ;;
-    --label | --scope | --limit | --service | --remote | --token | --source)
+    --server)
+      COMPREPLY=($(compgen -W "https://" -- "$cur"))
+      compopt -o nospace
+      return
+      ;;
+    --label | --scope | --limit | --service | --remote | --token | --source | --server-pin | --invitation)
       return
       ;;
     --expires)
@@ -48,17 +53,17 @@ _touchpass() {
 
   local options
   case $command in
-    "") options="--help --socket --virtual-tokens --no-usb --version"
+    "") options="--help --socket --server --server-pin --virtual-tokens --no-usb --version"
         [[ $cur == -* ]] || { COMPREPLY=($(compgen -W "$commands" -- "$cur")); return; } ;;
-    enroll) options="--help --label --no-pin --kind --slot --program --force --yes --pin-stdin --user --json" ;;
-    tokens) options="--help --all-users --user --json" ;;
+    enroll) options="--help --label --invitation --no-pin --kind --slot --program --force --yes --pin-stdin --user --json" ;;
+    tokens) options="--help --all-users --pin-stdin --user --json" ;;
     devices) options="--help --json" ;;
     issue) options="--help --scope --expires --copy --pin-stdin --user --json" ;;
     show) options="--help --copy --pin-stdin --user --json" ;;
-    list) options="--help --all-users --user --json" ;;
-    revoke) options="--help --all --token --yes --user" ;;
-    rename) options="--help --user" ;;
-    log) options="--help --limit --verify --all-users --user --json" ;;
+    list) options="--help --all-users --pin-stdin --user --json" ;;
+    revoke) options="--help --all --token --yes --pin-stdin --user" ;;
+    rename) options="--help --pin-stdin --user" ;;
+    log) options="--help --limit --verify --all-users --pin-stdin --user --json" ;;
     unlock) options="--help --source --user --all --json" ;;
     invite) options="--help --expires --user --json" ;;
     verify) options="--help --user --service --remote" ;;

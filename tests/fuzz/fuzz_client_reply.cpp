@@ -227,6 +227,8 @@ void run_command(const std::vector<std::string>& command, std::span<const std::u
       .search_path = "/nonexistent",
       .catch_signals = false,
       .timing = {.poll_interval = 250ms, .reply_timeout = 5000ms},
+      .remote_timing = {},
+      .config_file = {},  // no user configuration: the fake daemon's socket only
       .password_fd = password->get(),
   };
   std::vector<std::string> args = {"touchpass", "--socket", fake_daemon().path(), "--no-usb"};

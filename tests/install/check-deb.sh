@@ -40,7 +40,7 @@ for pair in libfido2.so.1:libfido2-1 libykpers-1.so.1:libykpers-1-1 libsqlite3.s
     grep -q "\b$package\b" <<<"$depends" || problem "touchpassd links $soname but Depends lacks $package"
   fi
 done
-for package in libfido2-1 systemd init-system-helpers; do
+for package in libfido2-1 systemd init-system-helpers libcurl4; do
   grep -q "\b$package\b" <<<"$depends" || problem "touchpass: Depends lacks $package"
 done
 [ "$(field "$deb" Recommends)" = udev ] || problem "touchpass does not recommend udev"
