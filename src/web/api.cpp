@@ -68,6 +68,14 @@ ApiAnswer Api::handle(const ApiRequest& request) const {
   return refuse(404, Code::not_found, "There is no such API path.");
 }
 
+bool Api::session_alive(const SecretBytes& session, const std::string& client) const {
+  RelayedRequest asked;
+  asked.request.op = ipc::Op::session;
+  asked.request.remote = client;
+  asked.secret = session.clone();
+  return relay_to_daemon(settings_.daemon_socket, asked, settings_.daemon_timeout).ok();
+}
+
 ApiAnswer Api::relay(const ApiRequest& request, ipc::Op op,
                      std::optional<nlohmann::json> parsed) const {
   const bool get_allowed = op == ipc::Op::session;
@@ -95,7 +103,15 @@ ApiAnswer Api::relay(const ApiRequest& request, ipc::Op op,
   auto relayed = relayed_request(op, body, request.client, session);
   if (!relayed.ok()) return refuse(relayed.error());
   auto answer = relay_to_daemon(settings_.daemon_socket, *relayed, settings_.daemon_timeout);
-  if (!answer.ok()) return refuse(answer.error());
+  if (!answer.ok()) {
+    ApiAnswer refused = refuse(answer.error());
+    // A session touchpassd ended (idle, signed out, restarted) leaves its cookie in the browser,
+    // which would then need a CSRF token the page no longer has: clear it.
+    if (session && answer.code() == Code::not_found && !session_alive(*session, request.client)) {
+      refused.headers.emplace_back("Set-Cookie", cleared_session_cookie());
+    }
+    return refused;
+  }
 
   ApiAnswer out;
   nlohmann::json& result = answer->result;

@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/secret.h"
 #include "ipc/messages.h"
 #include "web/csrf.h"
 #include "web/http_error.h"
@@ -72,6 +73,9 @@ class Api {
   // A request for touchpassd (`parsed`: its body, if it has one).
   ApiAnswer relay(const ApiRequest& request, ipc::Op op,
                   std::optional<nlohmann::json> parsed) const;
+
+  // Whether touchpassd still knows `session` (asked on behalf of `client`).
+  bool session_alive(const SecretBytes& session, const std::string& client) const;
 
   ApiSettings settings_;
   CsrfGuard csrf_;

@@ -278,9 +278,12 @@ TEST_F(PageFlows, ASessionTouchpassdEndedLeadsBackToSignIn) {
   EXPECT_EQ(text("alert"), "Your session has ended; sign in again.");
   EXPECT_FALSE(shown("signed-in-view"));
   EXPECT_FALSE(shown("user-bar"));
-  // Not checked: signing in again. The ended session's cookie stays (HttpOnly, and its CSRF
-  // token is gone), so touchpass-web refuses the sign-in's finish with 403: a bug of
-  // touchpass-web, reported with this test's commit.
+  // The ended session's cookie (HttpOnly, its CSRF token gone) was cleared with that answer, so
+  // signing in again works.
+  type("signin-user", "alice");
+  click("signin-button");
+  ASSERT_NO_FATAL_FAILURE(wait_for("signed-in-view"));
+  EXPECT_EQ(text("user-name"), "alice");
 }
 
 TEST_F(PageFlows, AReloadedPageKeepsItsSessionAndIgnoresAnInvitation) {
