@@ -36,15 +36,7 @@ bool is_token(const std::string& text) {
 // Parses `body` as a JSON object, nesting at most ipc::kMaxJsonDepth levels (refused as it is
 // parsed). Json() (discarded) when it is anything else.
 Json parse_bounded(std::string_view body) {
-  bool too_deep = false;
-  const Json::parser_callback_t bounded = [&too_deep](int depth, Json::parse_event_t event, Json&) {
-    if ((event == Json::parse_event_t::object_start || event == Json::parse_event_t::array_start) &&
-        depth >= ipc::kMaxJsonDepth) {
-      too_deep = true;
-    }
-    return !too_deep;
-  };
-  Json j = Json::parse(body, bounded, /*allow_exceptions=*/false);
+  auto [j, too_deep] = ipc::parse_json_bounded(body);
   if (too_deep || j.is_discarded() || !j.is_object()) return Json(Json::value_t::discarded);
   return j;
 }

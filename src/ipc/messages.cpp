@@ -67,16 +67,7 @@ Result<Json> parse_object(std::string_view text, std::string_view subject) {
     return protocol(who + " is larger than a frame may be (" + std::to_string(kMaxJsonSize) +
                     " bytes).");
   }
-  bool too_deep = false;
-  // `depth` counts the containers around the value: 0 for the message itself.
-  const Json::parser_callback_t bound_depth = [&too_deep](int depth, Json::parse_event_t event,
-                                                          Json&) {
-    const bool opens =
-        event == Json::parse_event_t::object_start || event == Json::parse_event_t::array_start;
-    if (opens && depth >= kMaxJsonDepth) too_deep = true;
-    return !too_deep;
-  };
-  Json j = Json::parse(text, bound_depth, /*allow_exceptions=*/false);
+  auto [j, too_deep] = parse_json_bounded(text);
   if (too_deep) {
     return protocol(who + " nests too deeply (more than " + std::to_string(kMaxJsonDepth) +
                     " levels of objects and arrays).");
@@ -88,6 +79,20 @@ Result<Json> parse_object(std::string_view text, std::string_view subject) {
 }
 
 }  // namespace
+
+BoundedJson parse_json_bounded(std::string_view text) {
+  BoundedJson out;
+  // `depth` counts the containers around the value: 0 for the outermost.
+  const Json::parser_callback_t bound_depth = [&out](int depth, Json::parse_event_t event, Json&) {
+    const bool opens =
+        event == Json::parse_event_t::object_start || event == Json::parse_event_t::array_start;
+    if (opens && depth >= kMaxJsonDepth) out.too_deep = true;
+    return !out.too_deep;
+  };
+  out.value = Json::parse(text, bound_depth, /*allow_exceptions=*/false);
+  if (out.too_deep) out.value = Json(Json::value_t::discarded);
+  return out;
+}
 
 std::string_view op_name(Op op) {
   for (const auto& [o, name] : kOps)

@@ -46,6 +46,15 @@ enum class Op {
   signout        // (touchpass-web only) ends the session in the secret part
 };
 
+// JSON text parsed with the protocol's depth bound: a value nesting deeper than kMaxJsonDepth
+// levels is discarded as the parser meets its first bracket, so no deep tree is ever built.
+// `value` is discarded when the text is not JSON or too deep (`too_deep` says which).
+struct BoundedJson {
+  Json value;
+  bool too_deep = false;
+};
+BoundedJson parse_json_bounded(std::string_view text);
+
 std::string_view op_name(Op op);
 std::optional<Op> op_from_name(std::string_view name);
 

@@ -7,16 +7,7 @@
 namespace touchpass::web {
 
 Result<nlohmann::json> parse_json_body(std::string_view body) {
-  using Json = nlohmann::json;
-  bool too_deep = false;
-  const Json::parser_callback_t bounded = [&too_deep](int depth, Json::parse_event_t event, Json&) {
-    if ((event == Json::parse_event_t::object_start || event == Json::parse_event_t::array_start) &&
-        depth >= ipc::kMaxJsonDepth) {
-      too_deep = true;
-    }
-    return !too_deep;
-  };
-  Json j = Json::parse(body, bounded, /*allow_exceptions=*/false);
+  auto [j, too_deep] = ipc::parse_json_bounded(body);
   if (too_deep) {
     return Error{Code::protocol_error, "The request body nests objects and arrays more than " +
                                            std::to_string(ipc::kMaxJsonDepth) + " levels deep."};
