@@ -42,13 +42,7 @@ TEST_F(PageOnTheRelay, InviteEnrollIssueShowRevokeSignOutAndSignIn) {
   EXPECT_EQ(text("password-text"), password);
   click("done-button");
 
-  click("revoke-thunderbird");
-  ASSERT_NO_FATAL_FAILURE(wait_until("document.getElementById('confirm-dialog').open"));
-  click("confirm-yes");
-  ASSERT_NO_FATAL_FAILURE(
-      wait_until("document.getElementById('status').textContent.includes('was revoked') || "
-                 "!document.getElementById('alert').hidden"));
-  ASSERT_EQ(text("alert"), "");
+  ASSERT_NO_FATAL_FAILURE(confirm_revoke("revoke-thunderbird"));
   EXPECT_EQ(stack_->verify("alice", password), "refused");
 
   click("signout-button");

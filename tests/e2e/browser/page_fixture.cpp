@@ -187,6 +187,30 @@ std::vector<std::string> BrowserPage::page_errors() const {
   return errors;
 }
 
+void BrowserPage::click_enabled(const std::string& id) {
+  ASSERT_NO_FATAL_FAILURE(wait_until("!document.getElementById(" + js_string(id) + ").disabled"));
+  click(id);
+}
+
+void BrowserPage::wait_for(const std::string& view) {
+  ASSERT_NO_FATAL_FAILURE(wait_until("!document.getElementById(" + js_string(view) +
+                                     ").hidden || !document.getElementById('alert').hidden"));
+  ASSERT_EQ(text("alert"), "");
+}
+
+void BrowserPage::confirm_revoke(const std::string& id, const std::function<void()>& while_asked) {
+  ASSERT_NO_FATAL_FAILURE(click_enabled(id));
+  ASSERT_NO_FATAL_FAILURE(wait_until("document.getElementById('confirm-dialog').open"));
+  if (while_asked) {
+    ASSERT_NO_FATAL_FAILURE(while_asked());
+  }
+  click("confirm-yes");
+  ASSERT_NO_FATAL_FAILURE(
+      wait_until("/(was revoked|^Revoked )/.test(document.getElementById('status').textContent) || "
+                 "!document.getElementById('alert').hidden"));
+  ASSERT_EQ(text("alert"), "");
+}
+
 void BrowserPage::screenshot(const std::string& name) {
   const std::string failed =
       browser_->screenshot(page_, fs::path(TOUCHPASS_TEST_OUTPUT_DIR) / (name + ".png"));

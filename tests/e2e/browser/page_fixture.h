@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -50,6 +51,15 @@ class BrowserPage {
   void click(const std::string& id);
   // Sets the value of the input `id` as if typed.
   void type(const std::string& id, const std::string& text);
+
+  // Clicks the button `id` once it is enabled again (a flow keeps it disabled until it ends).
+  void click_enabled(const std::string& id);
+  // Waits until `view` is shown or the page reports an error; the error must be empty.
+  void wait_for(const std::string& view);
+  // Revokes through the button `id` (one password's, or "revoke all"): clicks it, runs
+  // `while_asked` (if any) while the confirmation is open, confirms, and waits until the page
+  // reports the revocation; it must report no error.
+  void confirm_revoke(const std::string& id, const std::function<void()>& while_asked = {});
 
   // Lays the page out as on a phone (390 x 844 CSS pixels, touch).
   void emulate_phone();

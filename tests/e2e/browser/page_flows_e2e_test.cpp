@@ -57,12 +57,6 @@ class PageFlows : public PageOnTheRelay {
     return password;
   }
 
-  // Clicks the button `id` once it is enabled again (a flow keeps it disabled until it ends).
-  void click_enabled(const std::string& id) {
-    ASSERT_NO_FATAL_FAILURE(wait_until("!document.getElementById('" + id + "').disabled"));
-    click(id);
-  }
-
   // An API client of alice's signed in through a new invitation with a key of the virtual
   // token (labelled "virtual key"), which the page's browser does not have.
   WebClient alice_elsewhere() {
@@ -208,13 +202,7 @@ TEST_F(PageFlows, RevokesAfterTouchpassWebRestarted) {
   ASSERT_TRUE(stack_->restart_web(&error)) << error;
   ASSERT_EQ(stack_->origin() + "/", page_url());
 
-  click_enabled("revoke-phone");
-  ASSERT_NO_FATAL_FAILURE(wait_until("document.getElementById('confirm-dialog').open"));
-  click("confirm-yes");
-  ASSERT_NO_FATAL_FAILURE(
-      wait_until("document.getElementById('status').textContent.includes('was revoked') || "
-                 "!document.getElementById('alert').hidden"));
-  ASSERT_EQ(text("alert"), "");
+  ASSERT_NO_FATAL_FAILURE(confirm_revoke("revoke-phone"));
   EXPECT_EQ(stack_->verify("alice", password), "refused");
   EXPECT_EQ(value("document.getElementById('revoke-phone')"), Json());
   EXPECT_TRUE(shown("grants-empty"));  // touchpassd lists no revoked password
@@ -249,13 +237,7 @@ TEST_F(PageFlows, AddsAnotherKeyAndRevokesAllAfterACancel) {
   EXPECT_EQ(stack_->verify("alice", laptop), "ok");
   EXPECT_EQ(stack_->verify("alice", phone), "ok");
 
-  click_enabled("revoke-all-button");
-  ASSERT_NO_FATAL_FAILURE(wait_until("document.getElementById('confirm-dialog').open"));
-  click("confirm-yes");
-  ASSERT_NO_FATAL_FAILURE(
-      wait_until("document.getElementById('status').textContent.startsWith('Revoked ') || "
-                 "!document.getElementById('alert').hidden"));
-  ASSERT_EQ(text("alert"), "");
+  ASSERT_NO_FATAL_FAILURE(confirm_revoke("revoke-all-button"));
   EXPECT_EQ(text("status"), "Revoked 2 app passwords.");  // 2: the Cancel revoked nothing
   EXPECT_EQ(stack_->verify("alice", laptop), "refused");
   EXPECT_EQ(stack_->verify("alice", phone), "refused");

@@ -28,13 +28,6 @@ class PageOnTheRelay : public PageInBrowser {
     ASSERT_FALSE(spki_hash_.empty());
   }
 
-  // Waits until `view` is shown or the page reports an error; the error must be empty.
-  void wait_for(const std::string& view) {
-    ASSERT_NO_FATAL_FAILURE(wait_until("!document.getElementById('" + view +
-                                       "').hidden || !document.getElementById('alert').hidden"));
-    ASSERT_EQ(text("alert"), "") << stack_->deployment().daemon_log();
-  }
-
   // Waits until the page reports an error (#alert shown).
   void wait_for_alert() {
     ASSERT_NO_FATAL_FAILURE(wait_until("!document.getElementById('alert').hidden"));
