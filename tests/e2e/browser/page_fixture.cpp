@@ -211,6 +211,13 @@ void BrowserPage::confirm_revoke(const std::string& id, const std::function<void
   ASSERT_EQ(text("alert"), "");
 }
 
+void BrowserPage::sign_in(const std::string& user) {
+  type("signin-user", user);
+  click("signin-button");
+  ASSERT_NO_FATAL_FAILURE(wait_for("signed-in-view"));
+  ASSERT_EQ(text("user-name"), user);
+}
+
 void BrowserPage::screenshot(const std::string& name) {
   const std::string failed =
       browser_->screenshot(page_, fs::path(TOUCHPASS_TEST_OUTPUT_DIR) / (name + ".png"));

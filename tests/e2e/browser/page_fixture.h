@@ -61,6 +61,9 @@ class BrowserPage {
   // reports the revocation; it must report no error.
   void confirm_revoke(const std::string& id, const std::function<void()>& while_asked = {});
 
+  // Signs in on the sign-in view as `user` with the key; the signed-in view must show them.
+  void sign_in(const std::string& user);
+
   // Lays the page out as on a phone (390 x 844 CSS pixels, touch).
   void emulate_phone();
   // Problems of the visible view on the current screen: a page wider than the screen, and

@@ -137,10 +137,7 @@ TEST_F(PageFlows, SignsInWithItsOwnKeyWhenAnotherKeyIsEnrolledElsewhere) {
 
   click("signout-button");
   ASSERT_NO_FATAL_FAILURE(wait_for("signin-view"));
-  type("signin-user", "alice");
-  click("signin-button");
-  ASSERT_NO_FATAL_FAILURE(wait_for("signed-in-view"));
-  EXPECT_EQ(text("user-name"), "alice");
+  ASSERT_NO_FATAL_FAILURE(sign_in("alice"));
   ASSERT_NO_FATAL_FAILURE(wait_until("document.querySelectorAll('#tokens-body tr').length === 2"));
   expect_no_page_errors();
 }
@@ -262,10 +259,7 @@ TEST_F(PageFlows, ASessionTouchpassdEndedLeadsBackToSignIn) {
   EXPECT_FALSE(shown("user-bar"));
   // The ended session's cookie (HttpOnly, its CSRF token gone) was cleared with that answer, so
   // signing in again works.
-  type("signin-user", "alice");
-  click("signin-button");
-  ASSERT_NO_FATAL_FAILURE(wait_for("signed-in-view"));
-  EXPECT_EQ(text("user-name"), "alice");
+  ASSERT_NO_FATAL_FAILURE(sign_in("alice"));
 }
 
 TEST_F(PageFlows, AReloadedPageKeepsItsSessionAndIgnoresAnInvitation) {
