@@ -203,14 +203,38 @@
     say("Touch your security key when it blinks…");
     // A sign-in offers all keys one challenge: any of them may answer. An issue derives one
     // challenge per credential (src/ipc/PROTOCOL.md), and a browser cannot ask a key silently
-    // which credential it holds: then only the first key is asked.
+    // which credential it holds: then the key that answered last in this tab (signed in, or was
+    // added) is asked, else the first.
     const shared = usable.every((c) => c.challenge === usable[0].challenge);
-    return TouchpassWebAuthn.assert(offer, shared ? usable : [usable[0]]);
+    const last = usable.find((c) => c.credential === lastKey());
+    const finish = await TouchpassWebAuthn.assert(offer, shared ? usable : [last || usable[0]]);
+    rememberKey(finish.credential);
+    return finish;
   }
 
   async function enrollOffer(offer) {
     say("Insert your security key and touch it when it blinks…");
-    return TouchpassWebAuthn.enroll(offer);
+    const finish = await TouchpassWebAuthn.enroll(offer);
+    rememberKey(finish.credential);
+    return finish;
+  }
+
+  // The credential id of the key that answered last in this tab (kept across reloads in
+  // sessionStorage; it is no secret: touchpassd's offers name it).
+  function lastKey() {
+    try {
+      return sessionStorage.getItem("touchpass-last-key") || "";
+    } catch (error) {
+      return "";
+    }
+  }
+
+  function rememberKey(credential) {
+    try {
+      sessionStorage.setItem("touchpass-last-key", credential);
+    } catch (error) {
+      // storage refused (private mode): the first key is asked next time
+    }
   }
 
   // ---- the password on show ----

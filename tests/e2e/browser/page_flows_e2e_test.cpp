@@ -142,6 +142,21 @@ TEST_F(PageFlows, SignsInWithItsOwnKeyWhenAnotherKeyIsEnrolledElsewhere) {
   expect_no_page_errors();
 }
 
+TEST_F(PageFlows, IssuesWithItsOwnKeyWhenAnotherKeyCameFirst) {
+  // Alice's first key is elsewhere (the virtual token, through the API); the page's key is her
+  // second, so an issue's offer lists the other key first, each with its own challenge.
+  WebClient elsewhere = alice_elsewhere();
+  ASSERT_NO_FATAL_FAILURE(add_key());
+  const std::string code = stack_->invite("alice");
+  ASSERT_NO_FATAL_FAILURE(open("#invite=" + code));
+  click("enroll-button");
+  ASSERT_NO_FATAL_FAILURE(wait_for("signed-in-view"));
+  ASSERT_EQ(keys(elsewhere).size(), 2u);
+  const std::string password = issue_on_page("phone");
+  EXPECT_EQ(stack_->verify("alice", password), "ok");
+  expect_no_page_errors();
+}
+
 TEST_F(PageFlows, IssuesAPasswordForChosenServicesExpiringInNinetyDays) {
   ASSERT_NO_FATAL_FAILURE(emulate_phone());
   ASSERT_NO_FATAL_FAILURE(add_key());
