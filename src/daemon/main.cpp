@@ -130,7 +130,7 @@ int main(int argc, char** argv) {
   // One daemon per store: a second one refuses here, naming the first.
   auto instance = InstanceLock::acquire(config->store);
   if (!instance.ok()) return fail(instance.error().message);
-  auto store = store::SqliteStore::open(config->store);
+  auto store = store::open_sqlite_store(config->store);
   if (!store.ok()) return fail(store.error().message);
   auto pepper = load_pepper_for_store(config->pepper, **store, config->store);
   if (!pepper.ok()) return fail(pepper.error().message);

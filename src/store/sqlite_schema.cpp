@@ -4,9 +4,9 @@
 #include <string>
 #include <string_view>
 
-#include "store/sqlite_support.h"
+#include "store/sql_support.h"
 
-namespace touchpass::store::sqlite {
+namespace touchpass::store::sql {
 
 namespace {
 
@@ -130,39 +130,39 @@ CREATE TABLE invitations (
 CREATE INDEX invitations_user ON invitations (user);
 )sql",
 };
-static_assert(std::size(kMigrations) == static_cast<std::size_t>(kSchemaVersion));
+static_assert(std::size(kMigrations) == static_cast<std::size_t>(kSqliteSchemaVersionMigrated));
 
 }  // namespace
 
-Status migrate(sqlite3* db) {
-  Stmt version(db, "PRAGMA user_version");
-  if (version.step() != SQLITE_ROW) return db_error(db, "read the schema version");
+Status migrate(SqliteConnection& db) {
+  Query version(db, "PRAGMA user_version");
+  if (version.step() != Step::row) return db.error("read the schema version");
   const std::int64_t current = version.integer(0);
   if (current == 0) {
     // A new store has no tables yet; a database with tables but no version is someone else's.
-    Stmt tables(db, "SELECT group_concat(name, ', ') FROM sqlite_master WHERE type = 'table'");
-    if (tables.step() == SQLITE_ROW && !tables.text(0).empty()) {
+    Query tables(db, "SELECT group_concat(name, ', ') FROM sqlite_master WHERE type = 'table'");
+    if (tables.step() == Step::row && !tables.text(0).empty()) {
       return Error{Code::invalid_argument,
                    "The file is an SQLite database but not a touchpass "
                    "store (it has the tables " +
                        tables.text(0) + "); refusing to use it."};
     }
   }
-  if (current > kSchemaVersion) {
+  if (current > kSqliteSchemaVersionMigrated) {
     return Error{Code::invalid_argument, "The store has schema version " + std::to_string(current) +
                                              ", newer than this touchpass understands (" +
-                                             std::to_string(kSchemaVersion) +
+                                             std::to_string(kSqliteSchemaVersionMigrated) +
                                              "); upgrade touchpass."};
   }
-  for (std::int64_t v = current; v < kSchemaVersion; ++v) {
-    Transaction tx(db);
+  for (std::int64_t v = current; v < kSqliteSchemaVersionMigrated; ++v) {
+    Transaction tx(db, Durability::durable);
     if (!tx.begun().ok()) return tx.begun();
     const std::string sql = std::string(kMigrations[static_cast<std::size_t>(v)]) +
                             "PRAGMA user_version=" + std::to_string(v + 1) + ";";
-    if (Status s = exec(db, sql.c_str(), "migrate the schema"); !s.ok()) return s;
+    if (Status s = db.exec(sql.c_str(), "migrate the schema"); !s.ok()) return s;
     if (Status s = tx.commit(); !s.ok()) return s;
   }
   return {};
 }
 
-}  // namespace touchpass::store::sqlite
+}  // namespace touchpass::store::sql

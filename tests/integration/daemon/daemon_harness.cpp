@@ -395,8 +395,8 @@ std::string Deployment::daemon_log() const {
   return read_file(dir_ / "daemon.log");
 }
 
-Result<std::unique_ptr<store::SqliteStore>> Deployment::open_store() const {
-  auto opened = store::SqliteStore::open(store());
+Result<std::unique_ptr<store::SqlStore>> Deployment::open_store() const {
+  auto opened = store::open_sqlite_store(store());
   if (!opened.ok()) return opened;
   std::ifstream in(pepper(), std::ios::binary);
   Bytes bytes(32);

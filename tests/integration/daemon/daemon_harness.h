@@ -169,7 +169,7 @@ class Deployment {
   fs::path audit_anchor() const { return dir_ / "state" / "audit-head"; }
   // The store (the daemon stopped), opened with the keys of this deployment's pepper as the
   // daemon would: for tests that read it, or write to it as touchpassd would.
-  Result<std::unique_ptr<store::SqliteStore>> open_store() const;
+  Result<std::unique_ptr<store::SqlStore>> open_store() const;
   fs::path token_socket(const std::string& name = "token0") const {
     return dir_ / "virtual" / name;
   }

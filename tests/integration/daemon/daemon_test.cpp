@@ -528,7 +528,7 @@ TEST(LargeAnswerTest, ThreeHundredGrantsAndTenThousandAuditEntriesAreListedAndVe
     // key would only make the test slow); the daemon then has to answer with all of them.
     auto opened = deployment.open_store();
     ASSERT_TRUE(opened.ok());
-    store::SqliteStore& store = **opened;
+    store::SqlStore& store = **opened;
     const auto tokens = store.list_tokens("root", false);
     ASSERT_TRUE(tokens.ok() && tokens->size() == 1);
     store::AuditEvent issued;

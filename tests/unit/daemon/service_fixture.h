@@ -88,7 +88,7 @@ class ServiceTest : public ::testing::Test {
     token_ = std::move(*token);
     discovery_.add(token_->info());
 
-    auto s = store::SqliteStore::open(dir_.path() / "store.db");
+    auto s = store::open_sqlite_store(dir_.path() / "store.db");
     ASSERT_TRUE(s.ok()) << s.error().message;
     store_ = std::move(*s);
     auto keys = store::StoreKeys::derive(pepper_.bytes());
@@ -197,7 +197,7 @@ class ServiceTest : public ::testing::Test {
   devices::FakeHotplug hotplug_;
   Config config_;
   SecretBytes pepper_ = SecretBytes::copy_of(std::string(32, '\x5e'));
-  std::unique_ptr<store::SqliteStore> store_;
+  std::unique_ptr<store::SqlStore> store_;
   std::unique_ptr<client::TokenBroker> broker_;
   std::unique_ptr<Throttle> throttle_;
   RefusalLog refusals_;

@@ -33,7 +33,7 @@ class VerifyHandlerTest : public ::testing::Test {
            ("touchpass-verify-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
-    auto s = store::SqliteStore::open(dir_ / "store.db");
+    auto s = store::open_sqlite_store(dir_ / "store.db");
     ASSERT_TRUE(s.ok()) << s.error().message;
     store_ = std::move(*s);
     auto keys = store::StoreKeys::derive(pepper_.bytes());
@@ -126,7 +126,7 @@ class VerifyHandlerTest : public ::testing::Test {
   static inline int counter_ = 0;
   fs::path dir_;
   SecretBytes pepper_ = SecretBytes::copy_of(std::string(32, 'p'));
-  std::unique_ptr<store::SqliteStore> store_;
+  std::unique_ptr<store::SqlStore> store_;
   std::unique_ptr<Throttle> throttle_;
   RefusalLog refusals_;
   std::unique_ptr<VerificationRecorder> recorder_;

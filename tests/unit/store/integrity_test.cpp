@@ -308,7 +308,7 @@ TEST_F(IntegrityTest, AStoreThatLostTheRecordOfItsKeyingIsNeverKeyedAgain) {
   EXPECT_EQ(reopened.code(), Code::integrity);
   // Nor is one whose MACs were wiped too, when the anchor outside says it was keyed.
   ASSERT_EQ(raw_exec("UPDATE grants SET mac = x''; UPDATE tokens SET mac = x''"), SQLITE_OK);
-  auto opened = SqliteStore::open(path_);
+  auto opened = open_sqlite_store(path_);
   ASSERT_TRUE(opened.ok());
   EXPECT_EQ((*opened)->use_keys(keys(), 1764000000, false).code(), Code::integrity);
 }

@@ -126,7 +126,7 @@ TEST_F(InvitationsTest, AStoreOfSchema7GainsTheInvitationsTable) {
 
 TEST_F(InvitationsTest, NothingIsWrittenWithoutTheStoresKeys) {
   store_.reset();
-  auto unkeyed = SqliteStore::open(path_);
+  auto unkeyed = open_sqlite_store(path_);
   ASSERT_TRUE(unkeyed.ok());
   EXPECT_EQ((*unkeyed)->add_invitation(invitation("alice", 0x04), event("invite", "alice")).code(),
             Code::internal);

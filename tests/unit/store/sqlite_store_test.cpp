@@ -26,7 +26,7 @@ TEST_F(SqliteStoreTest, CreatesAPrivateFileAtTheCurrentSchemaVersion) {
   sqlite3_stmt* stmt = nullptr;
   sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, nullptr);
   ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(stmt, 0), SqliteStore::kSchemaVersion);
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), kSqliteSchemaVersion);
   sqlite3_finalize(stmt);
   sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &stmt, nullptr);
   ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
@@ -39,12 +39,11 @@ TEST_F(SqliteStoreTest, RefusesADatabaseFromANewerVersionAndLeavesItAlone) {
   const std::int64_t id = enroll("alice", "key");
   store_.reset();
   ASSERT_EQ(raw_exec("PRAGMA user_version=99"), SQLITE_OK);
-  auto reopened = SqliteStore::open(path_);
+  auto reopened = open_sqlite_store(path_);
   ASSERT_FALSE(reopened.ok());
   EXPECT_EQ(reopened.code(), Code::invalid_argument);
   EXPECT_NE(reopened.error().message.find("newer"), std::string::npos);
-  ASSERT_EQ(raw_exec("PRAGMA user_version=" + std::to_string(SqliteStore::kSchemaVersion)),
-            SQLITE_OK);
+  ASSERT_EQ(raw_exec("PRAGMA user_version=" + std::to_string(kSqliteSchemaVersion)), SQLITE_OK);
   auto again = open_keyed(path_);
   ASSERT_TRUE(again.ok());
   EXPECT_TRUE((*again)->get_token(id).ok());
@@ -53,7 +52,7 @@ TEST_F(SqliteStoreTest, RefusesADatabaseFromANewerVersionAndLeavesItAlone) {
 TEST_F(SqliteStoreTest, RefusesAFileThatIsNotADatabase) {
   const fs::path bad = dir_ / "garbage.db";
   std::ofstream(bad) << "this is not a database, just some text that is long enough";
-  auto s = SqliteStore::open(bad);
+  auto s = open_sqlite_store(bad);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.code(), Code::io_error);
 }
@@ -396,7 +395,7 @@ TEST_F(SqliteStoreTest, ASchemaVersion6StoreIsMigratedAndItsGrantsKeepTheirMacs)
   auto migrated = open_keyed(path_);
   ASSERT_TRUE(migrated.ok()) << migrated.error().message;
   store_ = std::move(*migrated);
-  EXPECT_EQ(raw_value("PRAGMA user_version"), std::to_string(SqliteStore::kSchemaVersion));
+  EXPECT_EQ(raw_value("PRAGMA user_version"), std::to_string(kSqliteSchemaVersion));
   EXPECT_EQ(raw_value(macs), before);  // no row was rewritten
   auto all = store_->list_grants("alice", true);
   ASSERT_TRUE(all.ok());

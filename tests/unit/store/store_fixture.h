@@ -38,8 +38,8 @@ class SqliteStoreTest : public ::testing::Test {
   }
 
   // Opens the store at `path` and gives it its keys, as touchpassd does at start.
-  static Result<std::unique_ptr<SqliteStore>> open_keyed(const std::filesystem::path& path) {
-    auto s = SqliteStore::open(path);
+  static Result<std::unique_ptr<SqlStore>> open_keyed(const std::filesystem::path& path) {
+    auto s = open_sqlite_store(path);
     if (!s.ok()) return s;
     if (Status k = (*s)->use_keys(keys(), 1764000000, true); !k.ok()) return k.error();
     return s;
@@ -184,7 +184,7 @@ class SqliteStoreTest : public ::testing::Test {
   std::mt19937 rng_{42};
   std::filesystem::path dir_;
   std::filesystem::path path_;
-  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<SqlStore> store_;
 };
 
 }  // namespace touchpass::store

@@ -1,12 +1,12 @@
-// SqliteStore::audited_write, shared by the files that define SqliteStore's writes
+// SqlStore::audited_write, shared by the files that define SqlStore's writes
 // (sqlite_store.cpp, sqlite_invitations.cpp). Internal to the store.
 #pragma once
 
 #include <string>
 #include <string_view>
 
-#include "store/sqlite_store.h"
-#include "store/sqlite_support.h"
+#include "store/sql_store.h"
+#include "store/sql_support.h"
 
 namespace touchpass::store {
 
@@ -14,13 +14,13 @@ inline constexpr std::string_view kNoKeys =
     "The store was opened without its keys; nothing may be written to it.";
 
 template <class F>
-auto SqliteStore::audited_write(const AuditEvent& audit, F&& body)
+auto SqlStore::audited_write(const AuditEvent& audit, F&& body)
     -> decltype(body(std::declval<AuditEvent&>())) {
   using Out = decltype(body(std::declval<AuditEvent&>()));
-  auto outcome = sqlite::guarded([&]() -> Out {
+  auto outcome = sql::guarded([&]() -> Out {
     std::lock_guard lock(mu_);
     if (!keys_) return Error{Code::internal, std::string(kNoKeys)};
-    sqlite::Transaction tx(db_);
+    sql::Transaction tx(*db_, sql::Durability::durable);
     if (!tx.begun().ok()) return tx.begun().error();
     AuditEvent entry = audit;
     auto result = body(entry);

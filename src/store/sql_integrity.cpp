@@ -1,18 +1,19 @@
-// SqliteStore's integrity: keying a store, the audit head and its anchor, and checking the
+// SqlStore's integrity: keying a store, the audit head and its anchor, and checking the
 // tables against the audit log (integrity.h).
 #include <algorithm>
+#include <cstdint>
 #include <set>
 #include <string>
 
 #include "store/audit_chain.h"
 #include "store/integrity.h"
-#include "store/sqlite_rows.h"
-#include "store/sqlite_store.h"
-#include "store/sqlite_support.h"
+#include "store/sql_rows.h"
+#include "store/sql_store.h"
+#include "store/sql_support.h"
 
 namespace touchpass::store {
 
-using namespace sqlite;
+using namespace sql;
 
 namespace {
 
@@ -39,39 +40,64 @@ void collect_ids(const std::string& text, std::string_view note, std::set<std::s
 
 }  // namespace
 
-Status SqliteStore::use_keys(std::shared_ptr<const StoreKeys> keys, UnixTime now, bool may_key) {
+Result<std::int64_t> SqlStore::recorded_keying_locked() {
+  Query q(*db_, "SELECT value FROM meta WHERE key = ?");
+  q.bind(1, kKeyedFrom);
+  const Step rc = q.step();
+  if (rc == Step::done) return std::int64_t{0};
+  if (rc != Step::row) return db_->error("read the store's keying");
+  // Decimal digits (an SQLite store of schema 8 or older holds an integer, which SQLite reads
+  // as the same digits).
+  const Bytes value = q.blob(0);
+  std::int64_t entry = 0;
+  for (const std::uint8_t c : value) {
+    if (c < '0' || c > '9' || entry > (INT64_MAX - 9) / 10) {
+      return broken("The store's record of its keying is damaged.");
+    }
+    entry = entry * 10 + (c - '0');
+  }
+  if (entry < 1) return broken("The store's record of its keying is damaged.");
+  return entry;
+}
+
+Status SqlStore::use_keys(std::shared_ptr<const StoreKeys> keys, UnixTime now, bool may_key) {
   if (!keys) return Error{Code::internal, "No store keys were given."};
   return guarded([&]() -> Status {
     std::lock_guard lock(mu_);
     keys_ = std::move(keys);
-    Stmt q(db_, "SELECT value FROM meta WHERE key = ?");
-    q.bind(1, kKeyedFrom);
-    const int rc = q.step();
-    if (rc == SQLITE_ROW) {
-      keyed_from_ = q.integer(0);
-      if (keyed_from_ < 1) return broken("The store's record of its keying is damaged.");
+    auto recorded = recorded_keying_locked();
+    if (!recorded.ok()) return recorded.error();
+    if (*recorded > 0) {
+      keyed_from_ = *recorded;
       return Status();
     }
-    if (rc != SQLITE_DONE) return db_error(db_, "read the store's keying");
     if (!may_key) {
       return broken(
           "The audit anchor says this store's log was keyed, but the store has no record of "
           "its keying: the store was changed outside touchpassd. Restore it from a backup.");
     }
+    Transaction tx(*db_, Durability::durable);
+    if (!tx.begun().ok()) return tx.begun();
+    // Another host on the same database may have keyed it while this one waited to write.
+    recorded = recorded_keying_locked();
+    if (!recorded.ok()) return recorded.error();
+    if (*recorded > 0) {
+      keyed_from_ = *recorded;
+      return Status();
+    }
     // Never keyed. A store whose rows carry MACs has been keyed before and lost the record of
     // it: keying it again would bless whatever was changed in it meanwhile.
-    Stmt macs(db_,
-              "SELECT EXISTS (SELECT 1 FROM grants WHERE length(mac) > 0) OR "
-              "EXISTS (SELECT 1 FROM tokens WHERE length(mac) > 0)");
-    if (macs.step() != SQLITE_ROW) return db_error(db_, "look into the store");
+    Query macs(*db_,
+               "SELECT EXISTS (SELECT 1 FROM grants WHERE length(mac) > 0) OR "
+               "EXISTS (SELECT 1 FROM tokens WHERE length(mac) > 0)");
+    if (macs.step() != Step::row) return db_->error("look into the store");
     if (macs.integer(0) != 0) {
       return broken(
           "The store's rows carry MACs but its record of when its audit log was keyed is "
           "missing: the store was changed outside touchpassd. Restore it from a backup.");
     }
-    Transaction tx(db_);
-    if (!tx.begun().ok()) return tx.begun();
     if (Status s = protect_existing_rows_locked(now); !s.ok()) {
+      keyed_from_ = 0;
       pending_head_.reset();
       return s;
     }
@@ -85,28 +111,28 @@ Status SqliteStore::use_keys(std::shared_ptr<const StoreKeys> keys, UnixTime now
   });
 }
 
-Status SqliteStore::protect_existing_rows_locked(UnixTime now) {
-  Stmt last(db_, "SELECT coalesce(max(seq), 0) FROM audit");
-  if (last.step() != SQLITE_ROW) return db_error(db_, "read the audit log");
+Status SqlStore::protect_existing_rows_locked(UnixTime now) {
+  Query last(*db_, "SELECT coalesce(max(seq), 0) FROM audit");
+  if (last.step() != Step::row) return db_->error("read the audit log");
   keyed_from_ = last.integer(0) + 1;
-  Stmt record(db_, "INSERT INTO meta (key, value) VALUES (?, ?)");
-  record.bind(1, kKeyedFrom).bind(2, keyed_from_);
+  Query record(*db_, "INSERT INTO meta (key, value) VALUES (?, ?)");
+  record.bind(1, kKeyedFrom).bind(2, bytes_of(std::to_string(keyed_from_)));
   if (Status s = record.run("record the store's keying"); !s.ok()) return s;
 
-  Stmt tokens(db_, "SELECT " + std::string(kTokenColumns) + " FROM tokens");
+  Query tokens(*db_, "SELECT " + std::string(kTokenColumns) + " FROM tokens");
   long token_count = 0;
-  for (int rc; (rc = tokens.step()) != SQLITE_DONE;) {
-    if (rc != SQLITE_ROW) return db_error(db_, "read the tokens");
+  for (Step rc; (rc = tokens.step()) != Step::done;) {
+    if (rc != Step::row) return db_->error("read the tokens");
     auto token = read_token(tokens, nullptr);
     if (!token.ok()) return token.error();
     if (Status s = write_token_row_mac_locked(*token); !s.ok()) return s;
     ++token_count;
   }
-  Stmt grants(db_, "SELECT " + std::string(kGrantColumns) + " FROM grants");
-  Stmt set_mac(db_, "UPDATE grants SET mac = ? WHERE grant_id = ?");
+  Query grants(*db_, "SELECT " + std::string(kGrantColumns) + " FROM grants");
+  Query set_mac(*db_, "UPDATE grants SET mac = ? WHERE grant_id = ?");
   long grant_count = 0;
-  for (int rc; (rc = grants.step()) != SQLITE_DONE;) {
-    if (rc != SQLITE_ROW) return db_error(db_, "read the grants");
+  for (Step rc; (rc = grants.step()) != Step::done;) {
+    if (rc != Step::row) return db_->error("read the grants");
     auto g = read_grant(grants, nullptr);
     if (!g.ok()) return g.error();
     auto mac = keys_->grant_mac(*g);
@@ -130,64 +156,64 @@ Status SqliteStore::protect_existing_rows_locked(UnixTime now) {
   return append_audit_locked(protect);
 }
 
-void SqliteStore::publish_head_locked(bool durable) {
+void SqlStore::publish_head_locked(bool durable) {
   if (!pending_head_) return;
   const AuditHead head = std::move(*pending_head_);
   pending_head_.reset();
   if (observer_) observer_(head, durable);
 }
 
-void SqliteStore::set_audit_observer(AuditObserver observer) {
+void SqlStore::set_audit_observer(AuditObserver observer) {
   std::lock_guard lock(mu_);
   observer_ = std::move(observer);
 }
 
-Result<AuditHead> SqliteStore::audit_head() {
+Result<AuditHead> SqlStore::audit_head() {
   return guarded([&]() -> Result<AuditHead> {
     std::lock_guard lock(mu_);
     return audit_head_locked();
   });
 }
 
-Result<AuditHead> SqliteStore::audit_head_locked() {
+Result<AuditHead> SqlStore::audit_head_locked() {
   AuditHead head;
   head.keyed_from = keyed_from_;
-  Stmt q(db_, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
-  const int rc = q.step();
-  if (rc == SQLITE_ROW) {
+  Query q(*db_, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
+  const Step rc = q.step();
+  if (rc == Step::row) {
     head.seq = q.integer(0);
     head.hash = q.blob(1);
-  } else if (rc != SQLITE_DONE) {
-    return db_error(db_, "read the audit log");
+  } else if (rc != Step::done) {
+    return db_->error("read the audit log");
   }
   return head;
 }
 
-Status SqliteStore::check_audit_anchor(const AuditHead& anchor) {
+Status SqlStore::check_audit_anchor(const AuditHead& anchor) {
   return guarded([&]() -> Status {
     std::lock_guard lock(mu_);
     return check_audit_anchor_locked(anchor);
   });
 }
 
-Status SqliteStore::check_audit_anchor_locked(const AuditHead& anchor) {
+Status SqlStore::check_audit_anchor_locked(const AuditHead& anchor) {
   if (anchor.keyed_from != keyed_from_) {
     return broken("The audit log was keyed from entry " + std::to_string(anchor.keyed_from) +
                   " as anchored, but the store says " + std::to_string(keyed_from_) +
                   ": the store was changed outside touchpassd.");
   }
   if (anchor.seq == 0) return Status();
-  Stmt q(db_, "SELECT hash FROM audit WHERE seq = ?");
+  Query q(*db_, "SELECT hash FROM audit WHERE seq = ?");
   q.bind(1, anchor.seq);
-  const int rc = q.step();
-  if (rc == SQLITE_DONE) {
+  const Step rc = q.step();
+  if (rc == Step::done) {
     auto head = audit_head_locked();
     const std::string last = head.ok() ? std::to_string(head->seq) : "?";
     return broken("The audit log ends at entry " + last + ", but entry " +
                   std::to_string(anchor.seq) +
                   " was recorded outside the database: entries were removed from its end.");
   }
-  if (rc != SQLITE_ROW) return db_error(db_, "read the audit log");
+  if (rc != Step::row) return db_->error("read the audit log");
   if (!mac_matches(q.blob(0), anchor.hash)) {
     return broken("Audit entry " + std::to_string(anchor.seq) +
                   " is not the one recorded outside the database: the log was rewritten.");
@@ -195,7 +221,7 @@ Status SqliteStore::check_audit_anchor_locked(const AuditHead& anchor) {
   return Status();
 }
 
-Status SqliteStore::check_tables_locked(const std::vector<AuditEntry>& entries) {
+Status SqlStore::check_tables_locked(const std::vector<AuditEntry>& entries) {
   std::set<std::string> issued, revoked;
   UnixTime keyed_at = 0;
   for (const AuditEntry& e : entries) {
@@ -204,9 +230,9 @@ Status SqliteStore::check_tables_locked(const std::vector<AuditEntry>& entries) 
     collect_ids(e.event.detail, kIssuedGrantNote, issued);
     collect_ids(e.event.detail, kRevokedGrantsNote, revoked);
   }
-  Stmt tokens(db_, "SELECT " + std::string(kTokenColumns) + " FROM tokens ORDER BY id");
+  Query tokens(*db_, "SELECT " + std::string(kTokenColumns) + " FROM tokens ORDER BY id");
   auto token_rows = collect_rows(
-      db_, tokens, [&](const Stmt& row) { return read_token(row, keys_.get()); }, "read tokens");
+      tokens, [&](const Query& row) { return read_token(row, keys_.get()); }, "read tokens");
   if (!token_rows.ok()) return token_rows.error();
   for (const TokenRecord& t : *token_rows) {
     if (!t.intact) {
@@ -216,9 +242,9 @@ Status SqliteStore::check_tables_locked(const std::vector<AuditEntry>& entries) 
                     "not match.");
     }
   }
-  Stmt grants(db_, "SELECT " + std::string(kGrantColumns) + " FROM grants ORDER BY created");
+  Query grants(*db_, "SELECT " + std::string(kGrantColumns) + " FROM grants ORDER BY created");
   auto grant_rows = collect_rows(
-      db_, grants, [&](const Stmt& row) { return read_grant(row, keys_.get()); }, "read grants");
+      grants, [&](const Query& row) { return read_grant(row, keys_.get()); }, "read grants");
   if (!grant_rows.ok()) return grant_rows.error();
   for (const GrantRecord& g : *grant_rows) {
     const std::string id = to_hex(g.grant_id);

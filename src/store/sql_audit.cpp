@@ -1,18 +1,19 @@
-// SqliteStore's audit log: appending (inside a write's transaction), listing and checking.
+// SqlStore's audit log: appending (inside a write's transaction), listing and checking.
+#include <cstdint>
 #include <string>
 
 #include "store/audit_chain.h"
 #include "store/integrity.h"
-#include "store/sqlite_store.h"
-#include "store/sqlite_support.h"
+#include "store/sql_store.h"
+#include "store/sql_support.h"
 
 namespace touchpass::store {
 
-using namespace sqlite;
+using namespace sql;
 
 namespace {
 
-AuditEntry read_audit_entry(const Stmt& q) {
+AuditEntry read_audit_entry(const Query& q) {
   AuditEntry e;
   e.seq = q.integer(0);
   e.event.time = q.integer(1);
@@ -30,16 +31,16 @@ AuditEntry read_audit_entry(const Stmt& q) {
 
 }  // namespace
 
-Status SqliteStore::append_audit_locked(const AuditEvent& audit) {
-  Stmt last(db_, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
+Status SqlStore::append_audit_locked(const AuditEvent& audit) {
+  Query last(*db_, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
   std::int64_t seq = 1;
   Bytes prev(kAuditHashSize, 0);
-  const int rc = last.step();
-  if (rc == SQLITE_ROW) {
+  const Step rc = last.step();
+  if (rc == Step::row) {
     seq = last.integer(0) + 1;
     prev = last.blob(1);
-  } else if (rc != SQLITE_DONE) {
-    return db_error(db_, "read the audit log");
+  } else if (rc != Step::done) {
+    return db_->error("read the audit log");
   }
   // Every entry from keyed_from_ on is linked under the audit key; older ones (a store made
   // before v6) keep their plain SHA-256 links.
@@ -49,9 +50,9 @@ Status SqliteStore::append_audit_locked(const AuditEvent& audit) {
   auto link = keys_->audit_link(prev, seq, audit);
   if (!link.ok()) return link.error();
   const Bytes& hash = *link;
-  Stmt ins(db_,
-           "INSERT INTO audit (seq, time, actor_uid, actor, action, user, object, result, "
-           "detail, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)");
+  Query ins(*db_,
+            "INSERT INTO audit (seq, time, actor_uid, actor, action, \"user\", object, result, "
+            "detail, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)");
   ins.bind(1, seq)
       .bind(2, audit.time)
       .bind(3, audit.actor_uid)
@@ -68,19 +69,19 @@ Status SqliteStore::append_audit_locked(const AuditEvent& audit) {
   return {};
 }
 
-Result<std::vector<AuditEntry>> SqliteStore::list_audit(const std::string& user, int limit) {
+Result<std::vector<AuditEntry>> SqlStore::list_audit(const std::string& user, int limit) {
   return guarded([&]() -> Result<std::vector<AuditEntry>> {
     std::lock_guard lock(mu_);
-    Stmt q(db_,
-           "SELECT * FROM (SELECT seq, time, actor_uid, actor, action, user, object, result, "
-           "detail, prev_hash, hash FROM audit WHERE (?1 = '' OR user = ?1 OR actor = ?1) "
-           "ORDER BY seq DESC LIMIT ?2) ORDER BY seq");
-    q.bind(1, user).bind(2, std::int64_t{limit > 0 ? limit : -1});
-    return collect(db_, q, read_audit_entry, "read the audit log");
+    Query q(*db_,
+            "SELECT * FROM (SELECT seq, time, actor_uid, actor, action, \"user\", object, result, "
+            "detail, prev_hash, hash FROM audit WHERE (?1 = '' OR \"user\" = ?1 OR actor = ?1) "
+            "ORDER BY seq DESC LIMIT ?2) AS newest ORDER BY seq");
+    q.bind(1, user).bind(2, limit > 0 ? std::int64_t{limit} : INT64_MAX);
+    return collect(q, read_audit_entry, "read the audit log");
   });
 }
 
-Status SqliteStore::verify_audit(const std::optional<AuditHead>& anchor) {
+Status SqlStore::verify_audit(const std::optional<AuditHead>& anchor) {
   Result<std::vector<AuditEntry>> entries = list_audit("", 0);
   if (!entries.ok()) return entries.status();
   return guarded([&]() -> Status {

@@ -10,9 +10,9 @@
 #include "store/integrity.h"
 #include "store/records.h"
 #include "store/scopes.h"
-#include "store/sqlite_support.h"
+#include "store/sql_support.h"
 
-namespace touchpass::store::sqlite {
+namespace touchpass::store::sql {
 
 // Every column of a token row, in TokenRecord's order, then its MAC.
 extern const std::string_view kTokenColumns;
@@ -23,11 +23,11 @@ extern const std::string_view kGrantColumns;
 // The token kind in column `col`, stored as its name (token_kind_name). Any other text is an
 // integrity error naming `row` (e.g. "security key \"work\" of alice"): touchpassd writes no
 // other, so the row was changed outside it.
-Result<TokenKind> read_kind(const Stmt& s, int col, const std::string& row);
+Result<TokenKind> read_kind(const Query& s, int col, const std::string& row);
 
 // Reads a row of kTokenColumns / kGrantColumns; `intact` says whether its MAC matches under
 // `keys` (false without keys). Errors: integrity when the row cannot be a record (read_kind).
-Result<TokenRecord> read_token(const Stmt& s, const StoreKeys* keys);
-Result<GrantRecord> read_grant(const Stmt& s, const StoreKeys* keys);
+Result<TokenRecord> read_token(const Query& s, const StoreKeys* keys);
+Result<GrantRecord> read_grant(const Query& s, const StoreKeys* keys);
 
-}  // namespace touchpass::store::sqlite
+}  // namespace touchpass::store::sql

@@ -1,8 +1,8 @@
-#include "store/sqlite_rows.h"
+#include "store/sql_rows.h"
 
-namespace touchpass::store::sqlite {
+namespace touchpass::store::sql {
 
-Result<TokenKind> read_kind(const Stmt& s, int col, const std::string& row) {
+Result<TokenKind> read_kind(const Query& s, int col, const std::string& row) {
   const auto kind = token_kind_from_name(s.text(col));
   if (kind) return *kind;
   return Error{Code::integrity, "The record of " + row +
@@ -12,11 +12,11 @@ Result<TokenKind> read_kind(const Stmt& s, int col, const std::string& row) {
 }
 
 const std::string_view kTokenColumns =
-    "id, user, label, kind, credential, rp_id, algorithm, public_key, uv, sign_count, aaguid, "
+    "id, \"user\", label, kind, credential, rp_id, algorithm, public_key, uv, sign_count, aaguid, "
     "attestation_format, attestation_x5c, device, is_virtual, created, revoked, rolling_challenge, "
     "rolling_hash, mac";
 
-Result<TokenRecord> read_token(const Stmt& s, const StoreKeys* keys) {
+Result<TokenRecord> read_token(const Query& s, const StoreKeys* keys) {
   TokenRecord t;
   t.id = s.integer(0);
   t.user = s.text(1);
@@ -49,12 +49,12 @@ Result<TokenRecord> read_token(const Stmt& s, const StoreKeys* keys) {
 }
 
 const std::string_view kGrantColumns =
-    "grant_id, user, name, scopes, created, expires, token_id, kind, credential, verifier, "
+    "grant_id, \"user\", name, scopes, created, expires, token_id, kind, credential, verifier, "
     "proof_auth_data, proof_signature, revoked, last_used, last_service, last_remote, version, "
     "rp_id, proof_client_data, "
     "(SELECT revoked IS NOT NULL FROM tokens WHERE tokens.id = grants.token_id), mac";
 
-Result<GrantRecord> read_grant(const Stmt& s, const StoreKeys* keys) {
+Result<GrantRecord> read_grant(const Query& s, const StoreKeys* keys) {
   GrantRecord g;
   g.grant_id = s.blob(0);
   g.user = s.text(1);
@@ -87,4 +87,4 @@ Result<GrantRecord> read_grant(const Stmt& s, const StoreKeys* keys) {
   return g;
 }
 
-}  // namespace touchpass::store::sqlite
+}  // namespace touchpass::store::sql
