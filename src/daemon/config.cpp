@@ -73,6 +73,20 @@ const ConfigSetters<Config>& setters() {
        [](Config& c, std::string_view v) { return set_path(c.verify_socket, v, true); }},
       {"store", [](Config& c, std::string_view v) { return set_path(c.store, v, false); }},
       {"pepper", [](Config& c, std::string_view v) { return set_path(c.pepper, v, false); }},
+      {"postgresql",
+       [](Config& c, std::string_view v) -> std::optional<std::string> {
+         for (char ch : v) {
+           if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) {
+             return "a libpq connection string may not hold control characters";
+           }
+         }
+         c.postgresql = std::string(v);
+         return std::nullopt;
+       }},
+      {"postgresql_password_file",
+       [](Config& c, std::string_view v) { return set_path(c.postgresql_password_file, v, true); }},
+      {"postgresql_connections",
+       [](Config& c, std::string_view v) { return set_int(c.postgresql_connections, v, 1, 64); }},
       {"audit_anchor",
        [](Config& c, std::string_view v) { return set_path(c.audit_anchor, v, true); }},
       {"virtual_token_dir",

@@ -26,7 +26,16 @@ struct Config {
   // group service_group), so no other local user can even queue a connection where the mail
   // server's verifications arrive. Empty: verify.sock beside `socket`.
   std::filesystem::path verify_socket;
+  // The SQLite store (sqlite_store.h), unless `postgresql` is set.
   std::filesystem::path store = "/var/lib/touchpass/touchpass.db";
+  // The PostgreSQL store several hosts share (postgres_store.h): a libpq connection string,
+  // e.g. "host=db.example dbname=touchpass user=touchpass sslmode=verify-full". It may not hold
+  // the password, which is read from `postgresql_password_file`. Empty (the default): SQLite.
+  std::string postgresql;
+  // The PostgreSQL role's password: the file's first line. Only touchpassd's user may read it
+  // (a file others may read is refused). Empty: no password (e.g. TLS client certificates).
+  std::filesystem::path postgresql_password_file;
+  int postgresql_connections = 4;  // PostgreSQL connections for verification
   std::filesystem::path pepper = "/var/lib/touchpass/pepper";
   // Where the audit log's head is anchored outside the database (audit_anchor.h). Empty:
   // audit-head beside the store.

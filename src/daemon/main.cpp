@@ -25,9 +25,9 @@
 #include "daemon/log.h"
 #include "daemon/pepper.h"
 #include "daemon/server.h"
+#include "daemon/store_opening.h"
 #include "daemon/service.h"
 #include "store/integrity.h"
-#include "store/sqlite_store.h"
 
 namespace {
 
@@ -127,18 +127,21 @@ int main(int argc, char** argv) {
     }
   }
 
-  // One daemon per store: a second one refuses here, naming the first.
+  // One daemon per store (per host, for a shared PostgreSQL store): a second one refuses
+  // here, naming the first.
   auto instance = InstanceLock::acquire(config->store);
   if (!instance.ok()) return fail(instance.error().message);
-  auto store = store::open_sqlite_store(config->store);
-  if (!store.ok()) return fail(store.error().message);
-  auto pepper = load_pepper_for_store(config->pepper, **store, config->store);
+  auto opened = open_configured_store(*config);
+  if (!opened.ok()) return fail(opened.error().message);
+  auto& store = opened->store;
+  log_info("the store: " + opened->name);
+  auto pepper = load_pepper_for_store(config->pepper, *store, opened->name);
   if (!pepper.ok()) return fail(pepper.error().message);
   // Rows and the audit log under keys from the pepper; the log's head anchored outside.
   auto keys = store::StoreKeys::derive(pepper->bytes());
   if (!keys.ok()) return fail(keys.error().message);
   const AuditAnchor anchor(config->audit_anchor_path());
-  if (Status s = protect_store(**store, std::move(*keys), anchor, std::time(nullptr)); !s.ok()) {
+  if (Status s = protect_store(*store, std::move(*keys), anchor, std::time(nullptr)); !s.ok()) {
     return fail(std::string(s.message()));
   }
 
@@ -149,7 +152,7 @@ int main(int argc, char** argv) {
         "touchpass CLI finds them (--virtual-tokens, --no-usb)");
   }
   const auto clock = [] { return static_cast<store::UnixTime>(std::time(nullptr)); };
-  auto locks = (*store)->list_throttles();
+  auto locks = store->list_throttles();
   if (!locks.ok()) return fail(locks.error().message);
   ThrottlePolicy policy;
   policy.base_delay = config->failure_delay;
@@ -159,8 +162,8 @@ int main(int argc, char** argv) {
   policy.user_failures = config->user_failures;
   Throttle throttle(policy, *locks, clock());
   RefusalLog refusals;
-  VerificationRecorder recorder(**store, throttle, refusals, kRecordInterval, clock);
-  Service service(*config, **store, **store, throttle, refusals, recorder, std::move(*pepper),
+  VerificationRecorder recorder(*store, throttle, refusals, kRecordInterval, clock);
+  Service service(*config, *store, *store, throttle, refusals, recorder, std::move(*pepper),
                   clock, [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); });
 
   UniqueFd listen_fd = systemd_socket();

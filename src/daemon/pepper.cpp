@@ -103,7 +103,7 @@ Result<Bytes> pepper_fingerprint(const SecretBytes& pepper) {
 
 Result<SecretBytes> load_pepper_for_store(const std::filesystem::path& path,
                                           store::AdminStore& store,
-                                          const std::filesystem::path& store_path) {
+                                          std::string_view store_name) {
   auto recorded = store.pepper_fingerprint();
   if (!recorded.ok()) return recorded.error();
   auto in_use = store.holds_data();
@@ -114,7 +114,7 @@ Result<SecretBytes> load_pepper_for_store(const std::filesystem::path& path,
     if (pepper.code() != Code::not_found) return pepper.error();
     return Error{Code::not_found,
                  "The pepper " + path.string() + " is missing, but the store " +
-                     store_path.string() +
+                     std::string(store_name) +
                      " holds security keys and app passwords that need it. Restore the pepper "
                      "file from your backup (a new pepper would make every app password fail); "
                      "or, to start afresh, move the store away."};
@@ -124,12 +124,23 @@ Result<SecretBytes> load_pepper_for_store(const std::filesystem::path& path,
   if (recorded->has_value() && **recorded != *fingerprint) {
     return Error{Code::invalid_argument,
                  "The pepper " + path.string() + " is not the one the store " +
-                     store_path.string() + " was made with (fingerprint " + to_hex(*fingerprint) +
+                     std::string(store_name) + " was made with (fingerprint " +
+                     to_hex(*fingerprint) +
                      ", the store expects " + to_hex(**recorded) +
                      "). Restore the store's pepper file from your backup."};
   }
   if (!recorded->has_value()) {
     if (Status s = store.set_pepper_fingerprint(*fingerprint); !s.ok()) return s.error();
+    // The store keeps the first fingerprint: another host sharing it may have been first.
+    auto kept = store.pepper_fingerprint();
+    if (!kept.ok()) return kept.error();
+    if (!kept->has_value() || **kept != *fingerprint) {
+      return Error{Code::invalid_argument,
+                   "Another host recorded its pepper in the store " + std::string(store_name) +
+                       " first, and it is not " + path.string() +
+                       ". Every host of one store needs the same pepper: copy that host's "
+                       "pepper file here (mode 0600) and start touchpassd again."};
+    }
   }
   return pepper;
 }

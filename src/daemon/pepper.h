@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <string_view>
 
 #include "core/bytes.h"
 #include "core/secret.h"
@@ -27,9 +28,9 @@ Result<Bytes> pepper_fingerprint(const SecretBytes& pepper);
 // Loads the pepper for `store` and checks it is the store's (the daemon's start-up): a store
 // that holds anything never gets a new pepper — a missing pepper is an error that says what to
 // restore — and a pepper whose fingerprint differs from the one the store recorded is refused.
-// A store that has no fingerprint yet gets the pepper's.
+// A store that has no fingerprint yet gets the pepper's — unless another host sharing the store
+// recorded a different one first (invalid_argument). `store_name` names the store in errors.
 Result<SecretBytes> load_pepper_for_store(const std::filesystem::path& path,
-                                          store::AdminStore& store,
-                                          const std::filesystem::path& store_path);
+                                          store::AdminStore& store, std::string_view store_name);
 
 }  // namespace touchpass::daemon
