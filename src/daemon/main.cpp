@@ -25,8 +25,8 @@
 #include "daemon/log.h"
 #include "daemon/pepper.h"
 #include "daemon/server.h"
-#include "daemon/store_opening.h"
 #include "daemon/service.h"
+#include "daemon/store_opening.h"
 #include "store/integrity.h"
 
 namespace {
@@ -163,8 +163,8 @@ int main(int argc, char** argv) {
   Throttle throttle(policy, *locks, clock());
   RefusalLog refusals;
   VerificationRecorder recorder(*store, throttle, refusals, kRecordInterval, clock);
-  Service service(*config, *store, *store, throttle, refusals, recorder, std::move(*pepper),
-                  clock, [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); });
+  Service service(*config, *store, *store, throttle, refusals, recorder, std::move(*pepper), clock,
+                  [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); });
 
   UniqueFd listen_fd = systemd_socket();
   const bool activated = listen_fd.valid();

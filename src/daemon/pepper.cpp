@@ -102,8 +102,7 @@ Result<Bytes> pepper_fingerprint(const SecretBytes& pepper) {
 }
 
 Result<SecretBytes> load_pepper_for_store(const std::filesystem::path& path,
-                                          store::AdminStore& store,
-                                          std::string_view store_name) {
+                                          store::AdminStore& store, std::string_view store_name) {
   auto recorded = store.pepper_fingerprint();
   if (!recorded.ok()) return recorded.error();
   auto in_use = store.holds_data();
@@ -125,8 +124,7 @@ Result<SecretBytes> load_pepper_for_store(const std::filesystem::path& path,
     return Error{Code::invalid_argument,
                  "The pepper " + path.string() + " is not the one the store " +
                      std::string(store_name) + " was made with (fingerprint " +
-                     to_hex(*fingerprint) +
-                     ", the store expects " + to_hex(**recorded) +
+                     to_hex(*fingerprint) + ", the store expects " + to_hex(**recorded) +
                      "). Restore the store's pepper file from your backup."};
   }
   if (!recorded->has_value()) {
