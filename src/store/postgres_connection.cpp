@@ -62,9 +62,13 @@ std::string describe_failure(const PGresult* result, PGconn* conn) {
   const char* primary = result ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
   std::string message = primary ? first_line(primary) : first_line(PQerrorMessage(conn));
   if (message.empty()) message = "the database gave no reason";
+  // The server reports in_hot_standby (PostgreSQL 14 and later) whenever it changes.
+  const char* standby = PQparameterStatus(conn, "in_hot_standby");
   const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
-  if (state && std::strcmp(state, kReadOnlyTransaction) == 0) {
-    message += " (the database accepts no writes: it is a read-only standby, or read-only)";
+  if (standby && std::strcmp(standby, "on") == 0) {
+    message += " (the database is a read-only hot standby)";
+  } else if (state && std::strcmp(state, kReadOnlyTransaction) == 0) {
+    message += " (the database accepts no writes)";
   }
   return message;
 }
@@ -387,6 +391,9 @@ Result<std::unique_ptr<PostgresConnection>> PostgresConnection::open(
                                               first_line(PQerrorMessage(conn.get())) + ".",
                                           {conninfo_password.view(), password.value_or("")})};
   }
+  // Notices (e.g. "table does not exist, skipping") are not errors; libpq would print them.
+  PQsetNoticeProcessor(
+      conn.get(), [](void*, const char*) {}, nullptr);
   return std::unique_ptr<PostgresConnection>(new PostgresConnection(conn.release()));
 }
 
