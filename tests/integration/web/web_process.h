@@ -14,17 +14,9 @@
 #include <vector>
 
 #include "core/fd.h"
+#include "support/test_certificate.h"
 
 namespace touchpass::testing {
-
-// A self-signed certificate for 127.0.0.1 and mail.example.test, and its key, made by the
-// openssl command.
-struct TestCertificate {
-  std::filesystem::path certificate;
-  std::filesystem::path key;
-  // Writes cert.pem and key.pem (EC P-256, one day) into `dir`; false if openssl failed.
-  static std::optional<TestCertificate> make(const std::filesystem::path& dir);
-};
 
 class WebProcess {
  public:
