@@ -372,6 +372,9 @@ Result<std::unique_ptr<PostgresConnection>> PostgresConnection::open(
       "connect_timeout",  "keepalives",       "keepalives_idle", "keepalives_interval",
       "keepalives_count", "application_name", "dbname"};
   std::vector<const char*> values = {"5", "1", "30", "10", "3", "touchpassd", conninfo.c_str()};
+  // The store's text is UTF-8, whatever the environment says.
+  keywords.push_back("client_encoding");
+  values.push_back("UTF8");
   if (password) {
     keywords.push_back("password");
     values.push_back(given_password.view().data());

@@ -41,8 +41,9 @@ class PostgresConnection final : public Connection {
   // Connects with `conninfo`, a libpq connection string or URI (sslmode and the rest pass
   // through). `password`, when given, overrides one in `conninfo`; this function's copies of it
   // are wiped. Defaults that `conninfo` may override: connect_timeout=5, TCP keepalives,
-  // application_name=touchpassd. io_error naming the host and database (never the password)
-  // when the connection fails; invalid_argument when `conninfo` cannot be parsed.
+  // application_name=touchpassd; client_encoding is always UTF8. io_error naming the host and
+  // database (never the password) when the connection fails; invalid_argument when `conninfo`
+  // cannot be parsed.
   static Result<std::unique_ptr<PostgresConnection>> open(
       const std::string& conninfo, std::optional<std::string_view> password = std::nullopt);
 

@@ -364,9 +364,14 @@ TEST_F(PostgresStandbyTest, AStandbyServesReadsRefusesWritesUntilPromoted) {
       << refused.message();
 
   ASSERT_TRUE(standby_server->promote(&error)) << error;
-  read_only = standby->read_only();
-  ASSERT_TRUE(read_only.ok()) << read_only.error().message;
-  EXPECT_FALSE(*read_only);
+  // pg_ctl returns once the control file says so; backends may see the end of recovery a moment
+  // later. Waits for that (no time limit but the test's).
+  for (;;) {
+    read_only = standby->read_only();
+    ASSERT_TRUE(read_only.ok()) << read_only.error().message;
+    if (!*read_only) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   ASSERT_TRUE(standby->begin_write(Durability::durable).ok());
   run(*standby, "INSERT INTO items (id) VALUES (2)");
   ASSERT_TRUE(standby->commit().ok());
