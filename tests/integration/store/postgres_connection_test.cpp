@@ -293,6 +293,25 @@ TEST_F(PostgresConnectionTest, ALostConnectionFailsOnceThenReconnects) {
   EXPECT_EQ(count_items(*connection_), 1);
 }
 
+TEST_F(PostgresConnectionTest, AConnectionLostInATransactionFailsItsCommit) {
+  ASSERT_TRUE(connection_->begin_write(Durability::durable).ok());
+  run(*connection_, "INSERT INTO items (id) VALUES (1)");
+  std::string error;
+  ASSERT_TRUE(server_->restart(&error)) << error;
+
+  Query lost(*connection_, "INSERT INTO items (id) VALUES (2)");
+  EXPECT_EQ(lost.step(), Step::error);
+  // Not re-opened inside the transaction: its statements, and its commit, fail.
+  Query after(*connection_, "INSERT INTO items (id) VALUES (3)");
+  EXPECT_EQ(after.step(), Step::error);
+  EXPECT_NE(after.error("add").message.find("lost during the transaction"), std::string::npos)
+      << after.error("add").message;
+  EXPECT_FALSE(connection_->commit().ok());
+  connection_->rollback();
+
+  EXPECT_EQ(count_items(*connection_), 0);
+}
+
 TEST_F(PostgresConnectionTest, ConnectsWithThePasswordGivenApart) {
   auto connection =
       PostgresConnection::open(server_->conninfo_without_password(), server_->password());
