@@ -1,6 +1,5 @@
 #include "store/postgres_schema.h"
 
-#include <initializer_list>
 #include <iterator>
 #include <string>
 #include <string_view>
@@ -10,7 +9,7 @@ namespace touchpass::store::sql {
 
 namespace {
 
-using Statements = std::initializer_list<std::string_view>;
+using Statements = std::vector<std::string_view>;
 
 // kMigrations[i] brings the schema from version i to i + 1, a statement at a time. Version 1
 // is the SQLite store's version 8.

@@ -123,10 +123,16 @@ struct Usage {
 // A source of verifications (a client address, or its IPv6 network) locked out after too
 // many failures; kept in the store so that a restart does not lift the lock.
 struct Throttle {
-  std::string key;  // the source
+  std::string key;  // the source (or, in a shared store, "user:" and a user name)
   int failures = 0;
   UnixTime last_failure = 0;
   UnixTime locked_until = 0;  // 0: not locked (the entry is then removed)
+};
+
+// How a shared store counts failures (VerificationStore::count_failure).
+struct FailureRule {
+  int limit = 0;               // failures that lock the key; 0: it is never locked
+  std::int64_t lockout = 900;  // seconds a lock lasts, and after which a run of failures ends
 };
 
 // What verification learned in the last few seconds, written in one transaction that is not
@@ -136,6 +142,8 @@ struct VerificationBatch {
   std::vector<Throttle> throttles;  // locks to keep (locked_until > 0) or remove (0)
   std::vector<AuditEvent> audits;   // aggregated refusals and lockouts
   UnixTime now = 0;                 // locks that ended before this are removed
+  // Unlocked failure counts (shared stores) whose last failure is this old or older go too.
+  UnixTime forget_before = 0;
 };
 
 struct AuditEntry {

@@ -331,25 +331,33 @@ Result<std::optional<GrantRecord>> SqlStore::find_grant_by_verifier(const Bytes&
   return found;
 }
 
+SqlStore::ReaderLease SqlStore::lease_reader() {
+  const std::size_t n = readers_.size();
+  const std::size_t first = next_reader_.fetch_add(1, std::memory_order_relaxed) % n;
+  for (std::size_t i = 0; i < n; ++i) {
+    Reader* candidate = readers_[(first + i) % n].get();
+    std::unique_lock<std::mutex> attempt(candidate->mu, std::try_to_lock);
+    if (attempt.owns_lock()) return {candidate, std::move(attempt)};
+  }
+  Reader* reader = readers_[first].get();
+  return {reader, std::unique_lock<std::mutex>(reader->mu)};
+}
+
+template <class F>
+auto SqlStore::on_counting_connection(F&& body)
+    -> decltype(body(std::declval<sql::Connection&>())) {
+  if (sole_writer_) {
+    std::lock_guard lock(mu_);
+    return body(*db_);
+  }
+  ReaderLease lease = lease_reader();
+  return body(*lease.reader->connection);
+}
+
 Result<std::optional<GrantRecord>> SqlStore::look_up_verifier(const Bytes& verifier) {
   return guarded([&]() -> Result<std::optional<GrantRecord>> {
-    // A free reader if there is one, else wait for the next in turn.
-    const std::size_t n = readers_.size();
-    const std::size_t first = next_reader_.fetch_add(1, std::memory_order_relaxed) % n;
-    Reader* reader = nullptr;
-    std::unique_lock<std::mutex> lock;
-    for (std::size_t i = 0; i < n && reader == nullptr; ++i) {
-      Reader* candidate = readers_[(first + i) % n].get();
-      std::unique_lock<std::mutex> attempt(candidate->mu, std::try_to_lock);
-      if (attempt.owns_lock()) {
-        reader = candidate;
-        lock = std::move(attempt);
-      }
-    }
-    if (reader == nullptr) {
-      reader = readers_[first].get();
-      lock = std::unique_lock<std::mutex>(reader->mu);
-    }
+    ReaderLease lease = lease_reader();
+    Reader* reader = lease.reader;
     Query q(*reader->connection, *reader->by_verifier);
     q.bind(1, verifier);
     const Step rc = q.step();
@@ -492,8 +500,10 @@ Status SqlStore::write_verification_batch(const VerificationBatch& batch) {
         drop.reset();
       }
     }
-    Query ended(*db_, "DELETE FROM throttle WHERE locked_until <= ?");
-    ended.bind(1, batch.now);
+    Query ended(*db_,
+                "DELETE FROM throttle WHERE (locked_until > 0 AND locked_until <= ?) OR "
+                "(locked_until = 0 AND last_failure <= ?)");
+    ended.bind(1, batch.now).bind(2, batch.forget_before);
     if (Status s = ended.run("remove ended locks"); !s.ok()) return s;
     for (const AuditEvent& e : batch.audits) {
       if (Status s = append_audit_locked(e); !s.ok()) return s;
@@ -519,6 +529,74 @@ Result<std::vector<Throttle>> SqlStore::list_throttles() {
                           row.integer(3)};
         },
         "read the throttle state");
+  });
+}
+
+namespace {
+
+Throttle read_throttle(const Query& row) {
+  return Throttle{row.text(0), static_cast<int>(row.integer(1)), row.integer(2), row.integer(3)};
+}
+
+}  // namespace
+
+Result<Throttle> SqlStore::count_failure(const std::string& key, UnixTime now,
+                                         const FailureRule& rule) {
+  return guarded([&]() -> Result<Throttle> {
+    return on_counting_connection([&](sql::Connection& connection) -> Result<Throttle> {
+      // One statement, so that hosts counting the same key at once each add their failure.
+      // A run starts over after a lock that ended, or when its last failure is a lockout old.
+      const std::string restart =
+          "((throttle.locked_until > 0 AND throttle.locked_until <= ?2) OR "
+          "(throttle.locked_until = 0 AND ?2 - throttle.last_failure >= ?4))";
+      const std::string counted =
+          "(CASE WHEN " + restart + " THEN 1 ELSE throttle.failures + 1 END)";
+      Query q(connection,
+              "INSERT INTO throttle (key, failures, last_failure, locked_until) "
+              "VALUES (?1, 1, ?2, CASE WHEN ?3 = 1 THEN ?2 + ?4 ELSE 0 END) "
+              "ON CONFLICT (key) DO UPDATE SET failures = " +
+                  counted +
+                  ", last_failure = ?2, locked_until = CASE "
+                  "WHEN throttle.locked_until > ?2 THEN throttle.locked_until "
+                  "WHEN ?3 > 0 AND " +
+                  counted +
+                  " >= ?3 THEN ?2 + ?4 ELSE 0 END "
+                  "RETURNING key, failures, last_failure, locked_until");
+      q.bind(1, key).bind(2, now).bind(3, std::int64_t{rule.limit}).bind(4, rule.lockout);
+      if (q.step() != Step::row) return q.error("count a failure");
+      Throttle state = read_throttle(q);
+      if (q.step() != Step::done) return q.error("count a failure");
+      return state;
+    });
+  });
+}
+
+Result<Throttle> SqlStore::throttle_state(const std::string& key) {
+  return guarded([&]() -> Result<Throttle> {
+    return on_counting_connection([&](sql::Connection& connection) -> Result<Throttle> {
+      Query q(connection,
+              "SELECT key, failures, last_failure, locked_until FROM throttle WHERE key = ?");
+      q.bind(1, key);
+      const Step rc = q.step();
+      if (rc == Step::done) return Throttle{key, 0, 0, 0};
+      if (rc != Step::row) return q.error("read a failure count");
+      return read_throttle(q);
+    });
+  });
+}
+
+Status SqlStore::forget_throttles(const std::vector<std::string>& keys) {
+  return guarded([&]() -> Status {
+    return on_counting_connection([&](sql::Connection& connection) -> Status {
+      if (keys.empty()) return Query(connection, "DELETE FROM throttle").run("lift every lock");
+      Query drop(connection, "DELETE FROM throttle WHERE key = ?");
+      for (const std::string& key : keys) {
+        drop.bind(1, key);
+        if (Status s = drop.run("lift a lock"); !s.ok()) return s;
+        drop.reset();
+      }
+      return Status();
+    });
   });
 }
 

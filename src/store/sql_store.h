@@ -73,6 +73,11 @@ class SqlStore final : public VerificationStore, public AdminStore {
 
   Status write_verification_batch(const VerificationBatch& batch) override;
   Result<std::vector<Throttle>> list_throttles() override;
+  bool shares_throttles() const override { return !sole_writer_; }
+  Result<Throttle> count_failure(const std::string& key, UnixTime now,
+                                 const FailureRule& rule) override;
+  Result<Throttle> throttle_state(const std::string& key) override;
+  Status forget_throttles(const std::vector<std::string>& keys) override;
   Result<std::optional<Bytes>> pepper_fingerprint() override;
   Status set_pepper_fingerprint(const Bytes& fingerprint) override;
   Result<bool> holds_data() override;
@@ -150,6 +155,17 @@ class SqlStore final : public VerificationStore, public AdminStore {
   };
   static constexpr std::size_t kVerifierCacheSize = 4096;
   void forget_verifiers();
+  // A reader for one look-up: a free one if there is one, else the next in turn (waited for).
+  struct ReaderLease {
+    Reader* reader;
+    std::unique_lock<std::mutex> lock;
+  };
+  ReaderLease lease_reader();
+  // Runs `body(connection)` where a shared store counts failures: on a reader (a PostgreSQL
+  // connection can write), or on the writer under mu_ for a store of one host (SQLite's
+  // readers are read-only).
+  template <class F>
+  auto on_counting_connection(F&& body) -> decltype(body(std::declval<sql::Connection&>()));
   // find_grant_by_verifier without the cache: on a read connection.
   Result<std::optional<GrantRecord>> look_up_verifier(const Bytes& verifier);
   VerifierCache cache_;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "core/bytes.h"
@@ -30,6 +31,20 @@ class VerificationStore {
 
   // Every stored lock (loaded once at start).
   virtual Result<std::vector<Throttle>> list_throttles() = 0;
+
+  // Failure counts that several hosts share. A store that several hosts use (PostgreSQL)
+  // shares_throttles(): verification then counts failures here (throttle.h) rather than only in
+  // memory. Keys are sources, or "user:" and a user name.
+  virtual bool shares_throttles() const = 0;
+  // Counts one failure of `key` at `now`, atomically with every other host's: a run of
+  // failures whose last is `rule.lockout` old, or a lock that has ended, starts over; reaching
+  // `rule.limit` locks the key until now + rule.lockout. The key's state after the count.
+  virtual Result<Throttle> count_failure(const std::string& key, UnixTime now,
+                                         const FailureRule& rule) = 0;
+  // The key's state as stored (failures 0 when there is none).
+  virtual Result<Throttle> throttle_state(const std::string& key) = 0;
+  // Removes the counts and locks of `keys`, or every one when `keys` is empty.
+  virtual Status forget_throttles(const std::vector<std::string>& keys) = 0;
 };
 
 }  // namespace touchpass::store

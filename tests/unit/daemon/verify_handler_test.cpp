@@ -264,6 +264,18 @@ class VerificationOnlyStore final : public store::VerificationStore {
   Result<std::vector<store::Throttle>> list_throttles() override {
     return std::vector<store::Throttle>{};
   }
+  // One host: failures are counted in memory only, never here.
+  bool shares_throttles() const override { return false; }
+  Result<store::Throttle> count_failure(const std::string&, store::UnixTime,
+                                        const store::FailureRule&) override {
+    return Error{Code::internal, "not a shared store"};
+  }
+  Result<store::Throttle> throttle_state(const std::string&) override {
+    return Error{Code::internal, "not a shared store"};
+  }
+  Status forget_throttles(const std::vector<std::string>&) override {
+    return Error{Code::internal, "not a shared store"};
+  }
 };
 
 TEST(VerifyHandlerOnAVerificationStoreTest, AnUnreadableStoreGivesNoVerdictAndCountsNoFailure) {
