@@ -48,7 +48,9 @@ Result<Outcome> Service::unlock(const Peer& peer, const ipc::Request& request) {
     return Error{Code::permission_denied, "Only root and members of the group \"" +
                                               config_.admin_group + "\" may unlock sources."};
   }
-  const int unlocked = throttle_.unlock(request.source, request.user.value_or(""));
+  const auto lifted = throttle_.unlock(request.source, request.user.value_or(""));
+  if (!lifted.ok()) return lifted.error();
+  const int unlocked = *lifted;
   recorder_.flush();  // the store forgets the locks now, not at the next batch
   store::AuditEvent e = audit(peer, "unlock", request.user.value_or(""), what);
   e.detail = std::to_string(unlocked) + (unlocked == 1 ? " source" : " sources") + " unlocked";

@@ -31,6 +31,9 @@ Result<Outcome> Service::password_enroll_begin(const Peer& gateway, const ipc::R
   const Error refused{Code::refused, "The user name or the password is wrong."};
 
   Throttle::Attempt attempt = throttle_.admit(source, user, now);
+  if (attempt.unavailable()) {
+    return Error{Code::io_error, "The store's failure counts cannot be read right now."};
+  }
   if (!attempt.admitted()) {
     refusals_.refused(actor, "first-key", user, "", source,
                       "source locked after too many failures; not evaluated", now);

@@ -160,7 +160,8 @@ int main(int argc, char** argv) {
   policy.source_failures = config->lockout_failures;
   policy.lockout = config->lockout;
   policy.user_failures = config->user_failures;
-  Throttle throttle(policy, *locks, clock());
+  // Several hosts on one store count failures in it (throttle.h).
+  Throttle throttle(policy, *locks, clock(), store->shares_throttles() ? store.get() : nullptr);
   RefusalLog refusals;
   VerificationRecorder recorder(*store, throttle, refusals, kRecordInterval, clock);
   Service service(*config, *store, *store, throttle, refusals, recorder, std::move(*pepper), clock,

@@ -13,7 +13,16 @@
 // locked: the right password from a source that is not locked is always accepted.
 //
 // State lives in memory, bounded (least recently failed entries are forgotten first); locks
-// are handed to the store in batches (take_changes) so that a restart keeps them. Thread-safe.
+// are handed to the store in batches (take_changes) so that a restart keeps them.
+//
+// With a store that several hosts share (VerificationStore::shares_throttles, e.g. PostgreSQL),
+// the counts live in the store, and the check and count are one atomic step there too: each
+// admission reserves its attempt in the store (reserve_attempt) and each settlement ends it,
+// counting a failure (the source's, and the user's as "user:NAME"), so a guesser spread over
+// several mail servers is counted once and never gets past the limit. An attempt beyond the
+// limit while others are evaluated waits for them (on any host) as above, asking the store again
+// every few milliseconds. When the store cannot be read, nothing is evaluated
+// (Attempt::unavailable): no verdict, not a refusal. Thread-safe.
 #pragma once
 
 #include <chrono>
@@ -25,7 +34,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/status.h"
 #include "store/records.h"
+#include "store/verification_store.h"
 
 namespace touchpass::daemon {
 
@@ -40,9 +51,11 @@ struct ThrottlePolicy {
 
 class Throttle {
  public:
-  // Starts with the locks `persisted` (those that ended before `now` are dropped).
+  // Starts with the locks `persisted` (those that ended before `now` are dropped). `shared`:
+  // the store that keeps the counts when several hosts share it (it must outlive the
+  // throttle); nullptr for one host.
   Throttle(ThrottlePolicy policy, const std::vector<store::Throttle>& persisted,
-           store::UnixTime now);
+           store::UnixTime now, store::VerificationStore* shared = nullptr);
 
   // One verification attempt. While it lives and is not settled, it counts against its
   // source's limit; destroying it unsettled (the store failed) releases that.
@@ -51,8 +64,12 @@ class Throttle {
     Attempt(Attempt&& other) noexcept;
     Attempt& operator=(Attempt&&) = delete;
     ~Attempt();
-    // False when the source is locked or at its limit: do not evaluate; refuse.
+    // False when the source is locked or at its limit, or the shared store cannot be read: do
+    // not evaluate.
     bool admitted() const { return admitted_; }
+    // Not admitted because the shared store could not be read: no verdict (unavailable), not a
+    // refusal.
+    bool unavailable() const { return unavailable_; }
     const std::string& source() const { return source_; }
 
    private:
@@ -66,6 +83,7 @@ class Throttle {
     std::string source_;
     std::string user_;
     bool admitted_;
+    bool unavailable_ = false;
     bool settled_ = false;
   };
 
@@ -85,8 +103,10 @@ class Throttle {
   std::chrono::milliseconds refusal_delay() const { return policy_.base_delay; }
 
   // Lifts the locks of `source` (or of every source that failed for `user`, or all when both
-  // are empty) and forgets their failures; returns how many sources were unlocked.
-  int unlock(const std::string& source, const std::string& user);
+  // are empty) and forgets their failures; returns how many sources were unlocked. With a
+  // shared store, also there (for `user`: the sources this host saw failing for the user, and
+  // the user's count); the error is the store's when it cannot be changed.
+  Result<int> unlock(const std::string& source, const std::string& user);
 
   struct SourceState {
     std::string source;
@@ -101,8 +121,10 @@ class Throttle {
   int user_failures(const std::string& user, store::UnixTime now);
 
   // Locks that changed since the last call, for the store: locked ones to keep, lifted ones
-  // (locked_until == 0) to remove.
+  // (locked_until == 0) to remove. None with a shared store (it has them already).
   std::vector<store::Throttle> take_changes();
+  // Runs of failures that ended this long before `now` may be forgotten by the store.
+  store::UnixTime forget_before(store::UnixTime now) const { return now - policy_.lockout.count(); }
 
  private:
   struct Entry {
@@ -119,6 +141,15 @@ class Throttle {
   };
 
   Entry& touch(Table& table, const std::string& key);
+  // admit, settle and release with a shared store (mu_ not held).
+  Attempt admit_shared(const std::string& source, const std::string& user, store::UnixTime now);
+  Verdict settle_shared(Attempt& attempt, bool accepted, store::UnixTime now);
+  void release_shared(Attempt& attempt);
+  std::vector<SourceState> locked_shared(const std::string& user, store::UnixTime now);
+  // The rule of a source's (or, `user`, a user's) count in a shared store.
+  store::FailureRule shared_rule(bool user) const;
+  // Remembers that `user` failed from `source` (mu_ held), for `locked`.
+  void note_user(Entry& e, const std::string& user);
   // Forgets a run of failures that ended a lockout period ago, and an ended lock.
   void expire(Entry& e, store::UnixTime now) const;
   std::chrono::milliseconds delay_for(int failures) const;
@@ -126,6 +157,7 @@ class Throttle {
   void mark_changed(const std::string& source, const Entry& e);
 
   ThrottlePolicy policy_;
+  store::VerificationStore* shared_;
   std::mutex mu_;
   std::condition_variable settled_;  // an attempt of a source at its limit has settled
   int waiting_ = 0;                  // attempts waiting for that

@@ -44,6 +44,7 @@ void VerificationRecorder::flush() {
   batch.throttles = throttle_.take_changes();
   batch.audits = refusals_.take();
   batch.now = clock_();
+  batch.forget_before = throttle_.forget_before(batch.now);
   for (const store::AuditEvent& e : batch.audits) {
     log_info(e.action + " " + e.user + (e.object.empty() ? "" : " for " + e.object) + ": " +
              e.detail);

@@ -37,6 +37,9 @@ Status VerifyHandler::verify(const Peer& peer, const ipc::Request& request,
   const std::string source = source_of(request.remote, settings_.ipv6_prefix);
 
   Throttle::Attempt attempt = throttle_.admit(source, user, now);
+  if (attempt.unavailable()) {
+    return Status(Code::io_error, "The store's failure counts cannot be read right now.");
+  }
   if (!attempt.admitted()) {
     refusals_.refused(actor, "verify", user, request.service, source,
                       "source locked after too many failures; not evaluated", now);

@@ -12,7 +12,7 @@ namespace {
 using Statements = std::vector<std::string_view>;
 
 // kMigrations[i] brings the schema from version i to i + 1, a statement at a time. Version 1
-// is the SQLite store's version 8.
+// is the SQLite store's version 9.
 const std::vector<Statements> kMigrations = {
     {
         R"sql(CREATE TABLE touchpass_schema (
@@ -91,7 +91,9 @@ $body$ BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $body$)sql",
   key TEXT PRIMARY KEY,
   failures BIGINT NOT NULL,
   last_failure BIGINT NOT NULL,
-  locked_until BIGINT NOT NULL
+  locked_until BIGINT NOT NULL,
+  pending BIGINT NOT NULL DEFAULT 0,
+  pending_since BIGINT NOT NULL DEFAULT 0
 ))sql",
         R"sql(CREATE TABLE meta (
   key TEXT PRIMARY KEY,

@@ -129,10 +129,19 @@ struct Throttle {
   UnixTime locked_until = 0;  // 0: not locked (the entry is then removed)
 };
 
-// How a shared store counts failures (VerificationStore::count_failure).
+// How a shared store counts attempts and failures (VerificationStore::reserve_attempt).
 struct FailureRule {
   int limit = 0;               // failures that lock the key; 0: it is never locked
   std::int64_t lockout = 900;  // seconds a lock lasts, and after which a run of failures ends
+  // Seconds after which the attempts a key has under evaluation are taken for abandoned (their
+  // host stopped before it ended them), counted from the newest.
+  std::int64_t abandoned_after = 30;
+};
+
+// The answer to VerificationStore::reserve_attempt.
+struct Reservation {
+  bool admitted = false;  // reserved: evaluate it, then end_attempt
+  Throttle state;         // the key's count and lock (as they were, when not admitted)
 };
 
 // What verification learned in the last few seconds, written in one transaction that is not

@@ -500,9 +500,11 @@ Status SqlStore::write_verification_batch(const VerificationBatch& batch) {
         drop.reset();
       }
     }
+    // Ended locks, and (shared stores) runs of failures long over with no attempt under way.
     Query ended(*db_,
-                "DELETE FROM throttle WHERE (locked_until > 0 AND locked_until <= ?) OR "
-                "(locked_until = 0 AND last_failure <= ?)");
+                "DELETE FROM throttle WHERE (locked_until > 0 AND locked_until <= ?1) OR "
+                "(locked_until = 0 AND last_failure <= ?2 AND "
+                "(pending = 0 OR pending_since <= ?2))");
     ended.bind(1, batch.now).bind(2, batch.forget_before);
     if (Status s = ended.run("remove ended locks"); !s.ok()) return s;
     for (const AuditEvent& e : batch.audits) {
@@ -540,29 +542,96 @@ Throttle read_throttle(const Query& row) {
 
 }  // namespace
 
-Result<Throttle> SqlStore::count_failure(const std::string& key, UnixTime now,
-                                         const FailureRule& rule) {
+namespace {
+
+// The parts of the throttle statements (parameters: ?1 key, ?2 now, ?3 limit, ?4 lockout,
+// ?5 abandoned_after, ?6 failed). The existing row is "throttle".
+// A lock that has ended, or a run whose last failure is a lockout old, starts over.
+constexpr std::string_view kLockEnded =
+    "(throttle.locked_until > 0 AND throttle.locked_until <= ?2)";
+constexpr std::string_view kRunOld =
+    "(throttle.locked_until = 0 AND ?2 - throttle.last_failure >= ?4)";
+
+std::string current_failures() {
+  return "(CASE WHEN " + std::string(kLockEnded) + " OR " + std::string(kRunOld) +
+         " THEN 0 ELSE throttle.failures END)";
+}
+std::string current_lock() {
+  return "(CASE WHEN " + std::string(kLockEnded) + " THEN 0 ELSE throttle.locked_until END)";
+}
+// Attempts under evaluation, unless the newest was reserved so long ago that all are abandoned.
+std::string current_pending() {
+  return "(CASE WHEN throttle.pending_since <= ?2 - ?5 THEN 0 ELSE throttle.pending END)";
+}
+
+constexpr std::string_view kThrottleColumns = "key, failures, last_failure, locked_until";
+
+}  // namespace
+
+Result<Reservation> SqlStore::reserve_attempt(const std::string& key, UnixTime now,
+                                              const FailureRule& rule) {
+  return guarded([&]() -> Result<Reservation> {
+    return on_counting_connection([&](sql::Connection& connection) -> Result<Reservation> {
+      // One statement: hosts reserving at once are each counted, and none past the limit.
+      Query q(connection,
+              "INSERT INTO throttle (key, failures, last_failure, locked_until, pending, "
+              "pending_since) VALUES (?1, 0, 0, 0, 1, ?2) "
+              "ON CONFLICT (key) DO UPDATE SET failures = " +
+                  current_failures() + ", locked_until = " + current_lock() +
+                  ", pending = " + current_pending() +
+                  " + 1, pending_since = ?2 "
+                  "WHERE " +
+                  current_lock() + " = 0 AND " + current_failures() + " + " + current_pending() +
+                  " < ?3 RETURNING " + std::string(kThrottleColumns));
+      q.bind(1, key).bind(2, now).bind(3, std::int64_t{rule.limit}).bind(4, rule.lockout);
+      q.bind(5, rule.abandoned_after);
+      const Step rc = q.step();
+      if (rc == Step::row) {
+        Reservation reserved{true, read_throttle(q)};
+        if (q.step() != Step::done) return q.error("reserve an attempt");
+        return reserved;
+      }
+      if (rc != Step::done) return q.error("reserve an attempt");
+      // Refused: locked, or full. Read the state as it is.
+      Query state(connection, "SELECT " + std::string(kThrottleColumns) + ", " + current_lock() +
+                                  " FROM throttle WHERE key = ?1");
+      state.bind(1, key).bind(2, now);
+      const Step found = state.step();
+      // Gone meanwhile (lifted, or forgotten): not locked; the caller asks again.
+      if (found == Step::done) return Reservation{false, Throttle{key, 0, 0, 0}};
+      if (found != Step::row) return state.error("read a failure count");
+      Reservation refused{false, read_throttle(state)};
+      refused.state.locked_until = state.integer(4);
+      return refused;
+    });
+  });
+}
+
+Result<Throttle> SqlStore::end_attempt(const std::string& key, UnixTime now, bool failed,
+                                       const FailureRule& rule) {
   return guarded([&]() -> Result<Throttle> {
     return on_counting_connection([&](sql::Connection& connection) -> Result<Throttle> {
-      // One statement, so that hosts counting the same key at once each add their failure.
-      // A run starts over after a lock that ended, or when its last failure is a lockout old.
       const std::string restart =
-          "((throttle.locked_until > 0 AND throttle.locked_until <= ?2) OR "
-          "(throttle.locked_until = 0 AND ?2 - throttle.last_failure >= ?4))";
+          "(" + std::string(kLockEnded) + " OR " + std::string(kRunOld) + ")";
       const std::string counted =
           "(CASE WHEN " + restart + " THEN 1 ELSE throttle.failures + 1 END)";
       Query q(connection,
-              "INSERT INTO throttle (key, failures, last_failure, locked_until) "
-              "VALUES (?1, 1, ?2, CASE WHEN ?3 = 1 THEN ?2 + ?4 ELSE 0 END) "
-              "ON CONFLICT (key) DO UPDATE SET failures = " +
+              "INSERT INTO throttle (key, failures, last_failure, locked_until, pending, "
+              "pending_since) VALUES (?1, ?6, ?6 * ?2, "
+              "CASE WHEN ?6 = 1 AND ?3 = 1 THEN ?2 + ?4 ELSE 0 END, 0, 0) "
+              "ON CONFLICT (key) DO UPDATE SET "
+              "pending = CASE WHEN throttle.pending > 0 THEN throttle.pending - 1 ELSE 0 END, "
+              "failures = CASE WHEN ?6 = 0 THEN throttle.failures ELSE " +
                   counted +
-                  ", last_failure = ?2, locked_until = CASE "
+                  " END, "
+                  "last_failure = CASE WHEN ?6 = 0 THEN throttle.last_failure ELSE ?2 END, "
+                  "locked_until = CASE WHEN ?6 = 0 THEN throttle.locked_until "
                   "WHEN throttle.locked_until > ?2 THEN throttle.locked_until "
                   "WHEN ?3 > 0 AND " +
-                  counted +
-                  " >= ?3 THEN ?2 + ?4 ELSE 0 END "
-                  "RETURNING key, failures, last_failure, locked_until");
+                  counted + " >= ?3 THEN ?2 + ?4 ELSE 0 END RETURNING " +
+                  std::string(kThrottleColumns));
       q.bind(1, key).bind(2, now).bind(3, std::int64_t{rule.limit}).bind(4, rule.lockout);
+      q.bind(5, rule.abandoned_after).bind(6, std::int64_t{failed ? 1 : 0});
       if (q.step() != Step::row) return q.error("count a failure");
       Throttle state = read_throttle(q);
       if (q.step() != Step::done) return q.error("count a failure");

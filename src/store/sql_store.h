@@ -74,8 +74,10 @@ class SqlStore final : public VerificationStore, public AdminStore {
   Status write_verification_batch(const VerificationBatch& batch) override;
   Result<std::vector<Throttle>> list_throttles() override;
   bool shares_throttles() const override { return !sole_writer_; }
-  Result<Throttle> count_failure(const std::string& key, UnixTime now,
-                                 const FailureRule& rule) override;
+  Result<Reservation> reserve_attempt(const std::string& key, UnixTime now,
+                                      const FailureRule& rule) override;
+  Result<Throttle> end_attempt(const std::string& key, UnixTime now, bool failed,
+                               const FailureRule& rule) override;
   Result<Throttle> throttle_state(const std::string& key) override;
   Status forget_throttles(const std::vector<std::string>& keys) override;
   Result<std::optional<Bytes>> pepper_fingerprint() override;

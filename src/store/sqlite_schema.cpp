@@ -129,6 +129,12 @@ CREATE TABLE invitations (
 );
 CREATE INDEX invitations_user ON invitations (user);
 )sql",
+    // v9: attempts under evaluation, for stores that several hosts share (postgres_store.h,
+    // VerificationStore::reserve_attempt); the schema is the same for both.
+    R"sql(
+ALTER TABLE throttle ADD COLUMN pending INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE throttle ADD COLUMN pending_since INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 static_assert(std::size(kMigrations) == static_cast<std::size_t>(kSqliteSchemaVersionMigrated));
 

@@ -32,15 +32,22 @@ class VerificationStore {
   // Every stored lock (loaded once at start).
   virtual Result<std::vector<Throttle>> list_throttles() = 0;
 
-  // Failure counts that several hosts share. A store that several hosts use (PostgreSQL)
-  // shares_throttles(): verification then counts failures here (throttle.h) rather than only in
-  // memory. Keys are sources, or "user:" and a user name.
+  // Attempts and failures that several hosts share. A store that several hosts use
+  // (PostgreSQL) shares_throttles(): verification then counts them here (throttle.h) rather
+  // than in memory. Keys are sources, or "user:" and a user name.
   virtual bool shares_throttles() const = 0;
-  // Counts one failure of `key` at `now`, atomically with every other host's: a run of
-  // failures whose last is `rule.lockout` old, or a lock that has ended, starts over; reaching
-  // `rule.limit` locks the key until now + rule.lockout. The key's state after the count.
-  virtual Result<Throttle> count_failure(const std::string& key, UnixTime now,
-                                         const FailureRule& rule) = 0;
+  // Reserves one attempt of `key` at `now`, atomically with every other host: admitted only
+  // while the key is not locked and its failures plus the attempts under evaluation (on any
+  // host) stay below `rule.limit`. A run of failures whose last is `rule.lockout` old, or a
+  // lock that has ended, starts over. Not admitted: the state says whether it is locked
+  // (locked_until > now) or only full (wait for an attempt to end, and ask again).
+  virtual Result<Reservation> reserve_attempt(const std::string& key, UnixTime now,
+                                              const FailureRule& rule) = 0;
+  // Ends an attempt (reserved or not: a key without one is left at none) and, when `failed`,
+  // counts its failure, locking the key until now + rule.lockout when that reaches
+  // `rule.limit`. The key's state after.
+  virtual Result<Throttle> end_attempt(const std::string& key, UnixTime now, bool failed,
+                                       const FailureRule& rule) = 0;
   // The key's state as stored (failures 0 when there is none).
   virtual Result<Throttle> throttle_state(const std::string& key) = 0;
   // Removes the counts and locks of `keys`, or every one when `keys` is empty.

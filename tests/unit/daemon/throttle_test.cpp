@@ -157,15 +157,15 @@ TEST(ThrottleTest, UnlockLiftsLocksBySourceByUserOrAll) {
   ASSERT_EQ(t.locked("", kNow).size(), 3u);
   ASSERT_EQ(t.locked("bob", kNow).size(), 2u);
   t.take_changes();
-  EXPECT_EQ(t.unlock("192.0.2.7", ""), 1);
+  EXPECT_EQ(*t.unlock("192.0.2.7", ""), 1);
   EXPECT_TRUE(t.admit("192.0.2.7", "alice", kNow).admitted());
-  EXPECT_EQ(t.unlock("", "bob"), 2);
+  EXPECT_EQ(*t.unlock("", "bob"), 2);
   EXPECT_TRUE(t.locked("", kNow).empty());
   auto changes = t.take_changes();
   ASSERT_EQ(changes.size(), 3u);
   for (const auto& c : changes) EXPECT_EQ(c.locked_until, 0);  // remove from the store
   fail(t, "192.0.2.7", "alice");
-  EXPECT_EQ(t.unlock("", ""), 1);
+  EXPECT_EQ(*t.unlock("", ""), 1);
 }
 
 TEST(ThrottleTest, MemoryIsBoundedAndLocksAreKeptLongest) {

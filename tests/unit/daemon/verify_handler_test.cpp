@@ -266,8 +266,12 @@ class VerificationOnlyStore final : public store::VerificationStore {
   }
   // One host: failures are counted in memory only, never here.
   bool shares_throttles() const override { return false; }
-  Result<store::Throttle> count_failure(const std::string&, store::UnixTime,
-                                        const store::FailureRule&) override {
+  Result<store::Reservation> reserve_attempt(const std::string&, store::UnixTime,
+                                             const store::FailureRule&) override {
+    return Error{Code::internal, "not a shared store"};
+  }
+  Result<store::Throttle> end_attempt(const std::string&, store::UnixTime, bool,
+                                      const store::FailureRule&) override {
     return Error{Code::internal, "not a shared store"};
   }
   Result<store::Throttle> throttle_state(const std::string&) override {

@@ -116,11 +116,14 @@ TEST_F(InvitationsTest, AnExpiredUnknownOrSomeoneElsesInvitationEnrollsNothing) 
 
 TEST_F(InvitationsTest, AStoreOfSchema7GainsTheInvitationsTable) {
   store_.reset();
-  ASSERT_EQ(raw_exec("DROP TABLE invitations; PRAGMA user_version=7"), SQLITE_OK);
+  ASSERT_EQ(raw_exec("ALTER TABLE throttle DROP COLUMN pending; "
+                     "ALTER TABLE throttle DROP COLUMN pending_since; "
+                     "DROP TABLE invitations; PRAGMA user_version=7"),
+            SQLITE_OK);
   auto reopened = open_keyed(path_);
   ASSERT_TRUE(reopened.ok()) << reopened.error().message;
   store_ = std::move(*reopened);
-  EXPECT_EQ(raw_value("PRAGMA user_version"), "8");
+  EXPECT_EQ(raw_value("PRAGMA user_version"), std::to_string(kSqliteSchemaVersion));
   EXPECT_TRUE(store_->add_invitation(invitation("alice", 0x03), event("invite", "alice")).ok());
 }
 

@@ -84,7 +84,8 @@ TEST_F(SqliteStoreTest, VerifyFindsARemovedEntry) {
 
 TEST_F(SqliteStoreTest, ASchemaVersion3StoreKeepsItsLockedAddresses) {
   downgrade_to_legacy();
-  ASSERT_EQ(raw_exec("INSERT INTO throttle VALUES ('remote:192.0.2.7', 10, 1, 1764000900), "
+  ASSERT_EQ(raw_exec("INSERT INTO throttle (key, failures, last_failure, locked_until) VALUES "
+                     "('remote:192.0.2.7', 10, 1, 1764000900), "
                      "('user:alice', 10, 1, 1764000900), ('remote:192.0.2.8', 3, 1, 0); "
                      "PRAGMA user_version=3"),
             SQLITE_OK);

@@ -311,7 +311,7 @@ TEST_P(StoreContractTest, FailuresAreCountedOneAtATimeAndLockAtTheLimit) {
   const FailureRule rule{3, 900};
   const UnixTime t = 1764000000;
   for (int i = 1; i <= 3; ++i) {
-    auto counted = store_->count_failure("192.0.2.7", t + i, rule);
+    auto counted = store_->end_attempt("192.0.2.7", t + i, true, rule);
     ASSERT_TRUE(counted.ok()) << counted.error().message;
     EXPECT_EQ(counted->failures, i);
     EXPECT_EQ(counted->last_failure, t + i);
@@ -322,13 +322,13 @@ TEST_P(StoreContractTest, FailuresAreCountedOneAtATimeAndLockAtTheLimit) {
   EXPECT_EQ(state->failures, 3);
   EXPECT_EQ(state->locked_until, t + 3 + 900);
   // Another key is counted on its own; one never counted has no failures.
-  EXPECT_EQ(store_->count_failure("192.0.2.8", t, rule)->failures, 1);
+  EXPECT_EQ(store_->end_attempt("192.0.2.8", t, true, rule)->failures, 1);
   auto none = store_->throttle_state("198.51.100.1");
   ASSERT_TRUE(none.ok());
   EXPECT_EQ(none->failures, 0);
   EXPECT_EQ(none->locked_until, 0);
   // A failure while locked (counted by a host that admitted it just before) keeps the lock.
-  auto during = store_->count_failure("192.0.2.7", t + 10, rule);
+  auto during = store_->end_attempt("192.0.2.7", t + 10, true, rule);
   ASSERT_TRUE(during.ok());
   EXPECT_EQ(during->locked_until, t + 3 + 900);
 }
@@ -336,23 +336,23 @@ TEST_P(StoreContractTest, FailuresAreCountedOneAtATimeAndLockAtTheLimit) {
 TEST_P(StoreContractTest, ARunOfFailuresStartsOverAfterItsLockOrALongPause) {
   const FailureRule rule{2, 900};
   const UnixTime t = 1764000000;
-  ASSERT_TRUE(store_->count_failure("192.0.2.7", t, rule).ok());
-  ASSERT_EQ(store_->count_failure("192.0.2.7", t + 1, rule)->locked_until, t + 901);
-  auto after_lock = store_->count_failure("192.0.2.7", t + 901, rule);
+  ASSERT_TRUE(store_->end_attempt("192.0.2.7", t, true, rule).ok());
+  ASSERT_EQ(store_->end_attempt("192.0.2.7", t + 1, true, rule)->locked_until, t + 901);
+  auto after_lock = store_->end_attempt("192.0.2.7", t + 901, true, rule);
   ASSERT_TRUE(after_lock.ok());
   EXPECT_EQ(after_lock->failures, 1);
   EXPECT_EQ(after_lock->locked_until, 0);
-  auto after_pause = store_->count_failure("192.0.2.7", t + 901 + 900, rule);
+  auto after_pause = store_->end_attempt("192.0.2.7", t + 901 + 900, true, rule);
   ASSERT_TRUE(after_pause.ok());
   EXPECT_EQ(after_pause->failures, 1);
   // Within the window the run goes on.
-  EXPECT_EQ(store_->count_failure("192.0.2.7", t + 901 + 1799, rule)->failures, 2);
+  EXPECT_EQ(store_->end_attempt("192.0.2.7", t + 901 + 1799, true, rule)->failures, 2);
 }
 
 TEST_P(StoreContractTest, AKeyWithoutALimitIsCountedButNeverLocked) {
   const FailureRule rule{0, 900};
   for (int i = 0; i < 30; ++i) {
-    auto counted = store_->count_failure("user:alice", 1764000000 + i, rule);
+    auto counted = store_->end_attempt("user:alice", 1764000000 + i, true, rule);
     ASSERT_TRUE(counted.ok());
     EXPECT_EQ(counted->locked_until, 0);
   }
@@ -367,7 +367,7 @@ TEST_P(StoreContractTest, FailuresCountedAtOnceFromManyThreadsAllCount) {
   for (int i = 0; i < kThreads; ++i) {
     threads.emplace_back([&] {
       for (int j = 0; j < kEach; ++j) {
-        if (!store_->count_failure("192.0.2.7", 1764000000, FailureRule{0, 900}).ok()) ++errors;
+        if (!store_->end_attempt("192.0.2.7", 1764000000, true, FailureRule{0, 900}).ok()) ++errors;
       }
     });
   }
@@ -380,9 +380,9 @@ TEST_P(StoreContractTest, CountsAreForgottenWhenLiftedOrOld) {
   const FailureRule rule{2, 900};
   const UnixTime t = 1764000000;
   for (const char* key : {"192.0.2.1", "192.0.2.2", "192.0.2.3"}) {
-    ASSERT_TRUE(store_->count_failure(key, t, rule).ok());
+    ASSERT_TRUE(store_->end_attempt(key, t, true, rule).ok());
   }
-  ASSERT_TRUE(store_->count_failure("192.0.2.3", t + 100, rule).ok());  // locked until t + 1000
+  ASSERT_TRUE(store_->end_attempt("192.0.2.3", t + 100, true, rule).ok());  // locked until t + 1000
   ASSERT_TRUE(store_->forget_throttles({"192.0.2.1"}).ok());
   EXPECT_EQ(store_->throttle_state("192.0.2.1")->failures, 0);
   EXPECT_EQ(store_->throttle_state("192.0.2.2")->failures, 1);
@@ -454,6 +454,71 @@ TEST_P(StoreContractTest, AnInvitationEnrollsOnceAndIsRecorded) {
             Code::invalid_argument);
   EXPECT_EQ(store_->find_invitation(Bytes(32, 0x43)).code(), Code::not_found);
   EXPECT_TRUE(store_->verify_audit(std::nullopt).ok());
+}
+
+TEST_P(StoreContractTest, AnAttemptIsReservedOnlyWhileFailuresAndAttemptsStayBelowTheLimit) {
+  const FailureRule rule{3, 900};
+  const UnixTime t = 1764000000;
+  for (int i = 0; i < 3; ++i) {
+    auto reserved = store_->reserve_attempt("192.0.2.7", t, rule);
+    ASSERT_TRUE(reserved.ok()) << reserved.error().message;
+    EXPECT_TRUE(reserved->admitted) << i;
+  }
+  auto full = store_->reserve_attempt("192.0.2.7", t, rule);
+  ASSERT_TRUE(full.ok());
+  EXPECT_FALSE(full->admitted);
+  EXPECT_EQ(full->state.locked_until, 0) << "full, not locked: ask again";
+  // One ends well: room for another. Two fail: with the third, failures reach the limit.
+  ASSERT_TRUE(store_->end_attempt("192.0.2.7", t, false, rule).ok());
+  EXPECT_TRUE(store_->reserve_attempt("192.0.2.7", t, rule)->admitted);
+  ASSERT_EQ(store_->end_attempt("192.0.2.7", t, true, rule)->failures, 1);
+  ASSERT_EQ(store_->end_attempt("192.0.2.7", t, true, rule)->failures, 2);
+  auto third = store_->end_attempt("192.0.2.7", t + 1, true, rule);
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ(third->failures, 3);
+  EXPECT_EQ(third->locked_until, t + 1 + 900);
+  auto locked = store_->reserve_attempt("192.0.2.7", t + 2, rule);
+  ASSERT_TRUE(locked.ok());
+  EXPECT_FALSE(locked->admitted);
+  EXPECT_EQ(locked->state.locked_until, t + 1 + 900);
+  // After the lock, the run starts over.
+  EXPECT_TRUE(store_->reserve_attempt("192.0.2.7", t + 1 + 900, rule)->admitted);
+}
+
+TEST_P(StoreContractTest, AttemptsAHostAbandonedAreForgottenAfterAWhile) {
+  FailureRule rule{2, 900};
+  rule.abandoned_after = 30;
+  const UnixTime t = 1764000000;
+  ASSERT_TRUE(store_->reserve_attempt("192.0.2.7", t, rule)->admitted);
+  ASSERT_TRUE(store_->reserve_attempt("192.0.2.7", t, rule)->admitted);
+  EXPECT_FALSE(store_->reserve_attempt("192.0.2.7", t + 29, rule)->admitted);
+  // Their host stopped without ending them: 30 s after the newest they no longer count.
+  EXPECT_TRUE(store_->reserve_attempt("192.0.2.7", t + 30, rule)->admitted);
+}
+
+TEST_P(StoreContractTest, ReservationsMadeAtOnceNeverPassTheLimit) {
+  const FailureRule rule{10, 900};
+  std::atomic<int> admitted{0};
+  std::atomic<int> errors{0};
+  std::vector<std::thread> guessers;
+  for (int i = 0; i < 4; ++i) {
+    guessers.emplace_back([&] {
+      for (int j = 0; j < 15; ++j) {
+        auto reserved = store_->reserve_attempt("192.0.2.7", 1764000000, rule);
+        if (!reserved.ok()) {
+          ++errors;
+          continue;
+        }
+        if (!reserved->admitted) continue;
+        ++admitted;
+        if (!store_->end_attempt("192.0.2.7", 1764000000, true, rule).ok()) ++errors;
+      }
+    });
+  }
+  for (auto& g : guessers) g.join();
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(admitted.load(), 10);
+  EXPECT_EQ(store_->throttle_state("192.0.2.7")->failures, 10);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreContractTest,

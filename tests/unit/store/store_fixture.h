@@ -16,7 +16,7 @@
 #include "store/integrity.h"
 #include "store/sql_connection.h"
 #include "store/sqlite_store.h"
-#include "store_database.h"
+#include "support/store_database.h"
 
 namespace touchpass::store {
 
@@ -177,7 +177,9 @@ class SqliteStoreTest : public StoreFixture {
   // without version, rp id or client data (its grants must be version 1 without an rp id).
   void downgrade_to_v6() {
     store_.reset();
-    ASSERT_EQ(raw_exec("DROP TABLE invitations; ALTER TABLE grants DROP COLUMN version; "
+    ASSERT_EQ(raw_exec("ALTER TABLE throttle DROP COLUMN pending; "
+                       "ALTER TABLE throttle DROP COLUMN pending_since; "
+                       "DROP TABLE invitations; ALTER TABLE grants DROP COLUMN version; "
                        "ALTER TABLE grants DROP COLUMN rp_id; "
                        "ALTER TABLE grants DROP COLUMN proof_client_data; PRAGMA user_version=6"),
               SQLITE_OK);

@@ -1,4 +1,4 @@
-#include "store_database.h"
+#include "support/store_database.h"
 
 #include <unistd.h>
 
