@@ -43,6 +43,7 @@ Throttle::Attempt::Attempt(Attempt&& other) noexcept
       source_(std::move(other.source_)),
       user_(std::move(other.user_)),
       admitted_(other.admitted_),
+      unavailable_(other.unavailable_),
       settled_(other.settled_) {}
 
 Throttle::Attempt::~Attempt() {

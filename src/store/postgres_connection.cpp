@@ -2,6 +2,7 @@
 
 #include <libpq-fe.h>
 #include <openssl/crypto.h>
+#include <poll.h>
 
 #include <algorithm>
 #include <climits>
@@ -405,6 +406,18 @@ std::unique_ptr<Statement> PostgresConnection::prepare(std::string_view sql) {
 }
 
 bool PostgresConnection::ensure_connected() {
+  // A server that restarted (or closed idle connections) has left an end of stream, often after
+  // a FATAL notice, on an idle connection: reading what is pending (it never blocks) turns
+  // the connection bad now, so it is reopened before the statement rather than failing it.
+  for (int look = 0; look < 3 && !in_transaction_ && PQstatus(conn_.get()) == CONNECTION_OK;
+       ++look) {
+    pollfd idle{PQsocket(conn_.get()), POLLIN, 0};
+    if (idle.fd < 0 || ::poll(&idle, 1, 0) <= 0) break;  // nothing pending: as it should be
+    if ((idle.revents & (POLLHUP | POLLERR | POLLNVAL)) != 0 || PQconsumeInput(conn_.get()) == 0) {
+      PQreset(conn_.get());
+      break;
+    }
+  }
   if (PQstatus(conn_.get()) == CONNECTION_OK) return true;
   if (in_transaction_) {
     last_error_ = kLostInTransaction;

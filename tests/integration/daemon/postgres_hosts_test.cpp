@@ -1,0 +1,229 @@
+// Several touchpassd hosts on one PostgreSQL store (README "Many mail servers, one store"): real
+// daemons, each with its own directory, socket and configuration, on a real PostgreSQL 15 that
+// the tests start on loopback. A password issued through one host verifies on the other; a
+// revoke on one holds on the other at once; a host whose pepper is not the store's refuses to
+// start; when the database stops, verification fails closed and comes back by itself.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+#include <vector>
+
+#include "daemon/daemon_harness.h"
+#include "store/postgres_connection.h"
+#include "support/postgres_server.h"
+
+namespace touchpass::testing {
+namespace {
+
+using ipc::Json;
+
+class PostgresHostsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (auto why = PostgresServer::unavailable()) {
+      skip_ = *why;
+      return;
+    }
+    server_ = PostgresServer::start({}, &setup_error_);
+  }
+  static void TearDownTestSuite() { server_.reset(); }
+
+  void SetUp() override {
+    if (!skip_.empty()) GTEST_SKIP() << skip_;
+    ASSERT_NE(server_, nullptr) << setup_error_;
+    // A schema of its own per test: the hosts' store starts empty.
+    schema_ = "hosts_" + std::to_string(::getpid()) + "_" + std::to_string(++counter_);
+    ASSERT_TRUE(sql("CREATE SCHEMA " + schema_));
+    dir_ = fs::temp_directory_path() / ("touchpass-pg-hosts-" + schema_);
+    fs::create_directories(dir_);
+    password_file_ = dir_ / "postgresql-password";
+    std::ofstream(password_file_) << server_->password() << "\n";
+    ::chmod(password_file_.c_str(), 0600);
+  }
+  void TearDown() override {
+    hosts_.clear();
+    if (server_ && !schema_.empty()) sql("DROP SCHEMA " + schema_ + " CASCADE");
+    std::error_code ignored;
+    fs::remove_all(dir_, ignored);
+  }
+
+  static bool sql(const std::string& statement) {
+    auto c = store::sql::PostgresConnection::open(server_->conninfo_without_password(),
+                                                  server_->password());
+    if (!c.ok()) return false;
+    return store::sql::Query(**c, statement).run("run the test's SQL").ok();
+  }
+
+  // A host's configuration lines: the shared store, its password file, no failure delay.
+  std::string host_config() const {
+    return "failure_delay_ms = 0\nlockout_failures = 1000\npostgresql = " +
+           server_->conninfo_without_password() + " options='-c search_path=" + schema_ +
+           "'\npostgresql_password_file = " + password_file_.string() + "\n";
+  }
+
+  // A host: its own directory and daemon on the shared store; with `pepper_from`'s pepper (as
+  // an admin deploys the same file on every host), else a pepper of its own.
+  Deployment* host(const Deployment* pepper_from, bool start = true) {
+    Deployment::Options options;
+    options.extra_config = host_config();
+    hosts_.push_back(std::make_unique<Deployment>(options));
+    Deployment* h = hosts_.back().get();
+    if (pepper_from != nullptr) {
+      fs::create_directories(h->pepper().parent_path());
+      fs::copy_file(pepper_from->pepper(), h->pepper(), fs::copy_options::overwrite_existing);
+      ::chmod(h->pepper().c_str(), 0600);
+    }
+    EXPECT_TRUE(h->start_token());
+    if (start) {
+      EXPECT_TRUE(h->start_daemon()) << h->daemon_log();
+    }
+    return h;
+  }
+
+  static std::optional<Exchange> call(const Deployment& h, const Json& request) {
+    auto client = Client::connect(h.socket());
+    if (!client) return std::nullopt;
+    return client->call(request, "123456");
+  }
+
+  static std::string issue(const Deployment& h, const std::string& name) {
+    auto issued = call(h, req("issue", {{"name", name}}));
+    EXPECT_TRUE(issued && issued->final.kind == ipc::Reply::Kind::ok)
+        << (issued ? issued->final.error.message : "no answer");
+    return issued ? issued->secret : "";
+  }
+
+  // Verifies as root (a permitted caller): ok, refused or (no verdict) io_error.
+  static Code verify(const Deployment& h, const std::string& password,
+                     const std::string& remote = "192.0.2.10") {
+    auto client = Client::connect(h.socket());
+    if (!client) return Code::internal;
+    auto ex = client->send(
+        req("verify", {{"user", "root"}, {"service", "imap"}, {"remote", remote}}), password);
+    if (!ex) return Code::internal;
+    return ex->final.kind == ipc::Reply::Kind::ok ? Code::ok : ex->final.error.code;
+  }
+
+  static inline std::string skip_;
+  static inline std::string setup_error_;
+  static inline std::unique_ptr<PostgresServer> server_;
+  static inline int counter_ = 0;
+  std::string schema_;
+  fs::path dir_;
+  fs::path password_file_;
+  std::vector<std::unique_ptr<Deployment>> hosts_;
+};
+
+TEST_F(PostgresHostsTest, APasswordIssuedOnOneHostVerifiesOnTheOtherAndARevokeHoldsEverywhere) {
+  Deployment* a = host(nullptr);
+  ASSERT_EQ(call(*a, req("enroll"))->final.kind, ipc::Reply::Kind::ok);
+  const std::string mail = issue(*a, "mail");
+  Deployment* b = host(a);
+  EXPECT_EQ(verify(*b, mail), Code::ok);
+  EXPECT_EQ(verify(*a, mail), Code::ok);
+  EXPECT_EQ(verify(*b, "k7qm-x9fj-4tca-2hwe-p3vn"), Code::refused);
+  // Revoked through B: A refuses it at once.
+  ASSERT_EQ(call(*b, req("revoke", {{"name", "mail"}}))->final.kind, ipc::Reply::Kind::ok);
+  EXPECT_EQ(verify(*a, mail), Code::refused);
+  EXPECT_EQ(verify(*b, mail), Code::refused);
+  // Issued through B (its own key), verified on A; both hosts list what both issued.
+  ASSERT_EQ(call(*b, req("enroll", {{"label", "second key"}}))->final.kind, ipc::Reply::Kind::ok);
+  const std::string phone = issue(*b, "phone");
+  EXPECT_EQ(verify(*a, phone), Code::ok);
+  auto listed = call(*a, req("list"));
+  ASSERT_TRUE(listed && listed->final.kind == ipc::Reply::Kind::ok);
+  EXPECT_EQ(listed->final.body["grants"].size(), 1u);  // mail is revoked; phone is active
+  // The audit log, written by both, verifies on both.
+  for (const Deployment* h : {a, b}) {
+    auto checked = call(*h, req("log", {{"verify", true}, {"all_users", true}}));
+    ASSERT_TRUE(checked);
+    EXPECT_EQ(checked->final.kind, ipc::Reply::Kind::ok) << checked->final.error.message;
+  }
+}
+
+TEST_F(PostgresHostsTest, AHostWhosePepperIsNotTheStoresRefusesToStartAndSaysSo) {
+  Deployment* a = host(nullptr);
+  ASSERT_EQ(call(*a, req("enroll"))->final.kind, ipc::Reply::Kind::ok);
+  // A host without the pepper file is told to restore it (no new pepper for a store in use).
+  Deployment* bare = host(nullptr, false);
+  EXPECT_FALSE(bare->start_daemon());
+  EXPECT_NE(bare->daemon_log().find("is missing"), std::string::npos) << bare->daemon_log();
+  // A host with another pepper is refused, naming both fingerprints.
+  Deployment* stranger = host(nullptr, false);
+  fs::create_directories(stranger->pepper().parent_path());
+  std::ofstream(stranger->pepper(), std::ios::binary) << std::string(32, 'x');
+  ::chmod(stranger->pepper().c_str(), 0600);
+  EXPECT_FALSE(stranger->start_daemon());
+  EXPECT_NE(stranger->daemon_log().find("is not the one the store"), std::string::npos)
+      << stranger->daemon_log();
+  // The hosts that share the pepper go on.
+  EXPECT_TRUE(a->daemon_running());
+  const std::string mail = issue(*a, "mail");
+  EXPECT_EQ(verify(*a, mail), Code::ok);
+}
+
+TEST_F(PostgresHostsTest, WhileTheDatabaseIsDownVerificationFailsClosedAndRecoversByItself) {
+  Deployment* a = host(nullptr);
+  ASSERT_EQ(call(*a, req("enroll"))->final.kind, ipc::Reply::Kind::ok);
+  const std::string mail = issue(*a, "mail");
+  ASSERT_EQ(verify(*a, mail), Code::ok);
+  std::string error;
+  ASSERT_TRUE(server_->stop(&error)) << error;
+  // No verdict either way: the right password is not accepted, the wrong one not refused.
+  EXPECT_EQ(verify(*a, mail), Code::io_error) << a->daemon_log();
+  EXPECT_EQ(verify(*a, "k7qm-x9fj-4tca-2hwe-p3vn"), Code::io_error);
+  auto issued = call(*a, req("issue", {{"name", "during"}}));
+  ASSERT_TRUE(issued);
+  EXPECT_NE(issued->final.kind, ipc::Reply::Kind::ok);
+  EXPECT_TRUE(a->daemon_running());
+  ASSERT_TRUE(server_->restart(&error)) << error;
+  // Back by itself: the daemon was not restarted.
+  EXPECT_EQ(verify(*a, mail), Code::ok);
+  EXPECT_EQ(verify(*a, "k7qm-x9fj-4tca-2hwe-p3vn"), Code::refused);
+  EXPECT_EQ(issue(*a, "after").empty(), false);
+}
+
+TEST_F(PostgresHostsTest, AVerifyFloodAcrossADatabaseRestartGetsNoWrongAnswer) {
+  Deployment* a = host(nullptr);
+  ASSERT_EQ(call(*a, req("enroll"))->final.kind, ipc::Reply::Kind::ok);
+  const std::string mail = issue(*a, "mail");
+  Deployment* b = host(a);
+  std::atomic<bool> stop{false};
+  std::atomic<int> wrong{0}, answered{0}, unavailable{0};
+  std::vector<std::thread> clients;
+  for (const Deployment* h : {a, b}) {
+    for (int t = 0; t < 2; ++t) {
+      clients.emplace_back([&, h, t] {
+        const bool right = t == 0;
+        while (!stop) {
+          const Code got = verify(*h, right ? mail : "k7qm-x9fj-4tca-2hwe-p3vn",
+                                  right ? "192.0.2.10" : "198.51.100.7");
+          if (got == Code::io_error) {
+            ++unavailable;
+          } else if (got != (right ? Code::ok : Code::refused)) {
+            ++wrong;
+          } else {
+            ++answered;
+          }
+        }
+      });
+    }
+  }
+  // Until every client has had answers, then through a restart, then answers again.
+  while (answered < 20) std::this_thread::yield();
+  std::string error;
+  ASSERT_TRUE(server_->restart(&error)) << error;
+  const int before = answered;
+  while (answered < before + 20) std::this_thread::yield();
+  stop = true;
+  for (auto& c : clients) c.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_TRUE(a->daemon_running() && b->daemon_running());
+}
+
+}  // namespace
+}  // namespace touchpass::testing
