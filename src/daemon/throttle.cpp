@@ -44,6 +44,7 @@ Throttle::Attempt::Attempt(Attempt&& other) noexcept
       user_(std::move(other.user_)),
       admitted_(other.admitted_),
       unavailable_(other.unavailable_),
+      local_(other.local_),
       settled_(other.settled_) {}
 
 Throttle::Attempt::~Attempt() {
@@ -99,6 +100,11 @@ std::chrono::milliseconds Throttle::delay_for(int failures) const {
 Throttle::Attempt Throttle::admit(const std::string& source, const std::string& user,
                                   store::UnixTime now) {
   if (shared_ != nullptr) return admit_shared(source, user, now);
+  return admit_local(source, user, now);
+}
+
+Throttle::Attempt Throttle::admit_local(const std::string& source, const std::string& user,
+                                        store::UnixTime now) {
   std::unique_lock lock(mu_);
   while (true) {
     const auto it = sources_.map.find(source);
@@ -124,7 +130,7 @@ Throttle::Attempt Throttle::admit(const std::string& source, const std::string& 
 }
 
 void Throttle::release(Attempt& attempt) {
-  if (shared_ != nullptr) return release_shared(attempt);
+  if (shared_ != nullptr && !attempt.local_) return release_shared(attempt);
   std::lock_guard lock(mu_);
   attempt.settled_ = true;
   const auto it = sources_.map.find(attempt.source_);
@@ -139,7 +145,7 @@ void Throttle::release(Attempt& attempt) {
 Throttle::Verdict Throttle::settle(Attempt& attempt, bool accepted, store::UnixTime now) {
   Verdict verdict;
   if (!attempt.admitted_ || attempt.settled_) return verdict;
-  if (shared_ != nullptr) return settle_shared(attempt, accepted, now);
+  if (shared_ != nullptr && !attempt.local_) return settle_shared(attempt, accepted, now);
   if (accepted) {
     release(attempt);
     return verdict;
@@ -192,6 +198,12 @@ Throttle::Attempt Throttle::admit_shared(const std::string& source, const std::s
   while (true) {
     auto reserved = shared_->reserve_attempt(source, now, shared_rule(false));
     if (!reserved.ok()) break;
+    if (!reserved->shared) {
+      // A read-only standby: this host counts on its own until the store takes writes again.
+      Attempt local = admit_local(source, user, now);
+      local.local_ = true;
+      return local;
+    }
     if (reserved->admitted) return Attempt(this, source, user, true);
     if (reserved->state.locked_until > now) return Attempt(this, source, user, false);
     // Full of attempts being evaluated, here or on another host: wait for one to end. A

@@ -22,7 +22,9 @@
 // several mail servers is counted once and never gets past the limit. An attempt beyond the
 // limit while others are evaluated waits for them (on any host) as above, asking the store again
 // every few milliseconds. When the store cannot be read, nothing is evaluated
-// (Attempt::unavailable): no verdict, not a refusal. Thread-safe.
+// (Attempt::unavailable): no verdict, not a refusal. A store that takes no writes (a read-only
+// standby that a verify-only host reads) cannot count: the host then counts in memory, as one
+// host does. Thread-safe.
 #pragma once
 
 #include <chrono>
@@ -84,6 +86,7 @@ class Throttle {
     std::string user_;
     bool admitted_;
     bool unavailable_ = false;
+    bool local_ = false;  // counted in memory although the store is shared (a standby)
     bool settled_ = false;
   };
 
@@ -141,6 +144,8 @@ class Throttle {
   };
 
   Entry& touch(Table& table, const std::string& key);
+  // admit with the counts in memory (one host, or a shared store that takes no writes).
+  Attempt admit_local(const std::string& source, const std::string& user, store::UnixTime now);
   // admit, settle and release with a shared store (mu_ not held).
   Attempt admit_shared(const std::string& source, const std::string& user, store::UnixTime now);
   Verdict settle_shared(Attempt& attempt, bool accepted, store::UnixTime now);

@@ -28,7 +28,7 @@ constexpr Oid kUnknownOid = 0;  // a NULL parameter: the server infers its type
 
 constexpr int kBinary = 1;
 constexpr const char* kUniqueViolation = "23505";
-constexpr const char* kReadOnlyTransaction = "25006";
+constexpr const char* kReadOnlyTransaction = "25006";  // a write on a hot standby
 constexpr const char* kLostInTransaction =
     "the connection to the database was lost during the transaction";
 
@@ -310,7 +310,10 @@ class PostgresConnection::PgStatement final : public Statement {
     if (status != PGRES_TUPLES_OK) {
       const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
       const bool duplicate = state && std::strcmp(state, kUniqueViolation) == 0;
-      return fail(describe_failure(result, conn), duplicate ? Step::unique_violation : Step::error);
+      const bool read_only = state && std::strcmp(state, kReadOnlyTransaction) == 0;
+      return fail(describe_failure(result, conn), duplicate   ? Step::unique_violation
+                                                  : read_only ? Step::read_only
+                                                              : Step::error);
     }
     for (int column = 0; column < PQnfields(result); ++column) {
       if (!readable_type(PQftype(result, column))) {

@@ -142,6 +142,9 @@ struct FailureRule {
 struct Reservation {
   bool admitted = false;  // reserved: evaluate it, then end_attempt
   Throttle state;         // the key's count and lock (as they were, when not admitted)
+  // False when the store accepts no writes now (a read-only standby): nothing was reserved,
+  // and the caller counts this attempt in memory as a host of its own would.
+  bool shared = true;
 };
 
 // What verification learned in the last few seconds, written in one transaction that is not

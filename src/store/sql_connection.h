@@ -23,6 +23,7 @@ enum class Step {
   row,               // a row is ready to be read
   done,              // no (more) rows; the statement ran
   unique_violation,  // it would break a UNIQUE or PRIMARY KEY constraint; nothing was written
+  read_only,         // it writes, and the database accepts no writes (a hot standby)
   error,             // anything else (the connection's error() says what)
 };
 

@@ -586,6 +586,7 @@ Result<Reservation> SqlStore::reserve_attempt(const std::string& key, UnixTime n
       q.bind(1, key).bind(2, now).bind(3, std::int64_t{rule.limit}).bind(4, rule.lockout);
       q.bind(5, rule.abandoned_after);
       const Step rc = q.step();
+      if (rc == Step::read_only) return Reservation{false, Throttle{key, 0, 0, 0}, false};
       if (rc == Step::row) {
         Reservation reserved{true, read_throttle(q)};
         if (q.step() != Step::done) return q.error("reserve an attempt");

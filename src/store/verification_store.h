@@ -40,7 +40,8 @@ class VerificationStore {
   // while the key is not locked and its failures plus the attempts under evaluation (on any
   // host) stay below `rule.limit`. A run of failures whose last is `rule.lockout` old, or a
   // lock that has ended, starts over. Not admitted: the state says whether it is locked
-  // (locked_until > now) or only full (wait for an attempt to end, and ask again).
+  // (locked_until > now) or only full (wait for an attempt to end, and ask again). A store that
+  // accepts no writes now (a read-only standby) answers shared = false: count it in memory.
   virtual Result<Reservation> reserve_attempt(const std::string& key, UnixTime now,
                                               const FailureRule& rule) = 0;
   // Ends an attempt (reserved or not: a key without one is left at none) and, when `failed`,

@@ -51,25 +51,27 @@ class PostgresHostsTest : public ::testing::Test {
     fs::remove_all(dir_, ignored);
   }
 
-  static bool sql(const std::string& statement) {
-    auto c = store::sql::PostgresConnection::open(server_->conninfo_without_password(),
-                                                  server_->password());
+  static bool sql(const std::string& statement, const PostgresServer* server = nullptr) {
+    const PostgresServer& on = server != nullptr ? *server : *server_;
+    auto c = store::sql::PostgresConnection::open(on.conninfo_without_password(), on.password());
     if (!c.ok()) return false;
     return store::sql::Query(**c, statement).run("run the test's SQL").ok();
   }
 
-  // A host's configuration lines: the shared store, its password file, no failure delay.
-  std::string host_config() const {
+  // A host's configuration lines: the store on `server`, its password file, no failure delay.
+  std::string host_config(const PostgresServer& server) const {
     return "failure_delay_ms = 0\nlockout_failures = 1000\npostgresql = " +
-           server_->conninfo_without_password() + " options='-c search_path=" + schema_ +
+           server.conninfo_without_password() + " options='-c search_path=" + schema_ +
            "'\npostgresql_password_file = " + password_file_.string() + "\n";
   }
 
-  // A host: its own directory and daemon on the shared store; with `pepper_from`'s pepper (as
-  // an admin deploys the same file on every host), else a pepper of its own.
-  Deployment* host(const Deployment* pepper_from, bool start = true) {
+  // A host: its own directory and daemon on the shared store (on `server`, by default the
+  // suite's); with `pepper_from`'s pepper (as an admin deploys the same file on every host),
+  // else a pepper of its own.
+  Deployment* host(const Deployment* pepper_from, bool start = true,
+                   const PostgresServer* server = nullptr) {
     Deployment::Options options;
-    options.extra_config = host_config();
+    options.extra_config = host_config(server != nullptr ? *server : *server_);
     hosts_.push_back(std::make_unique<Deployment>(options));
     Deployment* h = hosts_.back().get();
     if (pepper_from != nullptr) {
@@ -223,6 +225,46 @@ TEST_F(PostgresHostsTest, AVerifyFloodAcrossADatabaseRestartGetsNoWrongAnswer) {
   for (auto& c : clients) c.join();
   EXPECT_EQ(wrong.load(), 0);
   EXPECT_TRUE(a->daemon_running() && b->daemon_running());
+}
+
+TEST_F(PostgresHostsTest, AVerifyOnlyHostOnAStandbyVerifiesWithoutThePrimaryAndIssuesOncePromoted) {
+  // A primary of its own (this test stops it), and its streaming-replication hot standby.
+  std::string error;
+  auto primary = PostgresServer::start({}, &error);
+  ASSERT_NE(primary, nullptr) << error;
+  std::ofstream(password_file_, std::ios::trunc) << primary->password() << "\n";
+  ASSERT_TRUE(sql("CREATE SCHEMA " + schema_, primary.get()));
+  Deployment* a = host(nullptr, true, primary.get());
+  ASSERT_EQ(call(*a, req("enroll"))->final.kind, ipc::Reply::Kind::ok);
+  const std::string mail = issue(*a, "mail");
+  auto standby = primary->start_standby(&error);
+  ASSERT_NE(standby, nullptr) << error;
+  // The verify-only host; the same user's key (A's virtual token) is at hand there too.
+  Deployment* v = host(a, false, standby.get());
+  fs::remove_all(v->virtual_dir());
+  fs::create_directory_symlink(a->virtual_dir(), v->virtual_dir());
+  ASSERT_TRUE(v->start_daemon()) << v->daemon_log();
+  EXPECT_EQ(verify(*v, mail), Code::ok);
+  EXPECT_EQ(verify(*v, "k7qm-x9fj-4tca-2hwe-p3vn"), Code::refused);
+
+  // The primary is gone: the standby's host still verifies, and refuses writes, saying why.
+  a->stop_daemon();  // host A goes with its database
+  ASSERT_TRUE(primary->stop(&error)) << error;
+  EXPECT_EQ(verify(*v, mail), Code::ok);
+  EXPECT_EQ(verify(*v, "k7qm-x9fj-4tca-2hwe-p3vn"), Code::refused);
+  auto refused = call(*v, req("issue", {{"name", "phone"}}));
+  ASSERT_TRUE(refused);
+  EXPECT_NE(refused->final.kind, ipc::Reply::Kind::ok);
+  EXPECT_NE(refused->final.error.message.find("standby"), std::string::npos)
+      << refused->final.error.message;
+
+  // Promoted, the standby takes writes: the same host issues, without a restart.
+  ASSERT_TRUE(standby->promote(&error)) << error;
+  const std::string phone = issue(*v, "phone");
+  ASSERT_FALSE(phone.empty());
+  EXPECT_EQ(verify(*v, phone), Code::ok);
+  EXPECT_EQ(verify(*v, mail), Code::ok);
+  hosts_.clear();  // before their database
 }
 
 }  // namespace

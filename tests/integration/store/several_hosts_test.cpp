@@ -12,6 +12,7 @@
 
 #include "daemon/throttle.h"
 #include "store/integrity.h"
+#include "store/sql_connection.h"
 #include "support/store_database.h"
 
 namespace touchpass::store {
@@ -227,6 +228,49 @@ TEST_F(SeveralHostsTest, HostsKeyingANewStoreTogetherAgreeOnItsKeying) {
   ASSERT_TRUE(head_a.ok() && head_c.ok());
   EXPECT_EQ(head_a->keyed_from, head_c->keyed_from);
   EXPECT_TRUE(c->verify_audit(*head_a).ok());
+}
+
+TEST_F(SeveralHostsTest, AConnectionCutInTheMiddleOfAnIssueLeavesNothingOfIt) {
+  auto key = a_->add_token(token("alice", "key"), event("enroll", "alice"));
+  ASSERT_TRUE(key.ok());
+  const auto entries_before = a_->list_audit("", 0)->size();
+  // Another session holds the audit log, so the issue stops after writing the key's counter
+  // and the grant, waiting to append its audit entry; there its connection is cut.
+  auto blocker = db_->raw();
+  ASSERT_TRUE(blocker.ok());
+  ASSERT_TRUE(sql::Query(**blocker, "BEGIN").run("begin").ok());
+  ASSERT_TRUE(sql::Query(**blocker, "LOCK TABLE audit IN ACCESS EXCLUSIVE MODE").run("lock").ok());
+  const GrantRecord g = grant(*key, "alice", "mail", 0x30);
+  Status issued;
+  std::thread issuing([&] { issued = a_->add_grant(g, 9, event("issue", "alice")); });
+  auto watcher = db_->raw();
+  ASSERT_TRUE(watcher.ok());
+  std::int64_t pid = 0;
+  while (pid == 0) {
+    sql::Query waiting(**watcher,
+                       "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                       "AND pid <> pg_backend_pid() AND query LIKE '%FROM audit%'");
+    if (waiting.step() == sql::Step::row) pid = waiting.integer(0);
+    if (pid == 0) std::this_thread::yield();
+  }
+  sql::Query cut(**watcher, "SELECT pg_terminate_backend(CAST(? AS INTEGER))");
+  cut.bind(1, pid);
+  EXPECT_EQ(cut.step(), sql::Step::row) << cut.error("cut").message;
+  if (!cut.integer(0)) (void)sql::Query(**blocker, "ROLLBACK").run("roll back");  // not stuck
+  issuing.join();
+  ASSERT_TRUE(sql::Query(**blocker, "ROLLBACK").run("roll back").ok());
+
+  EXPECT_FALSE(issued.ok());
+  EXPECT_EQ(issued.code(), Code::io_error) << issued.message();
+  // Nothing of it: no grant, the key's counter as it was, no audit entry; the store verifies.
+  EXPECT_EQ(b_->find_grant("alice", "mail").code(), Code::not_found);
+  EXPECT_FALSE(b_->find_grant_by_verifier(g.verifier)->has_value());
+  EXPECT_EQ(b_->get_token(*key)->sign_count, 0u);
+  EXPECT_EQ(b_->list_audit("", 0)->size(), entries_before);
+  EXPECT_TRUE(b_->verify_audit(std::nullopt).ok());
+  // The host reconnects for its next write.
+  ASSERT_TRUE(a_->add_grant(g, 9, event("issue", "alice")).ok());
+  EXPECT_TRUE(b_->find_grant_by_verifier(g.verifier)->has_value());
 }
 
 }  // namespace
