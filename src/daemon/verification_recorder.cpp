@@ -1,5 +1,7 @@
 #include "daemon/verification_recorder.h"
 
+#include <algorithm>
+#include <iterator>
 #include <vector>
 
 #include "daemon/log.h"
@@ -49,10 +51,43 @@ void VerificationRecorder::flush() {
     log_info(e.action + " " + e.user + (e.object.empty() ? "" : " for " + e.object) + ": " +
              e.detail);
   }
+  take_held(batch);
   if (Status s = store_.write_verification_batch(batch); !s.ok()) {
-    log_warning("cannot record what verification learned (last use, locks, refusals): " +
-                std::string(s.message()));
+    log_warning(
+        "cannot record what verification learned (last use, locks, refusals); kept for "
+        "the next try: " +
+        std::string(s.message()));
+    hold(std::move(batch));
   }
+}
+
+void VerificationRecorder::take_held(store::VerificationBatch& batch) {
+  if (held_.usages.empty() && held_.throttles.empty() && held_.audits.empty()) return;
+  // What is held is older: the batch's own usages and lock changes come after it.
+  for (store::Usage& u : held_.usages) {
+    const bool newer = std::any_of(batch.usages.begin(), batch.usages.end(),
+                                   [&](const store::Usage& b) { return b.grant_id == u.grant_id; });
+    if (!newer) batch.usages.push_back(std::move(u));
+  }
+  held_.throttles.insert(held_.throttles.end(), batch.throttles.begin(), batch.throttles.end());
+  batch.throttles = std::move(held_.throttles);
+  held_.audits.insert(held_.audits.end(), std::make_move_iterator(batch.audits.begin()),
+                      std::make_move_iterator(batch.audits.end()));
+  batch.audits = std::move(held_.audits);
+  held_ = store::VerificationBatch{};
+}
+
+void VerificationRecorder::hold(store::VerificationBatch batch) {
+  // Bounded: a store that stays unwritable for long loses the oldest audit entries (saying so).
+  if (batch.audits.size() > kMaxHeldAudits) {
+    const std::size_t dropped = batch.audits.size() - kMaxHeldAudits;
+    batch.audits.erase(batch.audits.begin(),
+                       batch.audits.begin() + static_cast<std::ptrdiff_t>(dropped));
+    log_warning(std::to_string(dropped) +
+                " audit entries of verification were dropped: the store could not be written "
+                "for too long");
+  }
+  held_ = std::move(batch);
 }
 
 void VerificationRecorder::run() {

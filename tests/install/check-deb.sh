@@ -33,7 +33,7 @@ depends=$(field "$deb" Depends)
 echo "touchpass Depends: $depends"
 needed=$(readelf -d "$build/src/daemon/touchpassd" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p')
 for pair in libfido2.so.1:libfido2-1 libykpers-1.so.1:libykpers-1-1 libsqlite3.so.0:libsqlite3-0 \
-            libcrypto.so.3:libssl3 libcbor.so.0.8:libcbor0.8; do
+            libcrypto.so.3:libssl3 libcbor.so.0.8:libcbor0.8 libpq.so.5:libpq5; do
   soname=${pair%%:*}
   package=${pair##*:}
   if grep -qx "$soname" <<<"$needed"; then

@@ -258,9 +258,11 @@ class VerificationOnlyStore final : public store::VerificationStore {
     return grant;
   }
   Status write_verification_batch(const store::VerificationBatch& batch) override {
+    if (unwritable) return Error{Code::io_error, "The store cannot be written."};
     batches.push_back(batch);
     return {};
   }
+  bool unwritable = false;
   Result<std::vector<store::Throttle>> list_throttles() override {
     return std::vector<store::Throttle>{};
   }
@@ -319,6 +321,37 @@ TEST(VerifyHandlerOnAVerificationStoreTest, AnUnreadableStoreGivesNoVerdictAndCo
   ASSERT_EQ(store.batches.back().usages.size(), 1u);
   EXPECT_EQ(store.batches.back().usages[0].grant_id, g.grant_id);
   EXPECT_TRUE(store.batches.back().throttles.empty());  // nothing was locked
+}
+
+TEST(VerificationRecorderTest, ABatchTheStoreRefusedIsWrittenWithTheNextOne) {
+  VerificationOnlyStore store;
+  Throttle throttle(ThrottlePolicy{}, {}, kNow);
+  RefusalLog refusals;
+  VerificationRecorder recorder(store, throttle, refusals, 1h, [] { return kNow; });
+  store.unwritable = true;
+  recorder.record_use({Bytes(16, 0x01), kNow, "imap", "192.0.2.7"});
+  refusals.refused({0, "root"}, "verify", "alice", "imap", "192.0.2.8", "unknown password", kNow);
+  recorder.flush();
+  EXPECT_TRUE(store.batches.empty());
+  // A use of another grant while the store is still down, then a newer use of the first.
+  recorder.record_use({Bytes(16, 0x02), kNow + 1, "smtp", "192.0.2.9"});
+  recorder.flush();
+  store.unwritable = false;
+  recorder.record_use({Bytes(16, 0x01), kNow + 2, "pop3", "192.0.2.7"});
+  recorder.flush();
+  ASSERT_EQ(store.batches.size(), 1u);
+  const store::VerificationBatch written = store.batches.front();
+  ASSERT_EQ(written.usages.size(), 2u);
+  for (const store::Usage& u : written.usages) {
+    EXPECT_EQ(u.service, u.grant_id == Bytes(16, 0x01) ? "pop3" : "smtp");
+  }
+  ASSERT_EQ(written.audits.size(), 1u);
+  EXPECT_EQ(written.audits.front().user, "alice");
+  // Written once: the next batch holds nothing of it.
+  recorder.flush();
+  ASSERT_EQ(store.batches.size(), 2u);
+  EXPECT_TRUE(store.batches.back().usages.empty());
+  EXPECT_TRUE(store.batches.back().audits.empty());
 }
 
 }  // namespace
