@@ -40,6 +40,8 @@ expected=(
   "${DOVECOT_DIR#/}/auth-touchpass.conf.ext 644"
   "usr/share/doc/touchpass/copyright 644"
   "usr/share/doc/touchpass/changelog.Debian.gz 644"
+  "usr/share/doc/touchpass/examples/postgresql-roles.sql 644"
+  "usr/share/doc/touchpass/examples/touchpassd-postgresql.conf 644"
   "usr/sbin/touchpass-web 755"
   "${UNIT_DIR#/}/touchpass-web.service 644"
   "${SYSUSERS_DIR#/}/touchpass-web.conf 644"

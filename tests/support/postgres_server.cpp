@@ -189,6 +189,11 @@ std::string PostgresServer::conninfo_without_password() const {
          " user=" + kRole + (tls_ ? " sslmode=require" : " sslmode=disable");
 }
 
+std::string PostgresServer::superuser_conninfo() const {
+  return "host=" + dir_.string() + " port=" + std::to_string(port_) + " dbname=" + kDatabase +
+         " user=" + kSuperuser;
+}
+
 std::string PostgresServer::conninfo() const {
   return conninfo_without_password() + " password=" + password_;
 }

@@ -42,6 +42,9 @@ class PostgresServer {
   // A libpq connection string for the tests' role and database on 127.0.0.1 over TCP, with
   // sslmode=disable (or, with TLS, sslmode=require) and the password.
   std::string conninfo() const;
+  // The cluster's superuser on the tests' database, over the server's Unix socket (trusted):
+  // what an administrator uses to create roles.
+  std::string superuser_conninfo() const;
   // The same without the password (give it to PostgresConnection::open separately).
   std::string conninfo_without_password() const;
   // The server's log so far (for failure messages).

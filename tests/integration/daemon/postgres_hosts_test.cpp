@@ -267,5 +267,83 @@ TEST_F(PostgresHostsTest, AVerifyOnlyHostOnAStandbyVerifiesWithoutThePrimaryAndI
   hosts_.clear();  // before their database
 }
 
+TEST_F(PostgresHostsTest, AVerifyOnlyHostsRoleVerifiesButCannotWriteGrantsOrKeys) {
+  Deployment* a = host(nullptr);  // an issuing host: its role owns the tables
+  ASSERT_EQ(call(*a, req("enroll"))->final.kind, ipc::Reply::Kind::ok);
+  const std::string mail = issue(*a, "mail");
+  // The administrator runs the shipped roles script (in this test's schema), and gives the
+  // verify-only role a password.
+  auto admin = store::sql::PostgresConnection::open(server_->superuser_conninfo());
+  ASSERT_TRUE(admin.ok()) << admin.error().message;
+  const auto run = [&](const std::string& statement) {
+    const Status s = store::sql::Query(**admin, statement).run("run the roles script");
+    EXPECT_TRUE(s.ok()) << statement << ": " << s.message();
+  };
+  run("DROP ROLE IF EXISTS touchpass_verify");
+  run("SET search_path = " + schema_);
+  std::ifstream script(TOUCHPASS_SOURCE_DIR "/src/store/postgresql-roles.sql");
+  ASSERT_TRUE(script) << "the roles script";
+  std::string statement, line;
+  while (std::getline(script, line)) {
+    if (line.rfind("--", 0) == 0) continue;
+    statement += line + "\n";
+    if (line.find(';') != std::string::npos) {
+      run(statement.substr(0, statement.rfind(';')));
+      statement.clear();
+    }
+  }
+  run("GRANT USAGE ON SCHEMA " + schema_ + " TO touchpass_verify");
+  run("ALTER ROLE touchpass_verify PASSWORD 'verify-only secret'");
+
+  // The verify-only host, as touchpass_verify.
+  Deployment::Options options;
+  options.extra_config =
+      "failure_delay_ms = 0\npostgresql = host=127.0.0.1 port=" + std::to_string(server_->port()) +
+      " dbname=touchpass user=touchpass_verify sslmode=disable "
+      "options='-c search_path=" +
+      schema_ + "'\npostgresql_password_file = " + (dir_ / "verify").string() + "\n";
+  std::ofstream(dir_ / "verify") << "verify-only secret\n";
+  ::chmod((dir_ / "verify").c_str(), 0600);
+  hosts_.push_back(std::make_unique<Deployment>(options));
+  Deployment* v = hosts_.back().get();
+  fs::create_directories(v->pepper().parent_path());
+  fs::copy_file(a->pepper(), v->pepper());
+  ::chmod(v->pepper().c_str(), 0600);
+  fs::remove_all(v->virtual_dir());
+  fs::create_directory_symlink(a->virtual_dir(), v->virtual_dir());
+  ASSERT_TRUE(v->start_daemon()) << v->daemon_log();
+  EXPECT_EQ(verify(*v, mail), Code::ok);
+  EXPECT_EQ(verify(*v, "k7qm-x9fj-4tca-2hwe-p3vn"), Code::refused);
+  auto refused_issue = call(*v, req("issue", {{"name", "phone"}}));
+  ASSERT_TRUE(refused_issue);
+  EXPECT_NE(refused_issue->final.kind, ipc::Reply::Kind::ok);
+  EXPECT_NE(refused_issue->final.error.message.find("permission denied"), std::string::npos)
+      << refused_issue->final.error.message;
+  // Its refusals and last uses reach the store and the chained log, which verifies on A.
+  ASSERT_EQ(v->stop_daemon(), 0);
+  auto log = call(*a, req("log", {{"verify", true}, {"all_users", true}}));
+  ASSERT_TRUE(log);
+  EXPECT_EQ(log->final.kind, ipc::Reply::Kind::ok) << log->final.error.message;
+  EXPECT_NE(log->final.body.dump().find("unknown password"), std::string::npos);
+
+  // With the role itself: no grant, key or invitation can be written, nor the log rewritten.
+  auto as_verify = store::sql::PostgresConnection::open(
+      server_->conninfo_without_password() +
+          " user=touchpass_verify options='-c search_path=" + schema_ + "'",
+      std::string_view("verify-only secret"));
+  ASSERT_TRUE(as_verify.ok()) << as_verify.error().message;
+  for (const char* forbidden :
+       {"UPDATE grants SET revoked = NULL", "UPDATE grants SET expires = 0", "DELETE FROM grants",
+        "UPDATE tokens SET revoked = NULL",
+        "INSERT INTO invitations (\"user\", code_hash, created, expires, created_by, mac) "
+        "SELECT \"user\", verifier, 0, 0, '', mac FROM grants",
+        "UPDATE meta SET value = value", "DELETE FROM audit"}) {
+    EXPECT_FALSE(store::sql::Query(**as_verify, forbidden).run("write").ok()) << forbidden;
+  }
+  EXPECT_TRUE(store::sql::Query(**as_verify, "UPDATE grants SET last_service = 'imap'")
+                  .run("record a use")
+                  .ok());
+}
+
 }  // namespace
 }  // namespace touchpass::testing
