@@ -348,7 +348,8 @@ PostgresConnection::~PostgresConnection() {
 }
 
 Result<std::unique_ptr<PostgresConnection>> PostgresConnection::open(
-    const std::string& conninfo, std::optional<std::string_view> password) {
+    const std::string& conninfo, std::optional<std::string_view> password,
+    std::string_view session_options) {
   // Parsed first, to refuse a malformed string without echoing it (it may hold a password) and
   // to know the password libpq may quote back.
   char* parse_error = nullptr;
@@ -363,8 +364,10 @@ Result<std::unique_ptr<PostgresConnection>> PostgresConnection::open(
                  "may hold a password)."};
   }
   SecretBytes conninfo_password;
+  std::string server_options;  // the connection string's, then session_options
   for (PQconninfoOption* o = options; o->keyword; ++o) {
     if (!o->val) continue;
+    if (std::strcmp(o->keyword, "options") == 0) server_options = o->val;
     if (std::strcmp(o->keyword, "password") == 0) conninfo_password = SecretBytes::copy_of(o->val);
     OPENSSL_cleanse(o->val, std::strlen(o->val));
   }
@@ -379,6 +382,12 @@ Result<std::unique_ptr<PostgresConnection>> PostgresConnection::open(
   // The store's text is UTF-8, whatever the environment says.
   keywords.push_back("client_encoding");
   values.push_back("UTF8");
+  if (!session_options.empty()) {
+    if (!server_options.empty()) server_options += ' ';
+    server_options += session_options;
+    keywords.push_back("options");
+    values.push_back(server_options.c_str());
+  }
   if (password) {
     keywords.push_back("password");
     values.push_back(given_password.view().data());

@@ -44,8 +44,11 @@ class PostgresConnection final : public Connection {
   // application_name=touchpassd; client_encoding is always UTF8. io_error naming the host and
   // database (never the password) when the connection fails; invalid_argument when `conninfo`
   // cannot be parsed.
+  // `session_options`: server settings for this connection (e.g. "-c synchronous_commit=off"),
+  // added to the connection string's `options`; they hold again after a reconnection.
   static Result<std::unique_ptr<PostgresConnection>> open(
-      const std::string& conninfo, std::optional<std::string_view> password = std::nullopt);
+      const std::string& conninfo, std::optional<std::string_view> password = std::nullopt,
+      std::string_view session_options = {});
 
   PostgresConnection(const PostgresConnection&) = delete;
   PostgresConnection& operator=(const PostgresConnection&) = delete;
