@@ -154,10 +154,20 @@ std::unique_ptr<PostgresServer> PostgresServer::start(const Options& options, st
                    {program("initdb"), "--pgdata=" + server->data().string(),
                     std::string("--username=") + kSuperuser, "--auth-local=trust",
                     "--auth-host=scram-sha-256", "--no-locale", "--encoding=UTF8", "--no-sync"},
-                   error) ||
-      !server->write_configuration(error) || !server->start_server(error)) {
+                   error)) {
     return nullptr;
   }
+  // Another program may take the free port before the server binds it: then another port.
+  bool started = false;
+  for (int attempt = 0; attempt < 3 && !started; ++attempt) {
+    if (attempt > 0) {
+      const auto another = free_port();
+      if (!another) break;
+      server->port_ = *another;
+    }
+    started = server->write_configuration(error) && server->start_server(error);
+  }
+  if (!started) return nullptr;
   const std::string setup =
       std::string("CREATE ROLE ") + kRole + " LOGIN PASSWORD '" + server->password_ + "'";
   if (!server->run(

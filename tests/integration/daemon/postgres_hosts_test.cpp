@@ -345,5 +345,35 @@ TEST_F(PostgresHostsTest, AVerifyOnlyHostsRoleVerifiesButCannotWriteGrantsOrKeys
                   .ok());
 }
 
+TEST_F(PostgresHostsTest, TheHostsReachTheDatabaseOverTls) {
+  std::string error;
+  PostgresServer::Options tls;
+  tls.tls = true;
+  auto server = PostgresServer::start(tls, &error);
+  ASSERT_NE(server, nullptr) << error;
+  std::ofstream(password_file_, std::ios::trunc) << server->password() << "\n";
+  ASSERT_TRUE(sql("CREATE SCHEMA " + schema_, server.get()));
+  ASSERT_NE(server->conninfo_without_password().find("sslmode=require"), std::string::npos);
+  Deployment* a = host(nullptr, true, server.get());
+  ASSERT_EQ(call(*a, req("enroll"))->final.kind, ipc::Reply::Kind::ok);
+  const std::string mail = issue(*a, "mail");
+  EXPECT_EQ(verify(*a, mail), Code::ok);
+  // Every connection of touchpassd is encrypted.
+  auto admin = store::sql::PostgresConnection::open(server->superuser_conninfo());
+  ASSERT_TRUE(admin.ok()) << admin.error().message;
+  store::sql::Query plain(**admin,
+                          "SELECT count(*) FROM pg_stat_activity a JOIN pg_stat_ssl s "
+                          "ON a.pid = s.pid WHERE a.application_name = 'touchpassd' AND NOT s.ssl "
+                          "AND a.pid <> pg_backend_pid()");
+  ASSERT_EQ(plain.step(), store::sql::Step::row);
+  EXPECT_EQ(plain.integer(0), 0);
+  store::sql::Query encrypted(**admin,
+                              "SELECT count(*) FROM pg_stat_activity a JOIN pg_stat_ssl s "
+                              "ON a.pid = s.pid WHERE a.application_name = 'touchpassd' AND s.ssl");
+  ASSERT_EQ(encrypted.step(), store::sql::Step::row);
+  EXPECT_GE(encrypted.integer(0), 5);  // the writer and the four verification connections
+  hosts_.clear();                      // before their database
+}
+
 }  // namespace
 }  // namespace touchpass::testing
