@@ -14,14 +14,16 @@ namespace touchpass::store {
 
 namespace {
 
-// Whether the connection string carries a password (false also when it cannot be parsed:
-// connecting then says why).
+// Whether the connection string carries a password or a client key's passphrase (false also
+// when it cannot be parsed: connecting then says why). It is shown in messages and logs.
 bool holds_password(const std::string& conninfo) {
   PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), nullptr);
   if (options == nullptr) return false;
   bool found = false;
   for (const PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
-    if (std::strcmp(o->keyword, "password") == 0 && o->val != nullptr && o->val[0] != '\0') {
+    const bool secret =
+        std::strcmp(o->keyword, "password") == 0 || std::strcmp(o->keyword, "sslpassword") == 0;
+    if (secret && o->val != nullptr && o->val[0] != '\0') {
       found = true;
     }
   }

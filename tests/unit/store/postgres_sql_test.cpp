@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "store/postgres_connection.h"
+#include "store/postgres_store.h"
 
 namespace touchpass::store::sql {
 namespace {
@@ -45,3 +46,23 @@ TEST(PostgresSqlTest, LeavesSqlWithoutPlaceholdersAsItIs) {
 
 }  // namespace
 }  // namespace touchpass::store::sql
+
+namespace touchpass::store {
+namespace {
+
+TEST(PostgresStoreTest, AConnectionStringHoldingAPasswordIsRefusedWithoutShowingIt) {
+  for (const char* conninfo : {"host=127.0.0.1 dbname=touchpass password=hunter2",
+                               "postgresql://touchpass:hunter2@127.0.0.1/touchpass",
+                               "host=127.0.0.1 sslkey=/k sslpassword=hunter2"}) {
+    PostgresSettings settings;
+    settings.conninfo = conninfo;
+    auto opened = open_postgres_store(settings);
+    ASSERT_FALSE(opened.ok()) << conninfo;
+    EXPECT_EQ(opened.code(), Code::invalid_argument) << conninfo;
+    EXPECT_NE(opened.error().message.find("postgresql_password_file"), std::string::npos);
+    EXPECT_EQ(opened.error().message.find("hunter2"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace touchpass::store
