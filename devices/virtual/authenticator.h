@@ -62,6 +62,11 @@ struct Config {
   // verified (UV flag, CredRandomWithUV, credProtect passed) even without PIN or "uv" option;
   // getInfo reports the option "uv": true.
   bool always_uv = false;
+  // A key slow to act on CTAPHID_CANCEL: after the CANCEL of a request that waits for a touch, it
+  // goes on waiting (busy: every other request, on any channel of any open, is refused with
+  // ERR_CHANNEL_BUSY) this long before it answers CTAP2_ERR_KEEPALIVE_CANCEL
+  // (ctaphid::Options::cancel_answer_delay).
+  std::uint32_t cancel_answer_delay_ms = 0;
   Fault fault = Fault::none;
   // The fault corrupts getInfo's answer too (read by every client when it opens the token).
   bool fault_get_info = false;

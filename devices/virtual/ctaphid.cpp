@@ -1,6 +1,7 @@
 #include "devices/virtual/ctaphid.h"
 
 #include <algorithm>
+#include <thread>
 #include <utility>
 
 namespace touchpass::vtoken::ctaphid {
@@ -341,7 +342,7 @@ Presence Session::wait_loop() {
           case WaitEvent::none:
             break;
           case WaitEvent::cancel:
-            return Presence::cancelled;
+            return finish_cancelled_wait();
           case WaitEvent::resync:
             pending_resync_ = std::move(received.data);
             return Presence::cancelled;
@@ -350,6 +351,22 @@ Presence Session::wait_loop() {
     }
     if (closed_) return Presence::cancelled;
   }
+}
+
+Presence Session::finish_cancelled_wait() {
+  const Clock::time_point due = Clock::now() + options_.cancel_answer_delay;
+  while (!closed_ && Clock::now() < due) {
+    Link::Received received = link_.receive(due);
+    if (received.kind == Link::Received::Kind::closed) closed_ = true;
+    if (received.kind != Link::Received::Kind::message) continue;
+    // Reports on other channels are answered as during the wait; on its own channel a second
+    // CANCEL changes nothing and an INIT is answered after the request ends, without its reply.
+    if (handle_report_while_waiting(received.data) == WaitEvent::resync)
+      pending_resync_ = std::move(received.data);
+  }
+  // A USB key does not notice its host closing the device: the delay runs out all the same.
+  std::this_thread::sleep_until(due);
+  return Presence::cancelled;
 }
 
 Session::WaitEvent Session::handle_report_while_waiting(std::span<const std::uint8_t> report) {
@@ -362,6 +379,9 @@ Session::WaitEvent Session::handle_report_while_waiting(std::span<const std::uin
   const auto command = static_cast<std::uint8_t>(report[4] & 0x7F);
   if (cid == transaction_cid_ && command == cmd::kCancel) return WaitEvent::cancel;
   if (cid == transaction_cid_ && command == cmd::kInit) return WaitEvent::resync;
+  // CTAP 2.1 §11.2.9.1.5: a CANCEL on a channel other than the active one is ignored; it never
+  // gets a reply.
+  if (command == cmd::kCancel) return WaitEvent::none;
   send_error(cid, err::kChannelBusy);
   return WaitEvent::none;
 }

@@ -80,6 +80,10 @@ struct Options {
   std::chrono::milliseconds keepalive_interval{75};
   // A presence wait ends as Presence::timed_out after this long.
   std::chrono::milliseconds presence_limit{30'000};
+  // How long a presence wait goes on after its channel sent CTAPHID_CANCEL before it ends as
+  // Presence::cancelled (a key slow to act on CANCEL; 0: at once). Meanwhile the device stays
+  // busy (other requests get ERR_CHANNEL_BUSY) and sends no KEEPALIVE; a touch no longer counts.
+  std::chrono::milliseconds cancel_answer_delay{0};
   // Largest CTAPHID_CBOR request accepted (ERR_INVALID_LEN above it); other commands may use
   // up to kMaxMessage.
   std::size_t max_cbor_request = 2048;
@@ -176,6 +180,9 @@ class Session final : private PresenceWaiter {
 
   Presence wait_for_presence() override;
   Presence wait_loop();
+  // Ends a wait whose channel sent CANCEL, after Options::cancel_answer_delay (the device stays
+  // busy until then, even if the host goes away meanwhile).
+  Presence finish_cancelled_wait();
   WaitEvent handle_report_while_waiting(std::span<const std::uint8_t> report);
 
   bool owns_channel(std::uint32_t cid) const;

@@ -192,12 +192,15 @@ void VirtualTokenServer::Impl::serve(Connection& connection) {
   // `connection` stays in the list (and alive) until this thread is joined.
   try {
     SocketLink link(connection.fd.get());
+    ctaphid::Options options;
+    options.cancel_answer_delay =
+        std::chrono::milliseconds(authenticator->config().cancel_answer_delay_ms);
     ctaphid::Session session(
         device, link,
         [this](std::span<const std::uint8_t> request, PresenceWaiter& waiter) {
           return authenticator->handle_cbor(request, waiter);
         },
-        [this] { return current_presence(); });
+        [this] { return current_presence(); }, options);
     session.run();
   } catch (...) {  // e.g. bad_alloc: lose this connection, never the server
   }

@@ -527,6 +527,26 @@ TEST_F(CtaphidServerTest, TrafficWhileWaitingForPresenceIsBusy) {
   EXPECT_EQ(reply->command, ctaphid::cmd::kCbor);
 }
 
+TEST_F(CtaphidServerTest, CancelOnAnotherChannelWhileWaitingIsIgnored) {
+  server_->set_presence(delay(60'000));
+  Client client(socket_path());
+  const std::uint32_t cid = client.open_channel();
+  const std::uint32_t other_cid = client.open_channel();
+  client.send_message(cid, ctaphid::cmd::kCbor, Bytes{kReset});
+  auto keepalive = client.receive();
+  ASSERT_TRUE(keepalive);
+  ASSERT_EQ(keepalive->command, ctaphid::cmd::kKeepalive);
+
+  // CTAP 2.1 §11.2.9.1.5: ignored, no reply; the request goes on until its own channel cancels.
+  client.send_message(other_cid, ctaphid::cmd::kCancel, {});
+  client.send_message(cid, ctaphid::cmd::kCancel, {});
+  auto reply = client.receive_skipping_keepalives();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->cid, cid) << "the first answer is the cancelled request's";
+  EXPECT_EQ(reply->command, ctaphid::cmd::kCbor);
+  EXPECT_EQ(reply->data, Bytes{ctap::kKeepaliveCancel});
+}
+
 // ---- Presence ----
 
 TEST_F(CtaphidServerTest, KeepalivesWhilePresenceIsDelayedAndCancelEndsTheRequest) {
