@@ -36,6 +36,12 @@ constexpr std::size_t kMaxPinBytes = 63;
 // wait_for_touch polls the token's answer in slices this long, to notice its deadline and a
 // removed token.
 constexpr milliseconds kTouchPollSlice{200};
+// How long a token may take to answer a request it was sent CTAPHID_CANCEL for. CTAP 2.1
+// §11.2.9.1.5 asks for the answer (CTAP2_ERR_KEEPALIVE_CANCEL) "as soon as possible"; real keys
+// answer within milliseconds. A token that does not answer in time is closed all the same.
+constexpr milliseconds kCancelAnswerBudget{2000};
+// The result of a libfido2 call that was never made (the operation was cancelled first).
+constexpr int kNotSent = INT_MIN;
 
 int to_fido_ms(milliseconds timeout) {
   if (timeout.count() <= 0) return 1;
@@ -101,6 +107,17 @@ const char* c_str(const SecretBytes& pin) {
 
 const char* c_str(const std::optional<SecretBytes>& pin) {
   return pin ? c_str(*pin) : nullptr;
+}
+
+// Reads and discards the token's answer to the request just cancelled on `dev`, waiting at most
+// `budget`, skipping keepalives; returns early on any other report of the request's channel and
+// when the connection fails. libfido2 has no call that only reads an answer:
+// fido_dev_get_touch_status is one for a FIDO2 device (libfido2 1.12 src/dev.c: it reads the
+// next CTAPHID_CBOR answer on the device's channel with fido_rx_cbor_status and returns its
+// status byte, or FIDO_OK with nothing touched when no answer came).
+void await_cancelled_answer(fido_dev_t* dev, milliseconds budget) {
+  int touched = 0;
+  fido_dev_get_touch_status(dev, &touched, to_fido_ms(budget));
 }
 
 bool path_exists(const std::string& path) {
@@ -243,10 +260,12 @@ Error Fido2Token::fail(int fido_error, Clock::duration elapsed, milliseconds tim
 
   if (transport_failure || context.removed || context.timed_out) {
     // The token may still be waiting for a touch, and a late reply must not be taken for the
-    // answer to the next request: cancel, close, and let the next call reopen.
-    if (context.timed_out && !context.removed) fido_dev_cancel(dev);
-    std::lock_guard lock(mutex_);
-    dev_.reset();
+    // answer to the next request: end the request, close, and let the next call reopen.
+    if (context.timed_out && !context.removed) {
+      abandon_request();
+    } else {
+      close_device();
+    }
   }
   return translate_fido_error(fido_error, context);
 }
@@ -507,7 +526,6 @@ Status Fido2Token::probe_uv_required(const Credential& credential) {
   auto probe = silent_assertion(credential);
   if (!probe) return probe.error();
   fido_assert_t* a = probe->get();
-  constexpr int kNotSent = INT_MIN;
   int answer = kNotSent;
   // No PIN, no extensions, no touch: a token that applied credProtect UV_REQUIRED must not see
   // the credential.
@@ -575,22 +593,26 @@ Status Fido2Token::wait_for_touch(milliseconds timeout) {
     }
     const milliseconds slice = std::min(left, kTouchPollSlice);
     int touched = 0;
+    int answer = kNotSent;
     // fido_dev_get_touch_status: FIDO_OK with touched = 0 while nothing arrived in the slice;
     // an answer after the touch (PIN_INVALID, PIN_NOT_SET, ... or success) sets touched; a
     // denial, timeout or cancel of the token comes back as its error.
     Status polled = run(
         [&](fido_dev_t* dev) {
-          return fido_dev_get_touch_status(dev, &touched, to_fido_ms(slice));
+          answer = fido_dev_get_touch_status(dev, &touched, to_fido_ms(slice));
+          return answer;
         },
         slice, true);
     if (!polled.ok()) {
-      if (polled.code() == Code::cancelled) abandon_request();
+      // The token's answer (a denial, its cancel) ended its request; a cancel() before the poll
+      // was sent left the request running.
+      if (answer == kNotSent) abandon_request();
       return polled;
     }
     if (touched != 0) return Status::success();
     // A read that failed because the token went away looks like an empty slice.
     if (token_gone()) {
-      abandon_request();
+      close_device();
       FailureContext context;
       context.removed = true;
       return translate_fido_error(FIDO_ERR_RX, context);
@@ -607,9 +629,24 @@ bool Fido2Token::token_gone() {
 }
 
 void Fido2Token::abandon_request() {
+  fido_dev_t* dev = nullptr;
+  {
+    std::lock_guard lock(mutex_);
+    dev = dev_.get();
+  }
+  if (dev == nullptr) return;
+  // Without mutex_, so that cancel() does not wait for the answer; busy_ is false, so cancel()
+  // does not use the device meanwhile, and only this thread replaces dev_.
+  fido_dev_cancel(dev);
+  // Until the token has answered, its cancelled request keeps it busy: a request sent meanwhile,
+  // even on a new channel of a new open, is refused with CTAPHID_ERROR ERR_CHANNEL_BUSY (which
+  // libfido2 reports as FIDO_ERR_RX).
+  await_cancelled_answer(dev, kCancelAnswerBudget);
+  close_device();
+}
+
+void Fido2Token::close_device() {
   std::lock_guard lock(mutex_);
-  if (!dev_) return;
-  fido_dev_cancel(dev_.get());
   dev_.reset();
 }
 

@@ -22,15 +22,20 @@
 //   assertion is refused (token_error), at enrollment already by the proving assertion.
 // - wait_for_touch: libfido2's touch-to-select (a dummy makeCredential with an empty
 //   pinUvAuthParam on a token with clientPin, a real one on a token without), polled in 200 ms
-//   slices. A denied touch is presence_denied. After a timeout, a cancel or removal the request
-//   is cancelled and the device closed, as below.
+//   slices. A denied touch is presence_denied. After a timeout, or a cancel() the token has not
+//   answered yet, the request is cancelled and the device closed, as below; after a removal the
+//   device is closed. A cancel() the token answered (CTAP2_ERR_KEEPALIVE_CANCEL) ended the
+//   request: the device stays open.
 // - Opening: libfido2 reports every failed open as FIDO_ERR_INTERNAL, so the device node (or
 //   socket) is opened once more to learn the errno: permission problems and a key held by
 //   another program get their own sentences (errors.h, translate_open_errno).
-// - After a call that timed out the backend sends CTAPHID_CANCEL and closes the device; it is
-//   reopened by the next call (a stale reply can then not be mistaken for the next answer).
-//   The same happens after a transport failure. If the token is gone by then, the next call
-//   fails with token_removed.
+// - After a call that timed out the backend sends CTAPHID_CANCEL, waits (briefly) for the token's
+//   answer to the cancelled request and closes the device; it is reopened by the next call (a
+//   stale reply can then not be mistaken for the next answer). Waiting for the answer matters:
+//   until the token has given it, the cancelled request keeps the token busy, and the next
+//   request — on a new channel of a new open too — would be refused with ERR_CHANNEL_BUSY. After
+//   a transport failure the device is closed the same way, without the cancel. If the token is
+//   gone by then, the next call fails with token_removed.
 #pragma once
 
 #include <fido.h>
@@ -105,9 +110,15 @@ class Fido2Token final : public Token, public Fido2Facet {
   static Result<AssertPtr> silent_assertion(const Credential& credential);
   // Whether the open device's connection (virtual) or device node (USB) has gone.
   bool token_gone();
-  // Ends a request the token may still be working on: CTAPHID_CANCEL, then close (a late reply
-  // can then not be taken for the answer to the next request; the next call reopens).
+  // Ends a request the token may still be working on: sends CTAPHID_CANCEL, waits for the
+  // token's answer to the cancelled request (at most kCancelAnswerBudget) so that the token is
+  // no longer busy with it, then closes (a late reply can then not be taken for the answer to the
+  // next request; the next call reopens). Called by the operation's thread, outside run(); does
+  // nothing when the device is closed.
   void abandon_request();
+  // Closes the device without a word to the token (it has gone, or its connection failed); the
+  // next call reopens. Called by the operation's thread.
+  void close_device();
 
   TokenInfo info_;
   std::mutex mutex_;               // guards the members below against cancel()
