@@ -626,6 +626,25 @@ TEST_F(Fido2BackendTest, PresenceTimeoutReturnsInTimeAndTokenStaysUsable) {
   EXPECT_EQ(secret(enrollment.credential).size(), 32u) << "the next operation works";
 }
 
+// A key that is slow to wind a cancelled request down stays busy after the timeout; the next
+// operation reopens the key and must not meet it busy (ERR_CHANNEL_BUSY, FIDO_ERR_RX in
+// libfido2): the backend waits for the answer to its cancel before it closes the key.
+TEST_F(Fido2BackendTest, PresenceTimeoutWaitsUntilASlowKeyHasAnsweredTheCancel) {
+  Config slow = config_with_pin();
+  slow.cancel_answer_delay_ms = 300;
+  start(slow);
+  const Enrollment enrollment = enroll();
+  vtoken_->server().set_presence(delayed(20000));
+  AssertRequest request = assert_request(enrollment.credential);
+  request.timeout = 500ms;
+  auto assertion = backend_->assert_hmac_secret(request);
+  ASSERT_FALSE(assertion.ok());
+  EXPECT_EQ(assertion.code(), Code::presence_timeout) << assertion.error().message;
+
+  vtoken_->server().set_presence(PresencePolicy{});
+  EXPECT_EQ(secret(enrollment.credential).size(), 32u) << "the next operation works";
+}
+
 TEST_F(Fido2BackendTest, CancelFromAnotherThreadDuringTouchIsCancelled) {
   start();
   const Enrollment enrollment = enroll();
@@ -716,6 +735,17 @@ TEST_F(Fido2BackendTest, UntouchedTokenIsPresenceTimeoutInTime) {
   EXPECT_EQ(touched.code(), Code::presence_timeout) << touched.message();
   EXPECT_GE(took, 1000ms);
   EXPECT_LT(took, 3s) << "no hang";
+
+  vtoken_->server().set_presence(PresencePolicy{});
+  const Status again = backend_->wait_for_touch(5s);
+  EXPECT_TRUE(again.ok()) << "the token stays usable: " << again.message();
+}
+
+TEST_F(Fido2BackendTest, TouchWaitTimeoutWaitsUntilASlowKeyHasAnsweredTheCancel) {
+  Config slow = config_with_pin();
+  slow.cancel_answer_delay_ms = 300;
+  start(slow, delayed(20000));
+  EXPECT_EQ(backend_->wait_for_touch(300ms).code(), Code::presence_timeout);
 
   vtoken_->server().set_presence(PresencePolicy{});
   const Status again = backend_->wait_for_touch(5s);
