@@ -111,7 +111,7 @@ class Fido2Token final : public Token, public Fido2Facet {
   // Whether the open device's connection (virtual) or device node (USB) has gone.
   bool token_gone();
   // Ends a request the token may still be working on: sends CTAPHID_CANCEL, waits for the
-  // token's answer to the cancelled request (at most kCancelAnswerBudget) so that the token is
+  // token's answer to the cancelled request (at most 2 s, kCancelAnswerBudget) so that the token is
   // no longer busy with it, then closes (a late reply can then not be taken for the answer to the
   // next request; the next call reopens). Called by the operation's thread, outside run(); does
   // nothing when the device is closed.
