@@ -88,6 +88,8 @@ expected=(/usr/sbin/touchpassd /usr/bin/touchpass
   /usr/share/man/man1/touchpass.1.gz /usr/share/man/man8/touchpassd.8.gz
   /usr/share/man/man5/touchpassd.conf.5.gz /usr/share/bash-completion/completions/touchpass
   /usr/share/doc/touchpass/copyright /usr/share/doc/touchpass/changelog.Debian.gz
+  /usr/share/doc/touchpass/examples/postgresql-roles.sql
+  /usr/share/doc/touchpass/examples/touchpassd-postgresql.conf
   /usr/share/touchpass/pam.d/imap /usr/share/touchpass/pam.d/pop3 /usr/share/touchpass/pam.d/smtp
   /etc/dovecot/conf.d/auth-touchpass.conf.ext)
 if [ -n "${PAM_DIR:-}" ]; then
