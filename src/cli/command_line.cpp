@@ -36,6 +36,12 @@ std::vector<std::pair<CLI::App*, int (Runner::*)()>> define_commands(CLI::App& a
                   "time the key asks: with a server, to sign in and for the command)");
   };
   std::vector<std::pair<CLI::App*, int (Runner::*)()>> commands;
+  const auto add_phone = [&o](CLI::App* sub) {
+    sub->add_flag("--phone", o.phone,
+                  "Set up a phone instead of printing the password: a QR code of a one-time "
+                  "link to touchpass-web (valid 10 minutes) where the phone gets its mail "
+                  "settings and the password");
+  };
 
   auto* enroll = app.add_subcommand("enroll", "Enroll a security key");
   enroll->add_option("--label", o.label, "A name for the key (default: its product name)");
@@ -71,7 +77,8 @@ std::vector<std::pair<CLI::App*, int (Runner::*)()>> define_commands(CLI::App& a
   issue->add_option("name", o.name, "A name for the password, e.g. thunderbird")->required();
   issue
       ->add_option("--scope", o.scopes,
-                   "Services it may be used for, e.g. imap,smtp (default: all)")
+                   "The services it may be used for, e.g. imap,smtp (`touchpass services` lists "
+                   "them; any case), or all for every service. Required.")
       ->delimiter(',');
   issue
       ->add_option("--expires", o.expires,
@@ -79,6 +86,7 @@ std::vector<std::pair<CLI::App*, int (Runner::*)()>> define_commands(CLI::App& a
                    "or never")
       ->capture_default_str();
   issue->add_flag("--copy", o.copy, "Copy the password to the clipboard instead of printing it");
+  add_phone(issue);
   add_pin_stdin(issue);
   add_user(issue);
   issue->add_flag("--json", o.json,
@@ -88,6 +96,7 @@ std::vector<std::pair<CLI::App*, int (Runner::*)()>> define_commands(CLI::App& a
   auto* show = app.add_subcommand("show", "Show an app password again (needs the security key)");
   show->add_option("name", o.name, "The app password's name")->required();
   show->add_flag("--copy", o.copy, "Copy the password to the clipboard instead of printing it");
+  add_phone(show);
   add_pin_stdin(show);
   add_user(show);
   show->add_flag("--json", o.json,
@@ -100,6 +109,11 @@ std::vector<std::pair<CLI::App*, int (Runner::*)()>> define_commands(CLI::App& a
   add_user(list);
   add_json(list);
   commands.emplace_back(list, &Runner::list);
+
+  auto* services = app.add_subcommand(
+      "services", "List the services app passwords may be for (the values of issue --scope)");
+  add_json(services);
+  commands.emplace_back(services, &Runner::services);
 
   auto* revoke =
       app.add_subcommand("revoke", "Revoke an app password, all of them, or a lost token");

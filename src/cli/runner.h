@@ -67,6 +67,7 @@ struct Options {
   std::vector<std::string> scopes;
   std::string expires = "never";
   bool copy = false;
+  bool phone = false;  // issue, show: a QR code of a one-time link for a phone
   bool all = false;
   bool yes = false;
   std::string token;  // revoke --token
@@ -111,6 +112,7 @@ class Runner {
   int issue();
   int show();
   int list();
+  int services();
   int revoke();
   int rename();
   int log();
@@ -138,6 +140,10 @@ class Runner {
   Result<SecretBytes> invitation_code();
   // Ends a session a server opened; a failure is only reported (the session expires anyway).
   void sign_out();
+  // --phone: draws the QR code of the phone-setup link in `result` with what to do with it, and
+  // returns true; false after saying why there is no link (the caller then delivers the
+  // password as usual).
+  bool show_phone_setup(const Json& result);
   // Whether this command talks to touchpass-web.
   bool remote() const { return server_.has_value(); }
   // The name of the server in sentences ("mail.example.org"); empty when local.

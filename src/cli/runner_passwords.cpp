@@ -4,6 +4,9 @@
 #include "cli/format.h"
 #include "core/grant.h"
 #include "core/password.h"
+#include "core/service_catalog.h"
+
+#include <algorithm>
 
 namespace touchpass::cli {
 
@@ -13,13 +16,29 @@ int Runner::issue() {
   ipc::Request r = request(Op::issue_begin);
   r.name = o_.name;
   r.scopes = clean_scopes(o_.scopes);
+  const auto every = std::find_if(r.scopes.begin(), r.scopes.end(),
+                                  [](const std::string& s) { return lower_ascii(s) == "all"; });
+  if (every != r.scopes.end()) {
+    if (r.scopes.size() != 1) {
+      return fail(Error{Code::invalid_argument,
+                        "--scope all means every service: give it alone, or name services."});
+    }
+    r.scopes.clear();
+    r.every_service = true;
+  } else if (r.scopes.empty()) {
+    return fail(Error{Code::invalid_argument,
+                      "Say which services the password is for, e.g. --scope imap,smtp "
+                      "(`touchpass services` lists them), or --scope all for every service."});
+  }
   r.expires = *expires;
+  r.phone_setup = o_.phone;
   return ceremony(r, "to issue \"" + o_.name + "\" on " + server_name());
 }
 
 int Runner::show() {
   ipc::Request r = request(Op::show_begin);
   r.name = o_.name;
+  r.phone_setup = o_.phone;
   return ceremony(r, "to show \"" + o_.name + "\" from " + server_name());
 }
 
@@ -32,6 +51,11 @@ int Runner::deliver_password(const Answer& answer, bool issued) {
     return fail(Error{Code::protocol_error, "touchpassd sent no valid password."});
   }
   const std::string_view password = answer.secret.view();
+  bool phone_failed = false;
+  if (o_.phone && !o_.json) {
+    if (show_phone_setup(answer.result)) return 0;
+    phone_failed = true;  // the password is delivered below instead
+  }
   if (o_.json) {
     print_json_with_secret(answer.result, "password", password);
   } else if (o_.copy) {
@@ -57,6 +81,30 @@ int Runner::deliver_password(const Answer& answer, bool issued) {
     env_.console.err("It is the same password as when it was issued; `" + again +
                      "` shows it again, with your security key.\n");
   }
+  return phone_failed ? 1 : 0;
+}
+
+int Runner::services() {
+  Answer answer;
+  if (int code = call(request(Op::services), answer); code != 0) return code;
+  const auto list = answer.result.find("services");
+  if (list == answer.result.end() || !list->is_array()) {
+    return fail(Error{Code::protocol_error, "touchpassd sent a malformed answer (no services)."});
+  }
+  if (o_.json) {
+    env_.console.out(pretty_json(answer.result));
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const Json& service : *list) {
+    if (!service.is_object()) continue;
+    rows.push_back({printable(string_field(service, "name").value_or("")),
+                    printable(string_field(service, "description").value_or(""))});
+  }
+  env_.console.out(render_table({"SERVICE", "DESCRIPTION"}, rows));
+  env_.console.out("`touchpass issue NAME --scope " +
+                   (rows.size() >= 2 ? rows[0][0] + "," + rows[1][0] : std::string("SERVICE")) +
+                   "` issues a password for those; --scope all for every service.\n");
   return 0;
 }
 

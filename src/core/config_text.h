@@ -3,6 +3,7 @@
 // each value its meaning.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <functional>
 #include <map>
@@ -46,15 +47,37 @@ std::vector<std::string_view> config_keys_of(const ConfigSetters<Config>& setter
   return keys;
 }
 
-// `config` with every line of `text` applied by its key's setter. Error invalid_argument
-// (config_line_error): as split_config_lines, "unknown key \"KEY\"", or "bad value for \"KEY\":
-// reason".
+// How a family of keys sharing a prefix (e.g. `service.imap`) is read: the key's rest after the
+// prefix ("imap") and the value; nullopt, or the reason the line is bad.
+template <class Config>
+using ConfigPrefixSetter =
+    std::function<std::optional<std::string>(Config&, std::string_view, std::string_view)>;
+
+// Families of keys, by prefix (e.g. "service.").
+template <class Config>
+using ConfigPrefixSetters = std::map<std::string, ConfigPrefixSetter<Config>, std::less<>>;
+
+// `config` with every line of `text` applied by its key's setter, or by the setter of the
+// family whose prefix the key starts with (a key equal to the prefix alone is unknown). Error
+// invalid_argument (config_line_error): as split_config_lines, "unknown key \"KEY\"", or "bad
+// value for \"KEY\": reason".
 template <class Config>
 Result<Config> apply_config_lines(const ConfigSetters<Config>& setters, std::string_view text,
-                                  std::string_view origin, Config config = {}) {
+                                  std::string_view origin, Config config = {},
+                                  const ConfigPrefixSetters<Config>& families = {}) {
   auto lines = split_config_lines(text, origin);
   if (!lines.ok()) return lines.error();
   for (const ConfigLine& line : *lines) {
+    const auto family = std::find_if(families.begin(), families.end(), [&](const auto& f) {
+      return line.key.size() > f.first.size() && line.key.starts_with(f.first);
+    });
+    if (family != families.end()) {
+      if (auto reason = family->second(config, line.key.substr(family->first.size()), line.value)) {
+        return config_line_error(origin, line.number,
+                                 "bad value for \"" + std::string(line.key) + "\": " + *reason);
+      }
+      continue;
+    }
     const auto it = setters.find(line.key);
     if (it == setters.end()) {
       return config_line_error(origin, line.number,

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/service_catalog.h"
+
 namespace touchpass {
 
 VerifyDecision decide(const GrantFacts& grant, std::string_view user, std::string_view service,
@@ -12,8 +14,10 @@ VerifyDecision decide(const GrantFacts& grant, std::string_view user, std::strin
   if (grant.revoked) return VerifyDecision::revoked;
   if (grant.token_revoked) return VerifyDecision::token_revoked;
   if (grant.expires != 0 && grant.expires <= now) return VerifyDecision::expired;
+  // Scopes are stored in lower case; a service may name itself in any case ("IMAP").
   if (grant.scopes != nullptr && !grant.scopes->empty() &&
-      std::find(grant.scopes->begin(), grant.scopes->end(), service) == grant.scopes->end()) {
+      std::find(grant.scopes->begin(), grant.scopes->end(), lower_ascii(service)) ==
+          grant.scopes->end()) {
     return VerifyDecision::wrong_service;
   }
   return VerifyDecision::accepted;

@@ -34,7 +34,8 @@ enum class VerifyDecision {
   tampered,  // the grant's row was changed outside touchpassd
 };
 
-// The decision for a found grant (never not_a_password or unknown).
+// The decision for a found grant (never not_a_password or unknown). `service` matches the
+// grant's scopes case-insensitively (scopes are stored in lower case).
 VerifyDecision decide(const GrantFacts& grant, std::string_view user, std::string_view service,
                       std::int64_t now);
 

@@ -84,12 +84,14 @@ Result<Outcome> Service::revoke(const Peer& peer, const Target& target,
         !s.ok()) {
       return audited_failure(peer, "revoke-token", target.user, request.token, s.error());
     }
+    phone_setups_.forget(target.user);  // a waiting phone gets none of its passwords
     return Outcome{{{"revoked", derived}, {"token", request.token}}, {}};
   }
   if (request.all) {
     auto n =
         store_.revoke_all_grants(target.user, now, audit(peer, "revoke", target.user, "--all"));
     if (!n.ok()) return audited_failure(peer, "revoke", target.user, "--all", n.error());
+    phone_setups_.forget(target.user);
     return Outcome{{{"revoked", *n}}, {}};
   }
   if (Status s = store_.revoke_grant(target.user, request.name, now,
@@ -97,6 +99,7 @@ Result<Outcome> Service::revoke(const Peer& peer, const Target& target,
       !s.ok()) {
     return audited_failure(peer, "revoke", target.user, request.name, s.error());
   }
+  phone_setups_.forget(target.user, request.name);
   return Outcome{{{"revoked", 1}}, {}};
 }
 

@@ -54,6 +54,7 @@ struct PendingCeremony {
   std::string user;            // whose grant it issues or shows
   std::string name;            // the grant's name
   Bytes nonce;                 // show: the nonce in the challenge (kept in the audit log)
+  bool phone_setup = false;    // issue, show: keep the password for a phone (phone_setups.h)
   std::vector<CeremonyCandidate> candidates;  // issue, show, signin
   PendingEnrollment enrollment;               // enroll
 };

@@ -111,8 +111,11 @@ Result<Outcome> Service::complete(const Peer& peer, const PendingCeremony& cerem
   if (!password.ok()) return fail(password.error());
   auto verifier = verifier_for_typed_password(pepper_.bytes(), password->grouped());
   if (!verifier.ok()) return fail(verifier.error());
-  if (issuing) return complete_issue(peer, *chosen, finish, *proven, *password, *verifier);
-  return complete_show(peer, ceremony, *chosen, finish, *proven, *password, *verifier);
+  auto done = issuing
+                  ? complete_issue(peer, *chosen, finish, *proven, *password, *verifier)
+                  : complete_show(peer, ceremony, *chosen, finish, *proven, *password, *verifier);
+  if (!done.ok() || !ceremony.phone_setup) return done;
+  return with_phone_setup(std::move(*done), ceremony);
 }
 
 Result<Outcome> Service::complete_issue(const Peer& peer, const CeremonyCandidate& c,

@@ -1,11 +1,13 @@
 #include "daemon/config.h"
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <optional>
 #include <sstream>
 
 #include "core/config_text.h"
+#include "core/utf8.h"
 
 namespace touchpass::daemon {
 
@@ -166,14 +168,48 @@ const ConfigSetters<Config>& setters() {
   return table;
 }
 
+// Valid UTF-8 without C0 or C1 controls or DEL.
+bool is_printable_text(std::string_view text) {
+  const auto decoded = decode_utf8(text);
+  return decoded && std::none_of(decoded->begin(), decoded->end(), [](char32_t cp) {
+           return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f);
+         });
+}
+
+constexpr std::size_t kMaxServices = 64;
+constexpr std::size_t kMaxServiceDescriptionBytes = 200;
+
+// `service.NAME = description`: one service app passwords may be scoped to.
+std::optional<std::string> add_service(Config& c, std::string_view name, std::string_view v) {
+  if (const std::string problem = service_name_problem(name); !problem.empty()) return problem;
+  if (v.empty() || v.size() > kMaxServiceDescriptionBytes) {
+    return "a description of 1 to " + std::to_string(kMaxServiceDescriptionBytes) +
+           " bytes is required";
+  }
+  if (!is_printable_text(v)) return "the description may not hold control characters";
+  if (c.services.size() >= kMaxServices) {
+    return "at most " + std::to_string(kMaxServices) + " services";
+  }
+  c.services.push_back({std::string(name), std::string(v)});
+  return std::nullopt;
+}
+
+const ConfigPrefixSetters<Config>& families() {
+  static const ConfigPrefixSetters<Config> table = {{"service.", add_service}};
+  return table;
+}
+
 }  // namespace
 
 std::vector<std::string_view> config_keys() {
-  return config_keys_of(setters());
+  std::vector<std::string_view> keys = config_keys_of(setters());
+  keys.push_back("service.NAME");
+  std::sort(keys.begin(), keys.end());
+  return keys;
 }
 
 Result<Config> parse_config(std::string_view text, std::string_view origin) {
-  return apply_config_lines(setters(), text, origin, Config::defaults());
+  return apply_config_lines(setters(), text, origin, Config::defaults(), families());
 }
 
 Result<Config> load_config(const std::filesystem::path& path, bool missing_ok) {

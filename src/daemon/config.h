@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/service_catalog.h"
 #include "core/status.h"
 #include "core/web_origin.h"
 
@@ -64,6 +65,9 @@ struct Config {
   std::chrono::seconds token_timeout{30};  // waiting for a token to be inserted or touched
   std::chrono::seconds pin_timeout{120};   // waiting for the client to send a PIN
   UvPolicy uv = UvPolicy::required;
+  // The services app passwords may be scoped to, in the order of the file (`service.NAME =
+  // description` lines); none: default_mail_services(). Use mail_services().
+  std::vector<MailService> services;
   // Connections (admission.h): all together; one unprivileged user's; and the share only root
   // and the service group may use.
   int max_clients = 1024;
@@ -81,6 +85,11 @@ struct Config {
     return verify_socket.empty() ? socket.parent_path() / "verify.sock" : verify_socket;
   }
 
+  // The services of `services`, or the default list when the file names none.
+  std::vector<MailService> mail_services() const {
+    return services.empty() ? default_mail_services() : services;
+  }
+
   // audit_anchor, or its default beside the store.
   std::filesystem::path audit_anchor_path() const {
     return audit_anchor.empty() ? store.parent_path() / "audit-head" : audit_anchor;
@@ -94,7 +103,8 @@ struct Config {
 // Error invalid_argument: "FILE:LINE: reason".
 Result<Config> parse_config(std::string_view text, std::string_view origin);
 
-// Every key the configuration accepts, in alphabetical order.
+// Every key the configuration accepts, in alphabetical order; a family of keys appears as its
+// prefix and a placeholder ("service.NAME").
 std::vector<std::string_view> config_keys();
 
 // Reads and parses the file. A missing file is an error unless `missing_ok` (then: defaults).

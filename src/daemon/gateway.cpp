@@ -30,6 +30,8 @@ Result<Outcome> Service::handle_gateway(const Peer& gateway, const ipc::Request&
       return signin_begin(gateway, request);
     case ipc::Op::finish:
       return gateway_finish(gateway, request, secret);
+    case ipc::Op::phone_setup:
+      return take_phone_setup(gateway, request, secret);
     case ipc::Op::enroll_begin:
       if (request.invitation) return invited_enroll_begin(gateway, request, secret);
       if (request.account_password) return password_enroll_begin(gateway, request, secret);

@@ -79,6 +79,9 @@ Result<Outcome> Service::issue_begin(const Peer& peer, const Target& target,
                           ? "You have no security key enrolled. Run `touchpass enroll` first."
                           : "The user \"" + target.user + "\" has no security key enrolled."});
   }
+  if (Status possible = phone_setup_possible(request); !possible.ok()) {
+    return fail(possible.error());
+  }
   const store::UnixTime now = clock_();
   if (request.expires != 0 && request.expires <= now) {
     return fail(Error{Code::invalid_argument, "The expiry date is in the past."});
@@ -97,7 +100,9 @@ Result<Outcome> Service::issue_begin(const Peer& peer, const Target& target,
   grant.grant_id = *grant_id;
   grant.user = target.user;
   grant.name = request.name;
-  grant.scopes = request.scopes;
+  auto scopes = resolve_scopes(config_.mail_services(), request.scopes, request.every_service);
+  if (!scopes.ok()) return fail(scopes.error());
+  grant.scopes = std::move(*scopes);
   grant.created = static_cast<std::uint64_t>(now);
   grant.expires = static_cast<std::uint64_t>(request.expires);
 
@@ -105,6 +110,7 @@ Result<Outcome> Service::issue_begin(const Peer& peer, const Target& target,
   ceremony.kind = PendingCeremony::Kind::issue;
   ceremony.user = target.user;
   ceremony.name = request.name;
+  ceremony.phone_setup = request.phone_setup;
   // Every active credential of the user (WebAuthn's allow list): the key that answers decides
   // which one the grant is bound to. Never another user's credential, even for an admin.
   for (const auto& token : *tokens) {
@@ -117,11 +123,22 @@ Result<Outcome> Service::issue_begin(const Peer& peer, const Target& target,
   return out;
 }
 
+Outcome Service::services() const {
+  ipc::Json services = ipc::Json::array();
+  for (const MailService& s : config_.mail_services()) {
+    services.push_back({{"name", s.name}, {"description", s.description}});
+  }
+  return Outcome{{{"services", std::move(services)}}, {}};
+}
+
 Result<Outcome> Service::show_begin(const Peer& peer, const Target& target,
                                     const ipc::Request& request) {
   const auto fail = [&](Error e) {
     return audited_failure(peer, "show", target.user, request.name, std::move(e));
   };
+  if (Status possible = phone_setup_possible(request); !possible.ok()) {
+    return fail(possible.error());
+  }
   auto record = store_.find_grant(target.user, request.name);
   if (!record.ok()) return fail(record.error());
   auto token = store_.get_token(record->token_id);
@@ -140,6 +157,7 @@ Result<Outcome> Service::show_begin(const Peer& peer, const Target& target,
   ceremony.kind = PendingCeremony::Kind::show;
   ceremony.user = target.user;
   ceremony.name = request.name;
+  ceremony.phone_setup = request.phone_setup;
   ceremony.nonce = std::move(*nonce);
   ceremony.candidates.push_back(std::move(*c));
   auto out = offer(peer, std::move(ceremony));

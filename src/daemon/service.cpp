@@ -33,7 +33,8 @@ Service::Service(const Config& config, store::AdminStore& store,
           CeremonyTable::Limits{config.token_timeout + config.pin_timeout + config.token_timeout}),
       web_ceremonies_(CeremonyTable::Limits{
           config.token_timeout + config.pin_timeout + config.token_timeout, 4, 1024}),
-      web_sessions_(WebSessions::Limits{}, clock) {}
+      web_sessions_(WebSessions::Limits{}, clock),
+      phone_setups_(PhoneSetups::Limits{}, clock) {}
 
 CeremonyTable& Service::ceremonies_for(const Peer& peer) {
   return peer.via_web || peer.gateway ? web_ceremonies_ : ceremonies_;
@@ -108,6 +109,10 @@ Result<Outcome> Service::handle(const Peer& peer, const ipc::Request& request,
     return Outcome{};
   }
   if (request.op == ipc::Op::unlock) return unlock(peer, request);
+  if (request.op == ipc::Op::services) return services();
+  if (request.op == ipc::Op::phone_setup) {
+    return Error{Code::permission_denied, "Only touchpass-web takes phone setups."};
+  }
   // A ceremony acts on the user it was begun for; whoever began it finishes it.
   if (request.op == ipc::Op::finish) return finish(peer, request, secret);
   auto target = target_of(peer, request);

@@ -28,6 +28,7 @@
 #include "daemon/ceremonies.h"
 #include "daemon/config.h"
 #include "daemon/peer.h"
+#include "daemon/phone_setups.h"
 #include "daemon/refusal_log.h"
 #include "daemon/throttle.h"
 #include "daemon/verification_recorder.h"
@@ -104,6 +105,8 @@ class Service {
   Result<Outcome> complete(const Peer& peer, const PendingCeremony& ceremony,
                            const ipc::Finish& finish, const SecretBytes& secret);
   Result<Outcome> list(const Target& target);
+  // The services app passwords may be scoped to (config: service.NAME), for anyone to read.
+  Outcome services() const;
   Result<Outcome> revoke(const Peer& peer, const Target& target, const ipc::Request& request);
   Result<Outcome> rename(const Peer& peer, const Target& target, const ipc::Request& request);
   Result<Outcome> log(const Target& target, const ipc::Request& request);
@@ -152,6 +155,17 @@ class Service {
   Result<Outcome> complete_enroll(const Peer& peer, const PendingCeremony& ceremony,
                                   const ipc::Finish& finish, const SecretBytes& secret);
 
+  // Phone setup (phone_setup.cpp). Whether `request` may ask for a phone setup: invalid_argument
+  // without a web_origin.
+  Status phone_setup_possible(const ipc::Request& request) const;
+  // `done` (a completed issue or show) with its password kept for a phone and the link to it
+  // in `phone_setup` (or the reason there is none in `phone_setup_error`).
+  Outcome with_phone_setup(Outcome done, const PendingCeremony& ceremony);
+  // touchpass-web takes the setup of `token` (once): {user, name, scopes, expires} and the
+  // password. not_found when the token is unknown, used or expired.
+  Result<Outcome> take_phone_setup(const Peer& gateway, const ipc::Request& request,
+                                   const SecretBytes& token);
+
   store::AuditEvent audit(const Peer& peer, std::string action, const std::string& user,
                           std::string object) const;
   // Audits a failed request and passes its error on.
@@ -170,6 +184,7 @@ class Service {
   CeremonyTable ceremonies_;
   CeremonyTable web_ceremonies_;
   WebSessions web_sessions_;
+  PhoneSetups phone_setups_;
 };
 
 }  // namespace touchpass::daemon

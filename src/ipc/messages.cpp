@@ -16,11 +16,13 @@ std::string dump(const Json& j) {
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
-constexpr std::array<std::pair<Op, std::string_view>, 16> kOps = {{
+constexpr std::array<std::pair<Op, std::string_view>, 18> kOps = {{
     {Op::devices, "devices"},
     {Op::enroll_begin, "enroll-begin"},
     {Op::tokens, "tokens"},
     {Op::issue_begin, "issue-begin"},
+    {Op::services, "services"},
+    {Op::phone_setup, "phone-setup"},
     {Op::show_begin, "show-begin"},
     {Op::finish, "finish"},
     {Op::list, "list"},
@@ -179,6 +181,12 @@ Result<Request> Request::parse(std::string_view json_text) {
           r.scopes.push_back(s.get<std::string>());
         }
       }
+      auto every_service = opt_bool(j, "every_service");
+      if (!every_service.ok()) return every_service.error();
+      r.every_service = *every_service;
+      auto phone_setup = opt_bool(j, "phone_setup");
+      if (!phone_setup.ok()) return phone_setup.error();
+      r.phone_setup = *phone_setup;
       auto expires = opt_int(j, "expires", 0, INT64_C(253402300799));  // up to 9999-12-31
       if (!expires.ok()) return expires.error();
       r.expires = *expires;
@@ -188,6 +196,9 @@ Result<Request> Request::parse(std::string_view json_text) {
       auto name = req_string(j, "name");
       if (!name.ok()) return name.error();
       r.name = *name;
+      auto phone_setup = opt_bool(j, "phone_setup");
+      if (!phone_setup.ok()) return phone_setup.error();
+      r.phone_setup = *phone_setup;
       break;
     }
     case Op::finish: {
@@ -259,6 +270,8 @@ Result<Request> Request::parse(std::string_view json_text) {
       if (!r.user) return protocol("signin-begin needs \"user\".");
       break;
     case Op::devices:
+    case Op::services:
+    case Op::phone_setup:
     case Op::tokens:
     case Op::list:
     case Op::session:
@@ -289,10 +302,13 @@ std::string Request::to_json() const {
     case Op::issue_begin:
       j["name"] = name;
       j["scopes"] = scopes;
+      if (every_service) j["every_service"] = true;
+      if (phone_setup) j["phone_setup"] = true;
       j["expires"] = expires;
       break;
     case Op::show_begin:
       j["name"] = name;
+      if (phone_setup) j["phone_setup"] = true;
       break;
     case Op::finish:
       finish.add_to(j);

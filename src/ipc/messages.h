@@ -43,7 +43,9 @@ enum class Op {
   invite,        // a one-time invitation to enroll a first key through touchpass-web
   signin_begin,  // "signin-begin" (touchpass-web only): the first half of a web sign-in
   session,       // (touchpass-web only) who the session in the secret part belongs to
-  signout        // (touchpass-web only) ends the session in the secret part
+  signout,       // (touchpass-web only) ends the session in the secret part
+  services,      // the services app passwords may be scoped to
+  phone_setup    // "phone-setup" (touchpass-web only): takes a phone's password (phone_setups.h)
 };
 
 // JSON text parsed with the protocol's depth bound: a value nesting deeper than kMaxJsonDepth
@@ -73,7 +75,9 @@ struct Request {
   bool account_password = false;      // … a first key: the account password is in `secret`
   std::string name;                   // issue, show, revoke, rename
   std::string new_name;               // rename
-  std::vector<std::string> scopes;    // issue
+  std::vector<std::string> scopes;    // issue: the services it is for (any case)
+  bool every_service = false;         // issue: for every service (then `scopes` is empty)
+  bool phone_setup = false;           // issue, show: keep the password for a phone's link
   std::int64_t expires = 0;           // issue: Unix seconds, 0 = never; invite: 0 = in a day
   bool all = false;                   // revoke: every grant of the user; unlock: every source
   std::string token;                  // revoke: an enrolled token (by label) and its grants

@@ -33,7 +33,7 @@ ApiAnswer wrong_method(std::string_view method, std::string allow) {
 
 // Whether `op` acts in the user's session (so a cookie with it must come with its CSRF token).
 bool uses_session(ipc::Op op, const nlohmann::json& body) {
-  if (op == ipc::Op::signin_begin) return false;
+  if (op == ipc::Op::signin_begin || op == ipc::Op::phone_setup) return false;
   if (op == ipc::Op::enroll_begin && (body.contains("invitation") || body.contains("password"))) {
     return false;
   }

@@ -21,8 +21,9 @@ constexpr std::size_t kMaxInvitationChars = 64;
 constexpr std::size_t kMaxAccountPasswordChars = 1024;
 
 constexpr std::array kRelayed = {
-    Op::signin_begin, Op::enroll_begin, Op::issue_begin, Op::show_begin, Op::finish,  Op::list,
-    Op::tokens,       Op::log,          Op::revoke,      Op::rename,     Op::session, Op::signout};
+    Op::signin_begin, Op::enroll_begin, Op::issue_begin, Op::show_begin, Op::finish,
+    Op::list,         Op::tokens,       Op::log,         Op::revoke,     Op::rename,
+    Op::session,      Op::signout,      Op::services,    Op::phone_setup};
 
 // Takes the string `key` out of `body` (wiping it): nothing when absent; an error when it is
 // not a string of at most `max` characters.

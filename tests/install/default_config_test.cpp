@@ -23,14 +23,16 @@ std::string read(const char* path) {
 
 // The keys of the commented-out `#key = value` lines, and the text with those lines uncommented.
 std::set<std::string> commented_keys(const std::string& text, std::string* uncommented) {
-  static const std::regex setting(R"(^#([a-z0-9_]+) = ?(.*)$)");
+  static const std::regex setting(R"(^#([a-z0-9_]+(\.[a-z0-9_-]+)?) = ?(.*)$)");
   std::set<std::string> keys;
   std::istringstream lines(text);
   std::string line;
   while (std::getline(lines, line)) {
     std::smatch m;
     if (std::regex_match(line, m, setting)) {
-      keys.insert(m[1]);
+      // A family of keys (service.imap, service.smtp…) is one key of config_keys().
+      const std::string key = m[1];
+      keys.insert(key.starts_with("service.") ? "service.NAME" : key);
       *uncommented += line.substr(1) + "\n";
     } else {
       *uncommented += line + "\n";
@@ -66,6 +68,12 @@ TEST(DefaultConfig, UncommentedItGivesTheBuiltInDefaults) {
   EXPECT_EQ(c.lockout_failures, d.lockout_failures);
   EXPECT_EQ(c.lockout, d.lockout);
   EXPECT_EQ(c.token_group, d.token_group);
+  std::vector<std::string> listed, defaults;
+  for (const auto& service : c.mail_services())
+    listed.push_back(service.name + ": " + service.description);
+  for (const auto& service : d.mail_services())
+    defaults.push_back(service.name + ": " + service.description);
+  EXPECT_EQ(listed, defaults);
 }
 
 TEST(DefaultConfig, ListsEveryKeyTheDaemonAccepts) {

@@ -12,8 +12,8 @@
 //               #enroll-to-signin
 //   sign in     #signin-form, #signin-user, #signin-button
 //   password    #password-panel, #password-name, #password-text, #copy-button, #done-button
-//   issue       #issue-form, #issue-name, #issue-scope-all, #issue-scope-imap,
-//               #issue-scope-pop3, #issue-scope-smtp, #issue-expires (days; 0 = never),
+//   issue       #issue-form, #issue-name, #issue-scope-all, #issue-scope-list (filled with
+//               #issue-scope-NAME per service the server has), #issue-expires (days; 0 = never),
 //               #issue-button
 //   grants      #grants-table, #grants-body, #grants-empty, #revoke-all-button; per grant a row
 //               with data-name, and buttons #show-<id> and #revoke-<id>, where <id> is
@@ -379,6 +379,7 @@
 
   function refreshAll() {
     return run(null, async () => {
+      await refreshServices();
       await refreshGrants();
       await refreshTokens();
       await refreshLog();
@@ -428,11 +429,43 @@
     });
   }
 
+  // The issue request's services: {every_service: true}, or {scopes: [...]} as checked.
   function chosenScopes() {
-    if ($("issue-scope-all").checked) return null;
-    const scopes = ["imap", "pop3", "smtp"].filter((s) => $("issue-scope-" + s).checked);
-    if (scopes.length === 0) throw new Error("Choose at least one service, or All services.");
-    return scopes;
+    if ($("issue-scope-all").checked) return { every_service: true };
+    const boxes = Array.from($("issue-scope-list").querySelectorAll("input[type=checkbox]"));
+    const scopes = boxes.filter((b) => b.checked).map((b) => b.value);
+    if (scopes.length === 0) throw new Error("Choose the services it is for, or Every service.");
+    return { scopes };
+  }
+
+  function scopeAllChanged() {
+    for (const box of $("issue-scope-list").querySelectorAll("input[type=checkbox]")) {
+      box.disabled = $("issue-scope-all").checked;
+    }
+  }
+
+  // The services of the server (touchpassd's configuration), as checkboxes of the issue form.
+  async function refreshServices() {
+    const result = await TouchpassApi.post("services", {});
+    const services = Array.isArray(result.services) ? result.services : [];
+    const checked = new Set(
+      Array.from($("issue-scope-list").querySelectorAll("input:checked")).map((b) => b.value),
+    );
+    const labels = services
+      .filter((s) => typeof s.name === "string" && /^[a-z0-9_-]{1,32}$/.test(s.name))
+      .map((s) => {
+        const label = document.createElement("label");
+        label.className = "check";
+        const box = document.createElement("input");
+        box.type = "checkbox";
+        box.id = "issue-scope-" + s.name;
+        box.value = s.name;
+        box.checked = checked.has(s.name);
+        label.append(box, " " + (typeof s.description === "string" ? s.description : s.name));
+        return label;
+      });
+    $("issue-scope-list").replaceChildren(...labels);
+    scopeAllChanged();
   }
 
   function issue() {
@@ -441,8 +474,7 @@
       const name = $("issue-name").value.trim();
       if (!name) throw new Error("Give the password a name, for example the mail app that will use it.");
       const fields = { name };
-      const scopes = chosenScopes();
-      if (scopes) fields.scopes = scopes;
+      Object.assign(fields, chosenScopes());
       const days = Number($("issue-expires").value);
       fields.expires = days > 0 ? Math.floor(Date.now() / 1000) + days * 86400 : 0;
       const offer = await TouchpassApi.post("issue-begin", fields);
@@ -576,9 +608,7 @@
     });
     $("revoke-all-button").addEventListener("click", revokeAll);
     $("log-refresh").addEventListener("click", () => run($("log-refresh"), refreshLog));
-    $("issue-scope-all").addEventListener("change", () => {
-      for (const s of ["imap", "pop3", "smtp"]) $("issue-scope-" + s).disabled = $("issue-scope-all").checked;
-    });
+    $("issue-scope-all").addEventListener("change", scopeAllChanged);
   }
 
   async function start() {

@@ -28,6 +28,7 @@ TEST_F(PageOnTheRelay, InviteEnrollIssueShowRevokeSignOutAndSignIn) {
   ASSERT_NO_FATAL_FAILURE(wait_until("document.querySelectorAll('#tokens-body tr').length === 1"));
 
   type("issue-name", "thunderbird");
+  check("issue-scope-all");
   click("issue-button");
   ASSERT_NO_FATAL_FAILURE(wait_for("password-panel"));
   const std::string password = text("password-text");

@@ -129,6 +129,13 @@ void BrowserPage::click(const std::string& id) {
   ASSERT_EQ(clicked, true) << "no element #" << id;
 }
 
+void BrowserPage::check(const std::string& id) {
+  ASSERT_NO_FATAL_FAILURE(wait_until("document.getElementById(" + js_string(id) + ") !== null"));
+  const Json checked = value("(() => { const e = document.getElementById(" + js_string(id) +
+                             "); if (!e.checked) e.click(); return e.checked; })()");
+  ASSERT_EQ(checked, true) << "#" << id << " cannot be checked";
+}
+
 void BrowserPage::type(const std::string& id, const std::string& text) {
   const Json typed = value("(() => { const e = document.getElementById(" + js_string(id) +
                            "); if (!e) return false; e.value = " + js_string(text) +

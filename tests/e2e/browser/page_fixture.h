@@ -49,6 +49,8 @@ class BrowserPage {
   std::string text(const std::string& id);
   // Clicks the element `id` (a fatal failure when there is none).
   void click(const std::string& id);
+  // Checks the checkbox `id` once the page has made it (unchanged when it is checked already).
+  void check(const std::string& id);
   // Sets the value of the input `id` as if typed.
   void type(const std::string& id, const std::string& text);
 

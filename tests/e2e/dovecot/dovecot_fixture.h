@@ -464,15 +464,16 @@ class DovecotTest : public ::testing::Test {
     return run_command(args, input, as);
   }
 
-  // Enrolls the token for `user`, if not done yet, and issues an app password as that user.
+  // Enrolls the token for `user`, if not done yet, and issues an app password as that user, for
+  // `scopes` (empty: every service).
   std::string issue(const UnixUser& user, const std::string& name, const std::string& scopes = "") {
     if (!enrolled_.contains(user.uid)) {
       auto enrolled = touchpass({"enroll", "--pin-stdin"}, "123456\n", user.ids());
       EXPECT_EQ(enrolled.exit_code, 0) << enrolled.err;
       enrolled_.insert(user.uid);
     }
-    std::vector<std::string> args = {"issue", name, "--pin-stdin"};
-    if (!scopes.empty()) args.insert(args.end(), {"--scope", scopes});
+    std::vector<std::string> args = {"issue", name, "--pin-stdin", "--scope",
+                                     scopes.empty() ? "all" : scopes};
     auto issued = touchpass(args, "123456\n", user.ids());
     EXPECT_EQ(issued.exit_code, 0) << issued.err;
     if (!issued.out.empty() && issued.out.back() == '\n') issued.out.pop_back();

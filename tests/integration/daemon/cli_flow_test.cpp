@@ -67,7 +67,7 @@ TEST_F(CliFlowTest, EnrollIssueShowListRevokeLog) {
   EXPECT_EQ(renamed.out, issued.out);
   ASSERT_EQ(touchpass({"rename", "tb", "thunderbird"}).exit_code, 0);
 
-  auto duplicate = touchpass({"issue", "thunderbird", "--pin-stdin"}, "123456\n");
+  auto duplicate = touchpass({"issue", "thunderbird", "--scope", "all", "--pin-stdin"}, "123456\n");
   EXPECT_NE(duplicate.exit_code, 0);
   EXPECT_NE(duplicate.err.find("already exists"), std::string::npos) << duplicate.err;
 
@@ -89,7 +89,7 @@ TEST_F(CliFlowTest, EnrollIssueShowListRevokeLog) {
 
 TEST_F(CliFlowTest, ShowWithAnotherKeyOrARevokedKeyFailsClearly) {
   ASSERT_EQ(touchpass({"enroll", "--label", "first", "--pin-stdin"}, "123456\n").exit_code, 0);
-  auto issued = touchpass({"issue", "mail", "--pin-stdin"}, "123456\n");
+  auto issued = touchpass({"issue", "mail", "--scope", "all", "--pin-stdin"}, "123456\n");
   ASSERT_EQ(issued.exit_code, 0) << issued.err;
 
   // Another key (with its own credentials) plugged in instead of the enrolled one.
@@ -107,13 +107,13 @@ TEST_F(CliFlowTest, ShowWithAnotherKeyOrARevokedKeyFailsClearly) {
   EXPECT_EQ(touchpass({"show", "mail", "--pin-stdin"}, "123456\n").exit_code, 7);
   auto tokens = touchpass({"tokens", "--json"});
   EXPECT_TRUE(ipc::Json::parse(tokens.out)["tokens"].empty()) << tokens.out;
-  auto no_key = touchpass({"issue", "mail2", "--pin-stdin"}, "123456\n");
+  auto no_key = touchpass({"issue", "mail2", "--scope", "all", "--pin-stdin"}, "123456\n");
   EXPECT_NE(no_key.err.find("enroll"), std::string::npos) << no_key.err;
 }
 
 TEST_F(CliFlowTest, WrongPinSaysHowManyTriesAreLeft) {
   ASSERT_EQ(touchpass({"enroll", "--pin-stdin"}, "123456\n").exit_code, 0);
-  auto wrong = touchpass({"issue", "mail", "--pin-stdin"}, "000000\n");
+  auto wrong = touchpass({"issue", "mail", "--scope", "all", "--pin-stdin"}, "000000\n");
   EXPECT_EQ(wrong.exit_code, 5);
   EXPECT_NE(wrong.err.find("7 tries left"), std::string::npos) << wrong.err;
   EXPECT_TRUE(wrong.out.empty());
@@ -121,7 +121,7 @@ TEST_F(CliFlowTest, WrongPinSaysHowManyTriesAreLeft) {
 
 TEST_F(CliFlowTest, APinOperationWithoutATerminalOrPinStdinFailsInsteadOfHanging) {
   ASSERT_EQ(touchpass({"enroll", "--pin-stdin"}, "123456\n").exit_code, 0);
-  auto no_tty = touchpass({"issue", "mail"});
+  auto no_tty = touchpass({"issue", "mail", "--scope", "all"});
   EXPECT_EQ(no_tty.exit_code, 5);
   EXPECT_NE(no_tty.err.find("--pin-stdin"), std::string::npos) << no_tty.err;
   EXPECT_EQ(ipc::Json::parse(touchpass({"list", "--json"}).out)["grants"].size(), 0u);
@@ -165,7 +165,7 @@ TEST(TracedDaemonTest, OpensNoDeviceAndConnectsToNoTokenDuringEnrollIssueAndShow
   };
   const auto enrolled = touchpass({"enroll", "--pin-stdin"});
   ASSERT_EQ(enrolled.exit_code, 0) << enrolled.err;
-  const auto issued = touchpass({"issue", "mail", "--pin-stdin"});
+  const auto issued = touchpass({"issue", "mail", "--scope", "all", "--pin-stdin"});
   ASSERT_EQ(issued.exit_code, 0) << issued.err;
   const auto shown = touchpass({"show", "mail", "--pin-stdin"});
   ASSERT_EQ(shown.exit_code, 0) << shown.err;

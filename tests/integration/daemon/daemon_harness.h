@@ -29,10 +29,16 @@ inline constexpr gid_t kNogroup = 65534;
 inline constexpr uid_t kDaemonUser = 1;  // the "daemon" account
 inline constexpr gid_t kDaemonGroup = 1;
 
-// A protocol v1 request: {"v": 1, "op": op, ...fields}.
+// A protocol v1 request: {"v": 1, "op": op, ...fields}. An "issue" that names no scopes asks
+// for every service (as `touchpass issue --scope all` does): the daemon refuses one that asks
+// for neither, a refusal tests of that ask for with `"every_service": false`.
 inline ipc::Json req(const char* op, ipc::Json fields = ipc::Json::object()) {
   fields["v"] = 1;
   fields["op"] = op;
+  if (std::string_view(op) == "issue" && !fields.contains("scopes") &&
+      !fields.contains("every_service")) {
+    fields["every_service"] = true;
+  }
   return fields;
 }
 

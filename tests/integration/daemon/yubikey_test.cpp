@@ -132,7 +132,7 @@ TEST_F(YubiKeyTest, EnrollProgramIssueShowAndVerify) {
 
 TEST_F(YubiKeyTest, AReprogrammedSlotIsRefusedByTheRollingChallenge) {
   ASSERT_EQ(touchpass({"enroll", "--kind", "yubikey", "--program", "--yes"}).exit_code, 0);
-  ASSERT_EQ(touchpass({"issue", "mail"}).exit_code, 0);
+  ASSERT_EQ(touchpass({"issue", "mail", "--scope", "all"}).exit_code, 0);
   // Someone reprograms slot 2 behind touchpass's back (same serial, another secret).
   Json state = read_state();
   Json slots = state["slots"];
@@ -142,7 +142,7 @@ TEST_F(YubiKeyTest, AReprogrammedSlotIsRefusedByTheRollingChallenge) {
   EXPECT_EQ(shown.exit_code, 5) << shown.err;
   EXPECT_NE(shown.err.find("reprogrammed"), std::string::npos) << shown.err;
   EXPECT_TRUE(shown.out.empty());
-  auto issued = touchpass({"issue", "mail2"});
+  auto issued = touchpass({"issue", "mail2", "--scope", "all"});
   EXPECT_EQ(issued.exit_code, 5) << issued.err;
   const Json grants = Json::parse(touchpass({"list", "--json"}).out)["grants"];
   EXPECT_EQ(grants.size(), 1u);  // nothing stored
@@ -168,7 +168,7 @@ TEST_P(BrokenYubiKeyTest, GivesAClearErrorAndStoresNothing) {
   const fs::path tmp = state_.string() + ".new";
   std::ofstream(tmp) << state.dump();
   fs::rename(tmp, state_);
-  auto issued = touchpass({"issue", "mail"});
+  auto issued = touchpass({"issue", "mail", "--scope", "all"});
   EXPECT_EQ(issued.exit_code, 5) << issued.err;
   EXPECT_NE(issued.err.find(GetParam().message), std::string::npos) << issued.err;
   EXPECT_TRUE(issued.out.empty());

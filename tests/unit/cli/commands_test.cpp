@@ -13,6 +13,7 @@
 #include "devices/fido2/fido2_token.h"
 #include "ipc/ceremony.h"
 #include "support/fd_pairs.h"
+#include "support/qr_reader.h"
 #include "support/virtual_token.h"
 
 namespace touchpass::cli {
@@ -121,8 +122,9 @@ class CeremonyCommandTest : public CommandTest {
 
   // A daemon that offers the credential, checks that the finish carries what the key signed and
   // a 32-byte secret, and answers with the password.
-  Script issuing_daemon(Json* request_seen) const {
-    return [this, request_seen](DaemonConnection& d) {
+  // Answers an issue or show ceremony with kGrant and kPassword, and `extra` in the result.
+  Script issuing_daemon(Json* request_seen, Json extra = Json::object()) const {
+    return [this, request_seen, extra](DaemonConnection& d) {
       *request_seen = d.next_json();
       d.ok(offer());
       const ipc::Frame finish = d.next();
@@ -133,7 +135,9 @@ class CeremonyCommandTest : public CommandTest {
                 std::string::npos);
       EXPECT_TRUE(f.contains("signature") && f.contains("authenticator_data"));
       EXPECT_EQ(finish.secret.size(), 32u);
-      d.ok({{"grant", kGrant}}, kPassword);
+      Json result = {{"grant", kGrant}};
+      result.update(extra);
+      d.ok(result, kPassword);
     };
   }
 
@@ -170,10 +174,50 @@ TEST_F(CeremonyCommandTest, IssueDefaultsToNeverExpiring) {
   auto daemon = listening_daemon(issuing_daemon(&request));
   ASSERT_TRUE(daemon.ok()) << daemon.error().message;
   type_on_stdin("1234\n");
-  EXPECT_EQ(run(*daemon, {"issue", "thunderbird", "--pin-stdin"}), 0);
+  EXPECT_EQ(run(*daemon, {"issue", "thunderbird", "--scope", "all", "--pin-stdin"}), 0);
   daemon->stop();
   EXPECT_EQ(request["expires"], 0);
   EXPECT_EQ(request["scopes"], Json::array());
+  EXPECT_EQ(request["every_service"], true);
+}
+
+TEST_F(CeremonyCommandTest, IssueForAPhoneDrawsTheLinkAsAQrCodeInsteadOfThePassword) {
+  if (!touchpass::testing::zbarimg_available()) GTEST_SKIP() << "needs zbarimg (zbar-tools)";
+  const std::string link =
+      "https://mail.example.test/setup.html#q2ZxWBVwJ3uUrHl0d9CSq-jC_X9mBgW7uWbOqV2Yz3E";
+  Json request;
+  auto daemon = listening_daemon(
+      issuing_daemon(&request, {{"phone_setup", {{"link", link}, {"expires", kNow + 600}}}}));
+  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
+  type_on_stdin("1234\n");
+  const int code =
+      run(*daemon, {"issue", "iphone", "--scope", "imap,smtp", "--phone", "--pin-stdin"});
+  daemon->stop();
+  EXPECT_EQ(code, 0) << console_.err_text;
+  EXPECT_EQ(request["phone_setup"], true);
+  std::string why;
+  const auto scanned = touchpass::testing::read_terminal_qr(console_.out_text, &why);
+  ASSERT_TRUE(scanned.has_value()) << why << "\n" << console_.out_text;
+  EXPECT_EQ(*scanned, link);
+  EXPECT_EQ(console_.secrets_written, 0);
+  EXPECT_EQ(occurrences(console_.out_text + console_.err_text, kPassword), 0);
+  EXPECT_NE(console_.err_text.find("It works once"), std::string::npos) << console_.err_text;
+}
+
+TEST_F(CeremonyCommandTest, APhoneSetupThatFailedStillDeliversThePasswordAndExitsOne) {
+  Json request;
+  auto daemon = listening_daemon(
+      issuing_daemon(&request, {{"phone_setup_error", "Too many phone setups are waiting."}}));
+  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
+  type_on_stdin("1234\n");
+  const int code = run(*daemon, {"show", "iphone", "--phone", "--pin-stdin"});
+  daemon->stop();
+  EXPECT_EQ(code, 1);
+  EXPECT_EQ(request["phone_setup"], true);
+  EXPECT_EQ(console_.out_text, std::string(kPassword) + "\n");
+  EXPECT_NE(console_.err_text.find("No phone setup: Too many phone setups are waiting."),
+            std::string::npos)
+      << console_.err_text;
 }
 
 TEST_F(CeremonyCommandTest, ShowWithJsonPutsThePasswordIntoTheGrantJson) {
@@ -258,7 +302,7 @@ TEST_F(CeremonyCommandTest, CopyUsesTheFirstClipboardToolThatWorks) {
   auto daemon = listening_daemon(issuing_daemon(&request));
   ASSERT_TRUE(daemon.ok()) << daemon.error().message;
   type_on_stdin("1234\n");
-  EXPECT_EQ(run(*daemon, {"issue", "thunderbird", "--pin-stdin", "--copy"}), 0);
+  EXPECT_EQ(run(*daemon, {"issue", "thunderbird", "--scope", "all", "--pin-stdin", "--copy"}), 0);
   daemon->stop();
   EXPECT_EQ(tools.file("copied"), kPassword);
   EXPECT_EQ(tools.file("args"), "-selection clipboard\n");
@@ -275,7 +319,7 @@ TEST_F(CeremonyCommandTest, CopyWithoutToolsSaysSoAndPrints) {
   auto daemon = listening_daemon(issuing_daemon(&request));
   ASSERT_TRUE(daemon.ok()) << daemon.error().message;
   type_on_stdin("1234\n");
-  EXPECT_EQ(run(*daemon, {"issue", "thunderbird", "--pin-stdin", "--copy"}), 0);
+  EXPECT_EQ(run(*daemon, {"issue", "thunderbird", "--scope", "all", "--pin-stdin", "--copy"}), 0);
   daemon->stop();
   EXPECT_EQ(console_.out_text, std::string(kPassword) + "\n");
   EXPECT_NE(console_.err_text.find("No clipboard tool (wl-copy, xclip or xsel) is installed."),
@@ -347,7 +391,7 @@ TEST_F(CommandTest, UsageErrorsExitTwoWithoutContactingTheDaemon) {
   auto daemon =
       listening_daemon([](DaemonConnection&) { ADD_FAILURE() << "the daemon was contacted"; });
   ASSERT_TRUE(daemon.ok()) << daemon.error().message;
-  EXPECT_EQ(run(*daemon, {"issue", "x", "--expires", "soon"}), 2);
+  EXPECT_EQ(run(*daemon, {"issue", "x", "--scope", "all", "--expires", "soon"}), 2);
   EXPECT_NE(console_.err_text.find("Invalid --expires value \"soon\""), std::string::npos);
   EXPECT_EQ(run(*daemon, {"invite", "--expires", "never"}), 2);
   EXPECT_NE(console_.err_text.find("within 30 days"), std::string::npos);
@@ -356,6 +400,20 @@ TEST_F(CommandTest, UsageErrorsExitTwoWithoutContactingTheDaemon) {
   EXPECT_EQ(run(*daemon, {"issue"}), 2);
   EXPECT_EQ(run(*daemon, {"log", "--limit", "0"}), 2);
   EXPECT_EQ(run(*daemon, {"frobnicate"}), 2);
+  daemon->stop();
+}
+
+TEST_F(CommandTest, IssueNeedsScopesOrAllAndNeverDefaultsToEveryService) {
+  auto daemon =
+      listening_daemon([](DaemonConnection&) { ADD_FAILURE() << "the daemon was contacted"; });
+  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
+  EXPECT_EQ(run(*daemon, {"issue", "x"}), 2);
+  EXPECT_NE(console_.err_text.find("--scope all for every service"), std::string::npos)
+      << console_.err_text;
+  EXPECT_EQ(run(*daemon, {"issue", "x", "--scope", ""}), 2);
+  EXPECT_EQ(run(*daemon, {"issue", "x", "--scope", " , "}), 2);
+  EXPECT_EQ(run(*daemon, {"issue", "x", "--scope", "imap,ALL"}), 2);
+  EXPECT_NE(console_.err_text.find("give it alone"), std::string::npos) << console_.err_text;
   daemon->stop();
 }
 

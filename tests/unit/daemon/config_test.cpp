@@ -17,6 +17,25 @@ TEST(Config, EmptyTextGivesTheDefaults) {
   EXPECT_EQ(c->token_timeout, std::chrono::seconds(30));
 }
 
+TEST(Config, ServicesAreTheDefaultsOrExactlyTheConfiguredOnesInOrder) {
+  auto defaults = parse_config("", "t.conf");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_TRUE(defaults->services.empty());
+  ASSERT_EQ(defaults->mail_services().size(), 6u);
+  EXPECT_EQ(defaults->mail_services()[0].name, "imap");
+
+  auto own = parse_config(
+      "service.submission = Sending mail (port 587)\n# chat\nservice.xmpp = Chat: XMPP\n",
+      "t.conf");
+  ASSERT_TRUE(own.ok()) << own.error().message;
+  const auto services = own->mail_services();
+  ASSERT_EQ(services.size(), 2u);
+  EXPECT_EQ(services[0].name, "submission");
+  EXPECT_EQ(services[0].description, "Sending mail (port 587)");
+  EXPECT_EQ(services[1].name, "xmpp");
+  EXPECT_EQ(services[1].description, "Chat: XMPP");
+}
+
 TEST(Config, ParsesEveryKeyWithCommentsAndBlankLines) {
   const char* text =
       "# touchpassd test configuration\n"
@@ -93,6 +112,19 @@ TEST(Config, BadInputNamesTheFileTheLineAndTheReason) {
        "t.conf:1: bad value for \"rp_id\": only printable ASCII without spaces is allowed"},
       {"store = /a\n# c\nstore = /b\n", "t.conf:3: \"store\" is set twice"},
       {"store =\n", "t.conf:1: bad value for \"store\": a path is required"},
+      {"service.IMAP = Mail\n",
+       "t.conf:1: bad value for \"service.IMAP\": a service name is 1 to 32 lower-case letters, "
+       "digits, '_' and '-'"},
+      {"service.imap =\n",
+       "t.conf:1: bad value for \"service.imap\": a description of 1 to 200 bytes is required"},
+      {"service.all = Everything\n",
+       "t.conf:1: bad value for \"service.all\": \"all\" means every service and cannot name "
+       "one"},
+      {"service.imap = a\x01b\n",
+       "t.conf:1: bad value for \"service.imap\": the description may not hold control "
+       "characters"},
+      {"service.imap = a\nservice.imap = b\n", "t.conf:2: \"service.imap\" is set twice"},
+      {"service. = x\n", "t.conf:1: unknown key \"service.\""},
   };
   for (const auto& c : cases) {
     auto r = parse_config(c.text, "t.conf");

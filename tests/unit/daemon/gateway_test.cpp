@@ -146,6 +146,7 @@ TEST_F(GatewayTest, AWebIssueIsFinishedOnlyInTheSessionThatBeganIt) {
   auto session = sign_in("alice");
   ASSERT_TRUE(session.ok()) << session.error().message;
   ipc::Request begin = request(ipc::Op::issue_begin, "phone");
+  begin.every_service = false;
   begin.scopes = {"imap"};
 
   // Without the session's token, the finish is refused (and the ceremony is spent).
@@ -276,6 +277,60 @@ TEST_F(InvitedEnrollTest, BadExpiredOrMismatchedCodesBeginNothing) {
   EXPECT_EQ(expired.code(), Code::invalid_argument);
   EXPECT_NE(expired.error().message.find("expired"), std::string::npos);
   EXPECT_TRUE(store_->list_tokens("carol", false)->empty());
+}
+
+// Phone setup (issue 14): an issue asked with phone_setup leaves its password for touchpass-web
+// to take once, with the token of the link the client shows as a QR code.
+TEST_F(GatewayTest, APhoneSetupLinkGivesThePasswordToTheGatewayOnce) {
+  ipc::Request r = request(ipc::Op::issue_begin, "phone");
+  r.user = "alice";
+  r.phone_setup = true;
+  const auto issued = ceremony(root_peer(), r);
+  ASSERT_TRUE(issued.ok()) << issued.error().message;
+  const std::string link = issued->result.at("phone_setup").at("link");
+  const std::string prefix = std::string(kWebOrigin) + "/setup.html#";
+  ASSERT_TRUE(link.starts_with(prefix)) << link;
+  EXPECT_EQ(issued->result.at("phone_setup").at("expires"), kStart + 600);
+  const auto token = from_base64url(link.substr(prefix.size()));
+  ASSERT_TRUE(token.has_value());
+
+  // Only touchpass-web takes it; a local user (even root) cannot.
+  EXPECT_EQ(handle(root_peer(), request(ipc::Op::phone_setup), SecretBytes::copy_of(*token)).code(),
+            Code::permission_denied);
+  ipc::Request take = request(ipc::Op::phone_setup);
+  take.remote = "198.51.100.7";
+  const auto taken = handle(gateway(), take, SecretBytes::copy_of(*token));
+  ASSERT_TRUE(taken.ok()) << taken.error().message;
+  EXPECT_EQ(taken->secret.view(), issued->secret.view());
+  EXPECT_EQ(taken->result.at("user"), "alice");
+  EXPECT_EQ(taken->result.at("name"), "phone");
+  EXPECT_EQ(handle(gateway(), take, SecretBytes::copy_of(*token)).code(), Code::not_found);
+  const auto actions = audit_actions();
+  EXPECT_EQ(std::count(actions.begin(), actions.end(), "phone-setup:ok"), 1);
+}
+
+TEST_F(GatewayTest, ARevokedPasswordsPhoneSetupIsGoneAndNoOriginMeansNoSetup) {
+  ipc::Request r = request(ipc::Op::show_begin, "");
+  r.user = "alice";
+  issue_for("alice", "phone");
+  r.name = "phone";
+  r.phone_setup = true;
+  const auto shown = ceremony(root_peer(), r);
+  ASSERT_TRUE(shown.ok()) << shown.error().message;
+  const std::string link = shown->result.at("phone_setup").at("link");
+  const auto token = from_base64url(link.substr(link.find('#') + 1));
+  ASSERT_TRUE(token.has_value());
+  ipc::Request revoke = request(ipc::Op::revoke, "phone");
+  revoke.user = "alice";
+  ASSERT_TRUE(handle(root_peer(), revoke).ok());
+  EXPECT_EQ(handle(gateway(), request(ipc::Op::phone_setup), SecretBytes::copy_of(*token)).code(),
+            Code::not_found);
+
+  config_.web_origin.reset();
+  const auto refused = handle(root_peer(), r);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.code(), Code::invalid_argument);
+  EXPECT_NE(refused.error().message.find("web_origin"), std::string::npos);
 }
 
 }  // namespace

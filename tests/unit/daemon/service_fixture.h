@@ -71,10 +71,13 @@ inline Peer user_peer(const std::string& name, uid_t uid) {
   return p;
 }
 
+// A request of `op` about `name`. An issue asks for every service (as `--scope all`) unless the
+// test names scopes instead (then it clears every_service).
 inline ipc::Request request(ipc::Op op, const std::string& name = "") {
   ipc::Request r;
   r.op = op;
   r.name = name;
+  r.every_service = op == ipc::Op::issue_begin;
   return r;
 }
 
@@ -161,6 +164,7 @@ class ServiceTest : public ::testing::Test {
   std::string issue_for(const std::string& user, const std::string& name) {
     ipc::Request r = request(ipc::Op::issue_begin, name);
     r.user = user;
+    r.every_service = false;
     r.scopes = {"imap"};
     const auto issued = ceremony(root_peer(), r);
     EXPECT_TRUE(issued.ok()) << issued.error().message;

@@ -271,5 +271,58 @@ TEST_F(HostileFinishTest, AnIssueBoundToAnotherUsersCredentialCannotBeBegunByAnA
   EXPECT_NE(offered.error().message.find("bob"), std::string::npos);
 }
 
+TEST_F(ServiceTest, IssueScopesComeFromTheConfiguredServicesInAnyCase) {
+  enroll_for("alice");
+  ipc::Request typo = request(ipc::Op::issue_begin, "mail");
+  typo.user = "alice";
+  typo.every_service = false;
+  typo.scopes = {"imapp"};
+  const auto refused = handle(root_peer(), typo);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.code(), Code::invalid_argument);
+  EXPECT_NE(refused.error().message.find("Did you mean \"imap\"?"), std::string::npos)
+      << refused.error().message;
+  EXPECT_NE(refused.error().message.find("pop3 (POP3: downloading mail)"), std::string::npos);
+
+  ipc::Request none = request(ipc::Op::issue_begin, "mail");
+  none.user = "alice";
+  none.every_service = false;
+  EXPECT_EQ(handle(root_peer(), none).code(), Code::invalid_argument);
+  EXPECT_EQ(store_->list_grants("alice", true)->size(), 0u);
+  const auto actions = audit_actions();
+  EXPECT_EQ(std::count(actions.begin(), actions.end(), "issue:invalid_argument"), 2);
+
+  ipc::Request upper = request(ipc::Op::issue_begin, "mail");
+  upper.user = "alice";
+  upper.every_service = false;
+  upper.scopes = {"IMAP"};
+  const auto issued = ceremony(root_peer(), upper);
+  ASSERT_TRUE(issued.ok()) << issued.error().message;
+  const auto grant = store_->find_grant("alice", "mail");
+  ASSERT_TRUE(grant.ok());
+  EXPECT_EQ(grant->scopes, std::vector<std::string>{"imap"});
+  const std::string password(issued->secret.view());
+  EXPECT_TRUE(verify("alice", password, "IMAP").ok());
+  EXPECT_EQ(verify("alice", password, "smtp").code(), Code::refused);
+}
+
+TEST_F(ServiceTest, ServicesListsTheConfiguredServicesToAnyone) {
+  config_.services = {{"imap", "Mail"}, {"xmpp", "Chat"}};
+  const auto listed = handle(user_peer("someone", 4242), request(ipc::Op::services));
+  ASSERT_TRUE(listed.ok()) << listed.error().message;
+  EXPECT_EQ(listed->result.at("services"),
+            (ipc::Json::array({{{"name", "imap"}, {"description", "Mail"}},
+                               {{"name", "xmpp"}, {"description", "Chat"}}})));
+
+  enroll_for("alice");
+  ipc::Request smtp = request(ipc::Op::issue_begin, "mail");
+  smtp.user = "alice";
+  smtp.every_service = false;
+  smtp.scopes = {"smtp"};
+  const auto refused = handle(root_peer(), smtp);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("xmpp (Chat)"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace touchpass::daemon
