@@ -44,6 +44,15 @@ std::optional<std::string> proxy(std::string& out, std::string_view v) {
   return std::nullopt;
 }
 
+// A setter for one of the mail keys: `parse` turns the value into `out`.
+template <class T, class Parse>
+std::optional<std::string> mail_key(T& out, std::string_view v, Parse parse) {
+  auto parsed = parse(v);
+  if (!parsed.ok()) return parsed.error().message;
+  out = std::move(*parsed);
+  return std::nullopt;
+}
+
 const ConfigSetters<Config>& setters() {
   static const ConfigSetters<Config> table = {
       {"listen",
@@ -95,6 +104,30 @@ const ConfigSetters<Config>& setters() {
          c.daemon_timeout = std::chrono::seconds(seconds);
          return std::nullopt;
        }},
+      {"mail_domain",
+       [](Config& c, std::string_view v) {
+         return mail_key(c.mail_keys.domain, v, parse_mail_domain);
+       }},
+      {"imap_server",
+       [](Config& c, std::string_view v) {
+         return mail_key(c.mail_keys.imap, v, parse_host_port);
+       }},
+      {"imap_security",
+       [](Config& c, std::string_view v) {
+         return mail_key(c.mail_keys.imap_security, v, parse_mail_security);
+       }},
+      {"smtp_server",
+       [](Config& c, std::string_view v) {
+         return mail_key(c.mail_keys.smtp, v, parse_host_port);
+       }},
+      {"smtp_security",
+       [](Config& c, std::string_view v) {
+         return mail_key(c.mail_keys.smtp_security, v, parse_mail_security);
+       }},
+      {"mail_login",
+       [](Config& c, std::string_view v) {
+         return mail_key(c.mail_keys.login, v, parse_mail_login);
+       }},
   };
   return table;
 }
@@ -122,6 +155,53 @@ Status check_combination(const Config& c, std::string_view origin) {
   return {};
 }
 
+// The mail settings with their defaults (Config::mail), or nullopt when there are none.
+Result<std::optional<MailSettings>> resolve_mail(const Config& c, std::string_view origin) {
+  const auto fail = [&](const std::string& reason) {
+    return Error(Code::invalid_argument, std::string(origin) + ": " + reason);
+  };
+  const Config::MailKeys& keys = c.mail_keys;
+  std::string origin_host;
+  if (!c.origin.empty()) {
+    auto parsed = parse_web_origin(c.origin);
+    if (!parsed.ok()) return parsed.error();
+    origin_host = parsed->host;
+  }
+  if (origin_host.empty() && keys.domain.empty() && !keys.imap && !keys.smtp) {
+    return std::optional<MailSettings>();
+  }
+  for (const auto& [key, set] : {std::pair{"mail_domain", !keys.domain.empty()},
+                                 std::pair{"imap_server", keys.imap.has_value()},
+                                 std::pair{"smtp_server", keys.smtp.has_value()}}) {
+    if (!set && origin_host.empty()) {
+      return fail(std::string(key) + " has no default without origin: set it, or set origin.");
+    }
+  }
+  MailSettings mail;
+  mail.domain = keys.domain;
+  if (mail.domain.empty()) {
+    constexpr std::string_view kMailPrefix = "mail.";
+    const std::string_view host(origin_host);
+    auto domain =
+        parse_mail_domain(host.starts_with(kMailPrefix) ? host.substr(kMailPrefix.size()) : host);
+    if (!domain.ok()) {
+      return fail("the host of origin is no mail domain (" + domain.error().message +
+                  "): set mail_domain.");
+    }
+    mail.domain = *domain;
+  }
+  mail.imap = {
+      keys.imap ? keys.imap->host : origin_host,
+      keys.imap && keys.imap->port ? *keys.imap->port : default_imap_port(keys.imap_security),
+      keys.imap_security};
+  mail.smtp = {
+      keys.smtp ? keys.smtp->host : origin_host,
+      keys.smtp && keys.smtp->port ? *keys.smtp->port : default_smtp_port(keys.smtp_security),
+      keys.smtp_security};
+  mail.login = keys.login;
+  return std::optional<MailSettings>(std::move(mail));
+}
+
 }  // namespace
 
 std::vector<std::string_view> config_keys() {
@@ -132,6 +212,9 @@ Result<Config> parse_config(std::string_view text, std::string_view origin) {
   auto config = apply_config_lines(setters(), text, origin);
   if (!config.ok()) return config;
   if (Status s = check_combination(*config, origin); !s.ok()) return s.error();
+  auto mail = resolve_mail(*config, origin);
+  if (!mail.ok()) return mail.error();
+  config->mail = std::move(*mail);
   return config;
 }
 

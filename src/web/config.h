@@ -7,12 +7,14 @@
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/status.h"
 #include "web/listen_address.h"
+#include "web/mail_settings.h"
 
 namespace touchpass::web {
 
@@ -38,12 +40,30 @@ struct Config {
   // How long a relayed request may wait for touchpassd's answer.
   std::chrono::seconds daemon_timeout{10};
 
+  // The mail keys as web.conf writes them (mail_settings.h); parse_config resolves them, with
+  // their defaults, into `mail`.
+  struct MailKeys {
+    std::string domain;            // mail_domain; empty: the default
+    std::optional<HostPort> imap;  // imap_server
+    std::optional<HostPort> smtp;  // smtp_server
+    MailSecurity imap_security = MailSecurity::ssl;
+    MailSecurity smtp_security = MailSecurity::ssl;
+    MailLogin login = MailLogin::user;  // mail_login
+  };
+  MailKeys mail_keys;
+  // What mail clients are told: mail_domain (default: the origin's host without a leading
+  // "mail."), the servers (default: the origin's host) with their ports (default: the standard
+  // one for their security, mail_settings.h). nullopt when there is no origin and none of
+  // mail_domain, imap_server and smtp_server is set: touchpass-web then offers no mail setup.
+  std::optional<MailSettings> mail;
+
   bool tls() const { return !tls_certificate.empty(); }
 };
 
 // Parses configuration text; `origin` names the file in error messages.
 // Error invalid_argument: "FILE:LINE: reason", or "FILE: reason" for settings that do not go
-// together (plain HTTP on a non-loopback address; only one of the TLS files; ...).
+// together (plain HTTP on a non-loopback address; only one of the TLS files; a mail key set
+// while another has no default without `origin`; ...).
 Result<Config> parse_config(std::string_view text, std::string_view origin);
 
 // Every key the configuration accepts, in alphabetical order.

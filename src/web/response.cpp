@@ -28,6 +28,14 @@ Response Response::error(const HttpError& error, bool tls, bool api) {
   return r;
 }
 
+Response Response::document(std::string_view body, std::string_view content_type, bool tls) {
+  Response r(MHD_create_response_from_buffer(body.size(), const_cast<char*>(body.data()),
+                                             MHD_RESPMEM_MUST_COPY),
+             200, tls, false);
+  if (r.valid()) r.add_header("Content-Type", content_type);
+  return r;
+}
+
 Response Response::file(StaticFile file, bool tls) {
   // MHD takes the descriptor over on success; on failure it stays ours (and `file` closes it).
   MHD_Response* response = MHD_create_response_from_fd64(file.size, file.fd.get());

@@ -1,5 +1,6 @@
-// One HTTP response being built (an owned MHD_Response): JSON answers, API errors and static
-// files, each with the security headers (security_headers.h), handed to the connection once.
+// One HTTP response being built (an owned MHD_Response): JSON answers, API errors, documents
+// and static files, each with the security headers (security_headers.h), handed to the connection
+// once.
 #pragma once
 
 #include <microhttpd.h>
@@ -19,6 +20,8 @@ class Response {
   static Response json(unsigned status, const std::string& body, bool tls, bool api);
   // An error as JSON (http_error.h); Retry-After when error.retry_after is set.
   static Response error(const HttpError& error, bool tls, bool api);
+  // A document (200) of `content_type` other than the API's JSON; the body is copied.
+  static Response document(std::string_view body, std::string_view content_type, bool tls);
   // A static file (200); the response owns the descriptor and closes it.
   static Response file(StaticFile file, bool tls);
 

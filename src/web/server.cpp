@@ -11,6 +11,7 @@
 #include "web/client_address.h"
 #include "web/daemon_probe.h"
 #include "web/log.h"
+#include "web/mail_autoconfig.h"
 #include "web/response.h"
 #include "web/session_cookie.h"
 
@@ -47,10 +48,12 @@ void log_library(void*, const char* format, va_list args) {
 
 }  // namespace
 
-Server::Server(const Config& config, Listener listener, StaticFiles files, CsrfGuard csrf)
+Server::Server(const Config& config, Listener listener, StaticFiles files,
+               AutoconfigRoute autoconfig, CsrfGuard csrf)
     : config_(config),
       listener_(std::move(listener)),
       files_(std::move(files)),
+      autoconfig_(std::move(autoconfig)),
       api_(
           ApiSettings{config.daemon_socket, config.origin,
                       std::chrono::duration_cast<std::chrono::milliseconds>(config.daemon_timeout)},
@@ -66,10 +69,12 @@ Result<std::unique_ptr<Server>> Server::start(const Config& config, Listener lis
   }
   auto files = StaticFiles::open(config.static_dir);
   if (!files.ok()) return files.error();
+  auto autoconfig = AutoconfigRoute::create(config.mail);
+  if (!autoconfig.ok()) return autoconfig.error();
   auto csrf = CsrfGuard::create();
   if (!csrf.ok()) return csrf.error();
-  std::unique_ptr<Server> server(
-      new Server(config, std::move(listener), std::move(*files), std::move(*csrf)));
+  std::unique_ptr<Server> server(new Server(config, std::move(listener), std::move(*files),
+                                            std::move(*autoconfig), std::move(*csrf)));
 
   // Behind a trusted proxy (or on a Unix socket) every connection is the proxy's: a limit per
   // address would be one limit for everybody.
@@ -236,6 +241,16 @@ MHD_Result Server::answer(MHD_Connection* connection, std::string_view url, std:
                         tls, false);
     if (response.valid()) response.add_header("Allow", "GET, HEAD");
     return response.queue(connection);
+  }
+  if (AutoconfigRoute::owns(url)) {
+    const char* address =
+        MHD_lookup_connection_value(connection, MHD_GET_ARGUMENT_KIND, "emailaddress");
+    auto document =
+        autoconfig_.document_for(address ? std::optional<std::string_view>(address) : std::nullopt);
+    if (!document.ok()) {
+      return Response::error(http_error(document.error()), tls, false).queue(connection);
+    }
+    return Response::document(*document, kMailAutoconfigContentType, tls).queue(connection);
   }
   auto file = files_.find(url);
   if (!file.ok()) return Response::error(http_error(file.error()), tls, false).queue(connection);

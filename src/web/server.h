@@ -1,5 +1,6 @@
 // touchpass-web's HTTP(S) server: libmicrohttpd with its own threads, serving the JSON API
-// (api.h) and the static files (static_files.h) under the configured limits: connections in
+// (api.h), the mail clients' autoconfiguration (autoconfig_route.h) and the static files
+// (static_files.h) under the configured limits: connections in
 // all and per client address, an idle timeout, header memory and count, body size, and
 // requests per minute per client address (rate_limiter.h). Every response carries the security
 // headers; every refusal is JSON with a stable error code.
@@ -14,6 +15,7 @@
 
 #include "core/status.h"
 #include "web/api.h"
+#include "web/autoconfig_route.h"
 #include "web/config.h"
 #include "web/listener.h"
 #include "web/rate_limiter.h"
@@ -55,7 +57,8 @@ class Server {
     void operator()(MHD_Daemon* d) const { MHD_stop_daemon(d); }
   };
 
-  Server(const Config& config, Listener listener, StaticFiles files, CsrfGuard csrf);
+  Server(const Config& config, Listener listener, StaticFiles files, AutoconfigRoute autoconfig,
+         CsrfGuard csrf);
 
   static MHD_Result on_request(void* self, MHD_Connection* connection, const char* url,
                                const char* method, const char* version, const char* upload_data,
@@ -79,6 +82,7 @@ class Server {
   const Config config_;
   Listener listener_;  // destroyed after daemon_: the socket's path goes last
   StaticFiles files_;
+  AutoconfigRoute autoconfig_;
   Api api_;
   mutable RateLimiter limiter_;
   std::unique_ptr<MHD_Daemon, StopDaemon> daemon_;

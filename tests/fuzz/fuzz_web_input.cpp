@@ -1,11 +1,14 @@
 // What touchpass-web takes from the network and its configuration, each parser given the same
 // bytes: an API request body (and its routing), a request path below the static directory, an
-// X-Forwarded-For header from a trusted proxy, web.conf, and the checks of relayed requests.
+// X-Forwarded-For header from a trusted proxy, web.conf, the checks of relayed requests, the
+// autoconfiguration's ?emailaddress=, and the texts an Apple profile carries.
 #include <optional>
 #include <string>
 
 #include "fuzz.h"
 #include "web/api.h"
+#include "web/apple_profile.h"
+#include "web/autoconfig_route.h"
 #include "web/client_address.h"
 #include "web/config.h"
 #include "web/json_body.h"
@@ -45,6 +48,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (const StaticFiles* files = static_files()) (void)files->find(input);
   (void)client_address("192.0.2.1", input, "192.0.2.1");
   (void)parse_config(input, "web.conf");
+  static const MailSettings mail = {"example.test",
+                                    {"mail.example.test", 993, MailSecurity::ssl},
+                                    {"mail.example.test", 587, MailSecurity::starttls},
+                                    MailLogin::address};
+  static const auto autoconfig = AutoconfigRoute::create(mail);
+  (void)autoconfig->document_for(input);
+  (void)parse_host_port(input);
+  (void)apple_mail_profile(mail, ProfileAccount{"alice", input, input, input});
   return 0;
 }
 
@@ -58,6 +69,10 @@ std::vector<std::string> fuzz_seeds() {
       "203.0.113.9, 2001:db8::1, ::ffff:192.0.2.3",
       "listen = [::1]:8443\ntls_certificate = /a\ntls_key = /b\nrate_limit_per_minute = 5\n"
       "trusted_proxy = unix\n",
+      "origin = https://mail.example.test\nimap_server = [2001:db8::1]:993\n"
+      "smtp_security = starttls\nmail_login = address\n",
+      "alice@EXAMPLE.test",
+      "<&\"]]>",
   };
 }
 

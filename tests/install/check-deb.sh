@@ -49,7 +49,7 @@ done
 [ "$(field "$wdeb" Section)" = admin ] || problem "touchpass-web is not in the section admin"
 wdepends=$(field "$wdeb" Depends)
 echo "touchpass-web Depends: $wdepends"
-for package in libmicrohttpd12 systemd init-system-helpers; do
+for package in libmicrohttpd12 libxml2 systemd init-system-helpers; do
   grep -q "\b$package\b" <<<"$wdepends" || problem "touchpass-web: Depends lacks $package"
 done
 for file in "$deb" "$vdeb" "$wdeb"; do

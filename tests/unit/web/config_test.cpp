@@ -61,7 +61,7 @@ TEST(WebConfig, ParsesEveryKey) {
   EXPECT_EQ(c->trusted_proxy, "192.0.2.1");
   EXPECT_EQ(c->origin, "https://mail.example.test:8443");
   EXPECT_EQ(c->daemon_timeout, std::chrono::seconds(3));
-  EXPECT_EQ(config_keys().size(), 13u);
+  EXPECT_EQ(config_keys().size(), 19u);
 }
 
 struct BadCase {
@@ -179,7 +179,10 @@ TEST(WebConfig, TheInstalledFileShowsEveryKeyWithItsDefault) {
     for (std::string_view key : config_keys()) {
       if (line.starts_with("#" + std::string(key) + " =")) {
         EXPECT_TRUE(uncommented.find("\n" + std::string(key) + " =") == std::string::npos);
-        if (!key.starts_with("tls_") && line != "#trusted_proxy =" && line != "#origin =") {
+        // Empty in the file: their defaults come from origin.
+        const bool from_origin = line == "#origin =" || line == "#mail_domain =" ||
+                                 line == "#imap_server =" || line == "#smtp_server =";
+        if (!key.starts_with("tls_") && line != "#trusted_proxy =" && !from_origin) {
           uncommented += "\n" + line.substr(1);
         }
       }
@@ -200,6 +203,9 @@ TEST(WebConfig, TheInstalledFileShowsEveryKeyWithItsDefault) {
   EXPECT_EQ(defaults->request_timeout, built_in.request_timeout);
   EXPECT_EQ(defaults->max_body_bytes, built_in.max_body_bytes);
   EXPECT_EQ(defaults->rate_limit_per_minute, built_in.rate_limit_per_minute);
+  EXPECT_EQ(defaults->mail_keys.imap_security, built_in.mail_keys.imap_security);
+  EXPECT_EQ(defaults->mail_keys.smtp_security, built_in.mail_keys.smtp_security);
+  EXPECT_EQ(defaults->mail_keys.login, built_in.mail_keys.login);
 }
 
 }  // namespace
