@@ -6,6 +6,7 @@
 #include "ipc/messages.h"
 #include "web/daemon_relay.h"
 #include "web/json_body.h"
+#include "web/phone_setup_route.h"
 #include "web/relayed_request.h"
 #include "web/session_cookie.h"
 
@@ -100,6 +101,10 @@ ApiAnswer Api::relay(const ApiRequest& request, ipc::Op op,
     }
   }
 
+  if (op == ipc::Op::phone_setup && !settings_.mail) {
+    return refuse(404, Code::not_found,
+                  "This server has no mail settings for phones (touchpass-web's web.conf).");
+  }
   auto relayed = relayed_request(op, body, request.client, session);
   if (!relayed.ok()) return refuse(relayed.error());
   auto answer = relay_to_daemon(settings_.daemon_socket, *relayed, settings_.daemon_timeout);
@@ -115,6 +120,10 @@ ApiAnswer Api::relay(const ApiRequest& request, ipc::Op op,
 
   ApiAnswer out;
   nlohmann::json& result = answer->result;
+  if (op == ipc::Op::phone_setup && result.is_object() && result.contains("user") &&
+      result["user"].is_string()) {
+    result["mail"] = mail_setup_json(*settings_.mail, result["user"].get<std::string>());
+  }
   const auto secret = answer->secret.bytes();
   if (result.is_object() && result.value("session", false) && secret.size() == kSessionTokenBytes) {
     // A sign-in or an invited enrollment: the session goes into the cookie, never the body.

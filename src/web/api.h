@@ -19,6 +19,7 @@
 #include "ipc/messages.h"
 #include "web/csrf.h"
 #include "web/http_error.h"
+#include "web/mail_settings.h"
 
 namespace touchpass::web {
 
@@ -46,6 +47,8 @@ struct ApiSettings {
   // any Origin passes, and the CSRF token alone protects the session.
   std::string origin;
   std::chrono::milliseconds daemon_timeout{10000};
+  // The mail settings a phone-setup answer carries (phone_setup_route.h); none: no phone setup.
+  std::optional<MailSettings> mail{};
 };
 
 class Api {

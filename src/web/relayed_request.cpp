@@ -112,6 +112,8 @@ Result<RelayedRequest> relayed_request(ipc::Op op, nlohmann::json& body, const s
       session ? session->bytes() : std::span<const std::uint8_t>();
   if (op == Op::finish) {
     relayed.secret = concatenated(session ? session_bytes : no_session, own.bytes());
+  } else if (op == Op::phone_setup) {
+    relayed.secret = std::move(own);  // the link's token; a phone has no session
   } else if (enroll_secret) {
     relayed.secret = SecretBytes::copy_of(*enroll_secret);
     wipe(*enroll_secret);

@@ -27,8 +27,10 @@ std::optional<ipc::Op> relayed_op(std::string_view op);
 // client's address `remote` and the session token from the cookie (if any). The body's
 // `secret` (base64url) and, for enroll-begin, its `invitation` (the code as written) or
 // `password` (the account password, for a first key) move into the secret part and are wiped
-// from `body`. Errors: protocol_error for a malformed request
-// (touchpassd's own check, ipc::Request::parse) or a `secret` that is not base64url.
+// from `body`; for phone-setup the secret part is the body's `secret` alone (the link's token),
+// for finish the session (or zeros) then it, otherwise the session. Errors: protocol_error for a
+// malformed request (touchpassd's own check, ipc::Request::parse) or a `secret` that is not
+// base64url.
 Result<RelayedRequest> relayed_request(ipc::Op op, nlohmann::json& body, const std::string& remote,
                                        const std::optional<SecretBytes>& session);
 

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/source_address.h"
+#include "web/apple_profile.h"
 #include "web/client_address.h"
 #include "web/daemon_probe.h"
 #include "web/log.h"
@@ -54,10 +55,12 @@ Server::Server(const Config& config, Listener listener, StaticFiles files,
       listener_(std::move(listener)),
       files_(std::move(files)),
       autoconfig_(std::move(autoconfig)),
-      api_(
-          ApiSettings{config.daemon_socket, config.origin,
-                      std::chrono::duration_cast<std::chrono::milliseconds>(config.daemon_timeout)},
-          std::move(csrf), [socket = config.daemon_socket] { return daemon_reachable(socket); }),
+      phone_setup_(config.mail, config.daemon_socket,
+                   std::chrono::duration_cast<std::chrono::milliseconds>(config.daemon_timeout)),
+      api_(ApiSettings{config.daemon_socket, config.origin,
+                       std::chrono::duration_cast<std::chrono::milliseconds>(config.daemon_timeout),
+                       config.mail},
+           std::move(csrf), [socket = config.daemon_socket] { return daemon_reachable(socket); }),
       limiter_(config.rate_limit_per_minute, kRateLimitAddresses) {}
 
 Server::~Server() = default;
@@ -242,6 +245,7 @@ MHD_Result Server::answer(MHD_Connection* connection, std::string_view url, std:
     if (response.valid()) response.add_header("Allow", "GET, HEAD");
     return response.queue(connection);
   }
+  if (PhoneSetupRoute::owns(url)) return answer_phone_profile(connection, method);
   if (AutoconfigRoute::owns(url)) {
     const char* address =
         MHD_lookup_connection_value(connection, MHD_GET_ARGUMENT_KIND, "emailaddress");
@@ -255,6 +259,28 @@ MHD_Result Server::answer(MHD_Connection* connection, std::string_view url, std:
   auto file = files_.find(url);
   if (!file.ok()) return Response::error(http_error(file.error()), tls, false).queue(connection);
   return Response::file(std::move(*file), tls).queue(connection);
+}
+
+MHD_Result Server::answer_phone_profile(MHD_Connection* connection, std::string_view method) const {
+  const bool tls = config_.tls();
+  if (method != "GET") {  // a HEAD would take the password and send nothing
+    Response response =
+        Response::error(HttpError{405, Error{Code::protocol_error, "This page takes GET only."},
+                                  std::chrono::seconds(0)},
+                        tls, false);
+    if (response.valid()) response.add_header("Allow", "GET");
+    return response.queue(connection);
+  }
+  const char* token = MHD_lookup_connection_value(connection, MHD_GET_ARGUMENT_KIND, "token");
+  auto profile = phone_setup_.profile(token ? token : "", client_of(connection));
+  if (!profile.ok())
+    return Response::error(http_error(profile.error()), tls, false).queue(connection);
+  Response response = Response::document(*profile, kAppleProfileContentType, tls);
+  OPENSSL_cleanse(profile->data(), profile->size());  // MHD keeps its own copy
+  if (response.valid()) {
+    response.add_header("Content-Disposition", "attachment; filename=\"mail.mobileconfig\"");
+  }
+  return response.queue(connection);
 }
 
 void* Server::on_uri(void*, const char* uri, MHD_Connection*) {

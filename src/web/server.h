@@ -18,6 +18,7 @@
 #include "web/autoconfig_route.h"
 #include "web/config.h"
 #include "web/listener.h"
+#include "web/phone_setup_route.h"
 #include "web/rate_limiter.h"
 #include "web/static_files.h"
 #include "web/tls_credentials.h"
@@ -78,11 +79,14 @@ class Server {
   // The answer to a whole request.
   MHD_Result answer(MHD_Connection* connection, std::string_view url, std::string_view method,
                     Request& request) const;
+  // GET /setup/profile?token=T (phone_setup_route.h): the Apple profile, taken once.
+  MHD_Result answer_phone_profile(MHD_Connection* connection, std::string_view method) const;
 
   const Config config_;
   Listener listener_;  // destroyed after daemon_: the socket's path goes last
   StaticFiles files_;
   AutoconfigRoute autoconfig_;
+  PhoneSetupRoute phone_setup_;
   Api api_;
   mutable RateLimiter limiter_;
   std::unique_ptr<MHD_Daemon, StopDaemon> daemon_;

@@ -146,6 +146,10 @@ ApiReply WebStack::get(WebClient& client, const std::string& path) {
   return reply;
 }
 
+HttpAnswer WebStack::get_page(const WebClient& client, const std::string& path) {
+  return http(request(client, "GET", path));
+}
+
 ApiReply WebStack::ceremony(WebClient& client, const std::string& op, ipc::Json body,
                             const std::function<void(ipc::Json&)>& tamper) {
   ApiReply begun = call(client, op + "-begin", std::move(body));

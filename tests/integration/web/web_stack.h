@@ -63,6 +63,8 @@ class WebStack {
   ApiReply call(WebClient& client, const std::string& op, ipc::Json body = ipc::Json::object());
   // GET /api/v1/<path>.
   ApiReply get(WebClient& client, const std::string& path);
+  // GET `path` (a page, not the API: e.g. "/setup/profile?token=…") as `client`.
+  HttpAnswer get_page(const WebClient& client, const std::string& path);
 
   // The finish body for the offer in `begun` (an ok <op>-begin answer): the virtual token's
   // answer, with S as `secret`. An error when the token did not answer.
