@@ -74,6 +74,7 @@ struct Request {
   std::string name;                   // issue, show, revoke, rename
   std::string new_name;               // rename
   std::vector<std::string> scopes;    // issue
+  std::vector<std::string> networks;  // issue: where it may be used from (empty: anywhere)
   std::int64_t expires = 0;           // issue: Unix seconds, 0 = never; invite: 0 = in a day
   bool all = false;                   // revoke: every grant of the user; unlock: every source
   std::string token;                  // revoke: an enrolled token (by label) and its grants
