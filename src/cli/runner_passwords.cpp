@@ -13,6 +13,7 @@ int Runner::issue() {
   ipc::Request r = request(Op::issue_begin);
   r.name = o_.name;
   r.scopes = clean_scopes(o_.scopes);
+  r.networks = clean_scopes(o_.networks);
   r.expires = *expires;
   return ceremony(r, "to issue \"" + o_.name + "\" on " + server_name());
 }
