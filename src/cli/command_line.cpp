@@ -81,6 +81,11 @@ std::vector<std::pair<CLI::App*, int (Runner::*)()>> define_commands(CLI::App& a
                    "them; any case), or all for every service. Required.")
       ->delimiter(',');
   issue
+      ->add_option("--from", o.networks,
+                   "Networks it may be used from, e.g. 192.168.0.0/16,2001:db8::/32 "
+                   "(default: anywhere)")
+      ->delimiter(',');
+  issue
       ->add_option("--expires", o.expires,
                    "90d, 12w, 6m (30-day months), 1y (365 days), a date YYYY-MM-DD (00:00 UTC) "
                    "or never")

@@ -68,28 +68,33 @@ class Fields {
   }
 
   // The scopes of a grant, joined by ","; "all" when empty.
-  std::string scopes() {
-    const auto it = object_.find("scopes");
-    if (it == object_.end() || it->is_null()) return "all";
-    if (!it->is_array()) {
-      fail("scopes");
-      return "";
-    }
-    std::string joined;
-    for (const auto& scope : *it) {
-      if (!scope.is_string()) {
-        fail("scopes");
-        return "";
-      }
-      if (!joined.empty()) joined += ",";
-      joined += printable(scope.get_ref<const std::string&>());
-    }
-    return joined.empty() ? "all" : joined;
-  }
+  std::string scopes() { return joined("scopes", "all"); }
+  // The networks a grant may be used from, joined by ","; "anywhere" when it has none.
+  std::string networks() { return joined("networks", "anywhere"); }
 
   const std::optional<Error>& error() const { return error_; }
 
  private:
+  // The list of strings `key`, joined by ","; `none` when absent or empty.
+  std::string joined(const char* key, const char* none) {
+    const auto it = object_.find(key);
+    if (it == object_.end() || it->is_null()) return none;
+    if (!it->is_array()) {
+      fail(key);
+      return "";
+    }
+    std::string out;
+    for (const auto& item : *it) {
+      if (!item.is_string()) {
+        fail(key);
+        return "";
+      }
+      if (!out.empty()) out += ",";
+      out += printable(item.get_ref<const std::string&>());
+    }
+    return out.empty() ? none : out;
+  }
+
   void fail(const char* key) {
     if (!error_) {
       error_ = Error{Code::protocol_error, "touchpassd sent a malformed " + std::string(what_) +
@@ -238,29 +243,30 @@ Result<std::string> tokens_table(const Json& result, bool with_user) {
 }
 
 Result<std::string> grants_table(const Json& result, bool with_user) {
-  return table(
-      result, "grants", "app password",
-      with_user_column(with_user, {"NAME", "SCOPES", "CREATED", "EXPIRES", "TOKEN", "LAST USED"}),
-      "No app passwords.\n", [&](Fields& f) {
-        std::vector<std::string> row;
-        if (with_user) row.push_back(f.text("user"));
-        row.push_back(f.text("name"));
-        row.push_back(f.scopes());
-        row.push_back(time_or(f.number("created"), "-"));
-        const auto expires = f.number("expires");
-        if (f.has("revoked")) {
-          row.push_back("revoked");
-        } else {
-          row.push_back(expires && *expires != 0 ? format_time(*expires) : "never");
-        }
-        row.push_back(f.text("token_label", true));
-        std::string last_used = time_or(f.number("last_used", true), "never");
-        if (const std::string service = f.text("last_service", true); !service.empty()) {
-          last_used += " (" + service + ")";
-        }
-        row.push_back(std::move(last_used));
-        return row;
-      });
+  const std::vector<std::string> columns = {"NAME",    "SCOPES", "FROM",     "CREATED",
+                                            "EXPIRES", "TOKEN",  "LAST USED"};
+  return table(result, "grants", "app password", with_user_column(with_user, columns),
+               "No app passwords.\n", [&](Fields& f) {
+                 std::vector<std::string> row;
+                 if (with_user) row.push_back(f.text("user"));
+                 row.push_back(f.text("name"));
+                 row.push_back(f.scopes());
+                 row.push_back(f.networks());
+                 row.push_back(time_or(f.number("created"), "-"));
+                 const auto expires = f.number("expires");
+                 if (f.has("revoked")) {
+                   row.push_back("revoked");
+                 } else {
+                   row.push_back(expires && *expires != 0 ? format_time(*expires) : "never");
+                 }
+                 row.push_back(f.text("token_label", true));
+                 std::string last_used = time_or(f.number("last_used", true), "never");
+                 if (const std::string service = f.text("last_service", true); !service.empty()) {
+                   last_used += " (" + service + ")";
+                 }
+                 row.push_back(std::move(last_used));
+                 return row;
+               });
 }
 
 Result<std::string> devices_table(const Json& result) {

@@ -65,6 +65,7 @@ struct Options {
   std::string name;
   std::string new_name;
   std::vector<std::string> scopes;
+  std::vector<std::string> networks;  // issue --from
   std::string expires = "never";
   bool copy = false;
   bool phone = false;  // issue, show: a QR code of a one-time link for a phone
@@ -84,7 +85,7 @@ struct Options {
   std::string invite_expires = "1d";
 };
 
-// Trims spaces around each scope and drops empty ones ("imap, smtp" -> imap, smtp).
+// Trims spaces around each scope (or network) and drops empty ones ("imap, smtp" -> imap, smtp).
 std::vector<std::string> clean_scopes(const std::vector<std::string>& raw);
 
 // True when `password` looks like an app password: only alphabet characters and '-', and

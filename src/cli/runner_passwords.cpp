@@ -30,6 +30,7 @@ int Runner::issue() {
                       "Say which services the password is for, e.g. --scope imap,smtp "
                       "(`touchpass services` lists them), or --scope all for every service."});
   }
+  r.networks = clean_scopes(o_.networks);
   r.expires = *expires;
   r.phone_setup = o_.phone;
   return ceremony(r, "to issue \"" + o_.name + "\" on " + server_name());

@@ -34,7 +34,7 @@ _touchpass() {
       compopt -o nospace
       return
       ;;
-    --label | --scope | --limit | --service | --remote | --token | --source | --server-pin | --invitation)
+    --label | --scope | --from | --limit | --service | --remote | --token | --source | --server-pin | --invitation)
       return
       ;;
     --expires)
@@ -58,7 +58,7 @@ _touchpass() {
     enroll) options="--help --label --invitation --no-pin --kind --slot --program --force --yes --pin-stdin --user --json" ;;
     tokens) options="--help --all-users --pin-stdin --user --json" ;;
     devices) options="--help --json" ;;
-    issue) options="--help --scope --expires --copy --pin-stdin --user --json" ;;
+    issue) options="--help --scope --from --expires --copy --pin-stdin --user --json" ;;
     show) options="--help --copy --pin-stdin --user --json" ;;
     list) options="--help --all-users --pin-stdin --user --json" ;;
     revoke) options="--help --all --token --yes --pin-stdin --user" ;;

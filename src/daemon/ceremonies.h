@@ -53,8 +53,10 @@ struct PendingCeremony {
   bool session_bound = false;  // web: finished only with the session it was begun in
   std::string user;            // whose grant it issues or shows
   std::string name;            // the grant's name
-  Bytes nonce;                 // show: the nonce in the challenge (kept in the audit log)
   bool phone_setup = false;    // issue, show: keep the password for a phone (phone_setups.h)
+  std::vector<std::string>
+      networks;  // issue: where it may be used from (canonical; empty: anywhere)
+  Bytes nonce;   // show: the nonce in the challenge (kept in the audit log)
   std::vector<CeremonyCandidate> candidates;  // issue, show, signin
   PendingEnrollment enrollment;               // enroll
 };

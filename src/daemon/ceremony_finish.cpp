@@ -14,6 +14,7 @@
 #include "core/verifier.h"
 #include "daemon/service.h"
 #include "daemon/service_support.h"
+#include "store/scopes.h"
 
 namespace touchpass::daemon {
 
@@ -112,21 +113,23 @@ Result<Outcome> Service::complete(const Peer& peer, const PendingCeremony& cerem
   auto verifier = verifier_for_typed_password(pepper_.bytes(), password->grouped());
   if (!verifier.ok()) return fail(verifier.error());
   auto done = issuing
-                  ? complete_issue(peer, *chosen, finish, *proven, *password, *verifier)
+                  ? complete_issue(peer, ceremony, *chosen, finish, *proven, *password, *verifier)
                   : complete_show(peer, ceremony, *chosen, finish, *proven, *password, *verifier);
   if (!done.ok() || !ceremony.phone_setup) return done;
   return with_phone_setup(std::move(*done), ceremony);
 }
 
-Result<Outcome> Service::complete_issue(const Peer& peer, const CeremonyCandidate& c,
-                                        const ipc::Finish& finish, const ProvenSecret& proven,
-                                        const AppPassword& password, const Verifier& verifier) {
+Result<Outcome> Service::complete_issue(const Peer& peer, const PendingCeremony& ceremony,
+                                        const CeremonyCandidate& c, const ipc::Finish& finish,
+                                        const ProvenSecret& proven, const AppPassword& password,
+                                        const Verifier& verifier) {
   const Grant& grant = c.grant;
   store::GrantRecord record;
   record.grant_id.assign(grant.grant_id.bytes().begin(), grant.grant_id.bytes().end());
   record.user = grant.user;
   record.name = grant.name;
   record.scopes = canonical_scopes(grant.scopes);
+  record.networks = ceremony.networks;
   record.created = static_cast<store::UnixTime>(grant.created);
   record.expires = static_cast<store::UnixTime>(grant.expires);
   record.token_id = c.token.id;
@@ -143,6 +146,7 @@ Result<Outcome> Service::complete_issue(const Peer& peer, const CeremonyCandidat
   store::AuditEvent event = audit(peer, "issue", grant.user, grant.name);
   event.detail = "grant " + to_hex(record.grant_id);
   if (!record.proof_signature.empty()) event.detail += " proof " + to_hex(record.proof_signature);
+  if (!record.networks.empty()) event.detail += " from " + store::join_scopes(record.networks);
   if (Status s = store_.add_grant(record, proven.next, event); !s.ok()) {
     if (s.error().code == Code::invalid_argument || s.error().code == Code::internal) {
       if (store_.find_grant(grant.user, grant.name).ok()) {

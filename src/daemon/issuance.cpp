@@ -5,6 +5,7 @@
 #include "core/derivation.h"
 #include "core/grant.h"
 #include "core/random.h"
+#include "core/source_networks.h"
 #include "daemon/service.h"
 #include "daemon/service_support.h"
 
@@ -86,6 +87,8 @@ Result<Outcome> Service::issue_begin(const Peer& peer, const Target& target,
   if (request.expires != 0 && request.expires <= now) {
     return fail(Error{Code::invalid_argument, "The expiry date is in the past."});
   }
+  auto networks = canonical_source_networks(request.networks);
+  if (!networks.ok()) return fail(networks.error());
   if (store_.find_grant(target.user, request.name).ok()) {
     return fail(Error{Code::invalid_argument, "An app password named \"" + request.name +
                                                   "\" already exists; choose another name or "
@@ -111,6 +114,7 @@ Result<Outcome> Service::issue_begin(const Peer& peer, const Target& target,
   ceremony.user = target.user;
   ceremony.name = request.name;
   ceremony.phone_setup = request.phone_setup;
+  ceremony.networks = std::move(*networks);
   // Every active credential of the user (WebAuthn's allow list): the key that answers decides
   // which one the grant is bound to. Never another user's credential, even for an admin.
   for (const auto& token : *tokens) {

@@ -140,9 +140,10 @@ class Service {
   Result<ProvenSecret> prove_fido2(const CeremonyCandidate& c, const std::string& origin,
                                    const ipc::Finish& finish, const SecretBytes& secret);
   Result<ProvenSecret> prove_yubikey(const CeremonyCandidate& c, const SecretBytes& secret);
-  Result<Outcome> complete_issue(const Peer& peer, const CeremonyCandidate& c,
-                                 const ipc::Finish& finish, const ProvenSecret& proven,
-                                 const AppPassword& password, const Verifier& verifier);
+  Result<Outcome> complete_issue(const Peer& peer, const PendingCeremony& ceremony,
+                                 const CeremonyCandidate& c, const ipc::Finish& finish,
+                                 const ProvenSecret& proven, const AppPassword& password,
+                                 const Verifier& verifier);
   Result<Outcome> complete_show(const Peer& peer, const PendingCeremony& ceremony,
                                 const CeremonyCandidate& c, const ipc::Finish& finish,
                                 const ProvenSecret& proven, const AppPassword& password,

@@ -66,6 +66,7 @@ ipc::Json grant_json(const store::GrantRecord& g, const std::string& token_label
                  {"token_id", g.token_id},
                  {"token_label", token_label},
                  {"kind", token_kind_name(g.kind)}};
+  if (!g.networks.empty()) j["networks"] = g.networks;
   if (g.revoked) j["revoked"] = *g.revoked;
   if (g.last_used) {
     j["last_used"] = *g.last_used;

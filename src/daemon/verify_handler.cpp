@@ -48,7 +48,9 @@ Status VerifyHandler::verify(const Peer& peer, const ipc::Request& request,
   }
 
   VerifyDecision decision = VerifyDecision::not_a_password;
-  std::string grant_name;
+  const VerifyContext context{user, request.service, request.remote};
+  std::optional<store::GrantRecord> grant;
+  std::optional<GrantFacts> facts;
   if (auto verifier = key_->for_typed_password(password.view()); verifier.ok()) {
     auto found =
         store_.find_grant_by_verifier(Bytes(verifier->bytes().begin(), verifier->bytes().end()));
@@ -56,25 +58,30 @@ Status VerifyHandler::verify(const Peer& peer, const ipc::Request& request,
     if (!found->has_value()) {
       decision = VerifyDecision::unknown;
     } else {
-      const store::GrantRecord& grant = **found;
-      grant_name = grant.name;
-      decision = decide({grant.user, grant.name, &grant.scopes, grant.revoked.has_value(),
-                         grant.expires, grant.token_revoked, grant.intact},
-                        user, request.service, now);
+      grant = std::move(**found);
+      facts = GrantFacts{grant->user,
+                         grant->name,
+                         &grant->scopes,
+                         &grant->networks,
+                         grant->revoked.has_value(),
+                         grant->expires,
+                         grant->token_revoked,
+                         grant->intact};
+      decision = decide(*facts, context, now);
       if (decision == VerifyDecision::tampered) {
-        log_error("verify: " + refusal_reason(decision, grant_name, request.service) +
+        log_error("verify: " + refusal_reason(decision, &*facts, context) +
                   "; run \"touchpass log --verify\"");
       }
       if (decision == VerifyDecision::accepted) {
         throttle_.settle(attempt, true, now);
-        recorder_.record_use({grant.grant_id, now, request.service, request.remote});
+        recorder_.record_use({grant->grant_id, now, request.service, request.remote});
         return {};
       }
     }
   }
   const Throttle::Verdict verdict = throttle_.settle(attempt, false, now);
   refusals_.refused(actor, "verify", user, request.service, source,
-                    refusal_reason(decision, grant_name, request.service), now);
+                    refusal_reason(decision, facts ? &*facts : nullptr, context), now);
   if (verdict.locked_now) refusals_.locked(actor, user, source, verdict.locked_until, now);
   sleep_(verdict.delay);
   return refused;

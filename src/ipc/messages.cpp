@@ -44,6 +44,9 @@ using fields::opt_string;
 using fields::protocol;
 using fields::req_string;
 constexpr std::size_t kMaxScopes = 32;
+// The protocol's bound on an issue's networks; the daemon refuses more than
+// kMaxSourceNetworks of them (invalid_argument, with a sentence).
+constexpr std::size_t kMaxNetworkItems = 64;
 
 // Checks the "v" field of any message.
 Status check_version(const Json& j) {
@@ -187,6 +190,17 @@ Result<Request> Request::parse(std::string_view json_text) {
       auto phone_setup = opt_bool(j, "phone_setup");
       if (!phone_setup.ok()) return phone_setup.error();
       r.phone_setup = *phone_setup;
+      if (const auto it = j.find("networks"); it != j.end() && !it->is_null()) {
+        if (!it->is_array() || it->size() > kMaxNetworkItems) {
+          return protocol("\"networks\" must be a list of at most 64 networks.");
+        }
+        for (const auto& n : *it) {
+          if (!n.is_string() || n.get_ref<const std::string&>().size() > kMaxFieldBytes) {
+            return protocol("Every network must be a short string.");
+          }
+          r.networks.push_back(n.get<std::string>());
+        }
+      }
       auto expires = opt_int(j, "expires", 0, INT64_C(253402300799));  // up to 9999-12-31
       if (!expires.ok()) return expires.error();
       r.expires = *expires;
@@ -304,6 +318,7 @@ std::string Request::to_json() const {
       j["scopes"] = scopes;
       if (every_service) j["every_service"] = true;
       if (phone_setup) j["phone_setup"] = true;
+      if (!networks.empty()) j["networks"] = networks;
       j["expires"] = expires;
       break;
     case Op::show_begin:

@@ -78,6 +78,7 @@ struct Request {
   std::vector<std::string> scopes;    // issue: the services it is for (any case)
   bool every_service = false;         // issue: for every service (then `scopes` is empty)
   bool phone_setup = false;           // issue, show: keep the password for a phone's link
+  std::vector<std::string> networks;  // issue: where it may be used from (empty: anywhere)
   std::int64_t expires = 0;           // issue: Unix seconds, 0 = never; invite: 0 = in a day
   bool all = false;                   // revoke: every grant of the user; unlock: every source
   std::string token;                  // revoke: an enrolled token (by label) and its grants

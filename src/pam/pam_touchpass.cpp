@@ -63,7 +63,9 @@ std::string pam_service_of(pam_handle_t* pamh) {
   return static_cast<const char*>(item);
 }
 
-// The client's address (PAM_RHOST) when it is set and clean; "" otherwise (it is for the log).
+// The client's address (PAM_RHOST) when it is set and clean; "" otherwise. touchpassd counts
+// failures by it, logs it, and checks it against a password restricted to networks (which ""
+// never passes).
 std::string remote_of(pam_handle_t* pamh) {
   const void* item = nullptr;
   if (pam_get_item(pamh, PAM_RHOST, &item) != PAM_SUCCESS || item == nullptr) return "";

@@ -52,10 +52,12 @@ Result<Bytes> StoreKeys::audit_link(const Bytes& prev, std::int64_t seq,
 
 Result<Bytes> StoreKeys::grant_mac(const GrantRecord& g) const {
   // A version 1 grant without an rp id has the 11-entry map of stores before schema v7, so
-  // their MACs still match; any other grant has 13 entries, which no 11-entry map equals.
-  const bool v1_layout = g.version == 1 && g.rp_id.empty();
+  // their MACs still match; an unrestricted grant has at most 13 entries (as before schema
+  // v10), a restricted one 14, which no shorter map equals.
+  const bool restricted = !g.networks.empty();
+  const bool v1_layout = g.version == 1 && g.rp_id.empty() && !restricted;
   CborWriter w;
-  w.map(v1_layout ? 11 : 13);
+  w.map(v1_layout ? 11 : restricted ? 14 : 13);
   w.uint(1).bytes(g.grant_id);
   w.uint(2).text(g.user);
   w.uint(3).text(g.name);
@@ -71,6 +73,7 @@ Result<Bytes> StoreKeys::grant_mac(const GrantRecord& g) const {
     w.uint(12).uint(g.version);
     w.uint(13).text(g.rp_id);
   }
+  if (restricted) w.uint(14).text(join_scopes(g.networks));
   return mac_of(rows_, "touchpass/v1/grant", w.take());
 }
 

@@ -7,10 +7,13 @@
 //   link_n    = HMAC-SHA-256(audit key, "touchpass/v2/audit" || link_{n-1} || entry_n)
 //   grant MAC = HMAC-SHA-256(row key, "touchpass/v1/grant" || cbor({1: grant_id, 2: user,
 //               3: name, 4: scopes joined by ",", 5: created, 6: expires, 7: token_id, 8: kind,
-//               9: credential, 10: verifier, 11: revoked or -1[, 12: version, 13: rp_id]}))
-//               where 12 and 13 are present unless version is 1 and rp_id is empty: the MAC of
-//               such a grant is the one written before schema v7 (which had neither field), and
-//               the map's size tells the two forms apart, so no grant's version or rp id can be
+//               9: credential, 10: verifier, 11: revoked or -1[, 12: version, 13: rp_id
+//               [, 14: networks joined by ","]]}))
+//               where 12 and 13 are present unless version is 1, rp_id is empty and there are
+//               no networks: the MAC of such a grant is the one written before schema v7 (which
+//               had neither field); 14 is present when the grant is restricted to networks
+//               (schema v10), so the MACs of older grants still match. The map's size tells the
+//               three forms apart, so no grant's version, rp id or network restriction can be
 //               changed, added or dropped without the row key.
 //   token MAC = HMAC-SHA-256(row key, "touchpass/v1/token" || cbor({1: id, 2: user, 3: label,
 //               4: kind, 5: credential, 6: rp_id, 7: algorithm, 8: public_key, 9: uv,
@@ -25,6 +28,7 @@
 // nor rewrite the audit log, nor add, revive, extend or re-version a grant, nor invite anyone. A
 // grant's usage (last_used, last_service, last_remote) and its issue proof (proof_auth_data,
 // proof_signature, proof_client_data) are not covered.
+// Networks and scopes are joined alike (store/scopes.h): neither contains a ",".
 #pragma once
 
 #include <memory>

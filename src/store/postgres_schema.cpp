@@ -112,6 +112,11 @@ $body$ BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $body$)sql",
         R"sql(CREATE INDEX invitations_user ON invitations ("user"))sql",
         "INSERT INTO touchpass_schema (version) VALUES (0)",
     },
+    // v2 (the SQLite store's v10): the networks a grant may be used from, joined by ",", in
+    // its MAC when not empty; every older grant may be used from anywhere.
+    {
+        "ALTER TABLE grants ADD COLUMN networks TEXT NOT NULL DEFAULT ''",
+    },
 };
 
 // The schema version (0: none yet), or invalid_argument when the database holds tables that

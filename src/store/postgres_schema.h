@@ -10,7 +10,7 @@
 namespace touchpass::store::sql {
 
 // The schema version the migrations reach.
-inline constexpr std::int64_t kPostgresSchemaVersion = 1;
+inline constexpr std::int64_t kPostgresSchemaVersion = 2;
 
 // Brings the database's schema to kPostgresSchemaVersion, one transaction per version, under
 // the store's write lock (so hosts starting together migrate once). A database that has

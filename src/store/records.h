@@ -79,6 +79,9 @@ struct GrantRecord {
   std::string user;
   std::string name;                 // unique among the user's active grants
   std::vector<std::string> scopes;  // sorted; empty = every service
+  // The networks it may be used from (core/source_networks.h: canonical, sorted); empty =
+  // anywhere. Not in the grant encoding; in the row's MAC. Grants before schema v10 have none.
+  std::vector<std::string> networks;
   UnixTime created = 0;
   UnixTime expires = 0;  // 0 = never
   std::int64_t token_id = 0;

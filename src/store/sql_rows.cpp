@@ -52,7 +52,7 @@ const std::string_view kGrantColumns =
     "grant_id, \"user\", name, scopes, created, expires, token_id, kind, credential, verifier, "
     "proof_auth_data, proof_signature, revoked, last_used, last_service, last_remote, version, "
     "rp_id, proof_client_data, "
-    "(SELECT revoked IS NOT NULL FROM tokens WHERE tokens.id = grants.token_id), mac";
+    "(SELECT revoked IS NOT NULL FROM tokens WHERE tokens.id = grants.token_id), mac, networks";
 
 Result<GrantRecord> read_grant(const Query& s, const StoreKeys* keys) {
   GrantRecord g;
@@ -75,6 +75,7 @@ Result<GrantRecord> read_grant(const Query& s, const StoreKeys* keys) {
   g.rp_id = s.text(17);
   g.proof_client_data = s.blob(18);
   g.token_revoked = s.integer(19) != 0;
+  g.networks = split_scopes(s.text(21));
   auto kind = read_kind(s, 7, "app password \"" + g.name + "\" of " + g.user);
   if (!kind.ok()) return kind.error();
   g.kind = *kind;

@@ -34,7 +34,7 @@ std::string tampered_token(const TokenRecord& t) {
 constexpr std::string_view kByVerifier =
     "SELECT grant_id, \"user\", name, scopes, created, expires, token_id, kind, credential, "
     "version, rp_id, revoked, "
-    "(SELECT revoked IS NOT NULL FROM tokens WHERE tokens.id = grants.token_id), mac "
+    "(SELECT revoked IS NOT NULL FROM tokens WHERE tokens.id = grants.token_id), mac, networks "
     "FROM grants WHERE verifier = ?";
 
 SqlStore::SqlStore(Connections connections, bool sole_writer)
@@ -266,8 +266,8 @@ Status SqlStore::add_grant(const GrantRecord& g, const TokenState& token_state,
     Query ins(*db_,
               "INSERT INTO grants (grant_id, \"user\", name, scopes, created, expires, "
               "token_id, kind, credential, verifier, proof_auth_data, proof_signature, mac, "
-              "version, rp_id, proof_client_data) "
-              "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+              "version, rp_id, proof_client_data, networks) "
+              "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     ins.bind(1, g.grant_id)
         .bind(2, g.user)
         .bind(3, g.name)
@@ -283,7 +283,8 @@ Status SqlStore::add_grant(const GrantRecord& g, const TokenState& token_state,
         .bind(13, *mac)
         .bind(14, static_cast<std::int64_t>(g.version))
         .bind(15, g.rp_id)
-        .bind_or_null(16, g.proof_client_data);
+        .bind_or_null(16, g.proof_client_data)
+        .bind(17, join_scopes(g.networks));
     const Step rc = ins.step();
     if (rc == Step::unique_violation) {
       return Error{Code::invalid_argument, "An app password named \"" + g.name +
@@ -377,6 +378,7 @@ Result<std::optional<GrantRecord>> SqlStore::look_up_verifier(const Bytes& verif
       g.rp_id = q.text(10);
       g.revoked = q.optional_integer(11);
       g.token_revoked = q.integer(12) != 0;
+      g.networks = split_scopes(q.text(14));
       g.verifier = verifier;
       // keys_ is set once, before any verification is served.
       const StoreKeys* keys = keys_.get();

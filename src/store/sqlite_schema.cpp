@@ -135,6 +135,12 @@ CREATE INDEX invitations_user ON invitations (user);
 ALTER TABLE throttle ADD COLUMN pending INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE throttle ADD COLUMN pending_since INTEGER NOT NULL DEFAULT 0;
 )sql",
+    // v10: the networks a grant may be used from (core/source_networks.h), joined by ",", in
+    // its MAC when not empty; every older grant may be used from anywhere, and its MAC matches
+    // as before.
+    R"sql(
+ALTER TABLE grants ADD COLUMN networks TEXT NOT NULL DEFAULT '';
+)sql",
 };
 static_assert(std::size(kMigrations) == static_cast<std::size_t>(kSqliteSchemaVersionMigrated));
 

@@ -9,7 +9,7 @@
 namespace touchpass::store::sql {
 
 // The schema version the migrations reach.
-inline constexpr std::int64_t kSqliteSchemaVersionMigrated = 9;
+inline constexpr std::int64_t kSqliteSchemaVersionMigrated = 10;
 
 // Brings the database to kSchemaVersion, one transaction per version. A database with tables
 // but no version (someone else's), or one newer than this build, is refused (invalid_argument)

@@ -14,7 +14,7 @@
 namespace touchpass::store {
 
 // The schema version this build writes.
-inline constexpr int kSqliteSchemaVersion = 9;
+inline constexpr int kSqliteSchemaVersion = 10;
 
 // Opens (creating with mode 0600 if missing) and migrates the database at `path`. A file that
 // exists but is empty (0 bytes), or an SQLite database that is not a touchpass store, is

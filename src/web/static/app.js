@@ -311,6 +311,9 @@
       cell(row, "Name", grant.name);
       const scopes = Array.isArray(grant.scopes) && grant.scopes.length ? grant.scopes.join(", ") : "all";
       cell(row, "Services", scopes);
+      const networks =
+        Array.isArray(grant.networks) && grant.networks.length ? grant.networks.join(", ") : "anywhere";
+      cell(row, "From", networks);
       cell(row, "Created", date(grant.created));
       cell(row, "Expires", grant.expires ? date(grant.expires) : "never");
       let used = grant.last_used ? dateTime(grant.last_used) : "never";
@@ -468,6 +471,15 @@
     scopeAllChanged();
   }
 
+  // The networks typed in the issue form, or null for anywhere; touchpassd checks each one.
+  function chosenNetworks() {
+    const networks = $("issue-networks")
+      .value.split(",")
+      .map((n) => n.trim())
+      .filter((n) => n.length > 0);
+    return networks.length ? networks : null;
+  }
+
   function issue() {
     return run($("issue-button"), async () => {
       wipePassword();
@@ -475,6 +487,8 @@
       if (!name) throw new Error("Give the password a name, for example the mail app that will use it.");
       const fields = { name };
       Object.assign(fields, chosenScopes());
+      const networks = chosenNetworks();
+      if (networks) fields.networks = networks;
       const days = Number($("issue-expires").value);
       fields.expires = days > 0 ? Math.floor(Date.now() / 1000) + days * 86400 : 0;
       const offer = await TouchpassApi.post("issue-begin", fields);
@@ -484,6 +498,7 @@
       say("");
       showPassword(name, result.secret);
       $("issue-name").value = "";
+      $("issue-networks").value = "";
       await refreshGrants();
       await refreshLog();
     });

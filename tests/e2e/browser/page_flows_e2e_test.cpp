@@ -203,6 +203,35 @@ TEST_F(PageFlows, IssuesAPasswordForChosenServicesExpiringInNinetyDays) {
   expect_no_page_errors();
 }
 
+TEST_F(PageFlows, IssuesAPasswordUsableOnlyFromTheNetworksTyped) {
+  ASSERT_NO_FATAL_FAILURE(add_key());
+  ASSERT_NO_FATAL_FAILURE(enroll_on_page());
+  // A network with host bits set is refused by name before the key is asked.
+  type("issue-name", "office");
+  check("issue-scope-imap");
+  type("issue-networks", "192.168.1.7/24");
+  click_enabled("issue-button");
+  ASSERT_NO_FATAL_FAILURE(wait_for_alert());
+  EXPECT_NE(text("alert").find("\"192.168.1.7/24\" has host bits set"), std::string::npos)
+      << text("alert");
+  EXPECT_FALSE(shown("password-panel"));
+
+  type("issue-networks", " 192.168.0.0/16 ,2001:db8::/32, ");
+  const std::string password = issue_on_page("office");
+  EXPECT_EQ(stack_->verify("alice", password, "imap", "192.168.3.4"), "ok");
+  EXPECT_EQ(stack_->verify("alice", password, "imap", "2001:db8::4"), "ok");
+  EXPECT_EQ(stack_->verify("alice", password, "imap", "203.0.113.4"), "refused");
+  EXPECT_EQ(stack_->verify("alice", password, "imap"), "refused");
+  EXPECT_NE(value("document.querySelector('#grants-body tr').textContent")
+                .get<std::string>()
+                .find("192.168.0.0/16, 2001:db8::/32"),
+            std::string::npos);
+  // The form is cleared: the next password is usable from anywhere.
+  EXPECT_EQ(value("document.getElementById('issue-networks').value"), "");
+  EXPECT_EQ(stack_->verify("alice", issue_on_page("home"), "imap"), "ok");
+  expect_no_page_errors();
+}
+
 // touchpass-web draws a new CSRF key when it starts: the page's token is refused (403), the
 // page asks GET /api/v1/session for a new one and the revoke goes through.
 TEST_F(PageFlows, RevokesAfterTouchpassWebRestarted) {

@@ -87,6 +87,35 @@ TEST_F(CliFlowTest, EnrollIssueShowListRevokeLog) {
       << log.err;
 }
 
+TEST_F(CliFlowTest, APasswordIssuedFromNetworksVerifiesOnlyFromThem) {
+  ASSERT_EQ(touchpass({"enroll", "--pin-stdin"}, "123456\n").exit_code, 0);
+  auto bad = touchpass(
+      {"issue", "office", "--scope", "all", "--from", "192.168.1.7/24", "--pin-stdin"}, "123456\n");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("\"192.168.1.7/24\" has host bits set"), std::string::npos) << bad.err;
+  EXPECT_TRUE(bad.out.empty()) << bad.out;
+
+  auto issued = touchpass({"issue", "office", "--scope", "all", "--from",
+                           "192.168.0.0/16, 2001:db8::/32", "--pin-stdin"},
+                          "123456\n");
+  ASSERT_EQ(issued.exit_code, 0) << issued.err;
+  ASSERT_TRUE(std::regex_match(issued.out, kPassword)) << issued.out;
+  const auto verify = [&](std::vector<std::string> remote) {
+    std::vector<std::string> args = {"verify", "--user", "root", "--service", "imap"};
+    args.insert(args.end(), remote.begin(), remote.end());
+    return touchpass(args, issued.out).exit_code;
+  };
+  EXPECT_EQ(verify({"--remote", "192.168.20.1"}), 0);
+  EXPECT_EQ(verify({"--remote", "2001:db8::25"}), 0);
+  EXPECT_EQ(verify({"--remote", "203.0.113.5"}), 1);
+  EXPECT_EQ(verify({}), 1);
+
+  auto listed = touchpass({"list"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_NE(listed.out.find("FROM"), std::string::npos) << listed.out;
+  EXPECT_NE(listed.out.find("192.168.0.0/16,2001:db8::/32"), std::string::npos) << listed.out;
+}
+
 TEST_F(CliFlowTest, ShowWithAnotherKeyOrARevokedKeyFailsClearly) {
   ASSERT_EQ(touchpass({"enroll", "--label", "first", "--pin-stdin"}, "123456\n").exit_code, 0);
   auto issued = touchpass({"issue", "mail", "--scope", "all", "--pin-stdin"}, "123456\n");

@@ -147,6 +147,28 @@ TEST_F(PostgresHostsTest, APasswordIssuedOnOneHostVerifiesOnTheOtherAndARevokeHo
   }
 }
 
+TEST_F(PostgresHostsTest, ARestrictionHoldsOnEveryHostAndItsRemovalInTheDatabaseIsTampering) {
+  Deployment* a = host(nullptr);
+  ASSERT_EQ(call(*a, req("enroll"))->final.kind, ipc::Reply::Kind::ok);
+  auto issued = call(*a, req("issue", {{"name", "office"}, {"networks", {"192.0.2.0/24"}}}));
+  ASSERT_TRUE(issued && issued->final.kind == ipc::Reply::Kind::ok)
+      << (issued ? issued->final.error.message : "no answer");
+  const std::string office = issued->secret;
+  Deployment* b = host(a);
+  EXPECT_EQ(verify(*b, office, "192.0.2.10"), Code::ok);
+  EXPECT_EQ(verify(*b, office, "198.51.100.10"), Code::refused);
+  EXPECT_EQ(verify(*a, office, "198.51.100.10"), Code::refused);
+  // Lifted in the database, without the pepper: refused from everywhere, and log --verify says
+  // the row was changed.
+  ASSERT_TRUE(sql("UPDATE " + schema_ + ".grants SET networks = ''"));
+  EXPECT_EQ(verify(*b, office, "198.51.100.10"), Code::refused);
+  EXPECT_EQ(verify(*b, office, "192.0.2.10"), Code::refused);
+  auto checked = call(*a, req("log", {{"verify", true}, {"all_users", true}}));
+  ASSERT_TRUE(checked);
+  EXPECT_EQ(checked->final.kind, ipc::Reply::Kind::ok) << checked->final.error.message;
+  EXPECT_EQ(checked->final.body.value("chain_ok", true), false) << checked->final.body.dump();
+}
+
 TEST_F(PostgresHostsTest, AHostWhosePepperIsNotTheStoresRefusesToStartAndSaysSo) {
   Deployment* a = host(nullptr);
   ASSERT_EQ(call(*a, req("enroll"))->final.kind, ipc::Reply::Kind::ok);
@@ -333,8 +355,8 @@ TEST_F(PostgresHostsTest, AVerifyOnlyHostsRoleVerifiesButCannotWriteGrantsOrKeys
       std::string_view("verify-only secret"));
   ASSERT_TRUE(as_verify.ok()) << as_verify.error().message;
   for (const char* forbidden :
-       {"UPDATE grants SET revoked = NULL", "UPDATE grants SET expires = 0", "DELETE FROM grants",
-        "UPDATE tokens SET revoked = NULL",
+       {"UPDATE grants SET revoked = NULL", "UPDATE grants SET expires = 0",
+        "UPDATE grants SET networks = ''", "DELETE FROM grants", "UPDATE tokens SET revoked = NULL",
         "INSERT INTO invitations (\"user\", code_hash, created, expires, created_by, mac) "
         "SELECT \"user\", verifier, 0, 0, '', mac FROM grants",
         "UPDATE meta SET value = value", "DELETE FROM audit"}) {

@@ -105,6 +105,67 @@ TEST_F(VerifyTest, AcceptsTheRightPasswordForItsScopesAndRefusesEverythingElse) 
   }
 }
 
+TEST_F(VerifyTest, ARestrictedPasswordIsAcceptedOnlyFromItsNetworks) {
+  ASSERT_EQ(call(req("enroll"))->final.kind, ipc::Reply::Kind::ok);
+  const std::string office =
+      issue("office", {{"networks", {"2001:db8::/32", "192.168.0.0/16", "::ffff:10.1.2.0/120"}}});
+  EXPECT_EQ(verify("root", office, "imap", "192.168.7.1"), Code::ok);
+  EXPECT_EQ(verify("root", office, "imap", "::ffff:192.168.7.1"), Code::ok);
+  EXPECT_EQ(verify("root", office, "imap", "10.1.2.3"), Code::ok);
+  EXPECT_EQ(verify("root", office, "imap", "2001:db8:1::25"), Code::ok);
+  EXPECT_EQ(verify("root", office, "imap", "198.51.100.7"), Code::refused);
+  EXPECT_EQ(verify("root", office, "imap", "2001:db9::25"), Code::refused);
+  EXPECT_EQ(verify("root", office, "imap"), Code::refused);  // no address: fail closed
+  EXPECT_EQ(verify("root", office, "imap", "mail.example.org"), Code::refused);
+
+  // `list` shows the restriction, canonically and sorted.
+  auto listed = call(req("list"));
+  ASSERT_TRUE(listed && listed->final.kind == ipc::Reply::Kind::ok);
+  ASSERT_EQ(listed->final.body["grants"].size(), 1u);
+  EXPECT_EQ(listed->final.body["grants"][0]["networks"],
+            Json({"10.1.2.0/24", "192.168.0.0/16", "2001:db8::/32"}));
+
+  // The log says why, with the address and the grant; the caller never learnt it.
+  std::string details;
+  for (const auto& d : verify_audit_details()) details += d + "\n";
+  for (const char* reason :
+       {"refused: 1 refusal from 198.51.100.7",
+        "app password \"office\" is not for address 198.51.100.7 (restricted to "
+        "10.1.2.0/24,192.168.0.0/16,2001:db8::/32)",
+        "app password \"office\" is not for address 2001:db9::25",
+        "app password \"office\" is not for a client without an address",
+        "app password \"office\" is not for address mail.example.org"}) {
+    EXPECT_NE(details.find(reason), std::string::npos) << reason << " in\n" << details;
+  }
+  // Each refusal counted as a failure of its source, as for any other refusal.
+  auto throttled = call(req("list"));
+  ASSERT_TRUE(throttled);
+  EXPECT_EQ(throttled->final.body["throttle"]["recent_failures"], 4);
+}
+
+TEST_F(VerifyTest, ABadNetworkAtIssueIsRefusedByNameAndNothingIsStored) {
+  ASSERT_EQ(call(req("enroll"))->final.kind, ipc::Reply::Kind::ok);
+  for (const char* bad : {"192.168.1.7/24", "192.168.0.0/33", "mail.example.org"}) {
+    auto issued = call(req("issue", {{"name", "office"}, {"networks", {"10.0.0.0/8", bad}}}));
+    ASSERT_TRUE(issued);
+    EXPECT_EQ(issued->final.kind, ipc::Reply::Kind::error) << bad;
+    EXPECT_EQ(issued->final.error.code, Code::invalid_argument) << bad;
+    EXPECT_NE(issued->final.error.message.find(std::string("\"") + bad + "\""), std::string::npos)
+        << issued->final.error.message;
+    EXPECT_TRUE(issued->secret.empty());
+  }
+  Json many = Json::array();
+  for (int i = 0; i < 33; ++i) many.push_back("10.0.0." + std::to_string(i));
+  auto too_many = call(req("issue", {{"name", "office"}, {"networks", many}}));
+  ASSERT_TRUE(too_many);
+  EXPECT_EQ(too_many->final.error.code, Code::invalid_argument);
+  auto listed = call(req("list"));
+  ASSERT_TRUE(listed);
+  EXPECT_TRUE(listed->final.body["grants"].empty());
+  // The name is still free.
+  EXPECT_FALSE(issue("office", {{"networks", {"10.0.0.0/8"}}}).empty());
+}
+
 TEST_F(VerifyTest, AnExpiredPasswordIsRefused) {
   ASSERT_EQ(call(req("enroll"))->final.kind, ipc::Reply::Kind::ok);
   const auto soon = std::chrono::duration_cast<std::chrono::seconds>(

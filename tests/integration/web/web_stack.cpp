@@ -183,10 +183,12 @@ std::string WebStack::invite(const std::string& user) {
 }
 
 std::string WebStack::verify(const std::string& user, const std::string& password,
-                             const std::string& service) {
+                             const std::string& service, const std::string& remote) {
   auto client = Client::connect(deployment_->verify_socket());
   if (!client) return "cannot connect";
-  auto verified = client->send(req("verify", {{"user", user}, {"service", service}}), password);
+  ipc::Json request = req("verify", {{"user", user}, {"service", service}});
+  if (!remote.empty()) request["remote"] = remote;
+  auto verified = client->send(request, password);
   if (!verified) return "connection broke";
   if (verified->final.kind == ipc::Reply::Kind::ok) return "ok";
   return std::string(code_name(verified->final.error.code));

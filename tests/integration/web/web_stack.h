@@ -77,10 +77,10 @@ class WebStack {
 
   // An invitation for `user` made by root over the local socket: the code.
   std::string invite(const std::string& user);
-  // Asks touchpassd (as root) whether `password` logs `user` in to `service`: "ok" or the
-  // error code.
+  // Asks touchpassd (as root) whether `password` logs `user` in to `service` from the client
+  // address `remote` (none when empty): "ok" or the error code.
   std::string verify(const std::string& user, const std::string& password,
-                     const std::string& service = "imap");
+                     const std::string& service = "imap", const std::string& remote = "");
 
  private:
   WebStack() = default;

@@ -169,6 +169,20 @@ TEST_F(CeremonyCommandTest, IssuePrintsThePasswordExactlyOnceOnStdout) {
   EXPECT_EQ(console_.err_text.find("shown once"), std::string::npos);
 }
 
+TEST_F(CeremonyCommandTest, IssueFromSendsTheNetworks) {
+  Json request;
+  auto daemon = listening_daemon(issuing_daemon(&request));
+  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
+  type_on_stdin("1234\n");
+  const int code =
+      run(*daemon, {"issue", "office", "--scope", "all", "--from", "192.168.0.0/16, 2001:db8::/32",
+                    "--from", "10.0.0.1", "--pin-stdin"});
+  daemon->stop();
+  EXPECT_EQ(code, 0) << console_.err_text;
+  EXPECT_EQ(request["op"], "issue-begin");
+  EXPECT_EQ(request["networks"], Json({"192.168.0.0/16", "2001:db8::/32", "10.0.0.1"}));
+}
+
 TEST_F(CeremonyCommandTest, IssueDefaultsToNeverExpiring) {
   Json request;
   auto daemon = listening_daemon(issuing_daemon(&request));

@@ -96,10 +96,11 @@ TEST_F(FormatTest, TokensShowVirtualDevicesAndUsersWhenAsked) {
   EXPECT_EQ(tokens_table(result, true)->substr(0, 12), "USER   LABEL");
 }
 
-TEST_F(FormatTest, GrantsShowAllNeverAndLastUse) {
+TEST_F(FormatTest, GrantsShowAllAnywhereNeverAndLastUse) {
   const Json result = {{"grants",
                         {{{"name", "thunderbird"},
                           {"scopes", {"imap", "smtp"}},
+                          {"networks", {"192.168.0.0/16", "2001:db8::/32"}},
                           {"created", 0},
                           {"expires", 1700000000},
                           {"token_label", "desk key"},
@@ -118,11 +119,14 @@ TEST_F(FormatTest, GrantsShowAllNeverAndLastUse) {
                           {"revoked", 60}}}}};
   EXPECT_EQ(
       *grants_table(result, false),
-      "NAME         SCOPES     CREATED           EXPIRES           TOKEN     LAST USED\n"
-      "thunderbird  imap,smtp  1970-01-01 00:00  2023-11-14 22:13  desk key  1970-01-02 00:00 "
-      "(imap)\n"
-      "phone        all        1970-01-01 00:00  never             desk key  never\n"
-      "old          all        1970-01-01 00:00  revoked           desk key  never\n");
+      "NAME         SCOPES     FROM                          CREATED           EXPIRES           "
+      "TOKEN     LAST USED\n"
+      "thunderbird  imap,smtp  192.168.0.0/16,2001:db8::/32  1970-01-01 00:00  2023-11-14 22:13  "
+      "desk key  1970-01-02 00:00 (imap)\n"
+      "phone        all        anywhere                      1970-01-01 00:00  never             "
+      "desk key  never\n"
+      "old          all        anywhere                      1970-01-01 00:00  revoked           "
+      "desk key  never\n");
 }
 
 TEST_F(FormatTest, DevicesAndLogEntries) {

@@ -90,10 +90,10 @@ TEST(ServiceCatalog, ServiceNamesAreCheckedForTheConfiguration) {
 TEST(ServiceCatalog, VerificationMatchesTheServiceCaseInsensitively) {
   const std::vector<std::string> scopes = {"imap"};
   GrantFacts grant{.user = "alice", .name = "mail", .scopes = &scopes};
-  EXPECT_EQ(decide(grant, "alice", "IMAP", 0), VerifyDecision::accepted);
-  EXPECT_EQ(decide(grant, "alice", "imap", 0), VerifyDecision::accepted);
-  EXPECT_EQ(decide(grant, "alice", "smtp", 0), VerifyDecision::wrong_service);
-  EXPECT_EQ(decide(grant, "alice", "imapx", 0), VerifyDecision::wrong_service);
+  EXPECT_EQ(decide(grant, {"alice", "IMAP", ""}, 0), VerifyDecision::accepted);
+  EXPECT_EQ(decide(grant, {"alice", "imap", ""}, 0), VerifyDecision::accepted);
+  EXPECT_EQ(decide(grant, {"alice", "smtp", ""}, 0), VerifyDecision::wrong_service);
+  EXPECT_EQ(decide(grant, {"alice", "imapx", ""}, 0), VerifyDecision::wrong_service);
 }
 
 }  // namespace

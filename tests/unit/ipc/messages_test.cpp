@@ -127,5 +127,23 @@ TEST(RequestParseTest, AnEnrollRequestsKindIsATokenKindAndRoundTrips) {
   EXPECT_TRUE(mentions(unknown.error(), "\"kind\" must be")) << unknown.error().message;
 }
 
+TEST(RequestParseTest, AnIssueRequestsNetworksRoundTripAndAreStrings) {
+  Request issue;
+  issue.op = Op::issue_begin;
+  issue.name = "office";
+  issue.networks = {"192.168.0.0/16", "2001:db8::/32"};
+  const auto back = Request::parse(issue.to_json());
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->networks, issue.networks);
+  issue.networks.clear();
+  EXPECT_EQ(issue.to_json().find("networks"), std::string::npos);  // anywhere: not sent
+  EXPECT_TRUE(Request::parse(issue.to_json())->networks.empty());
+  const auto number = Request::parse(R"({"v":1,"op":"issue-begin","name":"a","networks":[10]})");
+  EXPECT_EQ(number.code(), Code::protocol_error);
+  const auto text = Request::parse(R"({"v":1,"op":"issue-begin","name":"a","networks":"10/8"})");
+  EXPECT_EQ(text.code(), Code::protocol_error);
+  EXPECT_TRUE(mentions(text.error(), "\"networks\" must be")) << text.error().message;
+}
+
 }  // namespace
 }  // namespace touchpass::ipc

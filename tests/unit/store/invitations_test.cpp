@@ -118,7 +118,8 @@ TEST_F(InvitationsTest, AStoreOfSchema7GainsTheInvitationsTable) {
   store_.reset();
   ASSERT_EQ(raw_exec("ALTER TABLE throttle DROP COLUMN pending; "
                      "ALTER TABLE throttle DROP COLUMN pending_since; "
-                     "DROP TABLE invitations; PRAGMA user_version=7"),
+                     "DROP TABLE invitations; ALTER TABLE grants DROP COLUMN networks; "
+                     "PRAGMA user_version=7"),
             SQLITE_OK);
   auto reopened = open_keyed(path_);
   ASSERT_TRUE(reopened.ok()) << reopened.error().message;

@@ -155,5 +155,29 @@ TEST_F(SqliteStoreTest, ASchemaVersion6StoreIsMigratedAndItsGrantsKeepTheirMacs)
   EXPECT_EQ(store_->find_grant("alice", "web")->version, 2u);
 }
 
+TEST_F(SqliteStoreTest, ASchemaVersion9StoreIsMigratedAndItsGrantsStayUnrestricted) {
+  const std::int64_t key = enroll("alice", "key");
+  const GrantRecord web = grant_v2(key, "alice", "web");
+  ASSERT_TRUE(store_->add_grant(web, 2, event("issue", "alice")).ok());
+  const std::string macs = "SELECT group_concat(hex(mac), ',') FROM grants";
+  const std::string before = raw_value(macs);
+  store_.reset();
+  ASSERT_EQ(raw_exec("ALTER TABLE grants DROP COLUMN networks; PRAGMA user_version=9"), SQLITE_OK);
+  auto migrated = open_keyed(path_);
+  ASSERT_TRUE(migrated.ok()) << migrated.error().message;
+  store_ = std::move(*migrated);
+  EXPECT_EQ(raw_value("PRAGMA user_version"), std::to_string(kSqliteSchemaVersion));
+  EXPECT_EQ(raw_value(macs), before);  // no row was rewritten
+  auto found = store_->find_grant_by_verifier(web.verifier);
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_TRUE((*found)->intact);
+  EXPECT_TRUE((*found)->networks.empty());
+  // The migrated store takes restricted grants.
+  GrantRecord office = grant_v2(key, "alice", "office");
+  office.networks = {"192.0.2.0/24"};
+  ASSERT_TRUE(store_->add_grant(office, 3, event("issue", "alice")).ok());
+  EXPECT_EQ(store_->find_grant("alice", "office")->networks, office.networks);
+}
+
 }  // namespace
 }  // namespace touchpass::store

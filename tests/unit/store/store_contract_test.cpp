@@ -145,6 +145,103 @@ TEST_P(StoreContractTest, AVersion2GrantRoundTripsWithItsRpIdAndClientData) {
   EXPECT_TRUE(store_->verify_audit(std::nullopt).ok());
 }
 
+TEST_P(StoreContractTest, ARestrictedGrantRoundTripsWithItsNetworks) {
+  const std::int64_t key = enroll("alice", "key");
+  GrantRecord g = grant_v2(key, "alice", "office");
+  g.networks = {"192.0.2.0/24", "2001:db8::/32"};
+  ASSERT_TRUE(store_->add_grant(g, 2, event("issue", "alice", "office")).ok());
+  ASSERT_TRUE(store_->add_grant(grant_v2(key, "alice", "any"), 3, event("issue", "alice")).ok());
+  auto found = store_->find_grant("alice", "office");
+  ASSERT_TRUE(found.ok()) << found.error().message;
+  EXPECT_EQ(found->networks, g.networks);
+  EXPECT_TRUE(found->intact);
+  EXPECT_TRUE(store_->find_grant("alice", "any")->networks.empty());
+  // Verification's look-up, fresh, remembered, and after a restart; then after a rename and a
+  // revoke, which rewrite the MAC.
+  for (int round = 0; round < 3; ++round) {
+    if (round == 2) {
+      store_.reset();
+      auto reopened = reopen();
+      ASSERT_TRUE(reopened.ok());
+      store_ = std::move(*reopened);
+    }
+    auto by_verifier = store_->find_grant_by_verifier(g.verifier);
+    ASSERT_TRUE(by_verifier.ok() && by_verifier->has_value());
+    EXPECT_EQ((*by_verifier)->networks, g.networks);
+    EXPECT_TRUE((*by_verifier)->intact);
+  }
+  ASSERT_TRUE(store_->rename_grant("alice", "office", "desk", event("rename", "alice")).ok());
+  ASSERT_TRUE(store_->revoke_grant("alice", "desk", 1764000100, event("revoke", "alice")).ok());
+  auto revoked = store_->find_grant_by_verifier(g.verifier);
+  ASSERT_TRUE(revoked.ok() && revoked->has_value());
+  EXPECT_EQ((*revoked)->networks, g.networks);
+  EXPECT_TRUE((*revoked)->intact);
+  EXPECT_TRUE(store_->verify_audit(std::nullopt).ok());
+}
+
+TEST_P(StoreContractTest, ARestrictionChangedInTheDatabaseIsTampering) {
+  const std::int64_t key = enroll("alice", "key");
+  GrantRecord g = grant_v2(key, "alice", "office");
+  g.networks = {"192.0.2.0/24"};
+  ASSERT_TRUE(store_->add_grant(g, 2, event("issue", "alice", "office")).ok());
+  const GrantRecord open = grant_v2(key, "alice", "any");
+  ASSERT_TRUE(store_->add_grant(open, 3, event("issue", "alice", "any")).ok());
+  // Read as listings read it (verification's look-up may remember a row it has seen).
+  const auto intact = [&](const GrantRecord& which) {
+    auto all = store_->list_grants("alice", true);
+    EXPECT_TRUE(all.ok());
+    for (const GrantRecord& found : all.ok() ? *all : std::vector<GrantRecord>{}) {
+      if (found.grant_id == which.grant_id) return found.intact;
+    }
+    ADD_FAILURE() << which.name << " is not listed";
+    return false;
+  };
+  ASSERT_TRUE(intact(g));
+  ASSERT_TRUE(intact(open));
+  // Removed, widened, or added to a grant that had none: each without the row key.
+  for (const std::string networks : {"", "0.0.0.0/0", "192.0.2.0/24,198.51.100.0/24"}) {
+    ASSERT_TRUE(
+        raw_run("UPDATE grants SET networks = '" + networks + "' WHERE name = 'office'").ok());
+    EXPECT_FALSE(intact(g)) << networks;
+  }
+  ASSERT_TRUE(raw_run("UPDATE grants SET networks = '192.0.2.0/24' WHERE name = 'office'").ok());
+  EXPECT_TRUE(intact(g));
+  ASSERT_TRUE(raw_run("UPDATE grants SET networks = '192.0.2.0/24' WHERE name = 'any'").ok());
+  EXPECT_FALSE(intact(open));
+  EXPECT_FALSE(store_->verify_audit(std::nullopt).ok());
+}
+
+TEST_P(StoreContractTest, AStoreFromBeforeRestrictionsIsMigratedAndItsGrantsKeepTheirMacs) {
+  const std::int64_t key = enroll("alice", "key");
+  const GrantRecord g = grant_v2(key, "alice", "mail");
+  ASSERT_TRUE(store_->add_grant(g, 2, event("issue", "alice", "mail")).ok());
+  const std::string mac = raw_value(
+      "SELECT " + std::string(GetParam() == Backend::sqlite ? "hex(mac)" : "encode(mac, 'hex')") +
+      " FROM grants");
+  store_.reset();
+  // SQLite schema v9, PostgreSQL schema v1: no networks column.
+  ASSERT_TRUE(raw_run("ALTER TABLE grants DROP COLUMN networks").ok());
+  ASSERT_TRUE(raw_run(GetParam() == Backend::sqlite ? "PRAGMA user_version=9"
+                                                    : "UPDATE touchpass_schema SET version = 1")
+                  .ok());
+  auto migrated = reopen();
+  ASSERT_TRUE(migrated.ok()) << migrated.error().message;
+  store_ = std::move(*migrated);
+  auto found = store_->find_grant("alice", "mail");
+  ASSERT_TRUE(found.ok()) << found.error().message;
+  EXPECT_TRUE(found->networks.empty());
+  EXPECT_TRUE(found->intact);
+  EXPECT_EQ(
+      raw_value("SELECT " +
+                std::string(GetParam() == Backend::sqlite ? "hex(mac)" : "encode(mac, 'hex')") +
+                " FROM grants"),
+      mac);  // not rewritten
+  GrantRecord office = grant_v2(key, "alice", "office");
+  office.networks = {"192.0.2.0/24"};
+  ASSERT_TRUE(store_->add_grant(office, 3, event("issue", "alice", "office")).ok());
+  EXPECT_EQ(store_->find_grant("alice", "office")->networks, office.networks);
+}
+
 TEST_P(StoreContractTest, AGrantOfAnUnknownVersionIsRefusedAndNothingIsStored) {
   const std::int64_t key = enroll("alice", "key");
   const std::size_t entries = audit_count();

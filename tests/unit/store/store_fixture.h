@@ -181,7 +181,8 @@ class SqliteStoreTest : public StoreFixture {
                        "ALTER TABLE throttle DROP COLUMN pending_since; "
                        "DROP TABLE invitations; ALTER TABLE grants DROP COLUMN version; "
                        "ALTER TABLE grants DROP COLUMN rp_id; "
-                       "ALTER TABLE grants DROP COLUMN proof_client_data; PRAGMA user_version=6"),
+                       "ALTER TABLE grants DROP COLUMN proof_client_data; "
+                       "ALTER TABLE grants DROP COLUMN networks; PRAGMA user_version=6"),
               SQLITE_OK);
   }
 
