@@ -96,7 +96,7 @@ TEST_F(FormatTest, TokensShowVirtualDevicesAndUsersWhenAsked) {
   EXPECT_EQ(tokens_table(result, true)->substr(0, 12), "USER   LABEL");
 }
 
-TEST_F(FormatTest, GrantsShowAllNeverAndLastUse) {
+TEST_F(FormatTest, GrantsShowAllNeverAndLastUseWithServiceAndAddress) {
   const Json result = {{"grants",
                         {{{"name", "thunderbird"},
                           {"scopes", {"imap", "smtp"}},
@@ -104,7 +104,8 @@ TEST_F(FormatTest, GrantsShowAllNeverAndLastUse) {
                           {"expires", 1700000000},
                           {"token_label", "desk key"},
                           {"last_used", 86400},
-                          {"last_service", "imap"}},
+                          {"last_service", "imap"},
+                          {"last_address", "192.0.2.7"}},
                          {{"name", "phone"},
                           {"scopes", Json::array()},
                           {"created", 0},
@@ -120,7 +121,7 @@ TEST_F(FormatTest, GrantsShowAllNeverAndLastUse) {
       *grants_table(result, false),
       "NAME         SCOPES     CREATED           EXPIRES           TOKEN     LAST USED\n"
       "thunderbird  imap,smtp  1970-01-01 00:00  2023-11-14 22:13  desk key  1970-01-02 00:00 "
-      "(imap)\n"
+      "(imap) from 192.0.2.7\n"
       "phone        all        1970-01-01 00:00  never             desk key  never\n"
       "old          all        1970-01-01 00:00  revoked           desk key  never\n");
 }
