@@ -31,11 +31,13 @@ _touchpass_names() {
       --socket=* | --server=* | --user=*) passed+=("${words[i]}") ;;
     esac
   done
+  local program=${words[0]}
+  [[ $program == "~/"* ]] && program=$HOME/${program#"~/"}
   local -a found=()
   local line
   while IFS= read -r line; do
     found+=("$line")
-  done < <("${words[0]}" "${passed[@]}" __complete "$what" </dev/null 2>/dev/null)
+  done < <("$program" "${passed[@]}" __complete "$what" </dev/null 2>/dev/null)
 
   local quote="" typed
   case $cur in
@@ -97,6 +99,7 @@ _touchpass() {
     --server)
       COMPREPLY=($(compgen -W "https://" -- "$cur"))
       compopt -o nospace
+      declare -F __ltrim_colon_completions >/dev/null && __ltrim_colon_completions "$cur"
       return
       ;;
     --token | -t)
