@@ -5,9 +5,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <ctime>
 #include <optional>
+#include <utility>
 
 #include "cli/fd.h"
 
@@ -85,24 +88,67 @@ bool run_with_input(const std::string& program, const ClipboardTool& tool,
 
 const std::vector<ClipboardTool>& default_clipboard_tools() {
   static const std::vector<ClipboardTool> tools = {
-      {"wl-copy", {}},
-      {"xclip", {"-selection", "clipboard"}},
-      {"xsel", {"--clipboard", "--input"}},
+      {"wl-copy", {}, "WAYLAND_DISPLAY"},
+      {"xclip", {"-selection", "clipboard"}, "DISPLAY"},
+      {"xsel", {"--clipboard", "--input"}, "DISPLAY"},
   };
   return tools;
 }
 
-Result<std::string> copy_to_clipboard(std::string_view secret, std::span<const ClipboardTool> tools,
-                                      std::string_view search_path) {
-  bool any_found = false;
+std::vector<std::string> display_variables_set(std::span<const ClipboardTool> tools) {
+  std::vector<std::string> set;
   for (const auto& tool : tools) {
-    const auto program = find_program(tool.name, search_path);
-    if (!program) continue;
-    any_found = true;
-    if (run_with_input(*program, tool, secret)) return tool.name;
+    const char* value = std::getenv(tool.display_variable.c_str());
+    if (value == nullptr || *value == '\0') continue;
+    if (std::find(set.begin(), set.end(), tool.display_variable) == set.end()) {
+      set.push_back(tool.display_variable);
+    }
   }
-  if (!any_found) {
-    return Error{Code::not_found, "No clipboard tool (wl-copy, xclip or xsel) is installed."};
+  return set;
+}
+
+namespace {
+
+// The tools of `place` that can be tried here, with their full paths; when there is none, the
+// sentence saying why.
+Result<std::vector<std::pair<std::string, const ClipboardTool*>>> usable_tools(
+    const ClipboardPlace& place) {
+  std::vector<std::pair<std::string, const ClipboardTool*>> usable;
+  bool any_display = false;
+  for (const auto& tool : place.tools) {
+    if (std::find(place.displays.begin(), place.displays.end(), tool.display_variable) ==
+        place.displays.end()) {
+      continue;
+    }
+    any_display = true;
+    if (auto program = find_program(tool.name, place.search_path)) {
+      usable.emplace_back(std::move(*program), &tool);
+    }
+  }
+  if (!usable.empty()) return usable;
+  if (!any_display) {
+    return Error{Code::not_found,
+                 "There is no clipboard here: no graphical session (neither WAYLAND_DISPLAY nor "
+                 "DISPLAY is set)."};
+  }
+  return Error{Code::not_found,
+               "No clipboard tool for this session is installed (wl-copy for Wayland, xclip or "
+               "xsel for X11)."};
+}
+
+}  // namespace
+
+Status check_clipboard(const ClipboardPlace& place) {
+  auto usable = usable_tools(place);
+  if (!usable.ok()) return usable.error();
+  return Status{};
+}
+
+Result<std::string> copy_to_clipboard(std::string_view secret, const ClipboardPlace& place) {
+  auto usable = usable_tools(place);
+  if (!usable.ok()) return usable.error();
+  for (const auto& [program, tool] : *usable) {
+    if (run_with_input(program, *tool, secret)) return tool->name;
   }
   return Error{Code::io_error, "Copying to the clipboard failed."};
 }

@@ -14,15 +14,34 @@ namespace touchpass::cli {
 struct ClipboardTool {
   std::string name;               // the program, looked up in PATH
   std::vector<std::string> args;  // its arguments (after the program name)
+  // The environment variable naming the session whose clipboard it fills (WAYLAND_DISPLAY,
+  // DISPLAY): without it, the tool has no clipboard to copy to.
+  std::string display_variable;
 };
 
-// wl-copy; xclip -selection clipboard; xsel --clipboard --input — in that order.
+// Where --copy may copy to: the tools, the PATH value to find them in, and which display
+// variables are set (not empty) in the environment.
+struct ClipboardPlace {
+  std::vector<ClipboardTool> tools;
+  std::string search_path;
+  std::vector<std::string> displays;
+};
+
+// wl-copy (WAYLAND_DISPLAY); xclip -selection clipboard, xsel --clipboard --input (DISPLAY) — in
+// that order.
 const std::vector<ClipboardTool>& default_clipboard_tools();
 
-// Copies `secret` with the first of `tools` that is found in `search_path` (a PATH value) and
-// succeeds; a tool that fails is skipped. Returns the name of the tool used. Errors: not_found
-// when none is installed; io_error when every installed one failed.
-Result<std::string> copy_to_clipboard(std::string_view secret, std::span<const ClipboardTool> tools,
-                                      std::string_view search_path);
+// The display variables of `tools` that this process's environment sets to a non-empty value.
+std::vector<std::string> display_variables_set(std::span<const ClipboardTool> tools);
+
+// Success when a tool of `place` can be tried here: its display variable is set and it is
+// found in the search path. Errors: not_found, with a sentence saying what is missing (a
+// graphical session, or a tool for it).
+Status check_clipboard(const ClipboardPlace& place);
+
+// Copies `secret` with the first tool of `place` that can be tried here (as check_clipboard)
+// and succeeds; a tool that fails is skipped. Returns the name of the tool used. Errors: those
+// of check_clipboard; io_error when every tool tried failed.
+Result<std::string> copy_to_clipboard(std::string_view secret, const ClipboardPlace& place);
 
 }  // namespace touchpass::cli

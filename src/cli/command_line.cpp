@@ -25,10 +25,10 @@ std::vector<std::pair<CLI::App*, int (Runner::*)()>> define_commands(CLI::App& a
       ->envname("TOUCHPASS_NO_USB");
 
   const auto add_user = [&o](CLI::App* sub) {
-    sub->add_option("--user", o.user, "Act on this user's tokens and passwords (admins only)");
+    sub->add_option("-u,--user", o.user, "Act on this user's tokens and passwords (admins only)");
   };
   const auto add_json = [&o](CLI::App* sub) {
-    sub->add_flag("--json", o.json, "Print the daemon's JSON result");
+    sub->add_flag("-j,--json", o.json, "Print the daemon's JSON result");
   };
   const auto add_pin_stdin = [&o](CLI::App* sub) {
     sub->add_flag("--pin-stdin", o.pin_stdin,
@@ -44,7 +44,7 @@ std::vector<std::pair<CLI::App*, int (Runner::*)()>> define_commands(CLI::App& a
   };
 
   auto* enroll = app.add_subcommand("enroll", "Enroll a security key");
-  enroll->add_option("--label", o.label, "A name for the key (default: its product name)");
+  enroll->add_option("-l,--label", o.label, "A name for the key (default: its product name)");
   enroll->add_option("--invitation", o.invitation,
                      "Enroll a first key on a server with this invitation code (from `touchpass "
                      "invite` there); - reads it from standard input");
@@ -56,7 +56,7 @@ std::vector<std::pair<CLI::App*, int (Runner::*)()>> define_commands(CLI::App& a
   enroll->add_flag("--program", o.program,
                    "yubikey: program the slot with a fresh key that requires a touch");
   enroll->add_flag("--force", o.force, "yubikey: program the slot even if it is in use");
-  enroll->add_flag("--yes", o.yes, "yubikey: do not ask before programming the slot");
+  enroll->add_flag("-y,--yes", o.yes, "yubikey: do not ask before programming the slot");
   add_pin_stdin(enroll);
   add_user(enroll);
   add_json(enroll);
@@ -76,7 +76,7 @@ std::vector<std::pair<CLI::App*, int (Runner::*)()>> define_commands(CLI::App& a
   auto* issue = app.add_subcommand("issue", "Issue a new app password");
   issue->add_option("name", o.name, "A name for the password, e.g. thunderbird")->required();
   issue
-      ->add_option("--scope", o.scopes,
+      ->add_option("-s,--scope", o.scopes,
                    "The services it may be used for, e.g. imap,smtp (`touchpass services` lists "
                    "them; any case), or all for every service. Required.")
       ->delimiter(',');
@@ -86,25 +86,25 @@ std::vector<std::pair<CLI::App*, int (Runner::*)()>> define_commands(CLI::App& a
                    "(default: anywhere)")
       ->delimiter(',');
   issue
-      ->add_option("--expires", o.expires,
+      ->add_option("-e,--expires", o.expires,
                    "90d, 12w, 6m (30-day months), 1y (365 days), a date YYYY-MM-DD (00:00 UTC) "
                    "or never")
       ->capture_default_str();
-  issue->add_flag("--copy", o.copy, "Copy the password to the clipboard instead of printing it");
+  issue->add_flag("-c,--copy", o.copy, "Copy the password to the clipboard instead of printing it");
   add_phone(issue);
   add_pin_stdin(issue);
   add_user(issue);
-  issue->add_flag("--json", o.json,
+  issue->add_flag("-j,--json", o.json,
                   "Print the grant as JSON, with the password in it (the secret goes to stdout)");
   commands.emplace_back(issue, &Runner::issue);
 
   auto* show = app.add_subcommand("show", "Show an app password again (needs the security key)");
   show->add_option("name", o.name, "The app password's name")->required();
-  show->add_flag("--copy", o.copy, "Copy the password to the clipboard instead of printing it");
+  show->add_flag("-c,--copy", o.copy, "Copy the password to the clipboard instead of printing it");
   add_phone(show);
   add_pin_stdin(show);
   add_user(show);
-  show->add_flag("--json", o.json,
+  show->add_flag("-j,--json", o.json,
                  "Print the grant as JSON, with the password in it (the secret goes to stdout)");
   commands.emplace_back(show, &Runner::show);
 
@@ -116,21 +116,21 @@ std::vector<std::pair<CLI::App*, int (Runner::*)()>> define_commands(CLI::App& a
   commands.emplace_back(list, &Runner::list);
 
   auto* services = app.add_subcommand(
-      "services", "List the services app passwords may be for (the values of issue --scope)");
+      "services", "List the services app passwords may be for (the scopes issue takes)");
   add_json(services);
   commands.emplace_back(services, &Runner::services);
 
   auto* revoke =
       app.add_subcommand("revoke", "Revoke an app password, all of them, or a lost token");
   auto* revoke_name = revoke->add_option("name", o.name, "The app password to revoke");
-  auto* revoke_all = revoke->add_flag("--all", o.all, "Revoke every app password of the user")
+  auto* revoke_all = revoke->add_flag("-a,--all", o.all, "Revoke every app password of the user")
                          ->excludes(revoke_name);
   revoke
-      ->add_option("--token", o.token,
+      ->add_option("-t,--token", o.token,
                    "Revoke an enrolled token (e.g. a lost key) and every app password from it")
       ->excludes(revoke_name)
       ->excludes(revoke_all);
-  revoke->add_flag("--yes", o.yes, "Do not ask before revoking all");
+  revoke->add_flag("-y,--yes", o.yes, "Do not ask before revoking all");
   add_pin_stdin(revoke);
   add_user(revoke);
   commands.emplace_back(revoke, &Runner::revoke);
@@ -143,7 +143,8 @@ std::vector<std::pair<CLI::App*, int (Runner::*)()>> define_commands(CLI::App& a
   commands.emplace_back(rename, &Runner::rename);
 
   auto* log = app.add_subcommand("log", "Show the audit log");
-  log->add_option("--limit", o.limit, "Only the newest N entries")->check(CLI::Range(1, 1000000));
+  log->add_option("-n,--limit", o.limit, "Only the newest N entries")
+      ->check(CLI::Range(1, 1000000));
   log->add_flag("--verify", o.verify, "Check the log's hash chain (exit 1 if broken)");
   log->add_flag("--all-users", o.all_users, "Every user's entries (admins only)");
   add_pin_stdin(log);
@@ -156,9 +157,9 @@ std::vector<std::pair<CLI::App*, int (Runner::*)()>> define_commands(CLI::App& a
   auto* unlock_source =
       unlock->add_option("--source", o.source, "A locked source, as `list` shows it");
   auto* unlock_user =
-      unlock->add_option("--user", o.user, "Every source locked after failing for this user")
+      unlock->add_option("-u,--user", o.user, "Every source locked after failing for this user")
           ->excludes(unlock_source);
-  unlock->add_flag("--all", o.all, "Every locked source")
+  unlock->add_flag("-a,--all", o.all, "Every locked source")
       ->excludes(unlock_source)
       ->excludes(unlock_user);
   add_json(unlock);
@@ -167,18 +168,18 @@ std::vector<std::pair<CLI::App*, int (Runner::*)()>> define_commands(CLI::App& a
   auto* invite = app.add_subcommand(
       "invite", "Make a one-time invitation to enroll a first key on touchpass-web's page");
   invite
-      ->add_option("--expires", o.invite_expires,
+      ->add_option("-e,--expires", o.invite_expires,
                    "How long it stays valid: 1d to 30d, 1w to 4w, or a date YYYY-MM-DD (UTC)")
       ->capture_default_str();
   add_user(invite);
-  invite->add_flag("--json", o.json, "Print it as JSON, with the code and link in it");
+  invite->add_flag("-j,--json", o.json, "Print it as JSON, with the code and link in it");
   commands.emplace_back(invite, &Runner::invite);
 
   auto* verify = app.add_subcommand(
       "verify",
       "Check an app password given as one line on standard input (for services and scripts; "
       "root and members of touchpassd's service group only)");
-  verify->add_option("--user", o.user, "The user the password belongs to")->required();
+  verify->add_option("-u,--user", o.user, "The user the password belongs to")->required();
   verify->add_option("--service", o.service, "The service it is used for, e.g. imap")->required();
   verify->add_option("--remote", o.remote, "The client's address, for the audit log");
   verify->add_option("stray", o.stray)->group("");  // refused by Runner::verify, unechoed
@@ -187,6 +188,15 @@ std::vector<std::pair<CLI::App*, int (Runner::*)()>> define_commands(CLI::App& a
       "never why), 2 for a usage error, 3 when there is no verdict (touchpassd is not running, "
       "cannot be reached, does not answer or fails), 4 when you may not verify passwords.");
   commands.emplace_back(verify, &Runner::verify);
+
+  // For the bash completion (touchpass.bash), not for people: hidden from --help.
+  auto* complete = app.add_subcommand("__complete", "Names for the shell's completion");
+  complete->group("");
+  complete->add_option("what", o.complete_what, "names or tokens")
+      ->required()
+      ->check(CLI::IsMember({"names", "tokens"}));
+  complete->add_option("-u,--user", o.user, "Another user's");
+  commands.emplace_back(complete, &Runner::complete);
   return commands;
 }
 

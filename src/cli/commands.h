@@ -30,9 +30,8 @@ struct Environment {
   std::function<std::unique_ptr<PinSource>(bool pin_stdin)> make_pins;
   // The current time in Unix seconds (for --expires durations).
   std::function<std::int64_t()> now;
-  // Clipboard programs for --copy, and the PATH to find them in.
-  std::vector<ClipboardTool> clipboard_tools;
-  std::string search_path;
+  // Where --copy copies to: clipboard programs, the PATH to find them in, the displays set.
+  ClipboardPlace clipboard;
   // Route SIGINT, SIGTERM, SIGHUP and SIGQUIT to `cancel` while an interactive request runs.
   bool catch_signals = true;
   ExchangeTiming timing;
@@ -45,8 +44,8 @@ struct Environment {
 };
 
 // The environment of this process: StdConsole-like `console`, /dev/tty or stdin for PINs, the
-// system clock, the default clipboard tools and $PATH, and the configuration file in
-// $XDG_CONFIG_HOME or ~/.config.
+// system clock, the default clipboard tools, $PATH and the display variables set, and the
+// configuration file in $XDG_CONFIG_HOME or ~/.config.
 Environment process_environment(Console& console, CancelFlag& cancel);
 
 // Parses `args` (args[0] is the program name) with the settings of env.config_file, runs the

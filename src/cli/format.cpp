@@ -264,6 +264,9 @@ Result<std::string> grants_table(const Json& result, bool with_user) {
                  if (const std::string service = f.text("last_service", true); !service.empty()) {
                    last_used += " (" + service + ")";
                  }
+                 if (const std::string address = f.text("last_address", true); !address.empty()) {
+                   last_used += " from " + address;
+                 }
                  row.push_back(std::move(last_used));
                  return row;
                });

@@ -6,6 +6,7 @@
 //   runner_tokens.cpp     enroll, tokens, devices
 //   runner_passwords.cpp  issue, show, list, revoke, rename
 //   runner_admin.cpp      log, unlock, invite, verify
+//   runner_complete.cpp   names for the shell's completion (the hidden __complete)
 //   command_line.cpp      the grammar (define_commands)
 #pragma once
 
@@ -83,6 +84,8 @@ struct Options {
   std::string source;
   // invite
   std::string invite_expires = "1d";
+  // __complete: "names" (app passwords) or "tokens" (key labels)
+  std::string complete_what;
 };
 
 // Trims spaces around each scope (or network) and drops empty ones ("imap, smtp" -> imap, smtp).
@@ -120,6 +123,10 @@ class Runner {
   int unlock();
   int invite();
   int verify();
+  // The hidden `__complete names|tokens`: the active app passwords' names or the enrolled keys'
+  // labels, one a line, for the shell's completion. Never asks anything, gives up after 3 s,
+  // and prints nothing (exit 0) when touchpassd cannot be reached or a server would be used.
+  int complete();
 
  private:
   ipc::Request request(Op op) const;
@@ -171,7 +178,12 @@ class Runner {
   }
   int fail(const Error& error, std::optional<ExitCode> code = std::nullopt);
   int print_listing(const Json& result, const Result<std::string>& table);
-  // Issue and show: prints (or copies) the password from `answer` and the hint.
+  // Issue and show, before the key is asked: a usage error for --phone with --copy; with --copy
+  // (and not --json), 0 when there is a clipboard to copy to, else the exit status after an
+  // error ending in `nothing_done`.
+  int check_phone_or_copy(std::string_view nothing_done);
+  // Issue and show: prints (or copies) the password from `answer` and the hint. A copy that
+  // fails is an error, and the password is not printed.
   int deliver_password(const Answer& answer, bool issued);
   // Prints `result` with `secret` added under `key`, the secret never in a std::string.
   void print_json_with_secret(const Json& result, std::string_view key, std::string_view secret);

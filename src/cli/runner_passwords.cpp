@@ -10,26 +10,42 @@
 
 namespace touchpass::cli {
 
+namespace {
+
+// A usage error for a name the daemon could not know (empty), before anything is asked.
+Status check_name_given(const std::string& name) {
+  if (!name.empty()) return Status{};
+  return Status(Code::invalid_argument, "The app password name is empty.");
+}
+
+}  // namespace
+
 int Runner::issue() {
-  auto expires = parse_expiry(o_.expires, env_.now());
-  if (!expires.ok()) return fail(expires.error());
-  ipc::Request r = request(Op::issue_begin);
-  r.name = o_.name;
-  r.scopes = clean_scopes(o_.scopes);
-  const auto every = std::find_if(r.scopes.begin(), r.scopes.end(),
-                                  [](const std::string& s) { return lower_ascii(s) == "all"; });
-  if (every != r.scopes.end()) {
-    if (r.scopes.size() != 1) {
-      return fail(Error{Code::invalid_argument,
-                        "--scope all means every service: give it alone, or name services."});
-    }
-    r.scopes.clear();
-    r.every_service = true;
-  } else if (r.scopes.empty()) {
+  if (Status s = validate_grant_name(o_.name); !s.ok()) return fail(s.error(), ExitCode::usage);
+  // Services compare without case; touchpassd checks that each one is a service it has.
+  std::vector<std::string> scopes = clean_scopes(o_.scopes);
+  for (std::string& scope : scopes) scope = lower_ascii(scope);
+  const bool every_service = scopes.size() == 1 && scopes.front() == "all";
+  if (every_service) {
+    scopes.clear();
+  } else if (std::find(scopes.begin(), scopes.end(), "all") != scopes.end()) {
+    return fail(Error{Code::invalid_argument,
+                      "--scope all means every service: give it alone, or name services."},
+                ExitCode::usage);
+  } else if (scopes.empty()) {
     return fail(Error{Code::invalid_argument,
                       "Say which services the password is for, e.g. --scope imap,smtp "
-                      "(`touchpass services` lists them), or --scope all for every service."});
+                      "(`touchpass services` lists them), or --scope all for every service."},
+                ExitCode::usage);
   }
+  if (Status s = validate_grant_scopes(scopes); !s.ok()) return fail(s.error(), ExitCode::usage);
+  auto expires = parse_expiry(o_.expires, env_.now());
+  if (!expires.ok()) return fail(expires.error(), ExitCode::usage);
+  if (int code = check_phone_or_copy("Nothing was issued"); code != 0) return code;
+  ipc::Request r = request(Op::issue_begin);
+  r.name = o_.name;
+  r.scopes = std::move(scopes);
+  r.every_service = every_service;
   r.networks = clean_scopes(o_.networks);
   r.expires = *expires;
   r.phone_setup = o_.phone;
@@ -37,10 +53,28 @@ int Runner::issue() {
 }
 
 int Runner::show() {
+  if (Status s = check_name_given(o_.name); !s.ok()) return fail(s.error(), ExitCode::usage);
+  if (int code = check_phone_or_copy("Nothing was shown"); code != 0) return code;
   ipc::Request r = request(Op::show_begin);
   r.name = o_.name;
   r.phone_setup = o_.phone;
   return ceremony(r, "to show \"" + o_.name + "\" from " + server_name());
+}
+
+int Runner::check_phone_or_copy(std::string_view nothing_done) {
+  if (o_.phone && o_.copy) {
+    return fail(Error{Code::invalid_argument,
+                      "--phone sends the password to a phone and --copy to the clipboard: "
+                      "choose one."},
+                ExitCode::usage);
+  }
+  if (!o_.copy || o_.json) return 0;
+  if (Status s = check_clipboard(env_.clipboard); !s.ok()) {
+    return fail(Error{Code::not_found, s.error().message + " " + std::string(nothing_done) +
+                                           "; without --copy the password is printed."},
+                ExitCode::general);
+  }
+  return 0;
 }
 
 int Runner::deliver_password(const Answer& answer, bool issued) {
@@ -57,24 +91,27 @@ int Runner::deliver_password(const Answer& answer, bool issued) {
     if (show_phone_setup(answer.result)) return 0;
     phone_failed = true;  // the password is delivered below instead
   }
+  std::string again = "touchpass show " + printable(o_.name);
+  if (!o_.user.empty()) again += " --user " + printable(o_.user);
+  if (remote() && o_.server_from_flag) again += " --server " + server_->origin.origin;
   if (o_.json) {
     print_json_with_secret(answer.result, "password", password);
   } else if (o_.copy) {
-    auto copied = copy_to_clipboard(password, env_.clipboard_tools, env_.search_path);
+    // Never printed instead: --copy may have been asked for because the output is seen or kept.
+    auto copied = copy_to_clipboard(password, env_.clipboard);
     if (copied.ok()) {
       env_.console.err("Copied the password to the clipboard with " + *copied + ".\n");
       return 0;
     }
-    env_.console.err(copied.error().message + " Here it is:\n");
-    env_.console.out_secret(password);
-    env_.console.out("\n");
+    return fail(Error{copied.code(), copied.error().message +
+                                         (issued ? " The app password was issued but not printed; `"
+                                                 : " The password was not printed; `") +
+                                         again + "` shows it, with your security key."},
+                ExitCode::general);
   } else {
     env_.console.out_secret(password);
     env_.console.out("\n");
   }
-  std::string again = "touchpass show " + printable(o_.name);
-  if (!o_.user.empty()) again += " --user " + printable(o_.user);
-  if (remote() && o_.server_from_flag) again += " --server " + server_->origin.origin;
   if (issued) {
     env_.console.err("Store it in your mail client now. `" + again +
                      "` shows it again, with your security key.\n");
@@ -189,6 +226,11 @@ int Runner::revoke_all() {
 }
 
 int Runner::rename() {
+  if (Status s = check_name_given(o_.name); !s.ok()) return fail(s.error(), ExitCode::usage);
+  if (Status s = validate_grant_name(o_.new_name); !s.ok()) {
+    return fail(Error{Code::invalid_argument, "The new name is not valid: " + s.error().message},
+                ExitCode::usage);
+  }
   ipc::Request r = request(Op::rename);
   r.name = o_.name;
   r.new_name = o_.new_name;

@@ -31,6 +31,8 @@ std::optional<std::string> local_only_reason(int (Runner::*command)()) {
 }  // namespace
 
 int Runner::run(int (Runner::*command)()) {
+  // Completion never signs in, and is silent about a server it cannot use.
+  if (command == &Runner::complete) return complete();
   if (!o_.server.empty()) {
     if (const auto reason = local_only_reason(command)) {
       // The configuration file's server is for the commands that can use one.

@@ -63,40 +63,6 @@ Status validate_user(std::string_view user) {
   return Status::success();
 }
 
-Status validate_name(std::string_view name) {
-  const auto decoded = decode_utf8(name);
-  if (!decoded) return invalid("The app password name is not valid UTF-8.");
-  if (decoded->empty() || decoded->size() > kMaxNameChars) {
-    return invalid("The app password name must be 1 to " + std::to_string(kMaxNameChars) +
-                   " characters long.");
-  }
-  for (char32_t cp : *decoded) {
-    if (is_control(cp)) return invalid("The app password name contains a control character.");
-  }
-  if (is_whitespace(decoded->front()) || is_whitespace(decoded->back())) {
-    return invalid("The app password name must not begin or end with a space.");
-  }
-  return Status::success();
-}
-
-Status validate_scopes(const std::vector<std::string>& scopes) {
-  for (std::size_t i = 0; i < scopes.size(); ++i) {
-    const std::string& scope = scopes[i];
-    if (scope.empty() || scope.size() > kMaxScopeChars ||
-        !std::all_of(scope.begin(), scope.end(), is_scope_char)) {
-      // The scope itself is not echoed: it may hold control characters.
-      return invalid("Scope " + std::to_string(i + 1) + " is not valid: use 1 to " +
-                     std::to_string(kMaxScopeChars) +
-                     " characters of lower-case letters, digits, '_' and '-'.");
-    }
-  }
-  std::vector<std::string> sorted = scopes;
-  std::sort(sorted.begin(), sorted.end());
-  const auto repeat = std::adjacent_find(sorted.begin(), sorted.end());
-  if (repeat != sorted.end()) return invalid("Scope \"" + *repeat + "\" is given more than once.");
-  return Status::success();
-}
-
 Status validate_credential(TokenKind kind, std::span<const std::uint8_t> credential) {
   switch (kind) {
     case TokenKind::fido2:
@@ -198,6 +164,40 @@ Bytes encode_grant(const Grant& grant) {
   return w.take();
 }
 
+Status validate_grant_name(std::string_view name) {
+  const auto decoded = decode_utf8(name);
+  if (!decoded) return invalid("The app password name is not valid UTF-8.");
+  if (decoded->empty() || decoded->size() > kMaxNameChars) {
+    return invalid("The app password name must be 1 to " + std::to_string(kMaxNameChars) +
+                   " characters long.");
+  }
+  for (char32_t cp : *decoded) {
+    if (is_control(cp)) return invalid("The app password name contains a control character.");
+  }
+  if (is_whitespace(decoded->front()) || is_whitespace(decoded->back())) {
+    return invalid("The app password name must not begin or end with a space.");
+  }
+  return Status::success();
+}
+
+Status validate_grant_scopes(const std::vector<std::string>& scopes) {
+  for (std::size_t i = 0; i < scopes.size(); ++i) {
+    const std::string& scope = scopes[i];
+    if (scope.empty() || scope.size() > kMaxScopeChars ||
+        !std::all_of(scope.begin(), scope.end(), is_scope_char)) {
+      // The scope itself is not echoed: it may hold control characters.
+      return invalid("Scope " + std::to_string(i + 1) + " is not valid: use 1 to " +
+                     std::to_string(kMaxScopeChars) +
+                     " characters of lower-case letters, digits, '_' and '-'.");
+    }
+  }
+  std::vector<std::string> sorted = scopes;
+  std::sort(sorted.begin(), sorted.end());
+  const auto repeat = std::adjacent_find(sorted.begin(), sorted.end());
+  if (repeat != sorted.end()) return invalid("Scope \"" + *repeat + "\" is given more than once.");
+  return Status::success();
+}
+
 Status validate_grant(const Grant& grant) {
   if (grant.version != kGrantVersionV1 && grant.version != kGrantVersionV2) {
     return invalid("Grant format version " + std::to_string(grant.version) +
@@ -205,8 +205,8 @@ Status validate_grant(const Grant& grant) {
   }
   if (grant.grant_id.is_zero()) return invalid("The grant id is not set (all zero).");
   if (Status s = validate_user(grant.user); !s.ok()) return s;
-  if (Status s = validate_name(grant.name); !s.ok()) return s;
-  if (Status s = validate_scopes(grant.scopes); !s.ok()) return s;
+  if (Status s = validate_grant_name(grant.name); !s.ok()) return s;
+  if (Status s = validate_grant_scopes(grant.scopes); !s.ok()) return s;
   if (grant.expires != 0 && grant.expires <= grant.created) {
     return invalid("The expiry time must be after the creation time (or 0 for never).");
   }

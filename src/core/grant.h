@@ -103,6 +103,14 @@ std::vector<std::string> canonical_scopes(std::vector<std::string> scopes);
 // grant must never be issued.
 Bytes encode_grant(const Grant& grant);
 
+// Success if `name` may name an app password (validate_grant's rule for `name`), else
+// invalid_argument with a sentence naming the problem (the name itself is not echoed).
+Status validate_grant_name(std::string_view name);
+
+// Success if `scopes` may be a grant's scopes (validate_grant's rule for `scopes`), else
+// invalid_argument with a sentence naming the problem.
+Status validate_grant_scopes(const std::vector<std::string>& scopes);
+
 // Success if `grant` may be issued, else invalid_argument with a sentence naming the problem.
 // Rules (the first one broken is reported):
 //   version    1 or 2

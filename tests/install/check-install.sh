@@ -53,6 +53,8 @@ expected=(
   "usr/share/touchpass/web/webauthn.js 644"
   "usr/share/touchpass/web/cbor.js 644"
   "usr/share/touchpass/web/favicon.svg 644"
+  "usr/share/touchpass/web/setup.html 644"
+  "usr/share/touchpass/web/setup.js 644"
   "usr/share/man/man8/touchpass-web.8.gz 644"
   "usr/share/doc/touchpass-web/copyright 644"
   "usr/share/doc/touchpass-web/changelog.Debian.gz 644"

@@ -5,6 +5,8 @@
 
 #include <fstream>
 #include <regex>
+#include <set>
+#include <sstream>
 
 #include "daemon/daemon_harness.h"
 
@@ -19,10 +21,21 @@ class CliFlowTest : public ::testing::Test {
   }
 
   CommandResult touchpass(std::vector<std::string> args, const std::string& input = "",
-                          std::optional<std::pair<uid_t, gid_t>> as = std::nullopt) {
+                          std::optional<std::pair<uid_t, gid_t>> as = std::nullopt,
+                          const std::vector<std::string>& env = {}) {
     const auto cli = deployment_.cli();
     args.insert(args.begin(), cli.begin(), cli.end());
-    return run_command(args, input, as);
+    return run_command(args, input, as, env);
+  }
+
+  // The names of the app passwords `list` shows.
+  std::vector<std::string> listed_names() {
+    std::vector<std::string> names;
+    const auto listed = touchpass({"list", "--json"});
+    EXPECT_EQ(listed.exit_code, 0) << listed.err;
+    const auto result = ipc::Json::parse(listed.out);
+    for (const auto& grant : result["grants"]) names.push_back(grant["name"]);
+    return names;
   }
 
   Deployment deployment_;
@@ -162,6 +175,92 @@ TEST_F(CliFlowTest, ANonAdminCannotActForAnotherUser) {
   EXPECT_NE(refused.err.find("Only root"), std::string::npos) << refused.err;
   auto own = touchpass({"list"}, "", std::pair{kNobody, kNogroup});
   EXPECT_EQ(own.exit_code, 0) << own.err;
+}
+
+TEST_F(CliFlowTest, BadArgumentsExitTwoWithAClearMessageAndIssueNothing) {
+  ASSERT_EQ(touchpass({"enroll", "--pin-stdin"}, "123456\n").exit_code, 0);
+  const auto unknown = touchpass({"lst"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.err.find("Unknown command \"lst\". Did you mean \"list\"?"), std::string::npos)
+      << unknown.err;
+  const auto nothing = run_command({TOUCHPASS_BINARY});
+  EXPECT_EQ(nothing.exit_code, 2);
+  EXPECT_NE(nothing.err.find("Usage: touchpass"), std::string::npos) << nothing.err;
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"issue", "", "--scope", "all", "--pin-stdin"},
+           {"issue", "mail ", "--scope", "all", "--pin-stdin"},
+           {"issue", "mail", "--scope", "all", "--expires", "tomorrow", "--pin-stdin"},
+           {"issue", "mail", "--scope", "all", "-e", "1999-12-31", "--pin-stdin"},
+           {"issue", "mail", "--scope", "im ap", "--pin-stdin"},
+           {"issue", "mail", "--pin-stdin"},
+           {"issue", "mail", "--scope", "imap,imap", "--pin-stdin"},
+           {"issue", "mail", "--scope", "all", "--slot", "1", "--pin-stdin"},
+           {"show", "", "--pin-stdin"},
+           {"rename", "mail", ""},
+           {"revoke"}}) {
+    const auto refused = touchpass(args, "123456\n");
+    EXPECT_EQ(refused.exit_code, 2) << args[0] << " " << args[1] << ": " << refused.err;
+    EXPECT_FALSE(refused.err.empty());
+    EXPECT_EQ(refused.err.find("Touch your security key"), std::string::npos) << refused.err;
+  }
+  EXPECT_TRUE(listed_names().empty());
+}
+
+// --copy with no clipboard (no graphical session, no clipboard tool) fails, prints no password,
+// and for issue fails before the key is asked, so nothing is issued.
+TEST_F(CliFlowTest, CopyWithoutAClipboardFailsAndNeverPrintsThePassword) {
+  ASSERT_EQ(touchpass({"enroll", "--pin-stdin"}, "123456\n").exit_code, 0);
+  const std::vector<std::string> headless = {"DISPLAY=", "WAYLAND_DISPLAY=", "PATH=/nonexistent"};
+  const auto copied = touchpass({"issue", "mail", "--scope", "all", "--copy", "--pin-stdin"},
+                                "123456\n", std::nullopt, headless);
+  EXPECT_EQ(copied.exit_code, 1) << copied.err;
+  EXPECT_EQ(copied.out, "");
+  EXPECT_NE(copied.err.find("There is no clipboard here"), std::string::npos) << copied.err;
+  EXPECT_NE(copied.err.find("Nothing was issued"), std::string::npos) << copied.err;
+  EXPECT_EQ(copied.err.find("Touch your security key"), std::string::npos) << copied.err;
+  EXPECT_TRUE(listed_names().empty());
+
+  // With a display but no tool for it: the same, for show.
+  const auto issued = touchpass({"issue", "mail", "--scope", "all", "--pin-stdin"}, "123456\n");
+  ASSERT_EQ(issued.exit_code, 0) << issued.err;
+  ASSERT_TRUE(std::regex_match(issued.out, kPassword)) << issued.out;
+  const std::string password = issued.out.substr(0, 24);
+  const auto shown = touchpass({"show", "mail", "-c", "--pin-stdin"}, "123456\n", std::nullopt,
+                               {"DISPLAY=:0", "WAYLAND_DISPLAY=", "PATH=/nonexistent"});
+  EXPECT_EQ(shown.exit_code, 1) << shown.err;
+  EXPECT_EQ(shown.out, "");
+  EXPECT_EQ(shown.err.find(password), std::string::npos) << shown.err;
+  EXPECT_NE(shown.err.find("No clipboard tool"), std::string::npos) << shown.err;
+  EXPECT_EQ(listed_names(), std::vector<std::string>{"mail"});
+}
+
+// The bash completion's source: names and labels one a line, nothing at all without a daemon.
+TEST_F(CliFlowTest, CompletionListsIssuedNamesAndEnrolledLabels) {
+  ASSERT_EQ(touchpass({"enroll", "-l", "work key", "--pin-stdin"}, "123456\n").exit_code, 0);
+  ASSERT_EQ(touchpass({"issue", "my mail", "--scope", "all", "--pin-stdin"}, "123456\n").exit_code,
+            0);
+  ASSERT_EQ(
+      touchpass({"issue", "it's \"odd\"", "--scope", "all", "--pin-stdin"}, "123456\n").exit_code,
+      0);
+  ASSERT_EQ(touchpass({"issue", "gone", "--scope", "all", "--pin-stdin"}, "123456\n").exit_code, 0);
+  ASSERT_EQ(touchpass({"revoke", "gone"}).exit_code, 0);
+  const auto names = touchpass({"__complete", "names"});
+  EXPECT_EQ(names.exit_code, 0);
+  std::multiset<std::string> lines;  // in the daemon's order, whatever it is
+  std::istringstream out(names.out);
+  for (std::string line; std::getline(out, line);) lines.insert(line);
+  EXPECT_EQ(lines, (std::multiset<std::string>{"my mail", "it's \"odd\""})) << names.out;
+  EXPECT_EQ(names.out.back(), '\n');
+  EXPECT_EQ(names.err, "");
+  const auto labels = touchpass({"__complete", "tokens"});
+  EXPECT_EQ(labels.exit_code, 0);
+  EXPECT_EQ(labels.out, "work key\n");
+
+  deployment_.stop_daemon();
+  const auto none = touchpass({"__complete", "names"});
+  EXPECT_EQ(none.exit_code, 0);
+  EXPECT_EQ(none.out, "");
+  EXPECT_EQ(none.err, "");
 }
 
 TEST_F(CliFlowTest, DaemonNotRunningIsExitCode3) {

@@ -310,8 +310,7 @@ TEST_F(CeremonyCommandTest, CopyUsesTheFirstClipboardToolThatWorks) {
   tools.add("wl-copy", "exit 1");
   tools.add("xclip",
             "cat > \"$(dirname \"$0\")/copied\"; echo \"$@\" > \"$(dirname \"$0\")/args\"");
-  env_.clipboard_tools = default_clipboard_tools();
-  env_.search_path = tools.dir();
+  env_.clipboard = {default_clipboard_tools(), tools.dir(), {"WAYLAND_DISPLAY", "DISPLAY"}};
   Json request;
   auto daemon = listening_daemon(issuing_daemon(&request));
   ASSERT_TRUE(daemon.ok()) << daemon.error().message;
@@ -325,19 +324,75 @@ TEST_F(CeremonyCommandTest, CopyUsesTheFirstClipboardToolThatWorks) {
             std::string::npos);
 }
 
-TEST_F(CeremonyCommandTest, CopyWithoutToolsSaysSoAndPrints) {
-  FakeTools empty;
-  env_.clipboard_tools = default_clipboard_tools();
-  env_.search_path = empty.dir();
+// --copy without a clipboard fails before the key is asked (nothing is issued that could not
+// be received), and never prints the password instead.
+TEST_F(CeremonyCommandTest, CopyWithoutAGraphicalSessionFailsBeforeTheKeyIsAsked) {
+  FakeTools tools;
+  tools.add("wl-copy", "cat > \"$(dirname \"$0\")/copied\"");
+  tools.add("xclip", "cat > \"$(dirname \"$0\")/copied\"");
+  env_.clipboard = {default_clipboard_tools(), tools.dir(), {}};
+  auto daemon =
+      listening_daemon([](DaemonConnection&) { ADD_FAILURE() << "the daemon was contacted"; });
+  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
+  EXPECT_EQ(run(*daemon, {"issue", "thunderbird", "--scope", "all", "--pin-stdin", "--copy"}), 1);
+  daemon->stop();
+  EXPECT_EQ(console_.out_text, "");
+  EXPECT_NE(console_.err_text.find("There is no clipboard here: no graphical session (neither "
+                                   "WAYLAND_DISPLAY nor DISPLAY is set). Nothing was issued"),
+            std::string::npos)
+      << console_.err_text;
+  EXPECT_EQ(tools.file("copied"), "");
+}
+
+TEST_F(CeremonyCommandTest, CopyWithoutAToolForTheSessionFailsBeforeTheKeyIsAsked) {
+  FakeTools tools;
+  tools.add("wl-copy", "cat > \"$(dirname \"$0\")/copied\"");  // Wayland's, and no Wayland
+  env_.clipboard = {default_clipboard_tools(), tools.dir(), {"DISPLAY"}};
+  auto daemon =
+      listening_daemon([](DaemonConnection&) { ADD_FAILURE() << "the daemon was contacted"; });
+  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
+  EXPECT_EQ(run(*daemon, {"show", "thunderbird", "--pin-stdin", "-c"}), 1);
+  daemon->stop();
+  EXPECT_EQ(console_.out_text, "");
+  EXPECT_NE(console_.err_text.find("No clipboard tool for this session is installed (wl-copy for "
+                                   "Wayland, xclip or xsel for X11). Nothing was shown"),
+            std::string::npos)
+      << console_.err_text;
+}
+
+TEST_F(CeremonyCommandTest, CopyThatFailsAfterIssuingSaysHowToGetThePasswordWithoutPrintingIt) {
+  FakeTools tools;
+  tools.add("wl-copy", "cat > /dev/null; exit 1");
+  env_.clipboard = {default_clipboard_tools(), tools.dir(), {"WAYLAND_DISPLAY"}};
   Json request;
   auto daemon = listening_daemon(issuing_daemon(&request));
   ASSERT_TRUE(daemon.ok()) << daemon.error().message;
   type_on_stdin("1234\n");
-  EXPECT_EQ(run(*daemon, {"issue", "thunderbird", "--scope", "all", "--pin-stdin", "--copy"}), 0);
+  EXPECT_EQ(run(*daemon, {"issue", "thunderbird", "--scope", "all", "--pin-stdin", "--copy"}), 1);
   daemon->stop();
-  EXPECT_EQ(console_.out_text, std::string(kPassword) + "\n");
-  EXPECT_NE(console_.err_text.find("No clipboard tool (wl-copy, xclip or xsel) is installed."),
-            std::string::npos);
+  EXPECT_EQ(console_.out_text, "");
+  EXPECT_EQ(console_.secrets_written, 0);
+  EXPECT_EQ(occurrences(console_.err_text, kPassword), 0);
+  EXPECT_NE(console_.err_text.find("Copying to the clipboard failed. The app password was issued "
+                                   "but not printed; `touchpass show thunderbird` shows it, with "
+                                   "your security key.\n"),
+            std::string::npos)
+      << console_.err_text;
+}
+
+TEST_F(CeremonyCommandTest, ShortOptionsAreTheLongOnes) {
+  Json request;
+  auto daemon = listening_daemon(issuing_daemon(&request));
+  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
+  type_on_stdin("1234\n");
+  const int code = run(*daemon, {"issue", "thunderbird", "-s", "imap,smtp", "-e", "90d", "-u",
+                                 "alice", "-j", "--pin-stdin"});
+  daemon->stop();
+  EXPECT_EQ(code, 0) << console_.err_text;
+  EXPECT_EQ(request["scopes"], Json({"imap", "smtp"}));
+  EXPECT_EQ(request["expires"], kNow + 90 * 86400);
+  EXPECT_EQ(request["user"], "alice");
+  EXPECT_EQ(Json::parse(console_.out_text)["password"], kPassword);
 }
 
 TEST_F(CommandTest, ListPrintsATableOrTheJsonResult) {
@@ -414,6 +469,29 @@ TEST_F(CommandTest, UsageErrorsExitTwoWithoutContactingTheDaemon) {
   EXPECT_EQ(run(*daemon, {"issue"}), 2);
   EXPECT_EQ(run(*daemon, {"log", "--limit", "0"}), 2);
   EXPECT_EQ(run(*daemon, {"frobnicate"}), 2);
+  // Names and scopes the daemon would refuse (some only after the key was touched).
+  console_.err_text.clear();
+  EXPECT_EQ(run(*daemon, {"issue", "", "--scope", "all"}), 2);
+  EXPECT_NE(console_.err_text.find("The app password name must be 1 to 64 characters long."),
+            std::string::npos)
+      << console_.err_text;
+  EXPECT_EQ(run(*daemon, {"issue", " x", "--scope", "all"}), 2);
+  EXPECT_EQ(run(*daemon, {"issue", "x\x1b[2J", "--scope", "all"}), 2);
+  EXPECT_EQ(run(*daemon, {"issue", std::string(65, 'x')}), 2);
+  console_.err_text.clear();
+  EXPECT_EQ(run(*daemon, {"issue", "x", "--scope", "im ap"}), 2);
+  EXPECT_NE(console_.err_text.find("Scope 1 is not valid"), std::string::npos) << console_.err_text;
+  EXPECT_EQ(run(*daemon, {"issue", "x", "-s", "imap,imap"}), 2);
+  EXPECT_EQ(run(*daemon, {"issue", "x", "--scope", "all", "-e", "2001-01-01"}), 2);
+  EXPECT_EQ(run(*daemon, {"show", ""}), 2);
+  EXPECT_EQ(run(*daemon, {"rename", "", "y"}), 2);
+  console_.err_text.clear();
+  EXPECT_EQ(run(*daemon, {"rename", "x", ""}), 2);
+  EXPECT_NE(console_.err_text.find("The new name is not valid"), std::string::npos)
+      << console_.err_text;
+  EXPECT_EQ(run(*daemon, {"revoke", ""}), 2);
+  EXPECT_EQ(run(*daemon, {"revoke", "--token", ""}), 2);
+  EXPECT_EQ(run(*daemon, {"revoke", "-a", "-t", "key"}), 2);
   daemon->stop();
 }
 
@@ -429,6 +507,101 @@ TEST_F(CommandTest, IssueNeedsScopesOrAllAndNeverDefaultsToEveryService) {
   EXPECT_EQ(run(*daemon, {"issue", "x", "--scope", "imap,ALL"}), 2);
   EXPECT_NE(console_.err_text.find("give it alone"), std::string::npos) << console_.err_text;
   daemon->stop();
+}
+
+TEST_F(CommandTest, AnUnknownCommandIsNamedWithTheNearestOne) {
+  auto daemon =
+      listening_daemon([](DaemonConnection&) { ADD_FAILURE() << "the daemon was contacted"; });
+  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
+  EXPECT_EQ(run(*daemon, {"lst"}), 2);
+  EXPECT_EQ(console_.err_text,
+            "Unknown command \"lst\". Did you mean \"list\"?\n`touchpass --help` lists the "
+            "commands.\n");
+  console_.err_text.clear();
+  EXPECT_EQ(run(*daemon, {"--no-usb", "frobnicate", "--json"}), 2);
+  EXPECT_EQ(console_.err_text,
+            "Unknown command \"frobnicate\".\n`touchpass --help` lists the commands.\n");
+  console_.err_text.clear();
+  EXPECT_EQ(run(*daemon, {"sh\x1b]0;x"}), 2);  // echoed without the control character
+  EXPECT_EQ(console_.err_text.find('\x1b'), std::string::npos) << console_.err_text;
+  daemon->stop();
+  EXPECT_EQ(console_.out_text, "");
+}
+
+TEST_F(CommandTest, NoCommandPrintsAShortUsage) {
+  EXPECT_EQ(run_touchpass(std::vector<std::string>{"touchpass"}, env_), 2);
+  EXPECT_EQ(console_.out_text, "");
+  EXPECT_EQ(console_.err_text.substr(0, console_.err_text.find('\n')),
+            "Usage: touchpass [OPTIONS] COMMAND [ARGS]...");
+  EXPECT_NE(console_.err_text.find(
+                "Commands: enroll tokens devices issue show list services revoke rename "
+                "log unlock invite verify\n"),
+            std::string::npos)
+      << console_.err_text;
+  EXPECT_LT(std::count(console_.err_text.begin(), console_.err_text.end(), '\n'), 5);
+  console_.err_text.clear();
+  EXPECT_EQ(run_touchpass(std::vector<std::string>{"touchpass", "--no-usb"}, env_), 2);
+  EXPECT_NE(console_.err_text.find("Usage: touchpass"), std::string::npos);
+}
+
+TEST_F(CommandTest, VersionPrintsTheProjectVersion) {
+  EXPECT_EQ(run_touchpass(std::vector<std::string>{"touchpass", "--version"}, env_), 0);
+  EXPECT_EQ(console_.out_text, "touchpass " TOUCHPASS_VERSION "\n");
+}
+
+// The hidden command behind the bash completion.
+TEST_F(CommandTest, CompleteListsActiveNamesAndLabelsOneALine) {
+  const Json grants = {{"grants",
+                        {{{"name", "thunderbird"}},
+                         {{"name", "my phone"}},
+                         {{"name", "old"}, {"revoked", 60}},
+                         {{"name", "bad\nname"}},
+                         {{"name", "it's \"odd\" $x"}}}}};
+  auto daemon = listening_daemon([&](DaemonConnection& d) {
+    EXPECT_EQ(d.next_json(), Json({{"v", 1}, {"op", "list"}, {"user", "bob"}}));
+    d.ok(grants);
+  });
+  ASSERT_TRUE(daemon.ok()) << daemon.error().message;
+  EXPECT_EQ(run(*daemon, {"__complete", "names", "--user", "bob"}), 0);
+  daemon->stop();
+  EXPECT_EQ(console_.out_text, "thunderbird\nmy phone\nit's \"odd\" $x\n");
+
+  console_.out_text.clear();
+  const Json tokens = {{"tokens", {{{"label", "desk key"}}, {{"label", "lost"}, {"revoked", 1}}}}};
+  auto tokens_daemon = listening_daemon([&](DaemonConnection& d) {
+    EXPECT_EQ(d.next_json()["op"], "tokens");
+    d.ok(tokens);
+  });
+  ASSERT_TRUE(tokens_daemon.ok()) << tokens_daemon.error().message;
+  EXPECT_EQ(run(*tokens_daemon, {"__complete", "tokens"}), 0);
+  tokens_daemon->stop();
+  EXPECT_EQ(console_.out_text, "desk key\n");
+  EXPECT_EQ(console_.err_text, "");
+}
+
+TEST_F(CommandTest, CompleteIsSilentWithoutADaemonOrWithAServer) {
+  EXPECT_EQ(run_touchpass(std::vector<std::string>{"touchpass", "--socket", "/nonexistent/sock",
+                                                   "__complete", "names"},
+                          env_),
+            0);
+  EXPECT_EQ(run_touchpass(std::vector<std::string>{"touchpass", "--server", "https://127.0.0.1:9",
+                                                   "__complete", "names"},
+                          env_),
+            0);
+  auto failing = listening_daemon([](DaemonConnection& d) {
+    d.next();
+    d.error(Code::permission_denied, "Only root may act for another user.");
+  });
+  ASSERT_TRUE(failing.ok()) << failing.error().message;
+  EXPECT_EQ(run(*failing, {"__complete", "names", "-u", "root"}), 0);
+  failing->stop();
+  EXPECT_EQ(console_.out_text, "");
+  EXPECT_EQ(console_.err_text, "");
+}
+
+TEST_F(CommandTest, CompleteIsNotListedInHelp) {
+  EXPECT_EQ(run_touchpass(std::vector<std::string>{"touchpass", "--help"}, env_), 0);
+  EXPECT_EQ(console_.out_text.find("__complete"), std::string::npos);
 }
 
 TEST_F(CommandTest, HelpExitsZeroAndListsExitCodes) {

@@ -96,7 +96,7 @@ TEST_F(FormatTest, TokensShowVirtualDevicesAndUsersWhenAsked) {
   EXPECT_EQ(tokens_table(result, true)->substr(0, 12), "USER   LABEL");
 }
 
-TEST_F(FormatTest, GrantsShowAllAnywhereNeverAndLastUse) {
+TEST_F(FormatTest, GrantsShowAllNeverAndLastUseWithServiceAndAddress) {
   const Json result = {{"grants",
                         {{{"name", "thunderbird"},
                           {"scopes", {"imap", "smtp"}},
@@ -105,7 +105,8 @@ TEST_F(FormatTest, GrantsShowAllAnywhereNeverAndLastUse) {
                           {"expires", 1700000000},
                           {"token_label", "desk key"},
                           {"last_used", 86400},
-                          {"last_service", "imap"}},
+                          {"last_service", "imap"},
+                          {"last_address", "192.0.2.7"}},
                          {{"name", "phone"},
                           {"scopes", Json::array()},
                           {"created", 0},
@@ -122,7 +123,7 @@ TEST_F(FormatTest, GrantsShowAllAnywhereNeverAndLastUse) {
       "NAME         SCOPES     FROM                          CREATED           EXPIRES           "
       "TOKEN     LAST USED\n"
       "thunderbird  imap,smtp  192.168.0.0/16,2001:db8::/32  1970-01-01 00:00  2023-11-14 22:13  "
-      "desk key  1970-01-02 00:00 (imap)\n"
+      "desk key  1970-01-02 00:00 (imap) from 192.0.2.7\n"
       "phone        all        anywhere                      1970-01-01 00:00  never             "
       "desk key  never\n"
       "old          all        anywhere                      1970-01-01 00:00  revoked           "

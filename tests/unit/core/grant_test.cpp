@@ -295,5 +295,24 @@ TEST(YubiKeyCredential, RejectsOtherShapes) {
   }
 }
 
+// The name and scope rules alone, as the CLI checks them before the key is asked.
+TEST(ValidateGrant, NameAndScopeRulesCanBeCheckedAlone) {
+  const std::vector<std::string> good_names = {"thunderbird", "my phone", "Büro",
+                                               std::string(64, 'x')};
+  for (const auto& name : good_names) EXPECT_TRUE(validate_grant_name(name).ok()) << name;
+  const std::vector<std::string> bad_names = {"",          " x",  "x ", std::string(65, 'x'),
+                                              "a\x1b[2Jb", "\xff"};
+  for (const auto& name : bad_names) {
+    EXPECT_EQ(validate_grant_name(name).code(), Code::invalid_argument) << name;
+  }
+  EXPECT_TRUE(validate_grant_scopes({}).ok());
+  EXPECT_TRUE(validate_grant_scopes({"imap", "smtp", "x_y-1"}).ok());
+  const std::vector<std::vector<std::string>> bad_scopes = {
+      {"IMAP"}, {"imap", "imap"}, {""}, {std::string(33, 'a')}};
+  for (const auto& scopes : bad_scopes) {
+    EXPECT_EQ(validate_grant_scopes(scopes).code(), Code::invalid_argument) << scopes.front();
+  }
+}
+
 }  // namespace
 }  // namespace touchpass
