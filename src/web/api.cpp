@@ -6,6 +6,7 @@
 #include "ipc/messages.h"
 #include "web/daemon_relay.h"
 #include "web/json_body.h"
+#include "web/phone_setup_qr.h"
 #include "web/phone_setup_route.h"
 #include "web/relayed_request.h"
 #include "web/session_cookie.h"
@@ -124,6 +125,11 @@ ApiAnswer Api::relay(const ApiRequest& request, ipc::Op op,
       result["user"].is_string()) {
     result["mail"] = mail_setup_json(*settings_.mail, result["user"].get<std::string>());
   }
+  // The page draws the link's QR code from modules; it offers a phone setup only with mail
+  // settings here.
+  if (op == ipc::Op::finish) add_phone_setup_qr(result);
+  if (op == ipc::Op::services && result.is_object())
+    result["phone_setup"] = settings_.mail.has_value();
   const auto secret = answer->secret.bytes();
   if (result.is_object() && result.value("session", false) && secret.size() == kSessionTokenBytes) {
     // A sign-in or an invited enrollment: the session goes into the cookie, never the body.

@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -13,7 +14,8 @@ namespace touchpass::testing {
 
 namespace {
 
-constexpr int kPixelsPerModule = 6;
+constexpr std::size_t kPixelsPerModule = 6;
+constexpr std::size_t kQuietZone = 4;
 constexpr std::string_view kDrawn = "\x1b[30;47m";
 
 // The program's standard output and exit status; nullopt when it cannot be run.
@@ -80,35 +82,23 @@ bool zbarimg_available() {
   return ran.has_value() && ran->first == 0;
 }
 
-std::optional<std::string> read_terminal_qr(const std::string& terminal_text, std::string* why) {
-  const auto rows = modules_of(terminal_text);
-  if (rows.empty() || rows.front().empty()) {
-    *why = "no QR code is drawn in the text";
-    return std::nullopt;
-  }
-  const std::size_t width = rows.front().size() * kPixelsPerModule;
-  const std::size_t height = rows.size() * kPixelsPerModule;
+namespace {
+
+// Writes `image` as `name` in a temporary directory and decodes it with zbarimg.
+std::optional<std::string> decode_image(const std::string& name, const std::string& image,
+                                        std::string* why) {
   char dir_template[] = "/tmp/touchpass-qr-XXXXXX";
   if (::mkdtemp(dir_template) == nullptr) {
     *why = "cannot make a temporary directory";
     return std::nullopt;
   }
   const std::filesystem::path dir(dir_template);
-  const std::filesystem::path image = dir / "code.pgm";
+  const std::filesystem::path file = dir / name;
   {
-    std::ofstream out(image, std::ios::binary);
-    out << "P5\n" << width << ' ' << height << "\n255\n";
-    for (const auto& row : rows) {
-      std::string pixels;
-      for (std::size_t x = 0; x < width; ++x) {
-        const std::size_t module = x / kPixelsPerModule;
-        const bool dark = module < row.size() && row[module];
-        pixels.push_back(dark ? '\0' : static_cast<char>(255));
-      }
-      for (int i = 0; i < kPixelsPerModule; ++i) out << pixels;
-    }
+    std::ofstream out(file, std::ios::binary);
+    out << image;
   }
-  const auto ran = run({"zbarimg", "--quiet", "--raw", image.string()});
+  const auto ran = run({"zbarimg", "--quiet", "--raw", file.string()});
   std::error_code ignored;
   std::filesystem::remove_all(dir, ignored);
   if (!ran) {
@@ -122,6 +112,46 @@ std::optional<std::string> read_terminal_qr(const std::string& terminal_text, st
   std::string text = ran->second;
   while (!text.empty() && text.back() == '\n') text.pop_back();
   return text;
+}
+
+}  // namespace
+
+std::optional<std::string> read_qr_modules(const std::vector<std::vector<bool>>& rows,
+                                           std::string* why) {
+  if (rows.empty() || rows.front().empty()) {
+    *why = "there are no modules";
+    return std::nullopt;
+  }
+  const std::size_t modules = rows.front().size() + 2 * kQuietZone;
+  const std::size_t width = modules * kPixelsPerModule;
+  std::ostringstream image;
+  image << "P5\n" << width << ' ' << (rows.size() + 2 * kQuietZone) * kPixelsPerModule << "\n255\n";
+  const std::string light_row(width * kPixelsPerModule, static_cast<char>(255));
+  for (std::size_t i = 0; i < kQuietZone; ++i) image << light_row;
+  for (const auto& row : rows) {
+    std::string pixels(width, static_cast<char>(255));
+    for (std::size_t x = 0; x < row.size(); ++x) {
+      if (!row[x]) continue;
+      const std::size_t left = (x + kQuietZone) * kPixelsPerModule;
+      std::fill_n(pixels.begin() + static_cast<std::ptrdiff_t>(left), kPixelsPerModule, '\0');
+    }
+    for (std::size_t i = 0; i < kPixelsPerModule; ++i) image << pixels;
+  }
+  for (std::size_t i = 0; i < kQuietZone; ++i) image << light_row;
+  return decode_image("code.pgm", image.str(), why);
+}
+
+std::optional<std::string> read_png_qr(const std::string& png, std::string* why) {
+  return decode_image("code.png", png, why);
+}
+
+std::optional<std::string> read_terminal_qr(const std::string& terminal_text, std::string* why) {
+  const auto rows = modules_of(terminal_text);
+  if (rows.empty() || rows.front().empty()) {
+    *why = "no QR code is drawn in the text";
+    return std::nullopt;
+  }
+  return read_qr_modules(rows, why);
 }
 
 }  // namespace touchpass::testing

@@ -11,13 +11,15 @@
 //   invitation  #enroll-form, #enroll-user, #enroll-label, #enroll-uv, #enroll-button,
 //               #enroll-to-signin
 //   sign in     #signin-form, #signin-user, #signin-button
-//   password    #password-panel, #password-name, #password-text, #copy-button, #done-button
+//   password    #password-panel, #password-name, #password-text, #copy-button, #done-button;
+//               a phone setup's #phone-panel, #phone-qr (canvas), #phone-expires, #phone-link
 //   issue       #issue-form, #issue-name, #issue-scope-all, #issue-scope-list (filled with
-//               #issue-scope-NAME per service the server has), #issue-expires (days; 0 = never),
-//               #issue-button
+//               #issue-scope-NAME per service the server has), #issue-networks, #issue-expires
+//               (days; 0 = never), #issue-phone-option and #issue-phone (only where the server
+//               sets up phones), #issue-button
 //   grants      #grants-table, #grants-body, #grants-empty, #revoke-all-button; per grant a row
-//               with data-name, and buttons #show-<id> and #revoke-<id>, where <id> is
-//               encodeURIComponent(name)
+//               with data-name, and buttons #show-<id>, #phone-<id> (where the server sets up
+//               phones) and #revoke-<id>, where <id> is encodeURIComponent(name)
 //   keys        #tokens-table, #tokens-body; per key #revoke-key-<encodeURIComponent(label)>;
 //               #add-key-form, #add-key-label, #add-key-uv, #add-key-button
 //   activity    #log-table, #log-body, #log-refresh
@@ -36,6 +38,7 @@
     user: "", // signed in as; empty when signed out
     invitation: "", // the code from #invite=, until it is spent
     password: "", // the password on show, until Done
+    phoneSetup: false, // whether touchpass-web has mail settings for phones (services)
   };
 
   // ---- messages ----
@@ -264,6 +267,33 @@
     $("password-text").textContent = "";
     $("password-name").textContent = "";
     $("password-panel").hidden = true;
+    TouchpassQr.clear($("phone-qr"));
+    $("phone-link").textContent = "";
+    $("phone-expires").textContent = "";
+    $("phone-panel").hidden = true;
+  }
+
+  // The phone setup of an issue or show asked with phone_setup: its QR code under the password,
+  // or why there is none (the password itself was still made and is shown).
+  function showPhoneSetup(result) {
+    const setup = result.phone_setup;
+    if (typeof result.phone_setup_error === "string") {
+      alarm("No phone setup: " + result.phone_setup_error);
+      return;
+    }
+    if (!setup || typeof setup.link !== "string") return;
+    if (!TouchpassQr.draw($("phone-qr"), setup.qr)) {
+      alarm(
+        "The QR code cannot be shown" +
+          (typeof setup.qr_error === "string" ? ": " + setup.qr_error : ".") +
+          " Open the link below on the phone instead.",
+      );
+    }
+    $("phone-link").textContent = setup.link;
+    $("phone-expires").textContent = Number.isFinite(setup.expires)
+      ? "until " + dateTime(setup.expires)
+      : "for a few minutes";
+    $("phone-panel").hidden = false;
   }
 
   // ---- confirmation ----
@@ -327,10 +357,11 @@
         const id = encodeURIComponent(grant.name);
         const wrap = document.createElement("div");
         wrap.className = "actions";
-        wrap.append(
-          button("show-" + id, "Show", "secondary", (b) => showAgain(b, grant.name)),
-          button("revoke-" + id, "Revoke", "danger", (b) => revokeOne(b, grant.name)),
-        );
+        wrap.append(button("show-" + id, "Show", "secondary", (b) => showAgain(b, grant.name, false)));
+        if (state.phoneSetup) {
+          wrap.append(button("phone-" + id, "Phone", "secondary", (b) => showAgain(b, grant.name, true)));
+        }
+        wrap.append(button("revoke-" + id, "Revoke", "danger", (b) => revokeOne(b, grant.name)));
         actions.append(wrap);
       }
       return row;
@@ -469,6 +500,8 @@
       });
     $("issue-scope-list").replaceChildren(...labels);
     scopeAllChanged();
+    state.phoneSetup = result.phone_setup === true;
+    $("issue-phone-option").hidden = !state.phoneSetup;
   }
 
   // The networks typed in the issue form, or null for anywhere; touchpassd checks each one.
@@ -491,28 +524,35 @@
       if (networks) fields.networks = networks;
       const days = Number($("issue-expires").value);
       fields.expires = days > 0 ? Math.floor(Date.now() / 1000) + days * 86400 : 0;
+      if (state.phoneSetup && $("issue-phone").checked) fields.phone_setup = true;
       const offer = await TouchpassApi.post("issue-begin", fields);
       const finish = await assertOffer(offer);
       say("Checking the key…");
       const result = await TouchpassApi.post("finish", finish);
       say("");
       showPassword(name, result.secret);
+      showPhoneSetup(result);
       $("issue-name").value = "";
       $("issue-networks").value = "";
+      $("issue-phone").checked = false;
       await refreshGrants();
       await refreshLog();
     });
   }
 
-  function showAgain(b, name) {
+  // Shows the password `name` again (with a phone setup's QR code when `phone`).
+  function showAgain(b, name, phone) {
     return run(b, async () => {
       wipePassword();
-      const offer = await TouchpassApi.post("show-begin", { name });
+      const fields = { name };
+      if (phone) fields.phone_setup = true;
+      const offer = await TouchpassApi.post("show-begin", fields);
       const finish = await assertOffer(offer);
       say("Checking the key…");
       const result = await TouchpassApi.post("finish", finish);
       say("");
       showPassword(name, result.secret);
+      showPhoneSetup(result);
       await refreshLog();
     });
   }

@@ -22,27 +22,6 @@ using Json = nlohmann::json;
 
 class PageFlows : public PageOnTheRelay {
  protected:
-  // Adds the browser's virtual key made with `options`.
-  void add_key(const Json& options = virtual_key_options()) {
-    const CdpAnswer key = browser_->add_virtual_authenticator(page_, options);
-    ASSERT_TRUE(key.ok()) << key.error;
-  }
-
-  // Invites alice and enrolls the browser's key, named `label`, on the page: signed in, the
-  // page lists that one key.
-  void enroll_on_page(const std::string& label = "browser key") {
-    const std::string code = stack_->invite("alice");
-    ASSERT_FALSE(code.empty()) << stack_->deployment().daemon_log();
-    ASSERT_NO_FATAL_FAILURE(open("#invite=" + code));
-    type("enroll-label", label);
-    click("enroll-button");
-    ASSERT_NO_FATAL_FAILURE(wait_for("signed-in-view"));
-    ASSERT_NO_FATAL_FAILURE(
-        wait_until("document.querySelectorAll('#tokens-body tr').length === 1"));
-    EXPECT_NE(text("status").find("Your security key was added"), std::string::npos)
-        << text("status");
-  }
-
   // Issues the app password `name` for IMAP (the form's other fields as they are) on the page:
   // the password shown, after "Done" and once the list shows it.
   std::string issue_on_page(const std::string& name) {
@@ -96,11 +75,6 @@ class PageFlows : public PageOnTheRelay {
         wait_until("document.getElementById('status').textContent === " + Json(status).dump() +
                    " || !document.getElementById('alert').hidden"));
     ASSERT_EQ(text("alert"), "") << stack_->deployment().daemon_log();
-  }
-
-  void expect_no_page_errors() {
-    const std::vector<std::string> errors = page_errors();
-    EXPECT_TRUE(errors.empty()) << ::testing::PrintToString(errors);
   }
 };
 
@@ -177,10 +151,14 @@ TEST_F(PageFlows, IssuesAPasswordForChosenServicesExpiringInNinetyDays) {
   const std::string shot = browser_->screenshot(
       page_, std::filesystem::path(TOUCHPASS_TEST_OUTPUT_DIR) / "page_new_password.png");
   EXPECT_TRUE(shot.empty()) << shot;
+  EXPECT_FALSE(shown("phone-panel"));
   click("done-button");
   EXPECT_EQ(text("password-text"), "");
   EXPECT_FALSE(shown("password-panel"));
   ASSERT_NO_FATAL_FAILURE(wait_until("document.getElementById('show-phone') !== null"));
+  // Without mail settings in web.conf the page offers no phone setup.
+  EXPECT_FALSE(shown("issue-phone-option"));
+  EXPECT_TRUE(value("document.getElementById('phone-phone') === null").get<bool>());
   EXPECT_NE(value("document.querySelector('#grants-body tr').textContent")
                 .get<std::string>()
                 .find("imap, smtp"),

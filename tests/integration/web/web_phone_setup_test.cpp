@@ -7,6 +7,7 @@
 
 #include "core/bytes.h"
 #include "parsed_xml.h"
+#include "support/qr_reader.h"
 #include "web_stack.h"
 
 namespace touchpass::testing {
@@ -84,6 +85,30 @@ TEST_F(WebPhoneSetup, TheLinkInstallsAnAppleProfileWithTheAccountsOnce) {
   EXPECT_EQ(again.body.find(password), std::string::npos);
   EXPECT_EQ(stack_->get_page(phone, "/setup/profile?token=not-a-token").status, 404);
   EXPECT_EQ(stack_->get_page(phone, "/setup/profile").status, 404);
+}
+
+TEST_F(WebPhoneSetup, ThePageIsToldOfPhonesAndGetsTheLinksQrCode) {
+  const ApiReply services = stack_->call(*alice_, "services");
+  ASSERT_TRUE(services.ok()) << services.http.body;
+  EXPECT_EQ(services.result().value("phone_setup", false), true) << services.http.body;
+
+  const ApiReply shown = stack_->ceremony(
+      *alice_, "issue", {{"name", "tablet"}, {"scopes", {"imap"}}, {"phone_setup", true}});
+  ASSERT_TRUE(shown.ok()) << shown.http.body;
+  const Json& setup = shown.result().at("phone_setup");
+  ASSERT_TRUE(setup.contains("qr")) << setup.dump();
+  std::vector<std::vector<bool>> modules;
+  for (const Json& row : setup.at("qr").at("rows")) {
+    std::vector<bool> line;
+    for (char c : row.get<std::string>()) line.push_back(c == '1');
+    modules.push_back(std::move(line));
+  }
+  EXPECT_EQ(modules.size(), setup.at("qr").at("size").get<std::size_t>());
+  if (!zbarimg_available()) GTEST_SKIP() << "needs zbarimg (zbar-tools) to read the code back";
+  std::string why;
+  const auto decoded = read_qr_modules(modules, &why);
+  ASSERT_TRUE(decoded.has_value()) << why;
+  EXPECT_EQ(*decoded, setup.at("link").get<std::string>());
 }
 
 TEST_F(WebPhoneSetup, OtherPhonesGetTheSettingsAndThePasswordToTypeOnce) {
