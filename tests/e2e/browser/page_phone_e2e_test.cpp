@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "core/bytes.h"
 #include "e2e/browser/page_on_the_relay.h"
@@ -71,6 +72,7 @@ class PagePhoneSetup : public PageOnTheRelay {
 
 TEST_F(PagePhoneSetup, AnIssuedPasswordReachesThePhoneThroughTheQrCodeOnce) {
   if (!zbarimg_available()) GTEST_SKIP() << "needs zbarimg (zbar-tools) to read the code";
+  ASSERT_NO_FATAL_FAILURE(emulate_phone());  // the page on a small screen; the code must fit
   ASSERT_NO_FATAL_FAILURE(add_key());
   ASSERT_NO_FATAL_FAILURE(enroll_on_page());
   ASSERT_TRUE(shown("issue-phone-option"));
@@ -84,6 +86,11 @@ TEST_F(PagePhoneSetup, AnIssuedPasswordReachesThePhoneThroughTheQrCodeOnce) {
   const std::string password = text("password-text");
   EXPECT_EQ(password.size(), 24u) << password;
   EXPECT_FALSE(value("document.getElementById('issue-phone').checked").get<bool>());
+  const std::vector<std::string> layout = layout_problems();
+  EXPECT_TRUE(layout.empty()) << ::testing::PrintToString(layout);
+  EXPECT_LE(
+      value("document.getElementById('phone-qr').getBoundingClientRect().right").get<double>(),
+      value("document.documentElement.clientWidth").get<double>());
   screenshot("page_phone_setup");
   expect_no_page_errors();
 
