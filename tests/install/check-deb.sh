@@ -116,6 +116,7 @@ wexpected=(/usr/sbin/touchpass-web /usr/lib/systemd/system/touchpass-web.service
   /usr/share/touchpass/web/webauthn.js /usr/share/touchpass/web/cbor.js
   /usr/share/touchpass/web/favicon.svg /usr/share/touchpass/web/setup.html
   /usr/share/touchpass/web/setup.js /usr/share/touchpass/web/qr.js
+  /usr/share/touchpass/web/page.js /usr/share/touchpass/web/password_panel.js
   /usr/share/man/man8/touchpass-web.8.gz
   /usr/share/doc/touchpass-web/copyright /usr/share/doc/touchpass-web/changelog.Debian.gz
   /usr/share/doc/touchpass-web/API.md)

@@ -56,6 +56,8 @@ expected=(
   "usr/share/touchpass/web/setup.html 644"
   "usr/share/touchpass/web/setup.js 644"
   "usr/share/touchpass/web/qr.js 644"
+  "usr/share/touchpass/web/page.js 644"
+  "usr/share/touchpass/web/password_panel.js 644"
   "usr/share/man/man8/touchpass-web.8.gz 644"
   "usr/share/doc/touchpass-web/copyright 644"
   "usr/share/doc/touchpass-web/changelog.Debian.gz 644"

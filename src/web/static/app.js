@@ -1,7 +1,8 @@
 // The touchpass self-service page: enroll a first key from an invitation (ORIGIN/#invite=CODE),
 // sign in with a security key, and then make, show and revoke app passwords, manage keys and read
 // one's activity. It speaks only the JSON API (api.js, src/web/API.md) and WebAuthn
-// (webauthn.js); data from the server reaches the DOM only as textContent.
+// (webauthn.js), and shows things through page.js (messages, cells, buttons, the confirmation
+// dialog) and password_panel.js (a new or shown password, a phone's QR code); data from the server reaches the DOM only as textContent.
 //
 // Stable element ids (the end-to-end tests use them):
 //   views       #loading, #enroll-view, #signin-view, #signed-in-view; <html data-ready="true">
@@ -27,72 +28,15 @@
 "use strict";
 
 (() => {
-  const $ = (id) => document.getElementById(id);
   const { ApiError } = TouchpassApi;
-
-  const unavailable =
-    "The touchpass service is unavailable right now. Try again in a few minutes; if it stays " +
-    "unavailable, tell your administrator.";
+  const { $, unavailable, say, alarm, clearMessages, describe, date, dateTime, cell, button, confirmAction } =
+    TouchpassPage;
 
   const state = {
     user: "", // signed in as; empty when signed out
     invitation: "", // the code from #invite=, until it is spent
-    password: "", // the password on show, until Done
     phoneSetup: false, // whether touchpass-web has mail settings for phones (services)
   };
-
-  // ---- messages ----
-
-  function say(text) {
-    $("status").textContent = text;
-  }
-
-  function alarm(text) {
-    const alert = $("alert");
-    alert.textContent = text;
-    alert.hidden = !text;
-  }
-
-  function clearMessages() {
-    say("");
-    alarm("");
-  }
-
-  // One sentence a person can act on for anything a flow throws.
-  function describe(error) {
-    if (error instanceof TouchpassWebAuthn.NoPrfError) return error.message;
-    if (error instanceof ApiError) {
-      if (error.code === "io_error") return unavailable + " (" + error.message + ")";
-      return error.message;
-    }
-    if (error instanceof DOMException) {
-      switch (error.name) {
-        case "NotAllowedError":
-          return (
-            "The security key did not answer: the request was cancelled or it timed out. " +
-            "Try again, and touch your key when it blinks."
-          );
-        case "InvalidStateError":
-          return "This security key is already registered for your account. Use another key.";
-        case "SecurityError":
-          return (
-            "The browser does not allow security keys on this page (its address or " +
-            "certificate is not trusted). Tell your administrator."
-          );
-        case "NotSupportedError":
-          return (
-            "This browser or security key cannot make the kind of key touchpass needs " +
-            "(ES256 with hmac-secret). Try another browser or key, or use the touchpass " +
-            "command line."
-          );
-        case "AbortError":
-          return "The request to the security key was stopped.";
-        default:
-          return "The browser refused to use the security key: " + error.message;
-      }
-    }
-    return error && error.message ? error.message : "Something went wrong. Try again.";
-  }
 
   // Runs `work` with `button` disabled, showing describe(error) for anything it throws. When the
   // session has ended, goes back to the sign-in view.
@@ -147,49 +91,9 @@
   function signedOut() {
     state.user = "";
     TouchpassApi.setCsrf("");
-    wipePassword();
+    TouchpassPasswordPanel.wipe();
     for (const id of ["grants-body", "tokens-body", "log-body"]) $(id).replaceChildren();
     showView("signin");
-  }
-
-  // ---- formatting ----
-
-  function date(seconds) {
-    if (!seconds) return "";
-    return new Date(seconds * 1000).toLocaleDateString(undefined, {
-      year: "numeric",
-      month: "short",
-      day: "numeric",
-    });
-  }
-
-  function dateTime(seconds) {
-    if (!seconds) return "";
-    return new Date(seconds * 1000).toLocaleString(undefined, {
-      year: "numeric",
-      month: "short",
-      day: "numeric",
-      hour: "2-digit",
-      minute: "2-digit",
-    });
-  }
-
-  function cell(row, label, text) {
-    const td = document.createElement("td");
-    td.dataset.label = label;
-    td.textContent = text;
-    row.append(td);
-    return td;
-  }
-
-  function button(id, text, className, onClick) {
-    const b = document.createElement("button");
-    b.type = "button";
-    b.id = id;
-    b.textContent = text;
-    if (className) b.className = className;
-    b.addEventListener("click", () => onClick(b));
-    return b;
   }
 
   // ---- the key ----
@@ -238,95 +142,6 @@
     } catch (error) {
       // storage refused (private mode): the first key is asked next time
     }
-  }
-
-  // ---- the password on show ----
-
-  function showPassword(name, secret) {
-    const bytes = TouchpassWebAuthn.fromBase64url(secret);
-    state.password = new TextDecoder().decode(bytes);
-    bytes.fill(0);
-    $("password-name").textContent = name;
-    // In its groups ("abcd-efgh-…"), each kept on one line; the text stays exactly the password.
-    const groups = state.password.split("-");
-    $("password-text").replaceChildren(
-      ...groups.map((group, i) => {
-        const span = document.createElement("span");
-        span.className = "group";
-        span.textContent = i < groups.length - 1 ? group + "-" : group;
-        return span;
-      }),
-    );
-    $("password-panel").hidden = false;
-    $("password-panel").scrollIntoView({ block: "start" });
-    $("copy-button").focus();
-  }
-
-  function wipePassword() {
-    state.password = "";
-    $("password-text").textContent = "";
-    $("password-name").textContent = "";
-    $("password-panel").hidden = true;
-    TouchpassQr.clear($("phone-qr"));
-    $("phone-link").textContent = "";
-    $("phone-expires").textContent = "";
-    $("phone-panel").hidden = true;
-  }
-
-  // The phone setup of an issue or show asked with phone_setup: its QR code under the password,
-  // or why there is none (the password itself was still made and is shown).
-  function showPhoneSetup(result) {
-    const setup = result.phone_setup;
-    if (typeof result.phone_setup_error === "string") {
-      alarm("No phone setup: " + result.phone_setup_error);
-      return;
-    }
-    if (!setup || typeof setup.link !== "string") return;
-    if (!TouchpassQr.draw($("phone-qr"), setup.qr)) {
-      alarm(
-        "The QR code cannot be shown" +
-          (typeof setup.qr_error === "string" ? ": " + setup.qr_error : ".") +
-          " Open the link below on the phone instead.",
-      );
-    }
-    $("phone-link").textContent = setup.link;
-    $("phone-expires").textContent = Number.isFinite(setup.expires)
-      ? "until " + dateTime(setup.expires)
-      : "for a few minutes";
-    $("phone-panel").hidden = false;
-  }
-
-  // ---- confirmation ----
-
-  // Asks `text` in the modal dialog; resolves true for `yesLabel`, false for Cancel or Escape.
-  // The answer comes from the buttons themselves, not the dialog's close event, which Chromium
-  // may deliver after the dialog was opened again.
-  function confirmAction(text, yesLabel) {
-    const dialog = $("confirm-dialog");
-    const yesButton = $("confirm-yes");
-    const noButton = $("confirm-no");
-    $("confirm-text").textContent = text;
-    yesButton.textContent = yesLabel;
-    return new Promise((resolve) => {
-      const finish = (answer) => {
-        yesButton.removeEventListener("click", yes);
-        noButton.removeEventListener("click", no);
-        dialog.removeEventListener("cancel", cancel);
-        if (dialog.open) dialog.close();
-        resolve(answer);
-      };
-      const yes = () => finish(true);
-      const no = () => finish(false);
-      const cancel = (event) => {
-        event.preventDefault();
-        finish(false);
-      };
-      yesButton.addEventListener("click", yes);
-      noButton.addEventListener("click", no);
-      dialog.addEventListener("cancel", cancel);
-      dialog.showModal();
-      noButton.focus();
-    });
   }
 
   // ---- lists ----
@@ -515,7 +330,7 @@
 
   function issue() {
     return run($("issue-button"), async () => {
-      wipePassword();
+      TouchpassPasswordPanel.wipe();
       const name = $("issue-name").value.trim();
       if (!name) throw new Error("Give the password a name, for example the mail app that will use it.");
       const fields = { name };
@@ -530,8 +345,7 @@
       say("Checking the key…");
       const result = await TouchpassApi.post("finish", finish);
       say("");
-      showPassword(name, result.secret);
-      showPhoneSetup(result);
+      TouchpassPasswordPanel.show(name, result.secret, result);
       $("issue-name").value = "";
       $("issue-networks").value = "";
       $("issue-phone").checked = false;
@@ -543,7 +357,7 @@
   // Shows the password `name` again (with a phone setup's QR code when `phone`).
   function showAgain(b, name, phone) {
     return run(b, async () => {
-      wipePassword();
+      TouchpassPasswordPanel.wipe();
       const fields = { name };
       if (phone) fields.phone_setup = true;
       const offer = await TouchpassApi.post("show-begin", fields);
@@ -551,8 +365,7 @@
       say("Checking the key…");
       const result = await TouchpassApi.post("finish", finish);
       say("");
-      showPassword(name, result.secret);
-      showPhoneSetup(result);
+      TouchpassPasswordPanel.show(name, result.secret, result);
       await refreshLog();
     });
   }
@@ -616,14 +429,6 @@
     });
   }
 
-  function copyPassword() {
-    if (!state.password) return;
-    navigator.clipboard.writeText(state.password).then(
-      () => say("The password was copied."),
-      () => alarm("The browser did not allow copying. Select the password and copy it by hand."),
-    );
-  }
-
   // ---- start ----
 
   // The invitation code of ORIGIN/#invite=CODE, removed from the address bar (and history).
@@ -656,9 +461,9 @@
       showView("signin");
     });
     $("signout-button").addEventListener("click", signOut);
-    $("copy-button").addEventListener("click", copyPassword);
+    $("copy-button").addEventListener("click", TouchpassPasswordPanel.copy);
     $("done-button").addEventListener("click", () => {
-      wipePassword();
+      TouchpassPasswordPanel.wipe();
       $("issue-name").focus();
     });
     $("revoke-all-button").addEventListener("click", revokeAll);
