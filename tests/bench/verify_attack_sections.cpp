@@ -15,12 +15,6 @@
 
 namespace touchpass::bench::verify {
 
-namespace fs = std::filesystem;
-using touchpass::testing::Client;
-using touchpass::testing::Deployment;
-using touchpass::testing::Process;
-using touchpass::testing::req;
-
 namespace {
 
 // The service under attack: 4 root clients, 50 verifies/s each, a new connection per verify

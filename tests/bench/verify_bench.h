@@ -18,6 +18,12 @@
 
 namespace touchpass::bench::verify {
 
+namespace fs = std::filesystem;
+using touchpass::testing::Client;
+using touchpass::testing::Deployment;
+using touchpass::testing::Process;
+using touchpass::testing::req;
+
 constexpr int kPasswords = 20;  // issued passwords; clients cycle through them
 constexpr const char* kUser = "root";
 constexpr const char* kService = "imap";
@@ -34,7 +40,7 @@ struct Options {
 
 // A daemon and a virtual token with one enrolled token and kPasswords issued passwords.
 struct Setup {
-  std::unique_ptr<touchpass::testing::Deployment> deployment;
+  std::unique_ptr<Deployment> deployment;
   pid_t pid = -1;
   long rss_after_start_kb = -1;  // RssAnon right after start, before any request
   std::vector<std::string> passwords;
@@ -51,7 +57,7 @@ struct Setup {
 std::optional<Setup> start_setup(const std::string& extra_config, long grants = 0);
 
 // The size of the store: its .db and -wal files, in bytes.
-std::uintmax_t store_bytes(const std::filesystem::path& db);
+std::uintmax_t store_bytes(const fs::path& db);
 
 // A short note of a run's failures ("" if none).
 std::string failure_note(const LoadResult& r);

@@ -13,12 +13,6 @@
 
 namespace touchpass::bench::verify {
 
-namespace fs = std::filesystem;
-using touchpass::testing::Client;
-using touchpass::testing::Deployment;
-using touchpass::testing::Process;
-using touchpass::testing::req;
-
 // Verifies/s and latency through touchpassd, and round trips/s through the echo server, at 1, 2
 // and 16 closed-loop clients of `o.seconds` each; the daemon's CPU time per verify beside.
 void throughput(const Options& o) {

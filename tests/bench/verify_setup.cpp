@@ -11,12 +11,6 @@
 
 namespace touchpass::bench::verify {
 
-namespace fs = std::filesystem;
-using touchpass::testing::Client;
-using touchpass::testing::Deployment;
-using touchpass::testing::Process;
-using touchpass::testing::req;
-
 namespace {
 
 using DbPtr = std::unique_ptr<sqlite3, decltype(&sqlite3_close)>;
@@ -103,7 +97,7 @@ double fill_grants(const fs::path& path, long total, std::string& error) {
 }  // namespace
 
 // The size of the store: its .db and -wal files, in bytes.
-std::uintmax_t store_bytes(const std::filesystem::path& db) {
+std::uintmax_t store_bytes(const fs::path& db) {
   std::error_code ec;
   std::uintmax_t total = 0;
   for (const fs::path& p : {db, fs::path(db.string() + "-wal")}) {
