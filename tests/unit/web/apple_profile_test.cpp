@@ -8,21 +8,14 @@
 
 #include <set>
 
+#include "example_mail.h"
 #include "parsed_xml.h"
 
 namespace touchpass::web {
 namespace {
 
+using testing::example_mail;
 using testing::ParsedXml;
-
-MailSettings example_mail() {
-  MailSettings m;
-  m.domain = "example.org";
-  m.imap = {"imap.example.org", 993, MailSecurity::ssl};
-  m.smtp = {"smtp.example.org", 587, MailSecurity::starttls};
-  m.login = MailLogin::user;
-  return m;
-}
 
 // The value after <key>KEY</key> in the dict `dict` (an XPath to it): its element name and text.
 struct Value {
