@@ -2,7 +2,8 @@
 // sign in with a security key, and then make, show and revoke app passwords, manage keys and read
 // one's activity. It speaks only the JSON API (api.js, src/web/API.md) and WebAuthn
 // (webauthn.js), and shows things through page.js (messages, cells, buttons, the confirmation
-// dialog) and password_panel.js (a new or shown password, a phone's QR code); data from the server reaches the DOM only as textContent.
+// dialog) and password_panel.js (a new or shown password, a phone's QR code); data from the
+// server reaches the DOM only as textContent.
 //
 // Stable element ids (the end-to-end tests use them):
 //   views       #loading, #enroll-view, #signin-view, #signed-in-view; <html data-ready="true">

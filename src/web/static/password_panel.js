@@ -7,8 +7,6 @@ const TouchpassPasswordPanel = (() => {
   const { $, say, alarm, dateTime } = TouchpassPage;
   let password = "";
 
-  // ---- the password on show ----
-
   function showPassword(name, secret) {
     const bytes = TouchpassWebAuthn.fromBase64url(secret);
     password = new TextDecoder().decode(bytes);
