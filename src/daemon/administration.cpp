@@ -85,7 +85,11 @@ Result<Outcome> Service::revoke(const Peer& peer, const Target& target,
       return audited_failure(peer, "revoke-token", target.user, request.token, s.error());
     }
     phone_setups_.forget(target.user);  // a waiting phone gets none of its passwords
-    return Outcome{{{"revoked", derived}, {"token", request.token}}, {}};
+    // A web session may have been opened with the revoked key (a stolen one, say): every one of
+    // the user's sessions ends, and the web user signs in again with a key they still have.
+    const std::size_t signed_out = web_sessions_.close_all(target.user);
+    return Outcome{{{"revoked", derived}, {"token", request.token}, {"signed_out", signed_out}},
+                   {}};
   }
   if (request.all) {
     auto n =

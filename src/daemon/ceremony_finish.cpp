@@ -65,6 +65,7 @@ Result<Service::ProvenSecret> Service::prove_yubikey(const CeremonyCandidate& c,
                    store::TokenState(0)};
   out.next.rolling_challenge = c.next_challenge;
   out.next.rolling_hash = std::move(*next_hash);
+  out.next.answered_challenge = c.token.rolling_challenge;
   return out;
 }
 
@@ -96,25 +97,33 @@ Result<Outcome> Service::complete(const Peer& peer, const PendingCeremony& cerem
     return fail(Error{Code::verification_failed,
                       "The key answered with a credential this ceremony did not offer."});
   }
-  // The token may have been revoked since the ceremony began.
+  // The token may have been revoked or used since the ceremony began: its answer is checked
+  // against the state stored now (counter, rolling challenge), not the one at begin.
   auto token = store_.get_token(chosen->token.id);
   if (!token.ok()) return fail(token.error());
   if (token->revoked) {
     return fail(Error{Code::not_found, "The security key \"" + token->label +
                                            "\" was revoked during the ceremony."});
   }
-  auto proven = chosen->grant.kind == TokenKind::yubikey
-                    ? prove_yubikey(*chosen, secret)
-                    : prove_fido2(*chosen, ceremony.origin, finish, secret);
+  if (token->rolling_challenge != chosen->token.rolling_challenge) {
+    return fail(Error{Code::verification_failed,
+                      "The YubiKey \"" + token->label +
+                          "\" was used for something else during the ceremony; try again."});
+  }
+  CeremonyCandidate current = *chosen;
+  current.token = std::move(*token);
+  auto proven = current.grant.kind == TokenKind::yubikey
+                    ? prove_yubikey(current, secret)
+                    : prove_fido2(current, ceremony.origin, finish, secret);
   if (!proven.ok()) return fail(proven.error());
   auto password =
-      derive_app_password(chosen->grant.version, proven->s.bytes(), chosen->grant.grant_id);
+      derive_app_password(current.grant.version, proven->s.bytes(), current.grant.grant_id);
   if (!password.ok()) return fail(password.error());
   auto verifier = verifier_for_typed_password(pepper_.bytes(), password->grouped());
   if (!verifier.ok()) return fail(verifier.error());
   auto done = issuing
-                  ? complete_issue(peer, ceremony, *chosen, finish, *proven, *password, *verifier)
-                  : complete_show(peer, ceremony, *chosen, finish, *proven, *password, *verifier);
+                  ? complete_issue(peer, ceremony, current, finish, *proven, *password, *verifier)
+                  : complete_show(peer, ceremony, current, finish, *proven, *password, *verifier);
   if (!done.ok() || !ceremony.phone_setup) return done;
   return with_phone_setup(std::move(*done), ceremony);
 }

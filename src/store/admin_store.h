@@ -33,14 +33,18 @@ class AdminStore {
   virtual Status revoke_token(std::int64_t id, UnixTime when, const AuditEvent& audit) = 0;
 
   // Grants. add_grant also records the token's new state (counter or rolling challenge), in the
-  // same transaction. invalid_argument when the user already has an active grant of that name.
+  // same transaction. invalid_argument when the user already has an active grant of that name;
+  // the errors of update_token_state when the state is out of date.
   virtual Status add_grant(const GrantRecord& grant, const TokenState& token_state,
                            const AuditEvent& audit) = 0;
   // The user's active (unrevoked) grant of that name; not_found otherwise.
   virtual Result<GrantRecord> find_grant(const std::string& user, const std::string& name) = 0;
   virtual Result<std::vector<GrantRecord>> list_grants(const std::string& user,
                                                        bool include_revoked) = 0;
-  // Records a token's new state after a successful use (e.g. for show).
+  // Records a token's new state after a successful use (e.g. for show), only over the state the
+  // use was checked against (records.h TokenState): clone_suspected when the counter does not
+  // move forward from the stored one, verification_failed when the YubiKey's stored rolling
+  // challenge is not the answered one; nothing is written then.
   virtual Status update_token_state(std::int64_t token_id, const TokenState& state,
                                     const AuditEvent& audit) = 0;
   // Revokes one active grant; not_found if the user has none of that name.

@@ -50,11 +50,15 @@ struct TokenRecord {
 };
 
 // What a token's use changes about it: FIDO2's signature counter, or a YubiKey's next rolling
-// challenge (left as they are when empty).
+// challenge (left as they are when empty). The store records it only over the state the use
+// was checked against, so two uses that raced cannot move a counter back or replay a rolling
+// challenge: the counter must move forward from the stored one (or both be 0), and a new
+// rolling challenge replaces only `answered_challenge`.
 struct TokenState {
   std::uint32_t sign_count = 0;
   Bytes rolling_challenge;
   Bytes rolling_hash;
+  Bytes answered_challenge;  // YubiKey: the rolling challenge this use answered
   TokenState(std::uint32_t count = 0) : sign_count(count) {}  // NOLINT: implicit by design
 };
 

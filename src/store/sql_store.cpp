@@ -3,6 +3,7 @@
 #include <string_view>
 #include <utility>
 
+#include "core/assertion.h"
 #include "core/grant.h"
 #include "store/audit_chain.h"
 #include "store/integrity.h"
@@ -233,6 +234,14 @@ Status SqlStore::revoke_token(std::int64_t id, UnixTime when, const AuditEvent& 
 Status SqlStore::write_token_state_locked(std::int64_t token_id, const TokenState& state) {
   auto token = active_token_locked(token_id);
   if (!token.ok()) return token.error();
+  // Compare and set (records.h): the use must have been checked against what is stored now.
+  if (Status s = check_sign_count(state.sign_count, token->sign_count); !s.ok()) return s;
+  if (!state.rolling_challenge.empty() && state.answered_challenge != token->rolling_challenge) {
+    return Error{Code::verification_failed,
+                 "The YubiKey \"" + token->label +
+                     "\" was used for something else meanwhile, so this answer is out of date; "
+                     "try again."};
+  }
   // Empty rolling values keep the stored ones (FIDO2 tokens have none).
   token->sign_count = state.sign_count;
   if (!state.rolling_challenge.empty()) token->rolling_challenge = state.rolling_challenge;

@@ -406,7 +406,13 @@
     );
     if (!yes) return;
     await run(b, async () => {
-      await TouchpassApi.post("revoke", { token: label });
+      const result = await TouchpassApi.post("revoke", { token: label });
+      if (result.signed_out) {
+        // Removing a key ends every web session of its user, this one too (PROTOCOL.md).
+        signedOut();
+        say("The key “" + label + "” was removed, and you were signed out everywhere. Sign in again with a key you still have.");
+        return;
+      }
       await refreshTokens();
       await refreshGrants();
       await refreshLog();

@@ -81,6 +81,33 @@ TEST_F(GatewayTest, AWebUserSignsInWithTheKeyAndActsThroughTheSession) {
   EXPECT_EQ(handle(gateway(), request(ipc::Op::tokens), *session).code(), Code::not_found);
 }
 
+TEST_F(GatewayTest, RevokingAKeyEndsEveryWebSessionOfItsUser) {
+  // Someone signed in with alice's key (stolen, say); a session of bob's is not hers.
+  auto thief = sign_in("alice");
+  ASSERT_TRUE(thief.ok()) << thief.error().message;
+  auto second = sign_in("alice");
+  ASSERT_TRUE(second.ok()) << second.error().message;
+  ipc::Request enroll_bob = request(ipc::Op::enroll_begin);
+  enroll_bob.user = "bob";
+  enroll_bob.label = "bob's key";
+  ASSERT_TRUE(enroll_ceremony(root_peer(), enroll_bob).ok());
+  auto bob = sign_in("bob");
+  ASSERT_TRUE(bob.ok()) << bob.error().message;
+
+  ipc::Request revoke = request(ipc::Op::revoke);
+  revoke.user = "alice";
+  revoke.token = "alice's key";
+  const auto revoked = handle(root_peer(), revoke);
+  ASSERT_TRUE(revoked.ok()) << revoked.error().message;
+  EXPECT_EQ(revoked->result.at("signed_out"), 2);
+  for (const SecretBytes* session : {&*thief, &*second}) {
+    EXPECT_EQ(handle(gateway(), request(ipc::Op::tokens), *session).code(), Code::not_found);
+    ipc::Request add_key = request(ipc::Op::enroll_begin);
+    EXPECT_EQ(handle(gateway(), add_key, *session).code(), Code::not_found);
+  }
+  EXPECT_TRUE(handle(gateway(), request(ipc::Op::tokens), *bob).ok());
+}
+
 TEST_F(GatewayTest, WithoutASessionOrAsAnotherUserTheGatewayGetsNothing) {
   EXPECT_EQ(handle(gateway(), request(ipc::Op::list)).code(), Code::not_found);
   EXPECT_EQ(handle(gateway(), request(ipc::Op::list), SecretBytes::copy_of(Bytes(32, 7))).code(),

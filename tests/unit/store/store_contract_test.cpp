@@ -387,6 +387,7 @@ TEST_P(StoreContractTest, ARollingChallengeIsReplacedWithTheGrantThatUsedIt) {
   yk.kind = TokenKind::yubikey;
   yk.credential = Bytes{0x00, 0xbc, 0x61, 0x4e, 0x02};
   yk.public_key.clear();
+  yk.sign_count = 0;  // a YubiKey keeps no counter
   yk.rolling_challenge = Bytes(64, 0x01);
   yk.rolling_hash = Bytes(32, 0x02);
   auto id = store_->add_token(yk, event("enroll", "alice"));
@@ -395,13 +396,43 @@ TEST_P(StoreContractTest, ARollingChallengeIsReplacedWithTheGrantThatUsedIt) {
   TokenState next;
   next.rolling_challenge = Bytes(64, 0x03);
   next.rolling_hash = Bytes(32, 0x04);
+  next.answered_challenge = Bytes(64, 0x01);
   ASSERT_TRUE(store_->add_grant(grant(*id, "alice", "mail"), next, event("issue", "alice")).ok());
+  EXPECT_EQ(store_->get_token(*id)->rolling_challenge, Bytes(64, 0x03));
+  EXPECT_EQ(store_->get_token(*id)->rolling_hash, Bytes(32, 0x04));
+  // A second use that answered the first challenge too (two ceremonies that raced) is out of
+  // date: refused, and neither its grant nor its rolling values are stored.
+  TokenState stale;
+  stale.rolling_challenge = Bytes(64, 0x05);
+  stale.rolling_hash = Bytes(32, 0x06);
+  stale.answered_challenge = Bytes(64, 0x01);
+  EXPECT_EQ(store_->add_grant(grant(*id, "alice", "late"), stale, event("issue", "alice")).code(),
+            Code::verification_failed);
+  EXPECT_EQ(store_->update_token_state(*id, stale, event("show", "alice")).code(),
+            Code::verification_failed);
+  EXPECT_EQ(store_->find_grant("alice", "late").code(), Code::not_found);
   EXPECT_EQ(store_->get_token(*id)->rolling_challenge, Bytes(64, 0x03));
   EXPECT_EQ(store_->get_token(*id)->rolling_hash, Bytes(32, 0x04));
   // A FIDO2-style update (counter only) keeps the rolling values.
   ASSERT_TRUE(store_->update_token_state(*id, 7, event("show", "alice")).ok());
   EXPECT_EQ(store_->get_token(*id)->rolling_hash, Bytes(32, 0x04));
   EXPECT_EQ(store_->get_token(*id)->sign_count, 7u);
+}
+
+TEST_P(StoreContractTest, ATokensCounterOnlyMovesForward) {
+  const std::int64_t key = enroll("alice", "key");  // counter 1
+  ASSERT_TRUE(store_->update_token_state(key, 9, event("show", "alice")).ok());
+  // Two uses that raced: the one checked against counter 1 that reports 5 comes last.
+  EXPECT_EQ(store_->update_token_state(key, 5, event("show", "alice")).code(),
+            Code::clone_suspected);
+  EXPECT_EQ(store_->update_token_state(key, 9, event("show", "alice")).code(),
+            Code::clone_suspected);
+  EXPECT_EQ(store_->add_grant(grant(key, "alice", "mail"), 8, event("issue", "alice")).code(),
+            Code::clone_suspected);
+  EXPECT_EQ(store_->find_grant("alice", "mail").code(), Code::not_found);
+  EXPECT_EQ(store_->get_token(key)->sign_count, 9u);
+  EXPECT_TRUE(store_->add_grant(grant(key, "alice", "mail"), 10, event("issue", "alice")).ok());
+  EXPECT_EQ(store_->get_token(key)->sign_count, 10u);
 }
 
 TEST_P(StoreContractTest, FailuresAreCountedOneAtATimeAndLockAtTheLimit) {
