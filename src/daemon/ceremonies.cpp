@@ -24,7 +24,13 @@ Result<Bytes> CeremonyTable::add(PendingCeremony ceremony) {
     return item.second.ceremony.uid == ceremony.uid &&
            item.second.ceremony.web_user == ceremony.web_user;
   });
-  if (static_cast<std::size_t>(mine) >= limits_.per_uid || open_.size() >= limits_.total) {
+  if (limits_.replace_oldest_when_full && open_.size() >= limits_.total && !open_.empty()) {
+    open_.erase(std::min_element(open_.begin(), open_.end(), [](const auto& a, const auto& b) {
+      return a.second.expires < b.second.expires;
+    }));
+  }
+  const bool owner_full = limits_.per_uid != 0 && static_cast<std::size_t>(mine) >= limits_.per_uid;
+  if (owner_full || open_.size() >= limits_.total) {
     return Error{Code::busy,
                  "Too many security-key ceremonies are open; finish or wait for one (they expire "
                  "after " +

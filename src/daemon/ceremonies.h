@@ -2,7 +2,9 @@
 // finished (DESIGN.md §2). A ceremony is single-use (taking it removes it), expires, and may be
 // finished only by the peer that began it (same uid and pid). The table is bounded per owner —
 // a uid, or a web user through touchpass-web — and in total, so no local or web user can fill
-// the daemon's memory or crowd out the others' ceremonies.
+// the daemon's memory or crowd out the others' ceremonies. A table of ceremonies that anyone
+// may begin for anyone (web sign-in) instead replaces its oldest ceremony when full: a per-owner
+// limit there would let a stranger block the owner.
 #pragma once
 
 #include <sys/types.h>
@@ -67,15 +69,17 @@ class CeremonyTable {
 
   struct Limits {
     std::chrono::seconds lifetime{180};
-    std::size_t per_uid = 4;
+    std::size_t per_uid = 4;  // 0: no limit per owner
     std::size_t total = 256;
+    bool replace_oldest_when_full = false;  // instead of answering busy
   };
 
   explicit CeremonyTable(Limits limits, SteadyClock clock = std::chrono::steady_clock::now);
 
   // Stores `ceremony` under a fresh random id (ipc::kCeremonyIdBytes) and returns the id.
   // Expired ceremonies are dropped first. Errors: busy when its owner (uid and web user) already
-  // has Limits::per_uid ceremonies open or the table is full; internal without randomness.
+  // has Limits::per_uid ceremonies open or the table is full (unless it replaces its oldest
+  // ceremony then); internal without randomness.
   Result<Bytes> add(PendingCeremony ceremony);
 
   // Removes and returns the ceremony `id` if `uid`/`pid` began it and it has not expired.

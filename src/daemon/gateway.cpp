@@ -78,6 +78,7 @@ Result<Outcome> Service::signin_begin(const Peer& gateway, const ipc::Request& r
     if (token.kind != TokenKind::fido2) continue;  // a YubiKey's OTP proves no origin
     CeremonyCandidate c;
     c.token = token;
+    c.token.attestation_x5c.clear();  // not needed, and anyone can make many of these
     c.grant.version = kGrantVersionV2;
     c.grant.kind = TokenKind::fido2;
     c.grant.credential = token.credential;
@@ -93,7 +94,7 @@ Result<Outcome> Service::signin_begin(const Peer& gateway, const ipc::Request& r
   own(ceremony, web);
   ceremony.session_bound = false;
   ipc::CeremonyOffer o;
-  o.expires_in = web_ceremonies_.lifetime().count();
+  o.expires_in = signin_ceremonies_.lifetime().count();
   o.origin = ceremony.origin;
   for (const auto& c : ceremony.candidates) o.credentials.push_back(offered_credential(c));
   // The offer's format asks a FIDO2 key for a secret too; a sign-in's is never used.
@@ -103,7 +104,7 @@ Result<Outcome> Service::signin_begin(const Peer& gateway, const ipc::Request& r
   if (!prf.ok()) return prf.error();
   o.salt = std::move(*salt);
   o.prf_input = std::move(*prf);
-  auto id = web_ceremonies_.add(std::move(ceremony));
+  auto id = signin_ceremonies_.add(std::move(ceremony));
   if (!id.ok()) return id.error();
   o.ceremony = std::move(*id);
   return Outcome{o.to_json(), {}};
@@ -154,6 +155,9 @@ Result<Outcome> Service::gateway_finish(const Peer& gateway, const ipc::Request&
   const auto session_slot = bytes.first(kWebSessionTokenBytes);
   SecretBytes own = SecretBytes::copy_of(bytes.subspan(kWebSessionTokenBytes));
   auto taken = web_ceremonies_.take(request.finish.ceremony, gateway.uid, gateway.pid);
+  if (!taken.ok() && taken.code() == Code::not_found) {
+    taken = signin_ceremonies_.take(request.finish.ceremony, gateway.uid, gateway.pid);
+  }
   if (!taken.ok()) return taken.error();
   if (!taken->session_bound) {
     return complete(web_peer(gateway, taken->web_user), *taken, request.finish, own);

@@ -33,6 +33,11 @@ Service::Service(const Config& config, store::AdminStore& store,
           CeremonyTable::Limits{config.token_timeout + config.pin_timeout + config.token_timeout}),
       web_ceremonies_(CeremonyTable::Limits{
           config.token_timeout + config.pin_timeout + config.token_timeout, 4, 1024}),
+      // Anyone may begin a sign-in for any user: no limit per user, and the oldest gives way.
+      // Replacing one that is still being answered takes more begins within its lifetime than
+      // touchpass-web's rate limit lets one address send.
+      signin_ceremonies_(CeremonyTable::Limits{
+          config.token_timeout + config.pin_timeout + config.token_timeout, 0, 1024, true}),
       web_sessions_(WebSessions::Limits{}, clock),
       phone_setups_(PhoneSetups::Limits{}, clock) {}
 

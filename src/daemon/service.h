@@ -86,13 +86,12 @@ class Service {
   Result<Outcome> complete_signin(const Peer& web, const PendingCeremony& ceremony,
                                   const ipc::Finish& finish);
   // The ceremonies of web users and of everyone else are held apart, so that neither can crowd
-  // out the other.
+  // out the other; web sign-ins, which anyone may begin, are held apart from both.
   CeremonyTable& ceremonies_for(const Peer& peer);
 
-  // `invitation_hash`: through the web with an invitation, its code's hash (the enrollment
-  // consumes it; the ceremony is bound to no session).
-  // `invitation_hash`: enrolled with that invitation; `first_key`: with the account password.
-  // Either way through the web, opening a session at the finish.
+  // `invitation_hash`: enrolled with that invitation (the enrollment consumes it; the ceremony is
+  // bound to no session); `first_key`: with the account password. Either way through the web,
+  // opening a session at the finish.
   Result<Outcome> enroll_begin(const Peer& peer, const Target& target, const ipc::Request& request,
                                const Bytes& invitation_hash = {}, bool first_key = false);
   Result<Outcome> tokens(const Target& target);
@@ -184,6 +183,7 @@ class Service {
   VerifyHandler verify_;
   CeremonyTable ceremonies_;
   CeremonyTable web_ceremonies_;
+  CeremonyTable signin_ceremonies_;
   WebSessions web_sessions_;
   PhoneSetups phone_setups_;
 };

@@ -108,6 +108,19 @@ TEST_F(GatewayTest, RevokingAKeyEndsEveryWebSessionOfItsUser) {
   EXPECT_TRUE(handle(gateway(), request(ipc::Op::tokens), *bob).ok());
 }
 
+TEST_F(GatewayTest, SignInsBegunByStrangersBlockNeitherTheUsersSignInNorTheirSession) {
+  auto session = sign_in("alice");
+  ASSERT_TRUE(session.ok()) << session.error().message;
+  // Anyone may begin sign-ins for alice, more than the sign-in table holds.
+  for (int i = 0; i < 1100; ++i) {
+    ASSERT_TRUE(handle(gateway(), signin_begin("alice")).ok()) << i;
+  }
+  ipc::Request issue = request(ipc::Op::issue_begin, "mail");
+  EXPECT_TRUE(handle(gateway(), issue, *session).ok());
+  auto again = sign_in("alice");
+  EXPECT_TRUE(again.ok()) << again.error().message;
+}
+
 TEST_F(GatewayTest, WithoutASessionOrAsAnotherUserTheGatewayGetsNothing) {
   EXPECT_EQ(handle(gateway(), request(ipc::Op::list)).code(), Code::not_found);
   EXPECT_EQ(handle(gateway(), request(ipc::Op::list), SecretBytes::copy_of(Bytes(32, 7))).code(),
