@@ -5,6 +5,7 @@
 #include <array>
 
 #include "core/bytes.h"
+#include "ipc/frame.h"
 #include "web/session_cookie.h"
 
 namespace touchpass::web {
@@ -13,12 +14,14 @@ namespace {
 
 using ipc::Op;
 
-// The secret parts a web client may send: S (32 bytes for FIDO2) with room to spare.
-constexpr std::size_t kMaxSecretBytes = 256;
+// The secret parts a web client may send: S (32 bytes for FIDO2) with room to spare, within a
+// frame's secret part after the session slot a finish carries in front of it.
+constexpr std::size_t kMaxSecretBytes = ipc::kMaxSecretSize - kSessionTokenBytes;
 // An invitation code as a person may type it (with spaces and dashes).
 constexpr std::size_t kMaxInvitationChars = 64;
-// An account password (first_key_pam_service).
-constexpr std::size_t kMaxAccountPasswordChars = 1024;
+// An account password (first_key_pam_service): as much as a frame's secret part holds.
+constexpr std::size_t kMaxAccountPasswordChars = ipc::kMaxSecretSize;
+static_assert(kMaxInvitationChars <= ipc::kMaxSecretSize);
 
 constexpr std::array kRelayed = {
     Op::signin_begin, Op::enroll_begin, Op::issue_begin, Op::show_begin, Op::finish,
@@ -73,7 +76,9 @@ Result<RelayedRequest> relayed_request(ipc::Op op, nlohmann::json& body, const s
     wipe(**secret_text);
     if (!decoded || decoded->size() > kMaxSecretBytes) {
       if (decoded) OPENSSL_cleanse(decoded->data(), decoded->size());
-      return Error{Code::protocol_error, "\"secret\" must be base64url without padding."};
+      return Error{Code::protocol_error,
+                   "\"secret\" must be base64url without padding, of at most " +
+                       std::to_string(kMaxSecretBytes) + " bytes."};
     }
     own = SecretBytes::copy_of(*decoded);
     OPENSSL_cleanse(decoded->data(), decoded->size());

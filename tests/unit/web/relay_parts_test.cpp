@@ -1,8 +1,11 @@
 // The relay's pure parts: which ops a web user may send, how an API body becomes the local
 // protocol's request and secret part, the session cookie, and the CSRF token.
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 
 #include "core/bytes.h"
+#include "core/fd.h"
+#include "ipc/frame.h"
 #include "web/csrf.h"
 #include "web/relayed_request.h"
 #include "web/session_cookie.h"
@@ -11,6 +14,14 @@ namespace touchpass::web {
 namespace {
 
 using Json = nlohmann::json;
+
+// Whether the relayed request can be written as a frame to touchpassd.
+bool fits_in_a_frame(const RelayedRequest& r) {
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0) return false;
+  const UniqueFd writer(fds[0]), reader(fds[1]);
+  return ipc::write_frame(writer.get(), r.request.to_json(), r.secret.bytes()).ok();
+}
 
 SecretBytes session_of(std::uint8_t fill) {
   SecretBytes s(kSessionTokenBytes);
@@ -107,6 +118,35 @@ TEST(RelayedRequest, MalformedFieldsAreProtocolErrors) {
   Json long_code = {{"v", 1}, {"invitation", std::string(65, 'a')}};
   EXPECT_EQ(relayed_request(ipc::Op::enroll_begin, long_code, "192.0.2.7", std::nullopt).code(),
             Code::protocol_error);
+}
+
+TEST(RelayedRequest, EverySecretItAcceptsFitsInAFrameAndLargerOnesAreProtocolErrors) {
+  // A finish's S goes behind the 32-byte session slot; an account password is the secret part.
+  const std::size_t largest_s = ipc::kMaxSecretSize - kSessionTokenBytes;
+  for (std::size_t size : {largest_s, largest_s + 1}) {
+    Json finish = {{"v", 1},
+                   {"ceremony", to_base64url(Bytes(16, 1))},
+                   {"credential", to_base64url(Bytes(16, 2))},
+                   {"secret", to_base64url(Bytes(size, 0x5a))}};
+    auto r = relayed_request(ipc::Op::finish, finish, "192.0.2.7", session_of(3));
+    if (size > largest_s) {
+      EXPECT_EQ(r.code(), Code::protocol_error) << size;
+      continue;
+    }
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r->secret.size(), ipc::kMaxSecretSize);
+    EXPECT_TRUE(fits_in_a_frame(*r)) << size;
+  }
+  for (std::size_t size : {ipc::kMaxSecretSize, ipc::kMaxSecretSize + 1}) {
+    Json first = {{"v", 1}, {"password", std::string(size, 'p')}};
+    auto r = relayed_request(ipc::Op::enroll_begin, first, "192.0.2.7", std::nullopt);
+    if (size > ipc::kMaxSecretSize) {
+      EXPECT_EQ(r.code(), Code::protocol_error) << size;
+      continue;
+    }
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_TRUE(fits_in_a_frame(*r)) << size;
+  }
 }
 
 TEST(SessionCookie, IsHostOnlySecureHttpOnlyStrictAndRoundTrips) {
