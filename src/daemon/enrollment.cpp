@@ -10,6 +10,7 @@
 #include "core/rolling_challenge.h"
 #include "daemon/service.h"
 #include "daemon/service_support.h"
+#include "ipc/ceremony.h"
 
 namespace touchpass::daemon {
 
@@ -26,6 +27,16 @@ std::string device_text(const std::string& reported, const std::string& fallback
   return utf8_prefix(reported, kMaxLabelBytes);
 }
 
+// A user's issue, show and sign-in offer every one of their keys, and an offer lists at most
+// ipc::kMaxOfferedCredentials: one key more would lock the user out.
+Status room_for_another_key(const std::string& user, std::size_t enrolled) {
+  if (enrolled < ipc::kMaxOfferedCredentials) return Status::success();
+  return Error{Code::invalid_argument,
+               "\"" + user + "\" has " + std::to_string(enrolled) +
+                   " security keys enrolled, the most touchpass offers at once; revoke one "
+                   "(touchpass revoke --token LABEL) before enrolling another."};
+}
+
 }  // namespace
 
 Result<Outcome> Service::enroll_begin(const Peer& peer, const Target& target,
@@ -36,6 +47,11 @@ Result<Outcome> Service::enroll_begin(const Peer& peer, const Target& target,
   };
   if (!request.label.empty()) {
     if (Status s = validate_label(request.label); !s.ok()) return fail(s.error());
+  }
+  auto enrolled = store_.list_tokens(target.user, false);
+  if (!enrolled.ok()) return fail(enrolled.error());
+  if (Status s = room_for_another_key(target.user, enrolled->size()); !s.ok()) {
+    return fail(s.error());
   }
   PendingCeremony ceremony;
   ceremony.kind = PendingCeremony::Kind::enroll;
@@ -173,6 +189,9 @@ Result<Outcome> Service::complete_enroll(const Peer& peer, const PendingCeremony
     return std::any_of(existing->begin(), existing->end(),
                        [&](const store::TokenRecord& t) { return t.label == l; });
   };
+  if (Status s = room_for_another_key(ceremony.user, existing->size()); !s.ok()) {
+    return fail(s.error());
+  }
   if (e.first_key && !existing->empty()) {
     return fail(Error{
         Code::permission_denied,

@@ -138,6 +138,52 @@ TEST_F(ServiceTest, IssueWithoutAnEnrolledKeySaysToEnrollFirst) {
   EXPECT_NE(answer.error().message.find("enroll"), std::string::npos);
 }
 
+TEST_F(ServiceTest, AUserHasAtMostAsManyKeysAsAnOfferCanList) {
+  enroll_for("alice");  // the virtual token, then stand-ins up to the limit
+  const auto add_stand_in = [&](int n) {
+    store::TokenRecord t;
+    t.user = "alice";
+    t.label = "spare " + std::to_string(n);
+    t.kind = TokenKind::fido2;
+    t.credential = Bytes(32, static_cast<std::uint8_t>(n));
+    t.rp_id = config_.rp_id;
+    t.algorithm = -7;
+    t.public_key = Bytes(64, 0x04);
+    t.uv = "pin";
+    t.attestation_format = "none";
+    t.created = kStart;
+    store::AuditEvent e;
+    e.time = kStart;
+    e.action = "enroll";
+    e.user = "alice";
+    e.result = "ok";
+    ASSERT_TRUE(store_->add_token(t, e).ok());
+  };
+  for (int n = 1; n < static_cast<int>(ipc::kMaxOfferedCredentials); ++n) add_stand_in(n);
+  ipc::Request enroll = request(ipc::Op::enroll_begin);
+  enroll.user = "alice";
+  const auto refused = handle(root_peer(), enroll);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.code(), Code::invalid_argument);
+  EXPECT_NE(refused.error().message.find("revoke one"), std::string::npos);
+  // With the most keys, the user can still issue: the offer lists them all.
+  EXPECT_EQ(issue_for("alice", "mail").size(), 24u);
+
+  // A ceremony begun with room left is refused at the finish if the room was taken meanwhile.
+  ipc::Request revoke = request(ipc::Op::revoke);
+  revoke.user = "alice";
+  revoke.token = "spare 1";
+  ASSERT_TRUE(handle(root_peer(), revoke).ok());
+  const auto late = enroll_ceremony(root_peer(), enroll, [&](client::KeyAnswer&) {
+    add_stand_in(static_cast<int>(ipc::kMaxOfferedCredentials));
+  });
+  ASSERT_FALSE(late.ok());
+  EXPECT_EQ(late.code(), Code::invalid_argument) << late.error().message;
+  const auto tokens = store_->list_tokens("alice", false);
+  ASSERT_TRUE(tokens.ok());
+  EXPECT_EQ(tokens->size(), ipc::kMaxOfferedCredentials);
+}
+
 // What a hostile client may send as `finish`: each is refused with a clear error, and nothing is
 // stored (the grant does not exist afterwards, and the audit log says why).
 class HostileFinishTest : public ServiceTest {
