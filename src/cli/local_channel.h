@@ -1,5 +1,6 @@
 // The local DaemonChannel: touchpassd's Unix socket (PROTOCOL.md), connected on first use and
-// kept for the command's later requests (a ceremony's begin and finish share it).
+// kept for the command's later requests (a ceremony's begin and finish share it, unless the
+// daemon has closed it meanwhile: then the next request connects again).
 #pragma once
 
 #include <string>
@@ -21,7 +22,8 @@ class LocalChannel final : public DaemonChannel {
   // "touchpassd is not running (cannot connect to PATH)."
   Status connect() override;
 
-  // connect(), then exchange() (client.h) on the connection.
+  // connect() — again if touchpassd has closed the connection since the last request (idle too
+  // long) — then exchange() (client.h) on the connection.
   Result<Answer> call(const ipc::Request& request,
                       std::span<const std::uint8_t> secret = {}) override;
 
