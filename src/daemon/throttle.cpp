@@ -74,8 +74,11 @@ Throttle::Entry& Throttle::touch(Table& table, const std::string& key) {
     if (&table == &sources_ && found->second.first.locked_until != 0) {
       changes_[*victim] = store::Throttle{*victim, 0, 0, 0};
     }
+    // Attempts waiting for the forgotten source's reservations find none now: wake them.
+    const bool had_reservations = found->second.first.in_flight > 0;
     table.map.erase(found);
     table.order.erase(victim);
+    if (had_reservations && waiting_ > 0) settled_.notify_all();
   }
   table.order.push_back(key);
   auto& slot = table.map[key];
@@ -133,13 +136,13 @@ void Throttle::release(Attempt& attempt) {
   if (shared_ != nullptr && !attempt.local_) return release_shared(attempt);
   std::lock_guard lock(mu_);
   attempt.settled_ = true;
+  if (waiting_ > 0) settled_.notify_all();
   const auto it = sources_.map.find(attempt.source_);
   if (it == sources_.map.end()) return;  // forgotten meanwhile
   Entry& e = it->second.first;
   if (e.in_flight > 0) --e.in_flight;
   // An entry without failures stays (it is forgotten first when room is needed), so that a
   // busy source does not cost an insertion and a removal per verification.
-  if (waiting_ > 0) settled_.notify_all();
 }
 
 Throttle::Verdict Throttle::settle(Attempt& attempt, bool accepted, store::UnixTime now) {

@@ -92,6 +92,11 @@ class Throttle {
 
   // Checks and reserves, as one step (waiting while the source's reservations are full).
   Attempt admit(const std::string& source, const std::string& user, store::UnixTime now);
+  // How many admit() calls are waiting for a source's reservations right now.
+  int waiting_admissions() const {
+    std::lock_guard lock(mu_);
+    return waiting_;
+  }
 
   struct Verdict {
     std::chrono::milliseconds delay{0};  // how long to wait before answering a refusal
@@ -163,7 +168,7 @@ class Throttle {
 
   ThrottlePolicy policy_;
   store::VerificationStore* shared_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable settled_;  // an attempt of a source at its limit has settled
   int waiting_ = 0;                  // attempts waiting for that
   Table sources_;

@@ -86,6 +86,29 @@ TEST(ThrottleTest, ConcurrentGuessesNeverExceedTheLimit) {
   EXPECT_EQ(evaluated.load(), 10);
 }
 
+TEST(ThrottleTest, AnAttemptWaitingForAForgottenSourceIsAdmitted) {
+  ThrottlePolicy p = policy(2);
+  p.max_entries = 1;
+  Throttle t(p, {}, kNow);
+  auto a1 = t.admit("192.0.2.7", "alice", kNow);
+  auto a2 = t.admit("192.0.2.7", "alice", kNow);
+  ASSERT_TRUE(a1.admitted() && a2.admitted());
+  // A third attempt from the source waits: its two reservations are taken.
+  std::atomic<bool> admitted{false};
+  std::thread waiter([&] {
+    auto a3 = t.admit("192.0.2.7", "alice", kNow);
+    admitted = a3.admitted();
+  });
+  while (t.waiting_admissions() == 0) std::this_thread::yield();
+  // Another source needs the only entry: the busy one is forgotten, reservations and all.
+  auto other = t.admit("198.51.100.1", "bob", kNow);
+  ASSERT_TRUE(other.admitted());
+  t.settle(a1, true, kNow);
+  t.settle(a2, true, kNow);
+  waiter.join();  // hangs if the waiter is never woken
+  EXPECT_TRUE(admitted);
+}
+
 TEST(ThrottleTest, ManyConcurrentRightPasswordsFromOneSourceAreAllAdmitted) {
   Throttle t(policy(10), {}, kNow);
   std::atomic<int> admitted{0};
