@@ -184,7 +184,11 @@ Result<SecretBytes> YubiKeyToken::challenge_response_locked(
   }
 
   // Read the remaining chunks (0x40 | 1, 2, …) until the sequence wraps to 0.
-  std::vector<std::uint8_t> response(report.begin(), report.begin() + kChunkBytes);
+  // Room for every chunk from the start: a growing vector would leave pieces of the response
+  // (the secret) in the buffers it frees.
+  std::vector<std::uint8_t> response;
+  response.reserve(kChunkBytes * (kMaxResponseChunks + 1));
+  response.insert(response.end(), report.begin(), report.begin() + kChunkBytes);
   std::size_t expected_seq = 1;
   bool complete = false;
   for (std::size_t reads = 0; reads < kMaxResponseChunks && !complete; ++reads) {

@@ -1,5 +1,7 @@
 #include "core/bytes.h"
 
+#include <openssl/crypto.h>
+
 namespace touchpass {
 
 std::string to_hex(std::span<const std::uint8_t> bytes) {
@@ -70,9 +72,14 @@ std::optional<Bytes> from_base64url(std::string_view text) {
   out.reserve(text.size() * 3 / 4);
   std::uint32_t acc = 0;
   int bits = 0;
+  // A refused text may still be a secret (S, a link's token): what was decoded is wiped.
+  const auto refuse = [&out]() -> std::optional<Bytes> {
+    OPENSSL_cleanse(out.data(), out.size());
+    return std::nullopt;
+  };
   for (char c : text) {
     const int v = base64url_value(c);
-    if (v < 0) return std::nullopt;
+    if (v < 0) return refuse();
     acc = (acc << 6) | static_cast<std::uint32_t>(v);
     bits += 6;
     if (bits >= 8) {
@@ -80,7 +87,7 @@ std::optional<Bytes> from_base64url(std::string_view text) {
       out.push_back(static_cast<std::uint8_t>(acc >> bits));
     }
   }
-  if ((acc & ((1u << bits) - 1)) != 0) return std::nullopt;  // non-canonical trailing bits
+  if ((acc & ((1u << bits) - 1)) != 0) return refuse();  // non-canonical trailing bits
   return out;
 }
 

@@ -2,6 +2,7 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdarg>
 #include <cstdio>
@@ -31,6 +32,25 @@ namespace {
 
 // Brute-force and rate-limit sources group IPv6 addresses per /64, as touchpassd does.
 constexpr int kIpv6Prefix = 64;
+
+// Appends `data` to a request body, which may hold secrets (S, invitation codes, passwords):
+// when the body must grow, its bytes move to a larger buffer and the old one is wiped, so that
+// no freed buffer keeps a piece of them.
+void append_wiping(std::string& body, std::string_view data) {
+  if (body.size() + data.size() > body.capacity()) {
+    std::string grown;
+    grown.reserve(std::max(2 * body.capacity(), body.size() + data.size()));
+    grown.append(body);
+    OPENSSL_cleanse(body.data(), body.size());
+    body.swap(grown);
+  }
+  body.append(data);
+}
+
+void wipe_body(std::optional<std::string>& body) {
+  if (body) OPENSSL_cleanse(body->data(), body->size());
+  body.reset();
+}
 
 std::string_view header(MHD_Connection* connection, const char* name) {
   const char* value = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, name);
@@ -198,10 +218,10 @@ MHD_Result Server::on_request(void* self, MHD_Connection* connection, const char
     const std::size_t kept = state.body ? state.body->size() : 0;
     if (state.too_large || kept + *upload_data_size > server.config_.max_body_bytes) {
       state.too_large = true;  // keep reading (and dropping) it, to answer at its end
-      state.body.reset();
+      wipe_body(state.body);
     } else {
       if (!state.body) state.body.emplace();
-      state.body->append(upload_data, *upload_data_size);
+      append_wiping(*state.body, std::string_view(upload_data, *upload_data_size));
     }
     *upload_data_size = 0;
     return MHD_YES;
@@ -294,9 +314,7 @@ void* Server::on_uri(void*, const char* uri, MHD_Connection*) {
 
 void Server::on_completed(void*, MHD_Connection*, void** request, MHD_RequestTerminationCode) {
   auto* state = static_cast<Request*>(*request);
-  if (state != nullptr && state->body) {
-    OPENSSL_cleanse(state->body->data(), state->body->size());  // S, invitation codes
-  }
+  if (state != nullptr) wipe_body(state->body);  // S, invitation codes
   delete state;
   *request = nullptr;
 }
