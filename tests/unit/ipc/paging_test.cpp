@@ -52,6 +52,19 @@ TEST(PagingTest, ALargeAnswerComesBackWholeAndInOrder) {
   EXPECT_GT(count, 30u);
 }
 
+TEST(PagingTest, TwoLongListsComeBackWholeInFullMessages) {
+  Json answer = big_answer(4000);
+  Json grants = Json::array();
+  for (int i = 0; i < 3000; ++i) grants.push_back({{"name", "g" + std::to_string(i)}});
+  answer["grants"] = grants;
+  std::size_t count = 0;
+  const std::size_t limit = 16 * 1024;
+  EXPECT_EQ(round_trip(answer, limit, &count), answer);
+  // Each piece is filled close to the limit: hardly more messages than the size needs.
+  const std::size_t whole = ok_message(answer).size();
+  EXPECT_LE(count, whole / (limit - 512) + 2) << whole;
+}
+
 TEST(PagingTest, WhatCannotBeSplitIsAnErrorNotATruncation) {
   Json huge = Json::object();
   huge["entries"] = Json::array({std::string(kMaxJsonSize, 'x'), "y"});
