@@ -60,6 +60,14 @@ store::AuditEvent Service::audit(const Peer& peer, std::string action, const std
 
 Error Service::audited_failure(const Peer& peer, const std::string& action, const std::string& user,
                                const std::string& object, Error error) {
+  const store::UnixTime now = clock_();
+  if (!audit_budget_.take(static_cast<std::int64_t>(peer.uid), peer.user, now)) {
+    // Failing in a loop: counted and written in batches, not a durable write each.
+    refusals_.refused({static_cast<std::int64_t>(peer.uid), peer.user}, action, user, object,
+                      peer.via_web ? "touchpass-web" : "uid " + std::to_string(peer.uid),
+                      error.message, now);
+    return error;
+  }
   store::AuditEvent e = audit(peer, action, user, object);
   e.result = std::string(code_name(error.code));
   e.detail = error.message;

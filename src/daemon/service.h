@@ -25,6 +25,7 @@
 #include "core/password.h"
 #include "core/secret.h"
 #include "core/verifier.h"
+#include "daemon/audit_budget.h"
 #include "daemon/ceremonies.h"
 #include "daemon/config.h"
 #include "daemon/peer.h"
@@ -168,7 +169,8 @@ class Service {
 
   store::AuditEvent audit(const Peer& peer, std::string action, const std::string& user,
                           std::string object) const;
-  // Audits a failed request and passes its error on.
+  // Audits a failed request and passes its error on: an entry of its own within the actor's
+  // AuditBudget, counted in the RefusalLog's batches past it.
   Error audited_failure(const Peer& peer, const std::string& action, const std::string& user,
                         const std::string& object, Error error);
 
@@ -184,6 +186,7 @@ class Service {
   CeremonyTable ceremonies_;
   CeremonyTable web_ceremonies_;
   CeremonyTable signin_ceremonies_;
+  AuditBudget audit_budget_;  // failures itemized in the audit log, per actor
   WebSessions web_sessions_;
   PhoneSetups phone_setups_;
 };

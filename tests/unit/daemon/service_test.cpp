@@ -184,6 +184,30 @@ TEST_F(ServiceTest, AUserHasAtMostAsManyKeysAsAnOfferCanList) {
   EXPECT_EQ(tokens->size(), ipc::kMaxOfferedCredentials);
 }
 
+TEST_F(ServiceTest, AUserFailingInALoopGetsItsFailuresCountedNotWrittenOneByOne) {
+  const Peer mallory = user_peer("mallory", 4242);
+  ipc::Request issue = request(ipc::Op::issue_begin, "mail");
+  for (int i = 0; i < 200; ++i) {
+    EXPECT_EQ(handle(mallory, issue).code(), Code::not_found) << i;  // no key enrolled
+  }
+  recorder_->flush();
+  const auto entries = store_->list_audit("mallory", 0);
+  ASSERT_TRUE(entries.ok());
+  std::size_t itemized = 0;
+  std::string summary;
+  for (const auto& e : *entries) {
+    if (e.event.action != "issue") continue;
+    if (e.event.result == "not_found") {
+      ++itemized;
+    } else {
+      summary = e.event.result + ": " + e.event.detail;
+    }
+  }
+  EXPECT_EQ(itemized, 30u);  // AuditBudget's default
+  EXPECT_LT(entries->size(), 40u);
+  EXPECT_NE(summary.find("170"), std::string::npos) << summary;  // the rest, counted
+}
+
 // What a hostile client may send as `finish`: each is refused with a clear error, and nothing is
 // stored (the grant does not exist afterwards, and the audit log says why).
 class HostileFinishTest : public ServiceTest {
