@@ -48,10 +48,10 @@ Status write_file(const std::filesystem::path& path, const std::string& text, bo
 
 }  // namespace
 
-Result<std::optional<store::AuditHead>> AuditAnchor::load() const {
+Result<std::optional<AnchoredHeads>> AuditAnchor::load() const {
   UniqueFd fd(::open(path_.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (!fd.valid()) {
-    if (errno == ENOENT) return std::optional<store::AuditHead>();
+    if (errno == ENOENT) return std::optional<AnchoredHeads>();
     return io_error(path_, "cannot be opened");
   }
   std::string text;
@@ -70,7 +70,8 @@ Result<std::optional<store::AuditHead>> AuditAnchor::load() const {
                                        "current head."};
   std::istringstream in(text);
   std::string magic, k1, k2, k3, hash;
-  store::AuditHead head;
+  AnchoredHeads heads;
+  store::AuditHead& head = heads.synced;
   if (!std::getline(in, magic) || magic != kMagic || !(in >> k1 >> head.keyed_from) ||
       k1 != "keyed_from" || !(in >> k2 >> head.seq) || k2 != "seq" || !(in >> k3 >> hash) ||
       k3 != "hash" || head.seq < 0 || head.keyed_from < 0) {
@@ -83,7 +84,20 @@ Result<std::optional<store::AuditHead>> AuditAnchor::load() const {
   } else if (hash != "-") {
     return bad;
   }
-  return std::optional<store::AuditHead>(std::move(head));
+  std::string k4, k5, later_hash;
+  if (in >> k4) {
+    store::AuditHead later;
+    later.keyed_from = head.keyed_from;
+    if (k4 != "unsynced_seq" || !(in >> later.seq) || !(in >> k5 >> later_hash) ||
+        k5 != "unsynced_hash" || later.seq <= head.seq) {
+      return bad;
+    }
+    auto bytes = from_hex(later_hash);
+    if (!bytes || bytes->size() != 32) return bad;
+    later.hash = std::move(*bytes);
+    heads.unsynced = std::move(later);
+  }
+  return std::optional<AnchoredHeads>(std::move(heads));
 }
 
 Status AuditAnchor::record(const store::AuditHead& head, bool durable) const {
@@ -93,9 +107,17 @@ Status AuditAnchor::record(const store::AuditHead& head, bool durable) const {
       {{"TOUCHPASS_AUDIT_SEQ", seq},
        {"TOUCHPASS_AUDIT_HEAD", hash},
        {"TOUCHPASS_AUDIT_KEYED_FROM", std::to_string(head.keyed_from)}});
+  std::lock_guard lock(mu_);
+  if (durable || !synced_ || synced_->seq >= head.seq || synced_->keyed_from != head.keyed_from) {
+    synced_ = head;
+  }
+  const store::AuditHead& synced = *synced_;
   std::ostringstream text;
-  text << kMagic << "\nkeyed_from " << head.keyed_from << "\nseq " << seq << "\nhash " << hash
-       << "\n";
+  text << kMagic << "\nkeyed_from " << synced.keyed_from << "\nseq " << synced.seq << "\nhash "
+       << (synced.seq > 0 ? to_hex(synced.hash) : "-") << "\n";
+  if (head.seq > synced.seq) {
+    text << "unsynced_seq " << seq << "\nunsynced_hash " << hash << "\n";
+  }
   return write_file(path_, text.str(), durable);
 }
 
@@ -103,15 +125,27 @@ Status protect_store(store::AdminStore& store, std::shared_ptr<const store::Stor
                      const AuditAnchor& anchor, store::UnixTime now) {
   auto anchored = anchor.load();
   if (!anchored.ok()) return anchored.error();
-  const bool anchored_keyed = anchored->has_value() && (*anchored)->keyed_from > 0;
+  const bool anchored_keyed = anchored->has_value() && (*anchored)->synced.keyed_from > 0;
   if (Status s = store.use_keys(std::move(keys), now, !anchored_keyed); !s.ok()) return s;
   if (anchored->has_value()) {
-    if (Status s = store.check_audit_anchor(**anchored); !s.ok()) {
+    const AnchoredHeads& heads = **anchored;
+    if (Status s = store.check_audit_anchor(heads.synced); !s.ok()) {
       return Error{s.code(), std::string(s.message()) +
                                  " Restore the store from a backup. If you "
                                  "restored an older backup on purpose, "
                                  "move " +
                                  anchor.path().string() + " aside and start touchpassd again."};
+    }
+    if (heads.unsynced) {
+      if (Status s = store.check_audit_anchor(*heads.unsynced); !s.ok()) {
+        log_warning("the newest audit entries, written without waiting for the disk (entries " +
+                    std::to_string(heads.synced.seq + 1) + " to " +
+                    std::to_string(heads.unsynced->seq) +
+                    ": aggregated refusals and usage), are not in the store as anchored: a "
+                    "crash of this machine or of the database server loses those; if there "
+                    "was none, they were removed (" +
+                    std::string(s.message()) + ")");
+      }
     }
   }
   auto head = store.audit_head();
