@@ -18,6 +18,13 @@ namespace touchpass::cli::testing {
 
 using namespace std::chrono_literals;
 
+// A request that needs no key and no secret: `list`.
+inline ipc::Request list_request() {
+  ipc::Request r;
+  r.op = ipc::Op::list;
+  return r;
+}
+
 class RecordingConsole final : public Console {
  public:
   void out(std::string_view text) override { out_text += text; }

@@ -13,12 +13,6 @@ namespace {
 using namespace testing;
 using ipc::Json;
 
-ipc::Request list_request() {
-  ipc::Request r;
-  r.op = ipc::Op::list;
-  return r;
-}
-
 class ExchangeTest : public ::testing::Test {
  protected:
   // Sends `request` to a fake daemon on a socket pair that runs `script`, and returns the answer

@@ -15,12 +15,6 @@ namespace {
 using namespace testing;
 using ipc::Json;
 
-ipc::Request list_request() {
-  ipc::Request r;
-  r.op = ipc::Op::list;
-  return r;
-}
-
 class LocalChannelTest : public ::testing::Test {
  protected:
   CancelFlag cancel_;
