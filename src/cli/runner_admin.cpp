@@ -7,6 +7,34 @@
 
 namespace touchpass::cli {
 
+namespace {
+
+// What the answer of `log --verify` says about the hash chain: an empty sentence when it is
+// intact or was not checked (only administrators have it checked: it spans every user's
+// entries), the problem otherwise; protocol_error when the answer says neither.
+Result<std::string> chain_problem(const ipc::Json& result) {
+  const auto checked = result.find("chain_checked");
+  if (checked != result.end() && checked->is_boolean() && !checked->get<bool>()) {
+    return std::string();
+  }
+  const auto ok = result.find("chain_ok");
+  if (ok == result.end() || !ok->is_boolean()) {
+    return Error{Code::protocol_error, "touchpassd sent a malformed answer (no chain_ok)."};
+  }
+  if (ok->get<bool>()) return std::string();
+  const auto detail = result.find("chain_error");
+  return "The audit log's hash chain is broken. " + (detail != result.end() && detail->is_string()
+                                                         ? printable(detail->get<std::string>())
+                                                         : "An entry was changed or removed.");
+}
+
+bool chain_checked(const ipc::Json& result) {
+  const auto checked = result.find("chain_checked");
+  return checked == result.end() || !checked->is_boolean() || checked->get<bool>();
+}
+
+}  // namespace
+
 int Runner::log() {
   ipc::Request r = request(Op::log);
   r.limit = o_.limit;
@@ -15,28 +43,23 @@ int Runner::log() {
   if (int code = call(r, answer); code != 0) return code;
   if (int code = print_listing(answer.result, log_table(answer.result)); code != 0) return code;
   if (!o_.verify) return 0;
-  const auto chain_ok = answer.result.find("chain_ok");
-  if (chain_ok == answer.result.end() || !chain_ok->is_boolean()) {
-    return fail(Error{Code::protocol_error, "touchpassd sent a malformed answer (no chain_ok)."});
-  }
   // A broken chain and failed proofs are both told: the daemon checks the proofs either way.
-  std::string chain_problem;
-  if (!chain_ok->get<bool>()) {
-    const auto detail = answer.result.find("chain_error");
-    chain_problem = "The audit log's hash chain is broken. ";
-    chain_problem += detail != answer.result.end() && detail->is_string()
-                         ? printable(detail->get<std::string>())
-                         : "An entry was changed or removed.";
-  } else if (!o_.json) {
-    env_.console.err("The audit log's hash chain is intact.\n");
+  auto chain = chain_problem(answer.result);
+  if (!chain.ok()) return fail(chain.error());
+  std::string problem = std::move(*chain);
+  if (problem.empty() && !o_.json) {
+    env_.console.err(chain_checked(answer.result)
+                         ? "The audit log's hash chain is intact.\n"
+                         : "The audit log's hash chain is checked by administrators only (root "
+                           "and the admin group).\n");
   }
   // Every FIDO2 grant's and show's proof re-verified by the daemon with the enrolled key.
   const auto proofs = read_proof_summary(answer.result);
   if (!proofs.ok()) return fail(proofs.error());
   if (proofs->failed()) env_.console.err(proof_failure_lines(*proofs));
-  if (!chain_problem.empty()) {
-    if (proofs->failed()) chain_problem += " " + proof_failure_sentence(*proofs);
-    return fail(Error{Code::integrity, chain_problem}, ExitCode::general);
+  if (!problem.empty()) {
+    if (proofs->failed()) problem += " " + proof_failure_sentence(*proofs);
+    return fail(Error{Code::integrity, problem}, ExitCode::general);
   }
   if (proofs->failed()) {
     return fail(Error{Code::verification_failed, proof_failure_sentence(*proofs)},

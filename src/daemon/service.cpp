@@ -146,7 +146,7 @@ Result<Outcome> Service::handle(const Peer& peer, const ipc::Request& request,
     case ipc::Op::rename:
       return rename(peer, *target, request);
     case ipc::Op::log:
-      return log(*target, request);
+      return log(peer, *target, request);
     case ipc::Op::invite:
       return invite(peer, *target, request);
     default:

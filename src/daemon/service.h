@@ -109,7 +109,9 @@ class Service {
   Outcome services() const;
   Result<Outcome> revoke(const Peer& peer, const Target& target, const ipc::Request& request);
   Result<Outcome> rename(const Peer& peer, const Target& target, const ipc::Request& request);
-  Result<Outcome> log(const Target& target, const ipc::Request& request);
+  // `verify`: the hash chain (the whole log, under the store's write lock) for root and the
+  // admin group only; the proofs of the target's grants and shows for anyone.
+  Result<Outcome> log(const Peer& peer, const Target& target, const ipc::Request& request);
   // A one-time invitation for the target to enroll a first key through touchpass-web.
   Result<Outcome> invite(const Peer& peer, const Target& target, const ipc::Request& request);
   // Lifts locks of sources (admins only).

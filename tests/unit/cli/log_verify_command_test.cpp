@@ -121,6 +121,23 @@ TEST_F(LogVerifyCommandTest, SaysHowManyProofsVerify) {
       << console_.err_text;
 }
 
+TEST_F(LogVerifyCommandTest, ForAUserTheChainIsNotCheckedButTheProofsAre) {
+  Json answer = verified_log(true, 0);
+  answer.erase("chain_ok");
+  answer["chain_checked"] = false;
+  EXPECT_EQ(run_log_verify(answer), 0);
+  EXPECT_NE(console_.err_text.find("hash chain is checked by administrators only"),
+            std::string::npos)
+      << console_.err_text;
+  EXPECT_NE(console_.err_text.find("The proofs of 2 app password(s)"), std::string::npos)
+      << console_.err_text;
+  // A checked chain must say how it is.
+  answer["chain_checked"] = true;
+  console_.err_text.clear();
+  EXPECT_NE(run_log_verify(answer), 0);
+  EXPECT_NE(console_.err_text.find("no chain_ok"), std::string::npos) << console_.err_text;
+}
+
 TEST_F(LogVerifyCommandTest, RefusesAnAnswerWithoutTheShowsCounts) {
   Json answer = verified_log(true, 0);
   for (const char* key : {"shows_checked", "shows_failed", "show_errors", "shows_unchecked"}) {

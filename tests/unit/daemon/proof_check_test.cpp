@@ -136,6 +136,23 @@ class ProofCheckTest : public ServiceTest {
   }
 };
 
+TEST_F(ProofCheckTest, AUserHasTheirProofsCheckedButOnlyAnAdminTheWholeChain) {
+  enroll_for("alice");
+  issue_for("alice", "mail");
+  ipc::Request log = request(ipc::Op::log);
+  log.verify_chain = true;
+  const auto own = handle(user_peer("alice", 1001), log);
+  ASSERT_TRUE(own.ok()) << own.error().message;
+  EXPECT_FALSE(own->result.at("chain_checked").get<bool>());
+  EXPECT_FALSE(own->result.contains("chain_ok"));
+  EXPECT_EQ(own->result.at("proofs_checked"), 1);
+  log.user = "alice";
+  const auto admin = handle(root_peer(), log);
+  ASSERT_TRUE(admin.ok()) << admin.error().message;
+  EXPECT_TRUE(admin->result.at("chain_checked").get<bool>());
+  EXPECT_TRUE(admin->result.at("chain_ok").get<bool>());
+}
+
 TEST_F(ProofCheckTest, LogVerifyReverifiesEveryGrantsProofWithTheEnrolledKey) {
   enroll_for("alice");
   issue_for("alice", "mail");
