@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <system_error>
 
 #include "daemon/instance_lock.h"
 #include "daemon/log.h"
@@ -191,8 +192,19 @@ void Server::take(UniqueFd fd, Sessions& sessions) {
     }
     return;
   }
-  auto connection =
-      std::make_unique<Connection>(std::move(fd), std::move(*peer), service_, ids_, admission_);
+  const uid_t uid = peer->uid;
+  const bool privileged = peer->verifier;
+  std::unique_ptr<Connection> connection;
+  try {
+    connection =
+        std::make_unique<Connection>(std::move(fd), std::move(*peer), service_, ids_, admission_);
+  } catch (const std::system_error& e) {
+    // No thread for the session (the process's or the system's limit on threads): this
+    // connection is closed and its slot freed; the daemon and its other sessions go on.
+    admission_.release(uid, privileged);
+    log_warning(std::string("refused a connection: no thread for it (") + e.what() + ")");
+    return;
+  }
   std::lock_guard lock(sessions.mu);
   sessions.connections.push_back(std::move(connection));
 }
