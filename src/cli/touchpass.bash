@@ -17,6 +17,26 @@ _touchpass_unescape() {
   printf '%s' "$out"
 }
 
+# $1 written for the inside of the quote $2 (" or ') the user opened: every character the shell
+# reads specially there is escaped, so that a name (or a key's label, which may come from a
+# device's product string) is only ever a name — never a command substitution.
+_touchpass_inside_quote() {
+  local rest=$1 quote=$2 out="" c
+  while [[ -n $rest ]]; do
+    c=${rest:0:1}
+    rest=${rest:1}
+    if [[ $quote == "'" ]]; then
+      [[ $c == "'" ]] && c="'\\''"
+    else
+      case $c in
+        '"' | '$' | '`' | '\') c="\\$c" ;;
+      esac
+    fi
+    out+=$c
+  done
+  printf '%s' "$out"
+}
+
 # Completes $cur with the app password names (names) or key labels (tokens) that touchpassd
 # holds, asked through `touchpass __complete`, which never prompts and prints nothing when the
 # daemon cannot be reached or a server is used. Names may hold spaces or other characters
@@ -51,7 +71,10 @@ _touchpass_names() {
   for line in "${found[@]}"; do
     [[ $line == "$typed"* ]] || continue
     if [[ -n $quote ]]; then
-      COMPREPLY+=("$line")  # inside quotes, readline closes them
+      # History expansion would act on a "!" inside double quotes: such a name is completed
+      # without quotes only.
+      [[ $quote == '"' && $line == *!* ]] && continue
+      COMPREPLY+=("$(_touchpass_inside_quote "$line" "$quote")")  # readline closes the quote
     else
       COMPREPLY+=("$(printf '%q' "$line")")
     fi

@@ -46,7 +46,7 @@ trap 'rm -rf "$work"' EXIT
 cat >"$work/touchpass" <<'EOF_STUB'
 #!/bin/sh
 case "$*" in
-  *"__complete names") printf '%s\n' 'my mail' 'it'"'"'s "odd" $x' 'thunderbird' ;;
+  *"__complete names") printf '%s\n' 'my mail' 'it'"'"'s "odd" $x' 'thunderbird' 'Key `id` \ !' ;;
   *"__complete tokens") printf '%s\n' 'desk key' ;;
 esac
 EOF_STUB
@@ -71,15 +71,23 @@ complete_line show ""
 complete_line revoke my
 complete_line rename "it\'"
 complete_line show '"my'
+complete_line show '"it'
+complete_line show "'it"
+complete_line show "'Key"
+complete_line show '"Key'
 complete_line revoke --token ""
 complete_line rename "my\ mail" ""  # the new name: not an existing one
 EOF_RUN
 completed=$(WORK=$work bash "$work/run.bash" "$completion")
 cat >"$work/expected" <<'EOF_EXPECTED'
-my\ mail|it\'s\ \"odd\"\ \$x|thunderbird|
+my\ mail|it\'s\ \"odd\"\ \$x|thunderbird|Key\ \`id\`\ \\\ \!|
 my\ mail|
 it\'s\ \"odd\"\ \$x|
 my mail|
+it's \"odd\" \$x|
+it'\''s "odd" $x|
+Key `id` \ !|
+|
 desk\ key|
 --help|--pin-stdin|--user|-u|
 EOF_EXPECTED
