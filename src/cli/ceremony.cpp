@@ -60,12 +60,15 @@ class ConsoleInteraction final : public client::Interaction {
     stop_ = false;
     watcher_ = std::thread([this, token] {
       while (!stop_.load()) {
+        if (cancel_.raised()) {
+          // Repeated until the watch ends: a cancel that falls between two of the key's
+          // operations (a silent probe, a YubiKey's steps) is forgotten by the next one.
+          if (token != nullptr) token->cancel();
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+          continue;
+        }
         pollfd fd{cancel_.wake_fd(), POLLIN, 0};
         (void)::poll(&fd, fd.fd >= 0 ? 1 : 0, 100);
-        if (cancel_.raised()) {
-          if (token != nullptr) token->cancel();
-          return;
-        }
       }
     });
   }
