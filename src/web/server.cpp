@@ -103,13 +103,16 @@ Result<std::unique_ptr<Server>> Server::start(const Config& config, Listener lis
   // address would be one limit for everybody.
   const bool per_address =
       config.trusted_proxy.empty() && config.listen.kind == ListenAddress::Kind::tcp;
-  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+  // A thread for each connection (at most max_connections): a request relayed to touchpassd
+  // holds its connection's thread until the answer (daemon_timeout at most) — touchpassd
+  // answers a refused account password late on purpose — and every other connection goes on.
+  unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
+                   MHD_USE_ERROR_LOG;
   if (tls) flags |= MHD_USE_TLS;
   const int listen_fd = server->listener_.release_fd();
   std::vector<MHD_OptionItem> options = {
       {MHD_OPTION_EXTERNAL_LOGGER, reinterpret_cast<intptr_t>(&log_library), nullptr},
       {MHD_OPTION_LISTEN_SOCKET, listen_fd, nullptr},
-      {MHD_OPTION_THREAD_POOL_SIZE, kServerThreads, nullptr},
       {MHD_OPTION_CONNECTION_LIMIT, config.max_connections, nullptr},
       {MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_address ? config.max_connections_per_address : 0,
        nullptr},

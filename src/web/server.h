@@ -31,9 +31,6 @@ inline constexpr int kMaxHeaderFields = 64;
 inline constexpr std::uint64_t kDrainLimit = 1024 * 1024;
 // The memory a connection may use for its request line and headers (libmicrohttpd's pool).
 inline constexpr std::size_t kConnectionMemory = 32 * 1024;
-// Threads serving connections: a request relayed to touchpassd holds its thread until the
-// answer (daemon_timeout at most), and the others go on.
-inline constexpr int kServerThreads = 4;
 // How many client addresses the rate limiter remembers at most.
 inline constexpr std::size_t kRateLimitAddresses = 16384;
 
