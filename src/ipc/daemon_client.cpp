@@ -2,6 +2,7 @@
 
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 
 #include <cerrno>
@@ -104,7 +105,7 @@ Exchange::Wait Exchange::wait_for_message() {
 
 }  // namespace
 
-Result<UniqueFd> connect_to_daemon(const std::string& path) {
+Result<UniqueFd> connect_to_daemon(const std::string& path, std::chrono::milliseconds timeout) {
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
   if (path.empty() || path.size() >= sizeof address.sun_path) {
@@ -116,7 +117,27 @@ Result<UniqueFd> connect_to_daemon(const std::string& path) {
     return Error{Code::io_error,
                  std::string("Cannot create a socket: ") + std::strerror(errno) + "."};
   }
-  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
+  // A full queue of connections makes connect wait; on a Unix socket it waits at most the
+  // send timeout, which is reset afterwards (the exchange keeps its own deadlines).
+  const auto set_send_timeout = [&fd](std::chrono::milliseconds t) {
+    timeval tv{static_cast<time_t>(t.count() / 1000),
+               static_cast<suseconds_t>((t.count() % 1000) * 1000)};
+    return ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) == 0;
+  };
+  if (timeout.count() > 0 && !set_send_timeout(timeout)) {
+    return Error{Code::io_error,
+                 std::string("Cannot set up a socket: ") + std::strerror(errno) + "."};
+  }
+  int connected = -1;
+  do {
+    connected = ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address);
+  } while (connected != 0 && errno == EINTR);
+  if (connected != 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINPROGRESS) {
+      return Error{Code::busy, "touchpassd did not take the connection within " +
+                                   std::to_string((timeout.count() + 999) / 1000) +
+                                   " s (it is overloaded); try again later."};
+    }
     if (errno == EACCES || errno == EPERM) {
       return Error{Code::permission_denied,
                    "You may not use touchpassd (permission denied on " + path + ")."};
@@ -127,6 +148,7 @@ Result<UniqueFd> connect_to_daemon(const std::string& path) {
     return Error{Code::io_error,
                  "Cannot connect to touchpassd at " + path + ": " + std::strerror(errno) + "."};
   }
+  if (timeout.count() > 0) (void)set_send_timeout(std::chrono::milliseconds(0));
   return fd;
 }
 

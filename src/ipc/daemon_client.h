@@ -17,10 +17,13 @@
 
 namespace touchpass::ipc {
 
-// Connects to touchpassd's Unix stream socket at `path`. Errors: permission_denied when the
-// socket may not be used; io_error ("touchpassd is not running (cannot connect to PATH).") when
-// it is missing or refuses, or for any other failure.
-Result<UniqueFd> connect_to_daemon(const std::string& path);
+// Connects to touchpassd's Unix stream socket at `path`, waiting at most `timeout` while its
+// queue of connections is full. Errors: permission_denied when the socket may not be used;
+// io_error ("touchpassd is not running (cannot connect to PATH).") when it is missing or
+// refuses; busy when it did not take the connection within `timeout`; io_error for any other
+// failure.
+Result<UniqueFd> connect_to_daemon(const std::string& path,
+                                   std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
 // The daemon's final ok answer: its `result` (pieces of a large answer put together), and the
 // secret part (an app password for issue and show; a session token for a web sign-in).

@@ -1,7 +1,12 @@
 #include "cli/client.h"
 
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
+
+#include <filesystem>
+#include <vector>
 
 #include "cli/event_text.h"
 #include "cli/exit_code.h"
@@ -190,6 +195,30 @@ TEST(ConnectTest, MissingSocketSaysTheDaemonIsNotRunning) {
   ASSERT_FALSE(fd.ok());
   EXPECT_EQ(fd.error().message,
             "touchpassd is not running (cannot connect to /nonexistent/touchpassd.sock).");
+}
+
+TEST(ConnectTest, AFullQueueOfConnectionsIsBusyAfterTheTimeoutNotAHang) {
+  const std::string path =
+      (std::filesystem::temp_directory_path() / ("tp-full-" + std::to_string(::getpid()))).string();
+  ::unlink(path.c_str());
+  UniqueFd listener(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_un sun{};
+  sun.sun_family = AF_UNIX;
+  path.copy(sun.sun_path, sizeof sun.sun_path - 1);
+  ASSERT_EQ(::bind(listener.get(), reinterpret_cast<sockaddr*>(&sun), sizeof sun), 0);
+  ASSERT_EQ(::listen(listener.get(), 0), 0);  // never accepts
+  // Fill its queue: non-blocking connects until one would have to wait.
+  std::vector<UniqueFd> queued;
+  for (int i = 0; i < 64; ++i) {
+    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&sun), sizeof sun) != 0) break;
+    queued.push_back(std::move(fd));
+  }
+  auto fd = connect_to_daemon(path, 300ms);
+  ::unlink(path.c_str());
+  ASSERT_FALSE(fd.ok());
+  EXPECT_EQ(fd.code(), Code::busy) << fd.error().message;
+  EXPECT_NE(fd.error().message.find("did not take the connection"), std::string::npos);
 }
 
 }  // namespace
