@@ -81,7 +81,36 @@ Server::Server(const Config& config, Listener listener, StaticFiles files,
                        std::chrono::duration_cast<std::chrono::milliseconds>(config.daemon_timeout),
                        config.mail},
            std::move(csrf), [socket = config.daemon_socket] { return daemon_reachable(socket); }),
-      limiter_(config.rate_limit_per_minute, kRateLimitAddresses) {}
+      limiter_(config.rate_limit_per_minute, kRateLimitAddresses),
+      // Behind a trusted proxy (or on a Unix socket) every connection is the proxy's: a limit
+      // per network would be one limit for everybody.
+      connections_(config.trusted_proxy.empty() && config.listen.kind == ListenAddress::Kind::tcp
+                       ? static_cast<std::size_t>(config.max_connections_per_address)
+                       : 0) {}
+
+MHD_Result Server::on_accept(void* self, const sockaddr* address, socklen_t) {
+  const auto& server = *static_cast<const Server*>(self);
+  return server.connections_.room_for(NetworkConnections::network_of(peer_address(address)))
+             ? MHD_YES
+             : MHD_NO;
+}
+
+void Server::on_connection(void* self, MHD_Connection* connection, void** socket_context,
+                           MHD_ConnectionNotificationCode code) {
+  auto& server = *static_cast<Server*>(self);
+  if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+    const MHD_ConnectionInfo* info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    auto network = std::make_unique<std::string>(
+        NetworkConnections::network_of(peer_address(info ? info->client_addr : nullptr)));
+    server.connections_.opened(*network);
+    *socket_context = network.release();
+    return;
+  }
+  std::unique_ptr<std::string> network(static_cast<std::string*>(*socket_context));
+  *socket_context = nullptr;
+  if (network) server.connections_.closed(*network);
+}
 
 Server::~Server() = default;
 
@@ -99,10 +128,6 @@ Result<std::unique_ptr<Server>> Server::start(const Config& config, Listener lis
   std::unique_ptr<Server> server(new Server(config, std::move(listener), std::move(*files),
                                             std::move(*autoconfig), std::move(*csrf)));
 
-  // Behind a trusted proxy (or on a Unix socket) every connection is the proxy's: a limit per
-  // address would be one limit for everybody.
-  const bool per_address =
-      config.trusted_proxy.empty() && config.listen.kind == ListenAddress::Kind::tcp;
   // A thread for each connection (at most max_connections): a request relayed to touchpassd
   // holds its connection's thread until the answer (daemon_timeout at most) — touchpassd
   // answers a refused account password late on purpose — and every other connection goes on.
@@ -114,8 +139,8 @@ Result<std::unique_ptr<Server>> Server::start(const Config& config, Listener lis
       {MHD_OPTION_EXTERNAL_LOGGER, reinterpret_cast<intptr_t>(&log_library), nullptr},
       {MHD_OPTION_LISTEN_SOCKET, listen_fd, nullptr},
       {MHD_OPTION_CONNECTION_LIMIT, config.max_connections, nullptr},
-      {MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_address ? config.max_connections_per_address : 0,
-       nullptr},
+      {MHD_OPTION_NOTIFY_CONNECTION, reinterpret_cast<intptr_t>(&Server::on_connection),
+       server.get()},
       {MHD_OPTION_CONNECTION_TIMEOUT, static_cast<intptr_t>(config.request_timeout.count()),
        nullptr},
       {MHD_OPTION_CONNECTION_MEMORY_LIMIT, static_cast<intptr_t>(kConnectionMemory), nullptr},
@@ -131,9 +156,9 @@ Result<std::unique_ptr<Server>> Server::start(const Config& config, Listener lis
                        const_cast<char*>("NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2")});
   }
   options.push_back({MHD_OPTION_END, 0, nullptr});
-  server->daemon_.reset(MHD_start_daemon(flags, 0, nullptr, nullptr, &Server::on_request,
-                                         server.get(), MHD_OPTION_ARRAY, options.data(),
-                                         MHD_OPTION_END));
+  server->daemon_.reset(MHD_start_daemon(flags, 0, &Server::on_accept, server.get(),
+                                         &Server::on_request, server.get(), MHD_OPTION_ARRAY,
+                                         options.data(), MHD_OPTION_END));
   tls.reset();  // GnuTLS holds its own copy now: wipe ours
   if (!server->daemon_) {
     return Error{Code::internal,

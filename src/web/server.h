@@ -18,6 +18,7 @@
 #include "web/autoconfig_route.h"
 #include "web/config.h"
 #include "web/listener.h"
+#include "web/network_connections.h"
 #include "web/phone_setup_route.h"
 #include "web/rate_limiter.h"
 #include "web/static_files.h"
@@ -61,6 +62,11 @@ class Server {
   static MHD_Result on_request(void* self, MHD_Connection* connection, const char* url,
                                const char* method, const char* version, const char* upload_data,
                                std::size_t* upload_data_size, void** request);
+  // libmicrohttpd's accept policy: a client network at its connection limit gets no more.
+  static MHD_Result on_accept(void* self, const sockaddr* address, socklen_t length);
+  // Counts each connection against its network from its start to its close.
+  static void on_connection(void* self, MHD_Connection* connection, void** socket_context,
+                            MHD_ConnectionNotificationCode code);
   // The first callback of a request, with its URI as sent: creates its Request.
   static void* on_uri(void* self, const char* uri, MHD_Connection* connection);
   static void on_completed(void* self, MHD_Connection* connection, void** request,
@@ -86,6 +92,7 @@ class Server {
   PhoneSetupRoute phone_setup_;
   Api api_;
   mutable RateLimiter limiter_;
+  NetworkConnections connections_;  // per client network (not behind a proxy)
   std::unique_ptr<MHD_Daemon, StopDaemon> daemon_;
 };
 
