@@ -140,7 +140,13 @@ ApiAnswer Api::relay(const ApiRequest& request, ipc::Op op,
   } else if (!secret.empty() && result.is_object()) {
     result["secret"] = to_base64url(secret);  // a password, shown once
   }
-  if (op == ipc::Op::signout) out.headers.emplace_back("Set-Cookie", cleared_session_cookie());
+  // Signing out, and revoking a key, which ends every session of its user (this one too).
+  const bool signed_out = result.is_object() && result.contains("signed_out") &&
+                          result["signed_out"].is_number_integer() &&
+                          result["signed_out"].get<std::int64_t>() > 0;
+  if (op == ipc::Op::signout || (op == ipc::Op::revoke && signed_out)) {
+    out.headers.emplace_back("Set-Cookie", cleared_session_cookie());
+  }
   out.body = ipc::ok_message(std::move(result));
   return out;
 }

@@ -3,7 +3,8 @@
 // Chromium with a DevTools virtual key): keys touchpass cannot use and keys that refuse store
 // nothing and leave the invitation good; a sign-in offering a key enrolled elsewhere; scopes and
 // expiry chosen on the page; a revoke after touchpass-web restarted (new CSRF key); another key
-// and "revoke all" after a Cancel; a session touchpassd ended; a reload with an invitation in the
+// and "revoke all" after a Cancel; a removed key signing out everywhere; a session touchpassd
+// ended; a reload with an invitation in the
 // address. What the page did is checked with touchpassd itself (verify, and an API client of the
 // user's own signed in with the virtual token).
 #include <gtest/gtest.h>
@@ -261,6 +262,34 @@ TEST_F(PageFlows, AddsAnotherKeyAndRevokesAllAfterACancel) {
   EXPECT_EQ(stack_->verify("alice", laptop), "refused");
   EXPECT_EQ(stack_->verify("alice", phone), "refused");
   EXPECT_FALSE(shown("revoke-all-button"));
+  expect_no_page_errors();
+}
+
+// Removing a key (one that might have been stolen) ends every web session of its user, on
+// this page and elsewhere; a key the user still has signs in again.
+TEST_F(PageFlows, RemovingAKeySignsOutEverywhereAndAnotherKeySignsInAgain) {
+  ASSERT_NO_FATAL_FAILURE(add_key());
+  ASSERT_NO_FATAL_FAILURE(enroll_on_page());
+  type("add-key-label", "spare key");
+  click_enabled("add-key-button");
+  ASSERT_NO_FATAL_FAILURE(wait_for_status("The key was added."));
+  WebClient elsewhere = alice_elsewhere();
+  ASSERT_EQ(keys(elsewhere).size(), 3u);
+
+  click_enabled("revoke-key-spare%20key");
+  ASSERT_NO_FATAL_FAILURE(wait_until("document.getElementById('confirm-dialog').open"));
+  click("confirm-yes");
+  ASSERT_NO_FATAL_FAILURE(
+      wait_until("!document.getElementById('signin-view').hidden || "
+                 "!document.getElementById('alert').hidden"));
+  ASSERT_EQ(text("alert"), "");
+  EXPECT_NE(text("status").find("you were signed out everywhere"), std::string::npos)
+      << text("status");
+  EXPECT_FALSE(shown("signed-in-view"));
+  EXPECT_FALSE(stack_->call(elsewhere, "tokens").ok());  // that session ended too
+
+  ASSERT_NO_FATAL_FAILURE(sign_in("alice"));
+  ASSERT_NO_FATAL_FAILURE(wait_until("document.querySelectorAll('#tokens-body tr').length === 2"));
   expect_no_page_errors();
 }
 
