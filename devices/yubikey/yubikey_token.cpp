@@ -94,8 +94,9 @@ Result<KeyPtr> YubiKeyToken::open_key() {
 }
 
 Status YubiKeyToken::wait_for_touch(milliseconds) {
-  return Status(Code::capability_missing,
-                "A YubiKey's OTP application cannot be selected by touch; choose it by serial.");
+  return Status(
+      Code::capability_missing,
+      "A YubiKey's OTP application cannot be selected by touch; it is named by its serial.");
 }
 
 void YubiKeyToken::cancel() {

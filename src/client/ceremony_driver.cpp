@@ -301,6 +301,24 @@ Result<KeyAnswer> enroll_yubikey(const ipc::EnrollOffer& offer, Token& token,
   return answer;
 }
 
+// A YubiKey's OTP application cannot be chosen by touch (TokenBroker::acquire takes the first):
+// enrolling one is refused while several are plugged in, rather than programming a guess.
+Status only_one_yubikey(TokenBroker& broker) {
+  auto present = broker.present();
+  if (!present.ok()) return Status::success();  // acquire reports it
+  std::string serials;
+  int count = 0;
+  for (const auto& info : *present) {
+    if (info.transport != devices::Transport::yubikey_otp || !may_open(info)) continue;
+    serials += (count++ == 0 ? "" : ", ") + std::to_string(info.serial);
+  }
+  if (count <= 1) return Status::success();
+  return Status(Code::no_token,
+                "Several YubiKeys are plugged in (serials " + serials +
+                    "), and touchpass cannot tell by a touch which one to enroll. Leave only that "
+                    "one plugged in and try again.");
+}
+
 }  // namespace
 
 std::string client_data_json(std::span<const std::uint8_t> challenge, std::string_view origin,
@@ -340,6 +358,9 @@ Result<KeyAnswer> answer_offer(const ipc::CeremonyOffer& offer, TokenBroker& bro
 Result<KeyAnswer> answer_enroll(const ipc::EnrollOffer& offer, TokenBroker& broker, Interaction& io,
                                 const DriverSettings& settings) {
   const bool otp = offer.kind == TokenKind::yubikey;
+  if (otp) {
+    if (Status single = only_one_yubikey(broker); !single.ok()) return single.error();
+  }
   auto lease = broker.acquire(io, [otp](const devices::TokenInfo& info) {
     return may_open(info) && (info.transport == devices::Transport::yubikey_otp) == otp;
   });

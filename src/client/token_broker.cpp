@@ -76,6 +76,22 @@ std::vector<std::unique_ptr<devices::Token>> TokenBroker::open_all(
   return opened;
 }
 
+void TokenBroker::keep_one_known_by_serial(std::vector<std::unique_ptr<devices::Token>>& opened) {
+  const auto known = std::find_if(opened.begin(), opened.end(), [](const auto& token) {
+    return token->info().transport == devices::Transport::yubikey_otp;
+  });
+  if (known == opened.end()) return;
+  std::unique_ptr<devices::Token> kept = std::move(*known);
+  for (auto& token : opened) {
+    if (!token) continue;
+    const std::string path = token->info().path;
+    token.reset();
+    release(path);
+  }
+  opened.clear();
+  opened.push_back(std::move(kept));
+}
+
 Result<TokenBroker::Lease> TokenBroker::acquire(Interaction& io, const Usable& usable) {
   const auto deadline = std::chrono::steady_clock::now() + wait_;
   WatchScope watch(io, nullptr);     // a cancel while waiting for a token ends the wait
@@ -114,6 +130,7 @@ Result<TokenBroker::Lease> TokenBroker::acquire(Interaction& io, const Usable& u
       }
     }
     auto opened = open_all(candidates, last);
+    if (opened.size() > 1) keep_one_known_by_serial(opened);
     if (opened.size() == 1) return Lease(this, std::move(opened.front()));
     if (opened.size() > 1) return select(std::move(opened), io, deadline);
     if (std::chrono::steady_clock::now() >= deadline) {

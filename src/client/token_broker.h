@@ -45,8 +45,10 @@ class TokenBroker {
   // none, sends `insert-token` with the whole seconds left ("remaining") each time they change
   // and keeps looking until the wait runs out (no_token, or
   // permission_denied when only unusable tokens were present) or the client cancels
-  // (cancelled). When there are several, sends `select-token` and leases the one the user
-  // touches first (no PIN is sent and no credential created to find out).
+  // (cancelled). When there are several, and one of them is a YubiKey's OTP application, that
+  // one is leased (the first listed): `usable` accepted it by its serial, and an OTP application
+  // cannot be chosen by touch. Otherwise, with several, sends `select-token` and leases the one
+  // the user touches first (no PIN is sent and no credential created to find out).
   Result<Lease> acquire(Interaction& io, const Usable& usable);
 
   // The tokens present now (for `touchpass devices`).
@@ -59,6 +61,9 @@ class TokenBroker {
   // Opens every candidate (outside the lock; they are reserved) and keeps those that open.
   std::vector<std::unique_ptr<devices::Token>> open_all(
       const std::vector<devices::TokenInfo>& candidates, Error& last);
+  // When `opened` holds a YubiKey OTP application, keeps only the first one and releases the
+  // rest.
+  void keep_one_known_by_serial(std::vector<std::unique_ptr<devices::Token>>& opened);
   // Touch to select among `tokens` (at least two); the rest are closed and released.
   Result<Lease> select(std::vector<std::unique_ptr<devices::Token>> tokens, Interaction& io,
                        std::chrono::steady_clock::time_point deadline);

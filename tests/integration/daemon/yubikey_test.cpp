@@ -57,9 +57,15 @@ class YubiKeyTest : public ::testing::Test {
     return Json::parse(read_file(state_));
   }
 
-  CommandResult touchpass(std::vector<std::string> args) {
+  CommandResult touchpass(std::vector<std::string> args, const std::string& input = "") {
     args.insert(args.begin(), {TOUCHPASS_BINARY, "--socket", deployment_->socket().string()});
-    return run_command(args, "", std::nullopt, client_env_);
+    return run_command(args, input, std::nullopt, client_env_);
+  }
+  // The same, with the deployment's virtual tokens plugged in beside the YubiKey.
+  CommandResult touchpass_with_virtual(std::vector<std::string> args,
+                                       const std::string& input = "") {
+    args.insert(args.begin(), {"--virtual-tokens", (deployment_->dir() / "virtual").string()});
+    return touchpass(std::move(args), input);
   }
 
   fs::path state_;
@@ -148,6 +154,29 @@ TEST_F(YubiKeyTest, AReprogrammedSlotIsRefusedByTheRollingChallenge) {
   EXPECT_EQ(grants.size(), 1u);  // nothing stored
   auto log = touchpass({"log", "--json"});
   EXPECT_NE(log.out.find("verification_failed"), std::string::npos);  // audited
+}
+
+TEST_F(YubiKeyTest, AYubiKeyHoldingAnOfferedCredentialIsUsedWithoutATouchToSelectIt) {
+  // The user's FIDO2 credential is on another key (token0), which is not plugged in now.
+  ASSERT_TRUE(deployment_->start_token("token0"));
+  auto fido2 =
+      touchpass_with_virtual({"enroll", "--label", "other key", "--pin-stdin"}, "123456\n");
+  ASSERT_EQ(fido2.exit_code, 0) << fido2.err;
+  deployment_->stop_token("token0");
+  ASSERT_EQ(touchpass({"enroll", "--kind", "yubikey", "--program", "--yes"}).exit_code, 0);
+  // A YubiKey also has a FIDO2 interface, which holds none of the user's credentials and answers
+  // a touch; a fresh virtual key stands for it. A touch to choose between the two interfaces
+  // picked that one, and the issue failed with "does not hold".
+  ASSERT_TRUE(deployment_->start_token("yubikey-fido2"));
+  auto issued = touchpass_with_virtual({"issue", "mail", "--scope", "all"});
+  ASSERT_EQ(issued.exit_code, 0) << issued.err;
+  EXPECT_EQ(issued.err.find("touch the one you want to use"), std::string::npos) << issued.err;
+  const Json grants = Json::parse(touchpass({"list", "--json"}).out)["grants"];
+  ASSERT_EQ(grants.size(), 1u);
+  EXPECT_EQ(grants[0]["kind"], "yubikey");
+  auto shown = touchpass_with_virtual({"show", "mail"});
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  EXPECT_EQ(shown.out, issued.out);
 }
 
 // A broken key — never touched, pulled out mid-operation, answering with a corrupted CRC —
