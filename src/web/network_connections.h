@@ -16,7 +16,8 @@ class NetworkConnections {
   explicit NetworkConnections(std::size_t per_network) : per_network_(per_network) {}
 
   // The network of a client `address` (peer_address() text): an IPv4 address as it is, an
-  // IPv6 address as its /64.
+  // IPv6 address as its /64 (as touchpassd groups brute-force sources). touchpass-web's rate
+  // limit counts requests per network too.
   static std::string network_of(const std::string& address);
 
   // Whether `network` may open one more connection now (it is not counted yet).

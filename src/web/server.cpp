@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <string>
 
-#include "core/source_address.h"
 #include "web/apple_profile.h"
 #include "web/client_address.h"
 #include "web/daemon_probe.h"
@@ -29,9 +28,6 @@ struct Server::Request {
 };
 
 namespace {
-
-// Brute-force and rate-limit sources group IPv6 addresses per /64, as touchpassd does.
-constexpr int kIpv6Prefix = 64;
 
 // Appends `data` to a request body, which may hold secrets (S, invitation codes, passwords):
 // when the body must grow, its bytes move to a larger buffer and the old one is wiped, so that
@@ -192,7 +188,8 @@ std::optional<HttpError> Server::refusal_at_headers(MHD_Connection* connection,
               "The request has more than " + std::to_string(kMaxHeaderFields) + " header fields."},
         std::chrono::seconds(0)};
   }
-  const auto wait = limiter_.take(source_of(client, kIpv6Prefix), RateLimiter::Clock::now());
+  const auto wait =
+      limiter_.take(NetworkConnections::network_of(client), RateLimiter::Clock::now());
   if (wait.count() > 0) {
     return HttpError{429,
                      Error{Code::busy, "Too many requests from your address; try again in " +
