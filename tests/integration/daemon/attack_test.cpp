@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <regex>
 #include <thread>
@@ -85,6 +86,53 @@ class Attacker {
   pid_t pid_ = -1;
   UniqueFd report_;  // the child's number comes out of it
   UniqueFd hold_;    // the child waits until it closes
+};
+
+// A pids cgroup holding one process: a limit on how many threads it may have. The cgroup v1
+// `pids` hierarchy or, failing that, cgroup v2 with the pids controller; create() gives
+// nothing when neither can be written here (no cgroup file system, or not root).
+class ThreadLimit {
+ public:
+  static std::unique_ptr<ThreadLimit> create(pid_t pid) {
+    const std::string name = "touchpass-test-" + std::to_string(::getpid());
+    for (const char* root : {"/sys/fs/cgroup/pids", "/sys/fs/cgroup/unified", "/sys/fs/cgroup"}) {
+      const fs::path dir = fs::path(root) / name;
+      std::error_code ec;
+      if (!fs::exists(fs::path(root) / "cgroup.procs", ec) || !fs::create_directory(dir, ec)) {
+        continue;
+      }
+      auto limit = std::unique_ptr<ThreadLimit>(new ThreadLimit(root, dir));
+      if (fs::exists(dir / "pids.max", ec) && write(dir / "cgroup.procs", std::to_string(pid))) {
+        return limit;
+      }
+    }
+    return nullptr;
+  }
+  ~ThreadLimit() {
+    // Whatever is still in the cgroup goes back to the parent, so that it can be removed.
+    std::ifstream procs(dir_ / "cgroup.procs");
+    for (std::string pid; std::getline(procs, pid);) write(root_ / "cgroup.procs", pid);
+    std::error_code ec;
+    fs::remove(dir_, ec);
+  }
+  // The tasks (threads) in the cgroup now.
+  long current() const {
+    std::ifstream in(dir_ / "pids.current");
+    long n = -1;
+    in >> n;
+    return n;
+  }
+  bool set_max(long n) { return write(dir_ / "pids.max", std::to_string(n)); }
+
+ private:
+  ThreadLimit(fs::path root, fs::path dir) : root_(std::move(root)), dir_(std::move(dir)) {}
+  static bool write(const fs::path& file, const std::string& text) {
+    std::ofstream out(file);
+    out << text << std::flush;
+    return static_cast<bool>(out);
+  }
+  fs::path root_;
+  fs::path dir_;
 };
 
 class AttackTest : public ::testing::Test {
@@ -287,6 +335,31 @@ TEST_F(AttackTest, ConcurrentGuessesFromOneSourceAreNeverEvaluatedPastTheLimit) 
   // The right password is refused from that source, and accepted from another.
   EXPECT_EQ(verify(password_, "192.0.2.50"), Code::refused);
   EXPECT_EQ(verify(password_, "192.0.2.51"), Code::ok);
+}
+
+TEST_F(AttackTest, AConnectionTheSystemHasNoThreadForIsClosedAndFreesItsSlot) {
+  start("max_clients = 4\nreserved_clients = 2\n");
+  auto limit = ThreadLimit::create(deployment_->daemon_pid());
+  if (!limit) GTEST_SKIP() << "no pids cgroup can be created here to limit the daemon's threads";
+  ASSERT_GT(limit->current(), 1);
+  ASSERT_TRUE(limit->set_max(1));  // below what it has: no new thread for touchpassd
+  // More connections than there are slots: each is closed, and its slot given back.
+  for (int i = 0; i < 10; ++i) {
+    UniqueFd fd = connect_unix(deployment_->socket());
+    ASSERT_TRUE(fd.valid());
+    EXPECT_TRUE(closed_by_daemon(fd.get(), 10s)) << "connection " << i;
+  }
+  EXPECT_TRUE(deployment_->daemon_running());
+  EXPECT_NE(deployment_->daemon_log().find("no thread for it"), std::string::npos)
+      << deployment_->daemon_log();
+  // Threads again: the daemon serves as before, every slot free.
+  ASSERT_TRUE(limit->set_max(limit->current() + 256));
+  EXPECT_EQ(verify(password_), Code::ok);
+  auto client = Client::connect(deployment_->socket());
+  ASSERT_TRUE(client);
+  auto listed = client->call(req("list"));
+  ASSERT_TRUE(listed);
+  EXPECT_EQ(listed->final.kind, ipc::Reply::Kind::ok) << listed->final.error.message;
 }
 
 }  // namespace
