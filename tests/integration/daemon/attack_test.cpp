@@ -112,8 +112,11 @@ class ThreadLimit {
     // Whatever is still in the cgroup goes back to the parent, so that it can be removed.
     std::ifstream procs(dir_ / "cgroup.procs");
     for (std::string pid; std::getline(procs, pid);) write(root_ / "cgroup.procs", pid);
+    // A process that has just died leaves the cgroup only once it is reaped.
     std::error_code ec;
-    fs::remove(dir_, ec);
+    for (int i = 0; i < 100 && !fs::remove(dir_, ec) && fs::exists(dir_); ++i) {
+      std::this_thread::sleep_for(20ms);
+    }
   }
   // The tasks (threads) in the cgroup now.
   long current() const {
