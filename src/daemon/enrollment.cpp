@@ -45,6 +45,11 @@ Result<Outcome> Service::enroll_begin(const Peer& peer, const Target& target,
   const auto fail = [&](Error e) {
     return audited_failure(peer, "enroll", target.user, request.label, std::move(e));
   };
+  if (peer.via_web && request.kind != TokenKind::fido2) {
+    // A browser reaches FIDO2 keys only; a YubiKey's slot would be a secret typed into the page.
+    return fail(
+        Error{Code::invalid_argument, "On the web, only FIDO2 security keys are enrolled."});
+  }
   if (!request.label.empty()) {
     if (Status s = validate_label(request.label); !s.ok()) return fail(s.error());
   }

@@ -324,6 +324,7 @@ MHD_Result Server::answer_phone_profile(MHD_Connection* connection, std::string_
   OPENSSL_cleanse(profile->data(), profile->size());  // MHD keeps its own copy
   if (response.valid()) {
     response.add_header("Content-Disposition", "attachment; filename=\"mail.mobileconfig\"");
+    response.add_header("Cache-Control", "no-store");  // it holds the app password
   }
   return response.queue(connection);
 }

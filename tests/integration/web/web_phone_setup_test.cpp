@@ -63,6 +63,7 @@ TEST_F(WebPhoneSetup, TheLinkInstallsAnAppleProfileWithTheAccountsOnce) {
   const HttpAnswer profile = stack_->get_page(phone, "/setup/profile?token=" + token);
   ASSERT_EQ(profile.status, 200) << profile.body;
   EXPECT_EQ(profile.header("content-type"), "application/x-apple-aspen-config");
+  EXPECT_EQ(profile.header("cache-control"), "no-store");  // it holds the password
   const ParsedXml plist(profile.body);
   ASSERT_TRUE(plist.ok()) << profile.body;
   const std::string mail = "//dict[key='PayloadType' and string='com.apple.mail.managed']";

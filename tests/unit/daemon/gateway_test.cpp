@@ -108,6 +108,17 @@ TEST_F(GatewayTest, RevokingAKeyEndsEveryWebSessionOfItsUser) {
   EXPECT_TRUE(handle(gateway(), request(ipc::Op::tokens), *bob).ok());
 }
 
+TEST_F(GatewayTest, OnTheWebASessionEnrollsOnlyFido2Keys) {
+  auto session = sign_in("alice");
+  ASSERT_TRUE(session.ok()) << session.error().message;
+  ipc::Request yubikey = request(ipc::Op::enroll_begin);
+  yubikey.kind = TokenKind::yubikey;
+  const auto refused = handle(gateway(), yubikey, *session);
+  EXPECT_EQ(refused.code(), Code::invalid_argument);
+  EXPECT_NE(refused.error().message.find("only FIDO2"), std::string::npos);
+  EXPECT_TRUE(handle(gateway(), request(ipc::Op::enroll_begin), *session).ok());
+}
+
 TEST_F(GatewayTest, SignInsBegunByStrangersBlockNeitherTheUsersSignInNorTheirSession) {
   auto session = sign_in("alice");
   ASSERT_TRUE(session.ok()) << session.error().message;
