@@ -1,6 +1,7 @@
 #include "web/server.h"
 
 #include <openssl/crypto.h>
+#include <strings.h>
 
 #include <algorithm>
 #include <charconv>
@@ -51,6 +52,24 @@ void wipe_body(std::optional<std::string>& body) {
 std::string_view header(MHD_Connection* connection, const char* name) {
   const char* value = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, name);
   return value ? std::string_view(value) : std::string_view();
+}
+
+// The value of the last `name` header line; empty when there is none. A header that may come
+// in several lines and whose last word counts (X-Forwarded-For) is read with this.
+std::string_view last_header_line(MHD_Connection* connection, const char* name) {
+  struct Search {
+    const char* name;
+    const char* value = nullptr;
+  } search{name};
+  MHD_get_connection_values(
+      connection, MHD_HEADER_KIND,
+      [](void* cls, MHD_ValueKind, const char* key, const char* value) {
+        auto* s = static_cast<Search*>(cls);
+        if (key != nullptr && value != nullptr && ::strcasecmp(key, s->name) == 0) s->value = value;
+        return MHD_YES;
+      },
+      &search);
+  return search.value ? std::string_view(search.value) : std::string_view();
 }
 
 #pragma GCC diagnostic push
@@ -168,7 +187,7 @@ std::string Server::client_of(MHD_Connection* connection) const {
   const MHD_ConnectionInfo* info =
       MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
   return client_address(peer_address(info ? info->client_addr : nullptr),
-                        header(connection, "X-Forwarded-For"), config_.trusted_proxy);
+                        last_header_line(connection, "X-Forwarded-For"), config_.trusted_proxy);
 }
 
 std::uint64_t Server::declared_length(MHD_Connection* connection) const {

@@ -318,13 +318,14 @@ TEST_F(WebGateway, BehindAProxyOnAUnixSocketBelievesOnlyItsForwardedFor) {
                                 "\ntrusted_proxy = unix\nrate_limit_per_minute = 1\nstatic_dir = " +
                                 static_dir_.string() + "\n"));
   EXPECT_EQ(web_->base_url(), "http://unix:" + socket.string());
-  const auto from = [&](const std::string& forwarded) {
+  const auto from_lines = [&](const std::vector<std::string>& lines) {
     HttpRequest r;
     r.url = "http://localhost/api/v1/health";
     r.unix_socket = socket;
-    r.headers = {"X-Forwarded-For: " + forwarded};
+    for (const std::string& line : lines) r.headers.push_back("X-Forwarded-For: " + line);
     return http(r);
   };
+  const auto from = [&](const std::string& forwarded) { return from_lines({forwarded}); };
   const HttpAnswer first = from("192.0.2.1");
   EXPECT_EQ(first.status, 200) << first.error;
   EXPECT_EQ(first.header("strict-transport-security"), "");  // plain HTTP: the proxy sets HSTS
@@ -334,6 +335,10 @@ TEST_F(WebGateway, BehindAProxyOnAUnixSocketBelievesOnlyItsForwardedFor) {
   // The proxy appends the address it saw; what a client wrote before it is not believed.
   expect_error(from("192.0.2.3, 192.0.2.1"), 429, "busy");
   EXPECT_EQ(from("192.0.2.1, 192.0.2.4").status, 200);
+  // A proxy that adds a line of its own (HAProxy's `option forwardfor`) instead of appending to
+  // the client's: the last entry of the last line.
+  expect_error(from_lines({"192.0.2.5", "192.0.2.1"}), 429, "busy");
+  EXPECT_EQ(from_lines({"192.0.2.1", "192.0.2.6, 192.0.2.7"}).status, 200);
   web_->terminate();
   EXPECT_FALSE(fs::exists(socket));
   web_.reset();
