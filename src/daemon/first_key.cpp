@@ -32,7 +32,7 @@ Result<Outcome> Service::password_enroll_begin(const Peer& gateway, const ipc::R
 
   Throttle::Attempt attempt = throttle_.admit(source, user, now);
   if (attempt.unavailable()) {
-    return Error{Code::io_error, "The store's failure counts cannot be read right now."};
+    return Throttle::no_verdict();
   }
   if (!attempt.admitted()) {
     refusals_.refused(actor, "first-key", user, "", source,

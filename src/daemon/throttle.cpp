@@ -12,9 +12,8 @@ namespace {
 constexpr std::size_t kUsersPerSource = 4;      // users remembered per source, for `list`
 constexpr int kEvictionScan = 64;               // entries looked at for one that may be forgotten
 constexpr std::string_view kUserKey = "user:";  // a user's count in a shared store
-// With a shared store: how often a full source's reservation is asked again, and for how long.
+// With a shared store: how often a full source's reservation is asked again.
 constexpr std::chrono::milliseconds kSharedPoll{10};
-constexpr std::chrono::seconds kSharedWaitLimit{10};
 
 std::string user_key(const std::string& user) {
   return std::string(kUserKey) + user;
@@ -100,6 +99,12 @@ std::chrono::milliseconds Throttle::delay_for(int failures) const {
   return std::min(policy_.base_delay * (std::int64_t{1} << doublings), policy_.max_delay);
 }
 
+Error Throttle::no_verdict() {
+  return Error{Code::io_error,
+               "No verdict now: the failure counts in the store cannot be read, or the attempts "
+               "from this address already being checked did not finish in time. Try again."};
+}
+
 Throttle::Attempt Throttle::admit(const std::string& source, const std::string& user,
                                   store::UnixTime now) {
   if (shared_ != nullptr) return admit_shared(source, user, now);
@@ -108,6 +113,7 @@ Throttle::Attempt Throttle::admit(const std::string& source, const std::string& 
 
 Throttle::Attempt Throttle::admit_local(const std::string& source, const std::string& user,
                                         store::UnixTime now) {
+  const auto give_up = std::chrono::steady_clock::now() + policy_.wait_limit;
   std::unique_lock lock(mu_);
   while (true) {
     const auto it = sources_.map.find(source);
@@ -121,9 +127,15 @@ Throttle::Attempt Throttle::admit_local(const std::string& source, const std::st
       ++e.in_flight;
       return Attempt(this, source, user, true);
     }
-    // Full of attempts being evaluated: wait for one to settle, then look again.
+    // Full of attempts being evaluated: wait for one to settle, then look again — but not for
+    // ever: a thread waiting here holds a verification connection.
+    if (std::chrono::steady_clock::now() >= give_up) {
+      Attempt unavailable(this, source, user, false);
+      unavailable.unavailable_ = true;
+      return unavailable;
+    }
     ++waiting_;
-    settled_.wait(lock);
+    settled_.wait_until(lock, give_up);
     --waiting_;
   }
   // A source with no failures needs no entry until it fails — except that concurrent attempts
@@ -197,7 +209,7 @@ store::FailureRule Throttle::shared_rule(bool user) const {
 
 Throttle::Attempt Throttle::admit_shared(const std::string& source, const std::string& user,
                                          store::UnixTime now) {
-  const auto give_up = std::chrono::steady_clock::now() + kSharedWaitLimit;
+  const auto give_up = std::chrono::steady_clock::now() + policy_.wait_limit;
   while (true) {
     auto reserved = shared_->reserve_attempt(source, now, shared_rule(false));
     if (!reserved.ok()) break;
@@ -209,6 +221,12 @@ Throttle::Attempt Throttle::admit_shared(const std::string& source, const std::s
     }
     if (reserved->admitted) return Attempt(this, source, user, true);
     if (reserved->state.locked_until > now) return Attempt(this, source, user, false);
+    // At this host's limit though not locked (another host, with a higher limit, counted the
+    // failures): refused, as admit_local does — waiting would not make room.
+    if (reserved->state.failures >= policy_.source_failures &&
+        now - reserved->state.last_failure < policy_.lockout.count()) {
+      return Attempt(this, source, user, false);
+    }
     // Full of attempts being evaluated, here or on another host: wait for one to end. A
     // settlement here wakes us at once; another host's is seen at the next look.
     if (std::chrono::steady_clock::now() >= give_up) break;

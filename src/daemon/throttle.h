@@ -49,6 +49,10 @@ struct ThrottlePolicy {
   std::chrono::seconds lockout{900};  // … for this long; failures older than it are forgotten
   int user_failures = 20;             // failures for one user before its refusals are slowed
   std::size_t max_entries = 16384;    // sources (and users) remembered at most
+  // How long an attempt waits for a full source's reservations to settle before it gets no
+  // verdict (Attempt::unavailable). Evaluations take a moment; an account-password check
+  // (first_key.cpp) holds its reservation while PAM answers, which may take much longer.
+  std::chrono::milliseconds wait_limit{10000};
 };
 
 class Throttle {
@@ -69,8 +73,8 @@ class Throttle {
     // False when the source is locked or at its limit, or the shared store cannot be read: do
     // not evaluate.
     bool admitted() const { return admitted_; }
-    // Not admitted because the shared store could not be read: no verdict (unavailable), not a
-    // refusal.
+    // Not admitted because the shared store could not be read, or the source's reservations
+    // stayed full for ThrottlePolicy::wait_limit: no verdict (unavailable), not a refusal.
     bool unavailable() const { return unavailable_; }
     const std::string& source() const { return source_; }
 
@@ -90,6 +94,8 @@ class Throttle {
     bool settled_ = false;
   };
 
+  // The error to answer for an attempt that is unavailable().
+  static Error no_verdict();
   // Checks and reserves, as one step (waiting while the source's reservations are full).
   Attempt admit(const std::string& source, const std::string& user, store::UnixTime now);
   // How many admit() calls are waiting for a source's reservations right now.

@@ -38,7 +38,7 @@ Status VerifyHandler::verify(const Peer& peer, const ipc::Request& request,
 
   Throttle::Attempt attempt = throttle_.admit(source, user, now);
   if (attempt.unavailable()) {
-    return Status(Code::io_error, "The store's failure counts cannot be read right now.");
+    return Throttle::no_verdict();
   }
   if (!attempt.admitted()) {
     refusals_.refused(actor, "verify", user, request.service, source,

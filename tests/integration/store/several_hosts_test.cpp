@@ -157,6 +157,27 @@ TEST_F(SeveralHostsTest, FailuresOnTwoHostsAreCountedOnceAndLockTheSourceOnBoth)
   EXPECT_TRUE(on_b.admit("192.0.2.7", "alice", kNow + 11).admitted());
 }
 
+TEST_F(SeveralHostsTest, AHostWithALowerLimitRefusesASourceAnotherHostHasNotLockedYet) {
+  daemon::ThrottlePolicy lenient;
+  lenient.source_failures = 6;
+  lenient.base_delay = std::chrono::milliseconds(0);
+  daemon::ThrottlePolicy strict = lenient;
+  strict.source_failures = 3;
+  daemon::Throttle on_a(lenient, {}, kNow, a_.get());
+  daemon::Throttle on_b(strict, {}, kNow, b_.get());
+  for (int i = 0; i < 4; ++i) {
+    auto attempt = on_a.admit("192.0.2.7", "alice", kNow + i);
+    ASSERT_TRUE(attempt.admitted());
+    EXPECT_FALSE(on_a.settle(attempt, false, kNow + i).locked_now);
+  }
+  // Four failures: past B's limit, below A's. B refuses at once; it used to wait for room that
+  // never came, and then answered that the store could not be read.
+  auto on_strict = on_b.admit("192.0.2.7", "alice", kNow + 5);
+  EXPECT_FALSE(on_strict.admitted());
+  EXPECT_FALSE(on_strict.unavailable());
+  EXPECT_TRUE(on_a.admit("192.0.2.7", "alice", kNow + 5).admitted());
+}
+
 TEST_F(SeveralHostsTest, ConcurrentGuessesOnBothHostsNeverPassTheLimit) {
   daemon::ThrottlePolicy policy;
   policy.source_failures = 10;

@@ -109,6 +109,23 @@ TEST(ThrottleTest, AnAttemptWaitingForAForgottenSourceIsAdmitted) {
   EXPECT_TRUE(admitted);
 }
 
+TEST(ThrottleTest, AnAttemptWaitingForReservationsThatStayTakenGetsNoVerdict) {
+  // Two attempts from the source are being evaluated and do not settle (an account password
+  // that PAM takes long to check, say): a third waits, but not for ever.
+  ThrottlePolicy p = policy(2);
+  p.wait_limit = std::chrono::milliseconds(50);
+  Throttle t(p, {}, kNow);
+  auto a1 = t.admit("192.0.2.7", "alice", kNow);
+  auto a2 = t.admit("192.0.2.7", "alice", kNow);
+  ASSERT_TRUE(a1.admitted() && a2.admitted());
+  auto a3 = t.admit("192.0.2.7", "alice", kNow);
+  EXPECT_FALSE(a3.admitted());
+  EXPECT_TRUE(a3.unavailable());
+  // Nothing was counted: once they settle, the source is admitted again.
+  t.settle(a1, true, kNow);
+  EXPECT_TRUE(t.admit("192.0.2.7", "alice", kNow).admitted());
+}
+
 TEST(ThrottleTest, ManyConcurrentRightPasswordsFromOneSourceAreAllAdmitted) {
   Throttle t(policy(10), {}, kNow);
   std::atomic<int> admitted{0};
