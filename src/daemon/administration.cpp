@@ -27,10 +27,16 @@ Result<Outcome> Service::list(const Target& target) {
   const store::UnixTime now = clock_();
   Json locked = Json::array();
   for (const Throttle::SourceState& s : throttle_.locked(user, now)) {
+    // A user sees their own name only: who else failed from the same address is not theirs
+    // to know.
+    Json users = Json::array();
+    for (const std::string& name : s.users) {
+      if (user.empty() || name == user) users.push_back(name);
+    }
     locked.push_back({{"source", s.source},
                       {"failures", s.failures},
                       {"locked_until", s.locked_until},
-                      {"users", s.users}});
+                      {"users", users}});
   }
   Json throttle = {{"locked_sources", locked}};
   if (!user.empty()) throttle["recent_failures"] = throttle_.user_failures(user, now);

@@ -12,7 +12,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <system_error>
+#include <exception>
 
 #include "daemon/instance_lock.h"
 #include "daemon/log.h"
@@ -198,11 +198,13 @@ void Server::take(UniqueFd fd, Sessions& sessions) {
   try {
     connection =
         std::make_unique<Connection>(std::move(fd), std::move(*peer), service_, ids_, admission_);
-  } catch (const std::system_error& e) {
-    // No thread for the session (the process's or the system's limit on threads): this
-    // connection is closed and its slot freed; the daemon and its other sessions go on.
+  } catch (const std::exception& e) {
+    // No thread for the session (the process's or the system's limit on threads), or no
+    // memory for it: this connection is closed and its slot freed; the daemon and its other
+    // sessions go on.
     admission_.release(uid, privileged);
-    log_warning(std::string("refused a connection: no thread for it (") + e.what() + ")");
+    log_warning(std::string("refused a connection: no thread or no memory for it (") + e.what() +
+                ")");
     return;
   }
   std::lock_guard lock(sessions.mu);
@@ -242,7 +244,13 @@ void Server::accept_loop(Listener listener, Sessions& sessions, int stop_fd) {
     for (int i = 0; i < 256; ++i) {
       UniqueFd fd(::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC));
       if (fd.valid()) {
-        take(std::move(fd), sessions);
+        try {
+          take(std::move(fd), sessions);
+        } catch (const std::exception& e) {
+          // Out of memory while looking at the peer or keeping its session (the session, if
+          // any, has ended and freed its slot): this connection is lost, not the daemon.
+          log_warning(std::string("refused a connection: ") + e.what());
+        }
         continue;
       }
       if (errno == EMFILE || errno == ENFILE || errno == ENOMEM || errno == ENOBUFS) {

@@ -269,6 +269,10 @@ Result<Request> Request::parse(std::string_view json_text) {
       auto source = opt_string(j, "source");
       if (!source.ok()) return source.error();
       r.source = source->value_or("");
+      // An empty name would match every lock.
+      if ((source->has_value() && r.source.empty()) || (r.user && r.user->empty())) {
+        return protocol("Unlock needs a source or a user name that is not empty.");
+      }
       if (int{r.all} + int{!r.source.empty()} + int{r.user.has_value()} != 1) {
         return protocol("Unlock needs exactly one of \"source\", \"user\" or \"all\": true.");
       }

@@ -376,6 +376,32 @@ TEST_F(ServiceTest, IssueScopesComeFromTheConfiguredServicesInAnyCase) {
   EXPECT_EQ(verify("alice", password, "smtp").code(), Code::refused);
 }
 
+TEST_F(ServiceTest, AUsersListShowsTheirLockedSourcesButNotWhoElseFailedThere) {
+  // alice and bob fail from the same address (one NAT, say) until it is locked.
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(verify(i % 2 == 0 ? "alice" : "bob", "k7qm-x9fj-4tca-2hwe-p3vn").code(),
+              Code::refused);
+  }
+  const auto names = [](const Result<Outcome>& listed) {
+    std::vector<std::string> users;
+    EXPECT_TRUE(listed.ok()) << listed.error().message;
+    if (!listed.ok()) return users;
+    const auto& locked = listed->result.at("throttle").at("locked_sources");
+    EXPECT_EQ(locked.size(), 1u);
+    for (const auto& source : locked) {
+      for (const auto& user : source.at("users")) users.push_back(user);
+    }
+    return users;
+  };
+  EXPECT_EQ(names(handle(user_peer("alice", 1001), request(ipc::Op::list))),
+            std::vector<std::string>{"alice"});
+  ipc::Request everyone = request(ipc::Op::list);
+  everyone.all_users = true;
+  auto all = names(handle(root_peer(), everyone));
+  std::sort(all.begin(), all.end());
+  EXPECT_EQ(all, (std::vector<std::string>{"alice", "bob"}));
+}
+
 TEST_F(ServiceTest, ServicesListsTheConfiguredServicesToAnyone) {
   config_.services = {{"imap", "Mail"}, {"xmpp", "Chat"}};
   const auto listed = handle(user_peer("someone", 4242), request(ipc::Op::services));

@@ -127,6 +127,19 @@ TEST(RequestParseTest, AnEnrollRequestsKindIsATokenKindAndRoundTrips) {
   EXPECT_TRUE(mentions(unknown.error(), "\"kind\" must be")) << unknown.error().message;
 }
 
+TEST(RequestParseTest, AnUnlockNamesExactlyOneThingAndNeverAnEmptyOne) {
+  EXPECT_TRUE(Request::parse(R"({"v":1,"op":"unlock","user":"alice"})").ok());
+  EXPECT_TRUE(Request::parse(R"({"v":1,"op":"unlock","source":"192.0.2.7"})").ok());
+  EXPECT_TRUE(Request::parse(R"({"v":1,"op":"unlock","all":true})").ok());
+  // An empty name would match every lock, and the audit log would name nobody.
+  for (const char* text :
+       {R"({"v":1,"op":"unlock","user":""})", R"({"v":1,"op":"unlock","source":""})",
+        R"({"v":1,"op":"unlock","user":"alice","source":"192.0.2.7"})"}) {
+    const auto refused = Request::parse(text);
+    EXPECT_EQ(refused.code(), Code::protocol_error) << text;
+  }
+}
+
 TEST(RequestParseTest, AnIssueRequestsNetworksRoundTripAndAreStrings) {
   Request issue;
   issue.op = Op::issue_begin;
